@@ -1,0 +1,282 @@
+//! The plumbing shared by every generated API client: [`RequestEditor`], [`ClientBuilder`] and
+//! [`BaseUrl`].
+//!
+//! These live in `core-client` (not in the identity layer) so that a generated client depends on
+//! this crate alone, while the identity layer supplies the editors that carry the trust model.
+
+use std::{error::Error as StdError, fmt, future::Future, pin::Pin, sync::Arc};
+
+use bytes::Bytes;
+use http::Uri;
+
+use crate::HttpClient;
+
+/// A boxed, `Send` future, as returned by [`RequestEditor::edit`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Mutates an outgoing request before it is sent: adds a header, signs it, ...
+///
+/// Editors run in the order they were registered with a [`ClientBuilder`]. When one fails, the
+/// request is not sent and the caller gets the [`EditorError`].
+///
+/// # Example
+///
+/// ```
+/// use bytes::Bytes;
+/// use core_client::{BoxFuture, EditorError, RequestEditor};
+///
+/// /// Adds a fixed `User-Agent`.
+/// struct UserAgent(http::HeaderValue);
+///
+/// impl RequestEditor for UserAgent {
+///     fn edit<'a>(
+///         &'a self,
+///         request: &'a mut http::Request<Bytes>,
+///     ) -> BoxFuture<'a, Result<(), EditorError>> {
+///         Box::pin(async move {
+///             request.headers_mut().insert(http::header::USER_AGENT, self.0.clone());
+///             Ok(())
+///         })
+///     }
+/// }
+/// ```
+pub trait RequestEditor: Send + Sync {
+    /// Edits `request` in place. An error stops the request from being sent.
+    fn edit<'a>(
+        &'a self,
+        request: &'a mut http::Request<Bytes>,
+    ) -> BoxFuture<'a, Result<(), EditorError>>;
+}
+
+/// Runs `editors` over `request`, in order, stopping at the first failure.
+pub async fn apply_editors(
+    editors: &[Arc<dyn RequestEditor>],
+    request: &mut http::Request<Bytes>,
+) -> Result<(), EditorError> {
+    for editor in editors {
+        editor.edit(request).await?;
+    }
+    Ok(())
+}
+
+/// A [`RequestEditor`] failed; the request was not sent.
+///
+/// The cause is kept as the error source: use [`EditorError::downcast_ref`] to match on the
+/// editor's own error type.
+#[derive(Debug, thiserror::Error)]
+#[error("request editor `{editor}` refused the request")]
+pub struct EditorError {
+    editor: &'static str,
+    #[source]
+    source: Box<dyn StdError + Send + Sync + 'static>,
+}
+
+impl EditorError {
+    /// Wraps the failure `source` of the editor called `editor`.
+    pub fn new(
+        editor: &'static str,
+        source: impl Into<Box<dyn StdError + Send + Sync + 'static>>,
+    ) -> Self {
+        Self {
+            editor,
+            source: source.into(),
+        }
+    }
+
+    /// The name of the editor that failed (e.g. `"principal"`).
+    pub fn editor(&self) -> &'static str {
+        self.editor
+    }
+
+    /// The editor's own error, if it is a `T`.
+    pub fn downcast_ref<T: StdError + 'static>(&self) -> Option<&T> {
+        self.source.downcast_ref::<T>()
+    }
+}
+
+/// What a generated API client implements so that the layers above can configure it without
+/// knowing which API it is.
+///
+/// ```no_run
+/// # fn demo<B: core_client::ClientBuilder>(
+/// #     builder: B,
+/// #     http: core_client::HttpClient,
+/// #     editor: std::sync::Arc<dyn core_client::RequestEditor>,
+/// # ) -> Result<B::Client, core_client::BuildError> {
+/// let client = builder
+///     .with_http_client(http)
+///     .with_request_editor(editor)
+///     .build("https://region.example.com")?;
+/// # Ok(client)
+/// # }
+/// ```
+pub trait ClientBuilder: Sized {
+    /// The API client this builder produces.
+    type Client;
+
+    /// Sends every request through `client` (its TLS, pool, timeouts and limits).
+    fn with_http_client(self, client: HttpClient) -> Self;
+
+    /// Appends `editor`; editors run in the order they were added, on every request.
+    fn with_request_editor(self, editor: Arc<dyn RequestEditor>) -> Self;
+
+    /// Builds the client for the API served under `base_url`.
+    fn build(self, base_url: &str) -> Result<Self::Client, BuildError>;
+}
+
+/// A [`ClientBuilder`] could not build its client.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No [`HttpClient`] was given with [`ClientBuilder::with_http_client`].
+    #[error("no HTTP client was configured: call with_http_client first")]
+    MissingHttpClient,
+    /// The base URL is not an absolute `http(s)://host[:port][/path]` URL.
+    #[error("invalid base URL {url:?}: {reason}")]
+    InvalidBaseUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// An absolute base URL (`scheme://authority[/prefix]`) that API paths are joined onto.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl {
+    scheme: http::uri::Scheme,
+    authority: http::uri::Authority,
+    prefix: String,
+}
+
+impl BaseUrl {
+    /// Parses `url`, which must have a `http` or `https` scheme and a host, and no query.
+    ///
+    /// ```
+    /// let base = core_client::BaseUrl::parse("https://region.example.com/").unwrap();
+    /// assert_eq!(
+    ///     base.join("/api/v1/regions").unwrap().to_string(),
+    ///     "https://region.example.com/api/v1/regions"
+    /// );
+    /// ```
+    pub fn parse(url: &str) -> Result<Self, BuildError> {
+        let invalid = |reason| BuildError::InvalidBaseUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let uri: Uri = url.parse().map_err(|_| invalid("not a valid URI"))?;
+        let parts = uri.into_parts();
+        let scheme = parts.scheme.ok_or_else(|| invalid("no scheme"))?;
+        if scheme != http::uri::Scheme::HTTPS && scheme != http::uri::Scheme::HTTP {
+            return Err(invalid("scheme must be https (or http)"));
+        }
+        let authority = parts.authority.ok_or_else(|| invalid("no host"))?;
+        let prefix = match parts.path_and_query {
+            Some(pq) if pq.query().is_some() => return Err(invalid("a query is not allowed")),
+            Some(pq) => pq.path().trim_end_matches('/').to_owned(),
+            None => String::new(),
+        };
+        Ok(Self {
+            scheme,
+            authority,
+            prefix,
+        })
+    }
+
+    /// Whether requests under this base URL go over TLS.
+    pub fn is_https(&self) -> bool {
+        self.scheme == http::uri::Scheme::HTTPS
+    }
+
+    /// The absolute URI of `path_and_query` (which starts with `/`) under this base.
+    pub fn join(&self, path_and_query: &str) -> Result<Uri, http::Error> {
+        Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query(format!("{}{}", self.prefix, path_and_query))
+            .build()
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}://{}{}", self.scheme, self.authority, self.prefix)
+    }
+}
+
+impl fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_joins_paths_and_keeps_prefix() {
+        let base = BaseUrl::parse("https://example.com:8443/prefix/").unwrap();
+        assert_eq!(base.to_string(), "https://example.com:8443/prefix");
+        assert_eq!(
+            base.join("/api/v1/x?a=b").unwrap().to_string(),
+            "https://example.com:8443/prefix/api/v1/x?a=b"
+        );
+        assert!(base.is_https());
+    }
+
+    #[test]
+    fn base_url_rejects_relative_and_odd_schemes() {
+        for bad in [
+            "/relative",
+            "ftp://example.com",
+            "https://example.com/?q=1",
+            "::",
+        ] {
+            assert!(
+                matches!(BaseUrl::parse(bad), Err(BuildError::InvalidBaseUrl { .. })),
+                "{bad} should be rejected"
+            );
+        }
+    }
+
+    struct Header(&'static str);
+    impl RequestEditor for Header {
+        fn edit<'a>(
+            &'a self,
+            request: &'a mut http::Request<Bytes>,
+        ) -> BoxFuture<'a, Result<(), EditorError>> {
+            Box::pin(async move {
+                if self.0 == "fail" {
+                    return Err(EditorError::new("header", std::io::Error::other("boom")));
+                }
+                request
+                    .headers_mut()
+                    .append("x-order", http::HeaderValue::from_static(self.0));
+                Ok(())
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn editors_run_in_order_and_stop_at_first_failure() {
+        let mut request = http::Request::new(Bytes::new());
+        let editors: Vec<Arc<dyn RequestEditor>> =
+            vec![Arc::new(Header("a")), Arc::new(Header("b"))];
+        apply_editors(&editors, &mut request).await.unwrap();
+        let seen: Vec<_> = request.headers().get_all("x-order").iter().collect();
+        assert_eq!(seen, ["a", "b"]);
+
+        let editors: Vec<Arc<dyn RequestEditor>> = vec![
+            Arc::new(Header("c")),
+            Arc::new(Header("fail")),
+            Arc::new(Header("d")),
+        ];
+        let mut request = http::Request::new(Bytes::new());
+        let err = apply_editors(&editors, &mut request).await.unwrap_err();
+        assert_eq!(err.editor(), "header");
+        assert!(err.downcast_ref::<std::io::Error>().is_some());
+        let seen: Vec<_> = request.headers().get_all("x-order").iter().collect();
+        assert_eq!(seen, ["c"]);
+    }
+}

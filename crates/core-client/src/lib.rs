@@ -1,0 +1,53 @@
+//! TLS and HTTP construction for outbound calls between platform services.
+//!
+//! `core-client` is the bottom layer of the outbound client stack:
+//!
+//! - [`HttpOptions`] / [`HttpClientOptions`]: where a service lives, which Secret holds its
+//!   CA, and which Secret holds the caller's own client certificate (as clap flags with the
+//!   `clap` feature);
+//! - [`HttpClient`]: a pooled hyper client, TLS 1.3 only (rustls with `ring`), mTLS from
+//!   `kubernetes.io/tls` Secrets, with timeouts and a response size limit, refusing plain
+//!   `http://` unless allowed; [`ClientCache`] hands out one per distinct configuration and
+//!   picks up rotated Secrets;
+//! - [`RequestEditor`] / [`ClientBuilder`]: the plumbing generated API clients implement and
+//!   the identity layer plugs headers into;
+//! - [`reference`]: the platform's resource-reference model.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use core_client::{ClientCache, HttpClientOptions, HttpOptions};
+//!
+//! let kube = kube::Client::try_default().await?;
+//! let options = HttpOptions::new("region")
+//!     .with_host("https://region.example.com")
+//!     .with_ca_secret("unikorn", "region-ca");
+//! let client_options = HttpClientOptions::new().with_certificate("unikorn", "compute-client");
+//! let http = ClientCache::new(kube).http_client(&options, &client_options).await?;
+//! # let _ = http;
+//! # Ok(())
+//! # }
+//! ```
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod cache;
+mod client;
+mod editor;
+mod options;
+pub mod reference;
+mod secret;
+pub mod tls;
+
+pub use cache::ClientCache;
+pub use client::{ClientError, HttpClient, HttpError};
+pub use editor::{
+    BaseUrl, BoxFuture, BuildError, ClientBuilder, EditorError, RequestEditor, apply_editors,
+};
+pub use options::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT,
+    DEFAULT_REQUEST_TIMEOUT, DEFAULT_SECRET_REFRESH_INTERVAL, HttpClientOptions, HttpConfig,
+    HttpOptions, OptionsError, SecretRef,
+};
+pub use reference::ResourceReference;
+pub use secret::{SecretError, TLS_CERT_KEY, TLS_KEY_KEY, TLS_SECRET_TYPE};
+pub use tls::ClientIdentity;
