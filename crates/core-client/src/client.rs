@@ -103,7 +103,13 @@ impl HttpError {
             if let Some(tls) = error.downcast_ref::<rustls::Error>() {
                 return Some(tls);
             }
-            source = error.source();
+            // `io::Error::source` skips the error it wraps; look inside it explicitly.
+            source = match error.downcast_ref::<std::io::Error>() {
+                Some(io) => io
+                    .get_ref()
+                    .map(|inner| inner as &(dyn std::error::Error + 'static)),
+                None => error.source(),
+            };
         }
         None
     }

@@ -1,0 +1,477 @@
+//! `HttpClient` against real servers: the Kubernetes API fake for Secrets and the mTLS test
+//! server, over real TLS.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use core_client::{
+    ClientCache, ClientError, HttpClient, HttpClientOptions, HttpConfig, HttpError, HttpOptions,
+    SecretError,
+};
+use rustls::ProtocolVersion;
+use test_support::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi};
+
+const NS: &str = "unikorn";
+
+struct Setup {
+    kube: KubeApi,
+    ca: Ca,
+    server_leaf: Leaf,
+}
+
+async fn setup() -> Setup {
+    let kube = KubeApi::start().await;
+    let ca = Ca::new("region-ca");
+    kube.put_tls_secret(NS, "region-ca", &ca.cert_pem, None);
+    let server_leaf = ca.server_cert(&["localhost", "127.0.0.1"]);
+    Setup {
+        kube,
+        ca,
+        server_leaf,
+    }
+}
+
+fn options(server: &TestServer) -> HttpOptions {
+    HttpOptions::new("region")
+        .with_host(server.url())
+        .with_ca_secret(NS, "region-ca")
+}
+
+fn get(url: &str) -> http::Request<Bytes> {
+    http::Request::get(format!("{url}/healthz"))
+        .body(Bytes::new())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn negotiates_tls13_and_h2_with_private_ca() {
+    let s = setup().await;
+    let server = TestServer::builder(&s.server_leaf).start().await;
+    let http = ClientCache::new(s.kube.client())
+        .http_client(&options(&server), &HttpClientOptions::new())
+        .await
+        .unwrap();
+    let response = http.send(get(&server.url())).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let seen = &server.requests()[0];
+    assert_eq!(seen.tls_version, Some(ProtocolVersion::TLSv1_3));
+    assert_eq!(seen.alpn.as_deref(), Some(&b"h2"[..]));
+    assert_eq!(seen.version, http::Version::HTTP_2);
+    assert!(seen.peer_certificates.is_empty());
+}
+
+#[tokio::test]
+async fn refuses_a_tls12_only_server() {
+    let s = setup().await;
+    let server = TestServer::builder(&s.server_leaf)
+        .tls12_only()
+        .start()
+        .await;
+    let http = HttpClient::new(
+        s.kube.client(),
+        &options(&server),
+        &HttpClientOptions::new(),
+    )
+    .await
+    .unwrap();
+    let error = http.send(get(&server.url())).await.unwrap_err();
+    let tls = error
+        .tls_error()
+        .unwrap_or_else(|| panic!("not a TLS error: {error:?}"));
+    assert!(
+        matches!(
+            tls,
+            rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)
+                | rustls::Error::PeerIncompatible(_)
+        ),
+        "{tls:?}"
+    );
+    assert_eq!(server.handshakes(), 0);
+}
+
+#[tokio::test]
+async fn refuses_an_unknown_ca() {
+    let s = setup().await;
+    let stranger = Ca::new("stranger");
+    let server = TestServer::builder(&stranger.server_cert(&["127.0.0.1"]))
+        .start()
+        .await;
+    let http = HttpClient::new(
+        s.kube.client(),
+        &options(&server),
+        &HttpClientOptions::new(),
+    )
+    .await
+    .unwrap();
+    let error = http.send(get(&server.url())).await.unwrap_err();
+    assert!(
+        matches!(
+            error.tls_error(),
+            Some(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn refuses_a_wrong_host_name() {
+    let s = setup().await;
+    let server = TestServer::builder(&s.ca.server_cert(&["other.example.com"]))
+        .start()
+        .await;
+    let http = HttpClient::new(
+        s.kube.client(),
+        &options(&server),
+        &HttpClientOptions::new(),
+    )
+    .await
+    .unwrap();
+    let error = http.send(get(&server.url())).await.unwrap_err();
+    assert!(
+        matches!(
+            error.tls_error(),
+            Some(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName
+                    | rustls::CertificateError::NotValidForNameContext { .. }
+            ))
+        ),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn presents_client_certificates_of_every_key_type_and_encoding() {
+    let s = setup().await;
+    let clients = Ca::new("clients");
+    let server = TestServer::builder(&s.server_leaf)
+        .require_client_cert(&clients)
+        .start()
+        .await;
+    for kind in KeyKind::ALL {
+        let leaf = clients.client_cert("compute", kind);
+        for encoding in kind.encodings() {
+            let name = format!("client-{kind:?}-{encoding:?}").to_lowercase();
+            // tls.crt carries the whole chain: leaf then CA.
+            s.kube.put_tls_secret(
+                NS,
+                &name,
+                &leaf.chain_pem(),
+                Some(&leaf.key_pem_as(*encoding)),
+            );
+            let client_options = HttpClientOptions::new().with_certificate(NS, &name);
+            let http = HttpClient::new(s.kube.client(), &options(&server), &client_options)
+                .await
+                .unwrap_or_else(|e| panic!("{kind:?} {encoding:?}: {e}"));
+            let response = http.send(get(&server.url())).await;
+            assert_eq!(response.unwrap().status(), 200, "{kind:?} {encoding:?}");
+            let seen = server.requests().pop().unwrap();
+            assert_eq!(seen.peer_certificates.len(), 2, "the whole chain is sent");
+            assert_eq!(seen.peer_certificates[0], leaf.cert_der);
+            assert_eq!(seen.peer_certificates[1], clients.cert_der);
+            assert_eq!(
+                http.client_identity().unwrap().certificate(),
+                &leaf.cert_der
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn is_rejected_without_a_client_certificate() {
+    let s = setup().await;
+    let clients = Ca::new("clients");
+    let server = TestServer::builder(&s.server_leaf)
+        .require_client_cert(&clients)
+        .start()
+        .await;
+    let http = HttpClient::new(
+        s.kube.client(),
+        &options(&server),
+        &HttpClientOptions::new(),
+    )
+    .await
+    .unwrap();
+    let error = http.send(get(&server.url())).await.unwrap_err();
+    // In TLS 1.3 the server's refusal arrives after the client finished its handshake, as an
+    // alert read from the stream, so it surfaces as an I/O error naming the alert.
+    assert!(
+        format!("{error:?}").contains("CertificateRequired"),
+        "{error:?}"
+    );
+    assert!(server.requests().is_empty());
+    assert_eq!(server.handshake_errors().len(), 1);
+}
+
+/// Builds a client for the options and returns the Secret error it fails with.
+async fn secret_error(kube: &KubeApi, ca: Option<&str>, client: Option<&str>) -> SecretError {
+    let mut options = HttpOptions::new("region").with_host("https://127.0.0.1:1");
+    if let Some(ca) = ca {
+        options = options.with_ca_secret(NS, ca);
+    }
+    let mut client_options = HttpClientOptions::new();
+    if let Some(client) = client {
+        client_options = client_options.with_certificate(NS, client);
+    }
+    match HttpClient::new(kube.client(), &options, &client_options).await {
+        Err(ClientError::Secret(error)) => {
+            let secret = error.secret().to_string();
+            let text = error.to_string();
+            assert!(text.contains(&secret), "{text:?} names {secret}");
+            error
+        }
+        other => panic!("expected a secret error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn every_secret_failure_has_its_own_error_naming_the_secret() {
+    let s = setup().await;
+    let clients = Ca::new("clients");
+    let leaf = clients.client_cert("compute", KeyKind::EcdsaP256);
+    let other = clients.client_cert("other", KeyKind::EcdsaP256);
+
+    let e = secret_error(&s.kube, Some("absent"), None).await;
+    assert!(matches!(e, SecretError::NotFound { .. }) && e.is_not_found());
+    assert_eq!(e.to_string(), "secret unikorn/absent not found");
+
+    s.kube.put_tls_secret(NS, "hidden", &s.ca.cert_pem, None);
+    s.kube.forbid(NS, "hidden");
+    let e = secret_error(&s.kube, Some("hidden"), None).await;
+    assert!(matches!(e, SecretError::Forbidden { .. }), "{e:?}");
+
+    s.kube.put_secret(
+        NS,
+        "opaque",
+        "Opaque",
+        &[("tls.crt", s.ca.cert_pem.as_bytes())],
+    );
+    let e = secret_error(&s.kube, Some("opaque"), None).await;
+    assert!(
+        matches!(&e, SecretError::WrongType { found, .. } if found == "Opaque"),
+        "{e:?}"
+    );
+
+    s.kube.put_secret(NS, "no-crt", "kubernetes.io/tls", &[]);
+    let e = secret_error(&s.kube, Some("no-crt"), None).await;
+    assert!(
+        matches!(e, SecretError::MissingKey { key: "tls.crt", .. }),
+        "{e:?}"
+    );
+
+    s.kube.put_tls_secret(NS, "no-key", &leaf.cert_pem, None);
+    let e = secret_error(&s.kube, None, Some("no-key")).await;
+    assert!(
+        matches!(e, SecretError::MissingKey { key: "tls.key", .. }),
+        "{e:?}"
+    );
+
+    s.kube
+        .put_tls_secret(NS, "not-pem", "this is not a certificate", None);
+    let e = secret_error(&s.kube, Some("not-pem"), None).await;
+    assert!(matches!(e, SecretError::NoCertificate { .. }), "{e:?}");
+
+    // A PEM block of the right label whose contents are not a certificate.
+    let bogus = test_support::pki::pem("CERTIFICATE", b"not DER at all");
+    s.kube.put_tls_secret(NS, "bogus-ca", &bogus, None);
+    let e = secret_error(&s.kube, Some("bogus-ca"), None).await;
+    assert!(matches!(e, SecretError::NoCertificate { .. }), "{e:?}");
+
+    s.kube.put_tls_secret(
+        NS,
+        "bad-key",
+        &leaf.cert_pem,
+        Some("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+    );
+    let e = secret_error(&s.kube, None, Some("bad-key")).await;
+    assert!(matches!(e, SecretError::InvalidPrivateKey { .. }), "{e:?}");
+
+    s.kube
+        .put_tls_secret(NS, "no-key-pem", &leaf.cert_pem, Some("garbage"));
+    let e = secret_error(&s.kube, None, Some("no-key-pem")).await;
+    assert!(matches!(e, SecretError::InvalidPrivateKey { .. }), "{e:?}");
+
+    s.kube
+        .put_tls_secret(NS, "mismatch", &leaf.cert_pem, Some(&other.key_pem()));
+    let e = secret_error(&s.kube, None, Some("mismatch")).await;
+    assert!(matches!(e, SecretError::KeyMismatch { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "secret unikorn/mismatch: the private key does not match the certificate"
+    );
+}
+
+#[tokio::test]
+async fn same_options_share_secrets_and_connections() {
+    let s = setup().await;
+    let clients = Ca::new("clients");
+    let leaf = clients.client_cert("compute", KeyKind::Ed25519);
+    s.kube
+        .put_tls_secret(NS, "client", &leaf.chain_pem(), Some(&leaf.key_pem()));
+    let server = TestServer::builder(&s.server_leaf)
+        .require_client_cert(&clients)
+        .start()
+        .await;
+    let client_options = HttpClientOptions::new().with_certificate(NS, "client");
+    let cache = ClientCache::new(s.kube.client());
+    let first = cache
+        .http_client(&options(&server), &client_options)
+        .await
+        .unwrap();
+    let second = cache
+        .clone()
+        .http_client(&options(&server), &client_options)
+        .await
+        .unwrap();
+    for http in [&first, &second, &first, &second] {
+        assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+    }
+    assert_eq!(server.requests().len(), 4);
+    assert_eq!(
+        server.handshakes(),
+        1,
+        "one TLS connection for both clients"
+    );
+    assert_eq!(s.kube.get_count(NS, "region-ca"), 1);
+    assert_eq!(s.kube.get_count(NS, "client"), 1);
+}
+
+#[tokio::test]
+async fn rotated_ca_is_used_after_refresh() {
+    let s = setup().await;
+    let server = TestServer::builder(&s.server_leaf).start().await;
+    // No background refresh during this test: refresh is called explicitly.
+    let options = options(&server)
+        .with_config(HttpConfig::default().with_secret_refresh_interval(Duration::from_secs(3600)));
+    let http = HttpClient::new(s.kube.client(), &options, &HttpClientOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+    assert!(!http.refresh().await.unwrap(), "nothing changed yet");
+
+    let new_ca = Ca::new("region-ca-2");
+    server.set_certificate(&new_ca.server_cert(&["127.0.0.1"]));
+    // Let the client notice that its pooled connection was closed.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let error = http.send(get(&server.url())).await.unwrap_err();
+    assert!(
+        error.tls_error().is_some(),
+        "old CA must not trust the new server: {error:?}"
+    );
+
+    s.kube
+        .put_tls_secret(NS, "region-ca", &new_ca.cert_pem, None);
+    assert!(http.refresh().await.unwrap());
+    assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn rotated_ca_is_picked_up_in_the_background_within_the_interval() {
+    let s = setup().await;
+    let server = TestServer::builder(&s.server_leaf).start().await;
+    let interval = Duration::from_millis(200);
+    let options =
+        options(&server).with_config(HttpConfig::default().with_secret_refresh_interval(interval));
+    let http = ClientCache::new(s.kube.client())
+        .http_client(&options, &HttpClientOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+
+    let new_ca = Ca::new("region-ca-2");
+    s.kube
+        .put_tls_secret(NS, "region-ca", &new_ca.cert_pem, None);
+    server.set_certificate(&new_ca.server_cert(&["127.0.0.1"]));
+    // The bound is one interval plus a Kubernetes round trip; allow generous slack for a
+    // loaded machine, polling rather than sleeping a fixed time.
+    let deadline = tokio::time::Instant::now() + interval * 25;
+    loop {
+        match http.send(get(&server.url())).await {
+            Ok(response) => {
+                assert_eq!(response.status(), 200);
+                break;
+            }
+            // Until then: an unknown-CA failure, or the connection the server closed.
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(interval / 4).await;
+            }
+            Err(error) => panic!("rotation not picked up: {error:?}"),
+        }
+    }
+    assert!(s.kube.get_count(NS, "region-ca") >= 2);
+}
+
+/// A plain-TCP server that answers every connection with `response` (or never, when `None`).
+async fn raw_server(response: Option<&'static str>) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = socket.read(&mut buffer).await;
+                match response {
+                    Some(response) => {
+                        let _ = socket.write_all(response.as_bytes()).await;
+                    }
+                    None => tokio::time::sleep(Duration::from_secs(60)).await,
+                }
+            });
+        }
+    });
+    url
+}
+
+fn plain_client(config: HttpConfig) -> HttpClient {
+    let ca = Ca::new("unused");
+    HttpClient::from_tls_config(
+        test_support::server::client_tls_config(&ca, None),
+        None,
+        config,
+    )
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_unless_allowed() {
+    let url = raw_server(Some("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")).await;
+    let error = plain_client(HttpConfig::default())
+        .send(get(&url))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, HttpError::InsecureScheme { .. }),
+        "{error:?}"
+    );
+
+    let allowed = plain_client(HttpConfig::default().with_insecure_http_allowed(true));
+    let response = allowed.send(get(&url)).await.unwrap();
+    assert_eq!(response.body().as_ref(), b"ok");
+}
+
+#[tokio::test]
+async fn oversized_bodies_and_slow_servers_are_cut_off() {
+    let url = raw_server(Some(
+        "HTTP/1.1 200 OK\r\ncontent-length: 2048\r\n\r\n\
+         xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    ))
+    .await;
+    let config = HttpConfig::default()
+        .with_insecure_http_allowed(true)
+        .with_max_response_body(16)
+        .with_request_timeout(Duration::from_secs(5));
+    let error = plain_client(config).send(get(&url)).await.unwrap_err();
+    assert!(
+        matches!(error, HttpError::BodyTooLarge { limit: 16, .. }),
+        "{error:?}"
+    );
+
+    let silent = raw_server(None).await;
+    let config = HttpConfig::default()
+        .with_insecure_http_allowed(true)
+        .with_request_timeout(Duration::from_millis(200));
+    let error = plain_client(config).send(get(&silent)).await.unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+}

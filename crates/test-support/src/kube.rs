@@ -1,0 +1,184 @@
+//! An in-process Kubernetes API fake: a real HTTPS server on 127.0.0.1 that speaks the
+//! Kubernetes REST API for Secrets, so tests use a real `kube::Client`.
+//!
+//! Supported: `GET /api/v1/namespaces/{ns}/secrets/{name}` answering the Secret (with a
+//! `resourceVersion` that changes on every write), a `Status` 404 when absent, and a `Status` 403
+//! for Secrets marked forbidden. Every GET is counted per Secret.
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{Arc, Mutex},
+};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::{
+    pki::Ca,
+    server::{RecordedRequest, TestServer, json_response},
+};
+
+type Key = (String, String);
+
+#[derive(Default)]
+struct State {
+    secrets: BTreeMap<Key, Value>,
+    forbidden: BTreeSet<Key>,
+    gets: HashMap<Key, usize>,
+    version: u64,
+}
+
+/// A running Kubernetes API fake; stops when dropped.
+pub struct KubeApi {
+    server: TestServer,
+    ca: Ca,
+    state: Arc<Mutex<State>>,
+}
+
+impl KubeApi {
+    /// Starts the fake with its own CA and no Secrets.
+    pub async fn start() -> Self {
+        let ca = Ca::new("kube-api-ca");
+        let state = Arc::new(Mutex::new(State::default()));
+        let handler_state = state.clone();
+        let server = TestServer::builder(&ca.server_cert(&["127.0.0.1", "localhost"]))
+            .handler(move |request| handle(&handler_state, request))
+            .start()
+            .await;
+        Self { server, ca, state }
+    }
+
+    /// The API server URL.
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// A `kube::Config` for this fake (as a kubeconfig with `certificate-authority-data` would
+    /// give).
+    pub fn config(&self) -> kube::Config {
+        let mut config = kube::Config::new(self.url().parse().expect("server URL"));
+        config.root_cert = Some(vec![self.ca.cert_der.to_vec()]);
+        config
+    }
+
+    /// A real `kube::Client` talking to this fake.
+    pub fn client(&self) -> kube::Client {
+        kube::Client::try_from(self.config()).expect("kube client")
+    }
+
+    /// Stores (or replaces) a `kubernetes.io/tls` Secret.
+    pub fn put_tls_secret(
+        &self,
+        namespace: &str,
+        name: &str,
+        cert_pem: &str,
+        key_pem: Option<&str>,
+    ) {
+        let mut data = vec![("tls.crt", cert_pem.as_bytes())];
+        if let Some(key) = key_pem {
+            data.push(("tls.key", key.as_bytes()));
+        }
+        self.put_secret(namespace, name, "kubernetes.io/tls", &data);
+    }
+
+    /// Stores (or replaces) a Secret of type `type_` with `data`; bumps its `resourceVersion`.
+    pub fn put_secret(&self, namespace: &str, name: &str, type_: &str, data: &[(&str, &[u8])]) {
+        let data: serde_json::Map<String, Value> = data
+            .iter()
+            .map(|(k, v)| {
+                (
+                    (*k).to_owned(),
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(v)),
+                )
+            })
+            .collect();
+        let mut state = self.state.lock().expect("state lock");
+        state.version += 1;
+        let secret = json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "resourceVersion": state.version.to_string(),
+            },
+            "type": type_,
+            "data": data,
+        });
+        state
+            .secrets
+            .insert((namespace.to_owned(), name.to_owned()), secret);
+    }
+
+    /// Removes a Secret.
+    pub fn delete_secret(&self, namespace: &str, name: &str) {
+        let mut state = self.state.lock().expect("state lock");
+        state
+            .secrets
+            .remove(&(namespace.to_owned(), name.to_owned()));
+    }
+
+    /// Makes reads of `namespace/name` answer 403 Forbidden.
+    pub fn forbid(&self, namespace: &str, name: &str) {
+        let mut state = self.state.lock().expect("state lock");
+        state
+            .forbidden
+            .insert((namespace.to_owned(), name.to_owned()));
+    }
+
+    /// How many times `namespace/name` was read.
+    pub fn get_count(&self, namespace: &str, name: &str) -> usize {
+        let state = self.state.lock().expect("state lock");
+        state
+            .gets
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+fn status(code: u16, reason: &str, message: String) -> http::Response<bytes::Bytes> {
+    json_response(
+        code,
+        &json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": code,
+        }),
+    )
+}
+
+fn handle(state: &Mutex<State>, request: &RecordedRequest) -> http::Response<bytes::Bytes> {
+    let path = request.uri.path();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let ["api", "v1", "namespaces", namespace, "secrets", name] = segments.as_slice() else {
+        return status(404, "NotFound", format!("the server could not find {path}"));
+    };
+    if request.method != http::Method::GET {
+        return status(
+            405,
+            "MethodNotAllowed",
+            format!("{} is not supported", request.method),
+        );
+    }
+    let key = ((*namespace).to_owned(), (*name).to_owned());
+    let mut state = state.lock().expect("state lock");
+    *state.gets.entry(key.clone()).or_default() += 1;
+    if state.forbidden.contains(&key) {
+        return status(
+            403,
+            "Forbidden",
+            format!(
+                "secrets \"{name}\" is forbidden: User \"system:serviceaccount:test:test\" cannot get resource \"secrets\" in the namespace \"{namespace}\""
+            ),
+        );
+    }
+    match state.secrets.get(&key) {
+        Some(secret) => json_response(200, secret),
+        None => status(404, "NotFound", format!("secrets \"{name}\" not found")),
+    }
+}

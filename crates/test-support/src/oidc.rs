@@ -1,0 +1,1 @@
+//! An in-process OIDC issuer for tests (being written).

@@ -1,0 +1,1 @@
+//! A region API fake (being written).
