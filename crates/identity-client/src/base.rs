@@ -1,0 +1,86 @@
+//! [`BaseClient`]: one service's endpoint options plus the shared, cached transport.
+
+use core_client::{ClientCache, ClientError, HttpClient, HttpClientOptions, HttpOptions};
+
+/// Everything needed to talk to one service: a Kubernetes client (for the TLS Secrets), the
+/// service's [`HttpOptions`], the caller's [`HttpClientOptions`] and a [`ClientCache`] so the
+/// transport is built once and reused.
+///
+/// Cheap to clone. Several `BaseClient`s (for different services) can share one cache with
+/// [`BaseClient::with_cache`], and then share connection pools where their TLS settings agree.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use core_client::{HttpClientOptions, HttpOptions};
+/// use identity_client::BaseClient;
+///
+/// let kube = kube::Client::try_default().await?;
+/// let base = BaseClient::new(
+///     kube,
+///     HttpOptions::new("region").with_host("https://region.example.com"),
+///     HttpClientOptions::new().with_certificate("unikorn", "compute-client"),
+/// );
+/// let http = base.http_client().await?; // TLS + mTLS only, no headers
+/// # let _ = http;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct BaseClient {
+    cache: ClientCache,
+    options: HttpOptions,
+    client_options: HttpClientOptions,
+}
+
+impl BaseClient {
+    /// A client for the service described by `options`, presenting the certificate of
+    /// `client_options`, with its own [`ClientCache`] over `kube`.
+    pub fn new(
+        kube: kube::Client,
+        options: HttpOptions,
+        client_options: HttpClientOptions,
+    ) -> Self {
+        Self::with_cache(ClientCache::new(kube), options, client_options)
+    }
+
+    /// Like [`BaseClient::new`], sharing `cache` (and so Secrets reads and pools) with others.
+    pub fn with_cache(
+        cache: ClientCache,
+        options: HttpOptions,
+        client_options: HttpClientOptions,
+    ) -> Self {
+        Self {
+            cache,
+            options,
+            client_options,
+        }
+    }
+
+    /// The pooled HTTPS client for this service (TLS and mTLS only: no headers are added).
+    /// Built on first use, then shared.
+    pub async fn http_client(&self) -> Result<HttpClient, ClientError> {
+        self.cache
+            .http_client(&self.options, &self.client_options)
+            .await
+    }
+
+    /// The service's endpoint options (`host()` is its base URL).
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    /// The caller's client-certificate options.
+    pub fn client_options(&self) -> &HttpClientOptions {
+        &self.client_options
+    }
+
+    /// The cache the transport comes from.
+    pub fn cache(&self) -> &ClientCache {
+        &self.cache
+    }
+
+    /// The Kubernetes client Secrets are read with.
+    pub fn kube_client(&self) -> &kube::Client {
+        self.cache.kube_client()
+    }
+}

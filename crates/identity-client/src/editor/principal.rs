@@ -1,0 +1,175 @@
+//! [`PrincipalEditor`]: the signed `X-Principal` header.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::{Duration, SystemTime},
+};
+
+use bytes::Bytes;
+use core_client::{BoxFuture, ClientIdentity, EditorError, HttpClient, RequestEditor};
+use http::HeaderValue;
+
+use super::{InvalidHeaderValue, header_value};
+use crate::principal::{self, PRINCIPAL_LIFETIME, Principal, PrincipalError, SignError};
+
+/// The header carrying the signed delegated principal.
+pub const PRINCIPAL_HEADER: &str = "x-principal";
+
+/// A cached signature is replaced once less than this much of its validity is left (so a
+/// receiver never sees one that expires in transit): with the 5-minute lifetime, a signature is
+/// reused for 4 minutes.
+pub const RESIGN_MARGIN: Duration = Duration::from_secs(60);
+
+/// The principal editor could not set `X-Principal`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrincipalEditorError {
+    /// The HTTP client has no client certificate configured, so there is no key to sign the
+    /// principal with. Configure `HttpClientOptions::with_certificate` (flags
+    /// `--client-certificate-namespace`/`--client-certificate-name`). An unsigned principal is
+    /// never sent.
+    #[error(
+        "no client certificate is configured, so the principal cannot be signed (set --client-certificate-namespace/--client-certificate-name)"
+    )]
+    NoClientCertificate,
+    /// The principal holds a value that must not travel (a control character).
+    #[error(transparent)]
+    InvalidPrincipal(#[from] PrincipalError),
+    /// Signing failed.
+    #[error("signing the principal failed")]
+    Sign(#[source] SignError),
+    /// The signed value could not be a header (cannot happen with base64url output).
+    #[error(transparent)]
+    InvalidHeaderValue(#[from] InvalidHeaderValue),
+}
+
+struct Cached {
+    /// The identity that signed; a rotated certificate invalidates the signature.
+    identity: Arc<ClientIdentity>,
+    value: HeaderValue,
+    resign_after: SystemTime,
+}
+
+/// Sets `X-Principal` to the principal signed with the key of the client certificate the
+/// [`HttpClient`] currently presents (see [`principal::sign`] for the format).
+///
+/// The signature is cached and reused until [`RESIGN_MARGIN`] before its `exp`, or until the
+/// client certificate is rotated; signing is not on every request. Fails (editor name
+/// `"principal"`) with [`PrincipalEditorError`], most notably
+/// [`PrincipalEditorError::NoClientCertificate`]; the request is then not sent.
+///
+/// ```no_run
+/// # async fn demo(base: identity_client::BaseClient) -> Result<(), Box<dyn std::error::Error>> {
+/// use identity_client::{Principal, editor::PrincipalEditor};
+///
+/// let editor = PrincipalEditor::new(
+///     base.http_client().await?,
+///     Principal::new("org-1", "proj-1", "alice"),
+/// );
+/// # let _ = editor;
+/// # Ok(())
+/// # }
+/// ```
+pub struct PrincipalEditor {
+    http: HttpClient,
+    principal: Principal,
+    cache: Mutex<Option<Cached>>,
+}
+
+impl std::fmt::Debug for PrincipalEditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The cached signature and the client key are left out.
+        f.debug_struct("PrincipalEditor")
+            .field("principal", &self.principal)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrincipalEditor {
+    /// Signs `principal` with the client certificate of `http`.
+    pub fn new(http: HttpClient, principal: Principal) -> Self {
+        Self {
+            http,
+            principal,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// The principal this editor sends.
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    /// The `X-Principal` value for a request sent now: the cached one while valid, else a
+    /// fresh signature (which is then cached).
+    pub fn header_value(&self) -> Result<HeaderValue, PrincipalEditorError> {
+        let identity = self
+            .http
+            .client_identity()
+            .ok_or(PrincipalEditorError::NoClientCertificate)?;
+        let now = SystemTime::now();
+        {
+            let cache = match self.cache.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if let Some(cached) = cache.as_ref()
+                && Arc::ptr_eq(&cached.identity, &identity)
+                && now < cached.resign_after
+            {
+                return Ok(cached.value.clone());
+            }
+        }
+        // Sign outside the lock: concurrent requests never wait on each other's signing.
+        let jws = principal::sign_at(&self.principal, &identity, now).map_err(|e| match e {
+            SignError::InvalidPrincipal(e) => PrincipalEditorError::InvalidPrincipal(e),
+            e => PrincipalEditorError::Sign(e),
+        })?;
+        let value = header_value(PRINCIPAL_HEADER, jws)?;
+        let cached = Cached {
+            identity,
+            value: value.clone(),
+            resign_after: now + PRINCIPAL_LIFETIME.saturating_sub(RESIGN_MARGIN),
+        };
+        match self.cache.lock() {
+            Ok(mut guard) => *guard = Some(cached),
+            Err(poisoned) => *poisoned.into_inner() = Some(cached),
+        }
+        Ok(value)
+    }
+}
+
+impl RequestEditor for PrincipalEditor {
+    fn edit<'a>(
+        &'a self,
+        request: &'a mut http::Request<Bytes>,
+    ) -> BoxFuture<'a, Result<(), EditorError>> {
+        Box::pin(async move {
+            let value = self
+                .header_value()
+                .map_err(|e| EditorError::new("principal", e))?;
+            request.headers_mut().insert(PRINCIPAL_HEADER, value);
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn no_client_certificate_is_a_clear_error_and_no_header() {
+        let tls = core_client::tls::client_config(&core_client::tls::Roots::WebPki, None).unwrap();
+        let http = HttpClient::from_tls_config(tls, None, core_client::HttpConfig::default());
+        let editor = PrincipalEditor::new(http, Principal::new("o", "p", "a"));
+        let mut request = http::Request::new(Bytes::new());
+        let err = editor.edit(&mut request).await.unwrap_err();
+        assert_eq!(err.editor(), "principal");
+        assert!(matches!(
+            err.downcast_ref::<PrincipalEditorError>(),
+            Some(PrincipalEditorError::NoClientCertificate)
+        ));
+        assert!(request.headers().get(PRINCIPAL_HEADER).is_none());
+    }
+}

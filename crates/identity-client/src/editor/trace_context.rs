@@ -1,0 +1,71 @@
+//! [`TraceContextEditor`]: W3C `traceparent` / `tracestate` from an OpenTelemetry context.
+
+use bytes::Bytes;
+use core_client::{BoxFuture, EditorError, RequestEditor};
+use opentelemetry::{Context, global, trace::TraceContextExt};
+use opentelemetry_http::HeaderInjector;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+/// Injects the trace context through the global text-map propagator
+/// (`opentelemetry::global::set_text_map_propagator`, normally a `TraceContextPropagator`), so
+/// the callee's spans join the caller's trace.
+///
+/// The context is the one captured at construction (from a
+/// [`RequestContext`](crate::RequestContext)) or, when none was captured, the one current when
+/// the request is sent: the active `tracing` span's (with `tracing-opentelemetry`) or else
+/// OpenTelemetry's current context. Never fails.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use core_client::RequestEditor;
+/// use identity_client::editor::TraceContextEditor;
+///
+/// let editor = TraceContextEditor::new(None);
+/// let mut request = http::Request::new(bytes::Bytes::new());
+/// editor.edit(&mut request).await.unwrap();
+/// # }
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct TraceContextEditor {
+    context: Option<Context>,
+}
+
+impl TraceContextEditor {
+    /// Injects `context`, or the current context at send time when `None`.
+    pub fn new(context: Option<Context>) -> Self {
+        Self { context }
+    }
+}
+
+/// The context of the active `tracing` span when it has an OpenTelemetry span, else
+/// OpenTelemetry's current context.
+pub(crate) fn current_context() -> Context {
+    let span_context = tracing::Span::current().context();
+    if span_context.has_active_span() {
+        span_context
+    } else {
+        Context::current()
+    }
+}
+
+/// Injects `context` into `headers` through the global propagator.
+pub(crate) fn inject_context(context: &Context, headers: &mut http::HeaderMap) {
+    global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(context, &mut HeaderInjector(headers));
+    });
+}
+
+impl RequestEditor for TraceContextEditor {
+    fn edit<'a>(
+        &'a self,
+        request: &'a mut http::Request<Bytes>,
+    ) -> BoxFuture<'a, Result<(), EditorError>> {
+        Box::pin(async move {
+            match &self.context {
+                Some(context) => inject_context(context, request.headers_mut()),
+                None => inject_context(&current_context(), request.headers_mut()),
+            }
+            Ok(())
+        })
+    }
+}

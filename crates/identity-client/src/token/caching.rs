@@ -1,0 +1,286 @@
+//! [`CachingTokenSource`]: issues a token once and refreshes it ahead of expiry.
+
+use std::{
+    error::Error as StdError,
+    fmt,
+    future::Future,
+    sync::{Arc, RwLock},
+    time::Duration,
+};
+
+use core_client::BoxFuture;
+use tokio::time::Instant;
+
+use super::{AccessToken, AccessTokenSource, IssuedToken, TokenError};
+
+/// How long before expiry [`CachingTokenSource`] refreshes its token by default: 60 seconds, so
+/// that a token handed out is still valid for the whole of a typical request.
+pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+type IssueFn = dyn Fn() -> BoxFuture<'static, Result<IssuedToken, BoxError>> + Send + Sync;
+
+/// Caches the token of an issuing function and refreshes it ahead of expiry.
+///
+/// - A token is reused until [`DEFAULT_REFRESH_MARGIN`] (or
+///   [`with_refresh_margin`](Self::with_refresh_margin)) before it expires.
+/// - Only one refresh runs at a time: concurrent callers wait for it and share its token; while
+///   a refresh is running and the current token has not expired, callers get the current token
+///   without waiting.
+/// - When a refresh fails and the current token has not expired yet, the current token is
+///   served (and the failure logged); only without an unexpired token is the failure returned.
+///
+/// Cheap to clone; clones share the cache.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use std::time::Duration;
+/// use identity_client::{AccessToken, AccessTokenSource, CachingTokenSource, IssuedToken};
+///
+/// let source = CachingTokenSource::new(|| async {
+///     Ok::<_, std::io::Error>(IssuedToken::expiring_in(
+///         AccessToken::new("fresh"),
+///         Duration::from_secs(3600),
+///     ))
+/// });
+/// assert_eq!(source.token().await.unwrap().expose_secret(), "fresh");
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct CachingTokenSource {
+    inner: Arc<Inner>,
+    margin: Duration,
+}
+
+struct Inner {
+    issue: Box<IssueFn>,
+    current: RwLock<Option<IssuedToken>>,
+    refresh: tokio::sync::Mutex<()>,
+}
+
+impl fmt::Debug for CachingTokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The cached token is left out; only whether one is held and when it expires shows.
+        let expires_at = self.inner.read().map(|t| t.expires_at);
+        f.debug_struct("CachingTokenSource")
+            .field("margin", &self.margin)
+            .field("expires_at", &expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl CachingTokenSource {
+    /// Caches the tokens `issue` returns. `issue` is called for the first token and for every
+    /// refresh, never twice at the same time.
+    pub fn new<F, Fut, E>(issue: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<IssuedToken, E>> + Send + 'static,
+        E: Into<BoxError>,
+    {
+        let issue: Box<IssueFn> = Box::new(move || {
+            let future = issue();
+            Box::pin(async move { future.await.map_err(Into::into) })
+        });
+        Self {
+            inner: Arc::new(Inner {
+                issue,
+                current: RwLock::new(None),
+                refresh: tokio::sync::Mutex::new(()),
+            }),
+            margin: DEFAULT_REFRESH_MARGIN,
+        }
+    }
+
+    /// Refreshes `margin` before expiry instead of [`DEFAULT_REFRESH_MARGIN`] (this handle and
+    /// clones made from it afterwards).
+    pub fn with_refresh_margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    /// The refresh margin in force.
+    pub fn refresh_margin(&self) -> Duration {
+        self.margin
+    }
+
+    async fn get(&self) -> Result<AccessToken, TokenError> {
+        let inner = &self.inner;
+        let current = inner.read();
+        if let Some(token) = self.fresh(current.as_ref()) {
+            return Ok(token);
+        }
+        // Stale or missing. While another caller refreshes, an unexpired token is good enough.
+        let _guard = match (inner.refresh.try_lock(), inner.unexpired(current.as_ref())) {
+            (Ok(guard), _) => guard,
+            (Err(_), Some(token)) => return Ok(token),
+            (Err(_), None) => inner.refresh.lock().await,
+        };
+        // Someone may have refreshed while we waited for the lock.
+        let current = inner.read();
+        if let Some(token) = self.fresh(current.as_ref()) {
+            return Ok(token);
+        }
+        match (inner.issue)().await {
+            Ok(issued) => {
+                let token = issued.token.clone();
+                match inner.current.write() {
+                    Ok(mut guard) => *guard = Some(issued),
+                    Err(poisoned) => *poisoned.into_inner() = Some(issued),
+                }
+                Ok(token)
+            }
+            Err(error) => match inner.unexpired(current.as_ref()) {
+                Some(token) => {
+                    tracing::warn!(
+                        error = %error,
+                        "refreshing the access token failed; using the current one until it expires"
+                    );
+                    Ok(token)
+                }
+                None => Err(TokenError::Issue(error)),
+            },
+        }
+    }
+}
+
+impl CachingTokenSource {
+    /// The token if it is not yet due for refresh.
+    fn fresh(&self, current: Option<&IssuedToken>) -> Option<AccessToken> {
+        current
+            .filter(|t| Instant::now() + self.margin < t.expires_at)
+            .map(|t| t.token.clone())
+    }
+}
+
+impl Inner {
+    fn read(&self) -> Option<IssuedToken> {
+        match self.current.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// The token if it has not expired.
+    fn unexpired(&self, current: Option<&IssuedToken>) -> Option<AccessToken> {
+        current
+            .filter(|t| Instant::now() < t.expires_at)
+            .map(|t| t.token.clone())
+    }
+}
+
+impl AccessTokenSource for CachingTokenSource {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
+        Box::pin(self.get())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    /// An issuer whose `n`th call returns `token-n` valid for 300 s, or fails when `fail` says.
+    fn counting(
+        calls: Arc<AtomicUsize>,
+        fail: Arc<std::sync::atomic::AtomicBool>,
+    ) -> CachingTokenSource {
+        CachingTokenSource::new(move || {
+            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            let fail = fail.load(Ordering::SeqCst);
+            async move {
+                // Yield so that concurrent callers really overlap the issue call.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                if fail {
+                    return Err(std::io::Error::other("identity is down"));
+                }
+                Ok(IssuedToken::expiring_in(
+                    AccessToken::new(format!("token-{n}")),
+                    Duration::from_secs(300),
+                ))
+            }
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hundred_concurrent_callers_cause_one_issue_call() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let source = counting(calls.clone(), Arc::default());
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let source = source.clone();
+                tokio::spawn(async move { source.token().await })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap().expose_secret(), "token-1");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn refreshes_within_the_margin_before_expiry() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let source = counting(calls.clone(), Arc::default());
+        assert_eq!(source.token().await.unwrap().expose_secret(), "token-1");
+        // 300 s lifetime, 60 s margin: still fresh at 200 s.
+        tokio::time::advance(Duration::from_secs(200)).await;
+        assert_eq!(source.token().await.unwrap().expose_secret(), "token-1");
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Due at 241 s, before the token expires at ~300 s.
+        tokio::time::advance(Duration::from_secs(45)).await;
+        assert_eq!(source.token().await.unwrap().expose_secret(), "token-2");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failing_refresh_keeps_the_unexpired_token_then_fails() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let source = counting(calls.clone(), fail.clone());
+        assert_eq!(source.token().await.unwrap().expose_secret(), "token-1");
+        fail.store(true, Ordering::SeqCst);
+        tokio::time::advance(Duration::from_secs(250)).await;
+        assert_eq!(source.token().await.unwrap().expose_secret(), "token-1");
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "a refresh was attempted");
+        // Expired: now the failure surfaces, with the issuer's error as the source.
+        tokio::time::advance(Duration::from_secs(60)).await;
+        let err = source.token().await.unwrap_err();
+        assert!(err.downcast_ref::<std::io::Error>().is_some(), "{err:?}");
+        // And recovery works once the issuer is back.
+        fail.store(false, Ordering::SeqCst);
+        assert_eq!(source.token().await.unwrap().expose_secret(), "token-4");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn callers_during_a_refresh_get_the_unexpired_token_without_waiting() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let source = counting(calls.clone(), Arc::default());
+        source.token().await.unwrap();
+        tokio::time::advance(Duration::from_secs(250)).await;
+        let refreshing = {
+            let source = source.clone();
+            tokio::spawn(async move { source.token().await })
+        };
+        tokio::task::yield_now().await;
+        // The refresh is sleeping inside the issuer; this caller does not wait for it.
+        assert_eq!(source.token().await.unwrap().expose_secret(), "token-1");
+        assert_eq!(
+            refreshing.await.unwrap().unwrap().expose_secret(),
+            "token-2"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn debug_does_not_show_the_token() {
+        let source = CachingTokenSource::new(|| async {
+            Ok::<_, std::io::Error>(IssuedToken::expiring_in(
+                AccessToken::new("secret-token"),
+                Duration::from_secs(1),
+            ))
+        });
+        assert!(!format!("{source:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,119 @@
+//! Access tokens: the [`AccessTokenSource`] trait, a [`StaticTokenSource`], a
+//! [`CachingTokenSource`] that refreshes ahead of expiry, and the [`TokenIssuer`] that gets a
+//! service token from the identity service.
+
+mod caching;
+mod issuer;
+mod static_source;
+
+use std::{error::Error as StdError, fmt, time::Duration};
+
+use core_client::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+
+pub use caching::{CachingTokenSource, DEFAULT_REFRESH_MARGIN};
+pub use issuer::{Endpoint, IssueError, MAX_BODY_EXCERPT, TokenIssuer};
+pub use static_source::StaticTokenSource;
+
+/// An OAuth2 access token. The secret stays wrapped; `Debug` prints `AccessToken(<redacted>)`.
+///
+/// ```
+/// let token = identity_client::AccessToken::new("s3cr3t");
+/// assert_eq!(format!("{token:?}"), "AccessToken(<redacted>)");
+/// assert_eq!(token.expose_secret(), "s3cr3t");
+/// ```
+#[derive(Clone)]
+pub struct AccessToken(SecretString);
+
+impl AccessToken {
+    /// Wraps `token`.
+    pub fn new(token: impl Into<String>) -> Self {
+        Self(SecretString::from(token.into()))
+    }
+
+    /// The token itself, for the one place that builds the `Authorization` header.
+    pub fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The token is deliberately left out.
+        f.write_str("AccessToken(<redacted>)")
+    }
+}
+
+impl From<String> for AccessToken {
+    fn from(token: String) -> Self {
+        Self::new(token)
+    }
+}
+
+/// A freshly issued token and when it stops being valid.
+#[derive(Clone, Debug)]
+pub struct IssuedToken {
+    /// The token.
+    pub token: AccessToken,
+    /// When the token expires (a Tokio instant, so tests can control the clock).
+    pub expires_at: tokio::time::Instant,
+}
+
+impl IssuedToken {
+    /// A token valid for `expires_in` from now (the OAuth2 `expires_in`).
+    pub fn expiring_in(token: AccessToken, expires_in: Duration) -> Self {
+        Self {
+            token,
+            expires_at: tokio::time::Instant::now() + expires_in,
+        }
+    }
+}
+
+/// Where the bearer token of outbound calls comes from. Usable as
+/// `Arc<dyn AccessTokenSource>`.
+///
+/// ```
+/// use identity_client::{AccessToken, AccessTokenSource, BoxFuture, TokenError};
+///
+/// /// Reads a token that some other component keeps fresh.
+/// struct FromEnv;
+///
+/// impl AccessTokenSource for FromEnv {
+///     fn token(&self) -> BoxFuture<'_, Result<AccessToken, TokenError>> {
+///         Box::pin(async {
+///             std::env::var("TOKEN")
+///                 .map(AccessToken::new)
+///                 .map_err(TokenError::issue)
+///         })
+///     }
+/// }
+/// let _source: std::sync::Arc<dyn AccessTokenSource> = std::sync::Arc::new(FromEnv);
+/// ```
+pub trait AccessTokenSource: Send + Sync {
+    /// A currently valid token.
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, TokenError>>;
+}
+
+/// No valid access token could be produced.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Issuing a token failed and no unexpired token was at hand. The source is the issuer's
+    /// error (e.g. an [`IssueError`]).
+    #[error("issuing an access token failed")]
+    Issue(#[source] Box<dyn StdError + Send + Sync + 'static>),
+}
+
+impl TokenError {
+    /// Wraps an issuing failure.
+    pub fn issue(source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
+        Self::Issue(source.into())
+    }
+
+    /// The issuer's own error, if it is an `E`.
+    pub fn downcast_ref<E: StdError + 'static>(&self) -> Option<&E> {
+        match self {
+            Self::Issue(source) => source.downcast_ref::<E>(),
+        }
+    }
+}
