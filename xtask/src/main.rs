@@ -1,1 +1,33 @@
-fn main() {}
+//! Workspace automation, run as `cargo xtask <command>`.
+//!
+//! - `cargo xtask codegen`: regenerate `crates/region-openapi/src/generated.rs` from
+//!   `openapi/region.spec.yaml`;
+//! - `cargo xtask codegen --check`: fail (naming the file) when the committed file is stale.
+
+mod codegen;
+
+use clap::{Parser, Subcommand};
+
+/// Workspace automation.
+#[derive(Debug, Parser)]
+#[command(name = "xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate the region-openapi crate's source from openapi/region.spec.yaml.
+    Codegen {
+        /// Only check that the committed output is up to date; exit non-zero if it is not.
+        #[arg(long)]
+        check: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Codegen { check } => codegen::run(check),
+    }
+}

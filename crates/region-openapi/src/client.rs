@@ -1,0 +1,244 @@
+//! [`Client`] and [`ClientBuilder`], and the request plumbing the generated methods share.
+
+use std::{fmt, sync::Arc};
+
+use bytes::Bytes;
+use core_client::{BaseUrl, BuildError, HttpClient, RequestEditor, apply_editors};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{Error, error::excerpt};
+
+/// Everything but RFC 3986 unreserved characters is percent-encoded, in path segments and in
+/// query names and values. `/` in particular, so a reference stays one segment.
+const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A client for the region API. Cheap to clone: clones share the connection pool and the
+/// editors.
+///
+/// Build one with [`Client::builder`] (a [`core_client::ClientBuilder`]); the operations are
+/// its async methods, one per `operationId`.
+#[derive(Clone)]
+pub struct Client {
+    base_url: BaseUrl,
+    http: HttpClient,
+    editors: Arc<[Arc<dyn RequestEditor>]>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The editors are opaque (and may hold tokens or keys): only their number is shown.
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("http", &self.http)
+            .field("editors", &self.editors.len())
+            .finish()
+    }
+}
+
+impl Client {
+    /// A builder; give it an [`HttpClient`] and, optionally, request editors, then
+    /// [`build`](core_client::ClientBuilder::build) it with the API's base URL.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # fn demo(
+    /// #     http: core_client::HttpClient,
+    /// #     editor: std::sync::Arc<dyn core_client::RequestEditor>,
+    /// # ) -> Result<(), core_client::BuildError> {
+    /// use core_client::ClientBuilder as _;
+    ///
+    /// let client = region_openapi::Client::builder()
+    ///     .with_http_client(http)
+    ///     .with_request_editor(editor)
+    ///     .build("https://region.example.com")?;
+    /// # let _ = client;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL operation paths are joined onto.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base_url
+    }
+
+    /// The HTTP client requests go through.
+    pub fn http_client(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// Builds the request, runs every editor in order, and sends it.
+    pub(crate) async fn execute(
+        &self,
+        operation: &'static str,
+        method: http::Method,
+        path_and_query: String,
+        body: Option<Bytes>,
+    ) -> Result<http::Response<Bytes>, Error> {
+        let uri = self
+            .base_url
+            .join(&path_and_query)
+            .map_err(|source| Error::InvalidRequest { operation, source })?;
+        let mut builder = http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(http::header::ACCEPT, "application/json");
+        if body.is_some() {
+            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+        }
+        let mut request = builder
+            .body(body.unwrap_or_default())
+            .map_err(|source| Error::InvalidRequest { operation, source })?;
+        apply_editors(&self.editors, &mut request).await?;
+        Ok(self.http.send(request).await?)
+    }
+}
+
+/// Builds a [`Client`]; see [`core_client::ClientBuilder`].
+#[derive(Default)]
+pub struct ClientBuilder {
+    http: Option<HttpClient>,
+    editors: Vec<Arc<dyn RequestEditor>>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("http", &self.http)
+            .field("editors", &self.editors.len())
+            .finish()
+    }
+}
+
+impl core_client::ClientBuilder for ClientBuilder {
+    type Client = Client;
+
+    fn with_http_client(mut self, client: HttpClient) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    fn with_request_editor(mut self, editor: Arc<dyn RequestEditor>) -> Self {
+        self.editors.push(editor);
+        self
+    }
+
+    fn build(self, base_url: &str) -> Result<Client, BuildError> {
+        let http = self.http.ok_or(BuildError::MissingHttpClient)?;
+        Ok(Client {
+            base_url: BaseUrl::parse(base_url)?,
+            http,
+            editors: self.editors.into(),
+        })
+    }
+}
+
+/// `value` percent-encoded as one path segment; an empty value is refused.
+pub(crate) fn path_segment(
+    operation: &'static str,
+    parameter: &'static str,
+    value: &str,
+) -> Result<String, Error> {
+    if value.is_empty() {
+        return Err(Error::EmptyPathParameter {
+            operation,
+            parameter,
+        });
+    }
+    Ok(utf8_percent_encode(value, ENCODE).to_string())
+}
+
+/// Query parameters, in the order they are pushed (`name=value&...`, both percent-encoded).
+#[derive(Debug, Default)]
+pub(crate) struct Query(String);
+
+impl Query {
+    /// Appends `name=value`.
+    pub(crate) fn push(&mut self, name: &str, value: &str) {
+        if !self.0.is_empty() {
+            self.0.push('&');
+        }
+        self.0.extend(utf8_percent_encode(name, ENCODE));
+        self.0.push('=');
+        self.0.extend(utf8_percent_encode(value, ENCODE));
+    }
+
+    /// `path`, followed by `?` and the parameters when there are any.
+    pub(crate) fn append_to(self, path: String) -> String {
+        if self.0.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", self.0)
+        }
+    }
+}
+
+/// `body` as JSON.
+pub(crate) fn encode_body<T: Serialize>(
+    operation: &'static str,
+    body: &T,
+) -> Result<Option<Bytes>, Error> {
+    serde_json::to_vec(body)
+        .map(|json| Some(Bytes::from(json)))
+        .map_err(|source| Error::Encode { operation, source })
+}
+
+/// `body` decoded as a `T`; on failure the error keeps the status and an excerpt.
+pub(crate) fn decode<T: DeserializeOwned>(
+    operation: &'static str,
+    status: http::StatusCode,
+    body: &Bytes,
+) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|source| Error::Decode {
+        operation,
+        status,
+        excerpt: excerpt(body),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_segments_encode_slashes_and_refuse_empty_values() {
+        assert_eq!(
+            path_segment(
+                "op",
+                "reference",
+                "kubernetesclusters.kubernetes.unikorn-cloud.org/abc"
+            )
+            .unwrap(),
+            "kubernetesclusters.kubernetes.unikorn-cloud.org%2Fabc"
+        );
+        assert_eq!(path_segment("op", "id", "a b?#").unwrap(), "a%20b%3F%23");
+        assert!(matches!(
+            path_segment("op", "id", ""),
+            Err(Error::EmptyPathParameter {
+                parameter: "id",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn query_encodes_names_and_values_in_order() {
+        let mut query = Query::default();
+        query.push("tag", "foo=cat");
+        query.push("tag", "bar&dog");
+        assert_eq!(
+            query.append_to("/x".to_owned()),
+            "/x?tag=foo%3Dcat&tag=bar%26dog"
+        );
+        assert_eq!(Query::default().append_to("/x".to_owned()), "/x");
+    }
+}

@@ -1,0 +1,487 @@
+//! Reading the operations of a spec into a model the code generator can render.
+
+use std::collections::BTreeSet;
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use super::{
+    schema::Definitions,
+    spec::{Loc, Specs},
+};
+
+/// HTTP methods an operation may use, in the order they are read.
+const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options"];
+
+/// Keys of an operation object the generator reads or may ignore (they do not affect the
+/// wire: the access token is added by a request editor).
+const OPERATION_KEYS: &[&str] = &[
+    "operationId",
+    "summary",
+    "description",
+    "security",
+    "parameters",
+    "requestBody",
+    "responses",
+    "tags",
+    "deprecated",
+];
+
+/// One operation of the API.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// `operationId`, e.g. `listRegions`.
+    pub id: String,
+    /// Lower-case HTTP method.
+    pub method: String,
+    /// Path template, e.g. `/api/v1/organizations/{organizationID}/regions`.
+    pub path: String,
+    /// What the operation does.
+    pub description: Option<String>,
+    /// Path and query parameters, path parameters first in template order.
+    pub params: Vec<Param>,
+    /// JSON request body, if any.
+    pub body: Option<Body>,
+    /// Documented responses, by ascending status code.
+    pub responses: Vec<Response>,
+}
+
+/// Where a parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamIn {
+    /// A path segment.
+    Path,
+    /// A query parameter.
+    Query,
+}
+
+/// The Rust shape of a parameter value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamKind {
+    /// `&str`.
+    String,
+    /// `&[String]`, sent as repeated `name=value` pairs.
+    StringArray,
+    /// `i64`.
+    Integer,
+    /// `bool`.
+    Boolean,
+}
+
+/// A parameter of an operation.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Wire name, e.g. `organizationID`.
+    pub name: String,
+    /// Path or query.
+    pub location: ParamIn,
+    /// Whether it must be given (path parameters always are).
+    pub required: bool,
+    /// Value shape.
+    pub kind: ParamKind,
+    /// What it is.
+    pub description: Option<String>,
+}
+
+/// A JSON request body.
+#[derive(Debug, Clone)]
+pub struct Body {
+    /// Definition name of its schema.
+    pub schema: String,
+    /// What it is.
+    pub description: Option<String>,
+}
+
+/// A documented response.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The status code.
+    pub status: Status,
+    /// What it means.
+    pub description: Option<String>,
+    /// Definition name of its JSON body schema, if it has a body.
+    pub schema: Option<String>,
+}
+
+/// A status code the generator knows a name for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// The code.
+    pub code: u16,
+    /// Variant name, e.g. `NotFound`.
+    pub variant: &'static str,
+    /// `http::StatusCode` constant, e.g. `NOT_FOUND`.
+    pub constant: &'static str,
+    /// Reason phrase, e.g. `Not Found`.
+    pub reason: &'static str,
+}
+
+const STATUSES: &[(u16, &str, &str, &str)] = &[
+    (200, "Ok", "OK", "OK"),
+    (201, "Created", "CREATED", "Created"),
+    (202, "Accepted", "ACCEPTED", "Accepted"),
+    (204, "NoContent", "NO_CONTENT", "No Content"),
+    (304, "NotModified", "NOT_MODIFIED", "Not Modified"),
+    (400, "BadRequest", "BAD_REQUEST", "Bad Request"),
+    (401, "Unauthorized", "UNAUTHORIZED", "Unauthorized"),
+    (403, "Forbidden", "FORBIDDEN", "Forbidden"),
+    (404, "NotFound", "NOT_FOUND", "Not Found"),
+    (
+        405,
+        "MethodNotAllowed",
+        "METHOD_NOT_ALLOWED",
+        "Method Not Allowed",
+    ),
+    (409, "Conflict", "CONFLICT", "Conflict"),
+    (410, "Gone", "GONE", "Gone"),
+    (
+        412,
+        "PreconditionFailed",
+        "PRECONDITION_FAILED",
+        "Precondition Failed",
+    ),
+    (
+        415,
+        "UnsupportedMediaType",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "Unsupported Media Type",
+    ),
+    (
+        422,
+        "UnprocessableEntity",
+        "UNPROCESSABLE_ENTITY",
+        "Unprocessable Entity",
+    ),
+    (
+        429,
+        "TooManyRequests",
+        "TOO_MANY_REQUESTS",
+        "Too Many Requests",
+    ),
+    (
+        500,
+        "InternalServerError",
+        "INTERNAL_SERVER_ERROR",
+        "Internal Server Error",
+    ),
+    (502, "BadGateway", "BAD_GATEWAY", "Bad Gateway"),
+    (
+        503,
+        "ServiceUnavailable",
+        "SERVICE_UNAVAILABLE",
+        "Service Unavailable",
+    ),
+    (504, "GatewayTimeout", "GATEWAY_TIMEOUT", "Gateway Timeout"),
+];
+
+fn status(key: &str, at: &Loc) -> Result<Status> {
+    let code: u16 = key
+        .parse()
+        .ok()
+        .filter(|_| key.len() == 3)
+        .with_context(|| {
+            format!(
+                "unsupported response key `{key}` at {at}: only explicit status codes are supported"
+            )
+        })?;
+    STATUSES
+        .iter()
+        .find(|(c, _, _, _)| *c == code)
+        .map(|&(code, variant, constant, reason)| Status {
+            code,
+            variant,
+            constant,
+            reason,
+        })
+        .with_context(|| {
+            format!("unsupported status code {code} at {at}: add it to the generator's table")
+        })
+}
+
+/// Reads every operation of the main spec, registering the schemas they use in `defs`.
+/// Operations come back sorted by `operationId`.
+pub fn collect(specs: &Specs, defs: &mut Definitions) -> Result<Vec<Operation>> {
+    let paths_loc = Loc::root(&specs.main).join("paths");
+    let Some(Value::Object(paths)) = specs.get(&paths_loc) else {
+        bail!("{paths_loc} is not an object");
+    };
+    let mut operations = Vec::new();
+    let mut ids = BTreeSet::new();
+    for (path, item) in paths {
+        let item_loc = paths_loc.join(path);
+        let (item_loc, item) = if item.get("$ref").is_some() {
+            specs.deref(&item_loc)?
+        } else {
+            (item_loc, item)
+        };
+        let Value::Object(item_map) = item else {
+            bail!("path item at {item_loc} is not an object");
+        };
+        for key in item_map.keys() {
+            let known = METHODS.contains(&key.as_str())
+                || matches!(key.as_str(), "parameters" | "summary" | "description")
+                || key.starts_with("x-");
+            if !known {
+                bail!(
+                    "unsupported path item key `{key}` at {}",
+                    item_loc.join(key)
+                );
+            }
+        }
+        for method in METHODS {
+            let Some(op) = item_map.get(*method) else {
+                continue;
+            };
+            let op_loc = item_loc.join(method);
+            let operation = operation(specs, defs, path, method, &item_loc, &op_loc, op)?;
+            if !ids.insert(operation.id.clone()) {
+                bail!("operationId `{}` at {op_loc} is used twice", operation.id);
+            }
+            operations.push(operation);
+        }
+    }
+    operations.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(operations)
+}
+
+fn operation(
+    specs: &Specs,
+    defs: &mut Definitions,
+    path: &str,
+    method: &str,
+    item_loc: &Loc,
+    loc: &Loc,
+    op: &Value,
+) -> Result<Operation> {
+    let Value::Object(map) = op else {
+        bail!("operation at {loc} is not an object");
+    };
+    for key in map.keys() {
+        if !OPERATION_KEYS.contains(&key.as_str()) && !key.starts_with("x-") {
+            bail!("unsupported operation key `{key}` at {}", loc.join(key));
+        }
+    }
+    let id = match map.get("operationId") {
+        Some(Value::String(id)) => id.clone(),
+        _ => bail!("operation at {loc} has no operationId: every operation needs one"),
+    };
+    let valid = id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && id.chars().all(|c| c.is_ascii_alphanumeric());
+    if !valid {
+        bail!(
+            "operationId `{id}` at {} must be camelCase letters and digits",
+            loc.join("operationId")
+        );
+    }
+
+    // Path-level parameters first, overridden by operation-level ones of the same name.
+    let mut params: Vec<Param> = Vec::new();
+    for (owner, value) in [
+        (item_loc, specs.get(&item_loc.join("parameters"))),
+        (loc, map.get("parameters")),
+    ] {
+        let Some(value) = value else { continue };
+        let list_loc = owner.join("parameters");
+        let Value::Array(list) = value else {
+            bail!("`parameters` at {list_loc} is not a list");
+        };
+        for index in 0..list.len() {
+            let param = parameter(specs, &list_loc.join(index))?;
+            params.retain(|p| !(p.name == param.name && p.location == param.location));
+            params.push(param);
+        }
+    }
+
+    // Path parameters must match the template exactly.
+    let template: Vec<&str> = path
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .collect();
+    for name in &template {
+        if !params
+            .iter()
+            .any(|p| p.location == ParamIn::Path && p.name == *name)
+        {
+            bail!("path parameter `{name}` of {loc} is not declared");
+        }
+    }
+    for param in &params {
+        if param.location == ParamIn::Path && !template.contains(&param.name.as_str()) {
+            bail!(
+                "path parameter `{}` of {loc} is not in the path",
+                param.name
+            );
+        }
+    }
+    params.sort_by_key(|p| match p.location {
+        ParamIn::Path => (0, template.iter().position(|n| *n == p.name).unwrap_or(0)),
+        ParamIn::Query => (1, 0),
+    });
+
+    let body = match map.get("requestBody") {
+        None => None,
+        Some(_) => Some(request_body(specs, defs, &loc.join("requestBody"))?),
+    };
+
+    let responses_loc = loc.join("responses");
+    let Some(Value::Object(responses_map)) = map.get("responses") else {
+        bail!("operation at {loc} has no responses");
+    };
+    let mut responses = Vec::new();
+    for key in responses_map.keys() {
+        let at = responses_loc.join(key);
+        let status = status(key, &at)?;
+        let (resolved, response) = specs.deref(&at)?;
+        let description = text(response.get("description"));
+        let schema = match response.get("content") {
+            None => None,
+            Some(content) => Some(json_schema(
+                specs,
+                defs,
+                &resolved.join("content"),
+                content,
+            )?),
+        };
+        for key in response.as_object().into_iter().flat_map(|m| m.keys()) {
+            if !matches!(key.as_str(), "description" | "content") && !key.starts_with("x-") {
+                bail!("unsupported response key `{key}` at {}", resolved.join(key));
+            }
+        }
+        responses.push(Response {
+            status,
+            description,
+            schema,
+        });
+    }
+    responses.sort_by_key(|r| r.status.code);
+
+    Ok(Operation {
+        id,
+        method: method.to_owned(),
+        path: path.to_owned(),
+        description: text(map.get("description")).or_else(|| text(map.get("summary"))),
+        params,
+        body,
+        responses,
+    })
+}
+
+fn parameter(specs: &Specs, loc: &Loc) -> Result<Param> {
+    let (resolved, value) = specs.deref(loc)?;
+    let name = match value.get("name") {
+        Some(Value::String(name)) => name.clone(),
+        _ => bail!("parameter at {resolved} has no name"),
+    };
+    let location = match value.get("in").and_then(Value::as_str) {
+        Some("path") => ParamIn::Path,
+        Some("query") => ParamIn::Query,
+        other => bail!(
+            "unsupported parameter location {other:?} at {loc}: only path and query parameters \
+             are supported"
+        ),
+    };
+    for key in [
+        "style",
+        "explode",
+        "allowReserved",
+        "content",
+        "allowEmptyValue",
+    ] {
+        if value.get(key).is_some() {
+            bail!(
+                "unsupported parameter key `{key}` at {}",
+                resolved.join(key)
+            );
+        }
+    }
+    let required = value.get("required") == Some(&Value::Bool(true));
+    if location == ParamIn::Path && !required {
+        bail!("path parameter at {resolved} must be `required: true`");
+    }
+    let schema_loc = resolved.join("schema");
+    let (schema_loc, schema) = specs
+        .deref(&schema_loc)
+        .with_context(|| format!("parameter at {loc} has no usable schema"))?;
+    let kind = match schema.get("type").and_then(Value::as_str) {
+        Some("string") => ParamKind::String,
+        Some("integer") => ParamKind::Integer,
+        Some("boolean") => ParamKind::Boolean,
+        Some("array") if location == ParamIn::Query => {
+            let (items_loc, items) = specs.deref(&schema_loc.join("items"))?;
+            match items.get("type").and_then(Value::as_str) {
+                Some("string") => ParamKind::StringArray,
+                other => bail!(
+                    "unsupported array item type {other:?} at {items_loc} for parameter at {loc}"
+                ),
+            }
+        }
+        other => {
+            bail!("unsupported parameter type {other:?} at {schema_loc} for parameter at {loc}")
+        }
+    };
+    if location == ParamIn::Path && kind != ParamKind::String {
+        bail!("unsupported path parameter at {loc}: path parameters must be strings");
+    }
+    Ok(Param {
+        name,
+        location,
+        required,
+        kind,
+        description: text(value.get("description")),
+    })
+}
+
+fn request_body(specs: &Specs, defs: &mut Definitions, loc: &Loc) -> Result<Body> {
+    let (resolved, value) = specs.deref(loc)?;
+    let Some(content) = value.get("content") else {
+        bail!("request body at {resolved} has no content");
+    };
+    let schema = json_schema(specs, defs, &resolved.join("content"), content)?;
+    Ok(Body {
+        schema,
+        description: text(value.get("description")),
+    })
+}
+
+/// The definition name of the `application/json` schema of a `content` map.
+fn json_schema(
+    specs: &Specs,
+    defs: &mut Definitions,
+    loc: &Loc,
+    content: &Value,
+) -> Result<String> {
+    let Value::Object(types) = content else {
+        bail!("`content` at {loc} is not an object");
+    };
+    for media in types.keys() {
+        if media != "application/json" {
+            bail!(
+                "unsupported media type `{media}` at {}: only application/json is supported",
+                loc.join(media)
+            );
+        }
+    }
+    let media_loc = loc.join("application/json");
+    let schema_loc = media_loc.join("schema");
+    match types
+        .get("application/json")
+        .and_then(|media| media.get("schema"))
+    {
+        Some(schema) => match schema.get("$ref") {
+            Some(Value::String(target)) => defs.reference(specs, &schema_loc.join("$ref"), target),
+            _ => bail!(
+                "unsupported inline schema at {schema_loc}: move it to components/schemas and \
+                 use a $ref, so the type gets a name"
+            ),
+        },
+        None => bail!("no schema at {schema_loc}"),
+    }
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    value
+        .and_then(Value::as_str)
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}

@@ -1,0 +1,233 @@
+//! Turning OpenAPI 3.0 schemas into a JSON Schema `definitions` document for `typify`.
+//!
+//! - every schema under `components/schemas` of the main spec becomes a definition, plus every
+//!   schema any of them (or an operation) references, in whichever file it lives;
+//! - `$ref`s are rewritten to `#/definitions/{name}` and keywords beside a `$ref` are dropped
+//!   (OpenAPI 3.0 ignores them);
+//! - `nullable: true` on a property makes that property optional;
+//! - documentation-only keywords (`example`, `readOnly`, `x-...`) are dropped;
+//! - anything else the generator does not understand is an error naming its location.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{Result, bail};
+use serde_json::{Map, Value};
+
+use super::spec::{Loc, Specs};
+
+/// Keywords copied as they are.
+const KEPT: &[&str] = &[
+    "type",
+    "format",
+    "description",
+    "title",
+    "enum",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "multipleOf",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "minProperties",
+    "maxProperties",
+    "default",
+];
+
+/// Keywords that only document and are dropped.
+const DROPPED: &[&str] = &[
+    "example",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "externalDocs",
+];
+
+/// Property names treated as credentials even without `x-sensitive: true`.
+const CREDENTIAL_WORDS: &[&str] = &[
+    "password",
+    "secret",
+    "privatekey",
+    "kubeconfig",
+    "token",
+    "credential",
+];
+
+/// The schemas of a spec, ready for `typify`.
+#[derive(Debug, Default)]
+pub struct Definitions {
+    /// Definition name -> normalized JSON Schema.
+    pub schemas: BTreeMap<String, Value>,
+    /// Where each definition came from.
+    pub origins: BTreeMap<String, Loc>,
+    /// JSON property names that hold credentials: their values must not be printed by `Debug`.
+    pub sensitive: BTreeSet<String>,
+}
+
+impl Definitions {
+    /// Collects every schema of the main spec's `components/schemas`, and everything they
+    /// reference.
+    pub fn collect(specs: &Specs) -> Result<Self> {
+        let mut defs = Self::default();
+        let root = Loc::root(&specs.main).join("components").join("schemas");
+        if let Some(Value::Object(schemas)) = specs.get(&root) {
+            let mut todo: Vec<Loc> = schemas.keys().map(|name| root.join(name)).collect();
+            todo.reverse();
+            defs.drain(specs, todo)?;
+        }
+        Ok(defs)
+    }
+
+    /// The definition name of the schema a `$ref` (found at `at`) points to, adding the schema
+    /// (and what it references) when it is new.
+    pub fn reference(&mut self, specs: &Specs, at: &Loc, target: &str) -> Result<String> {
+        let loc = specs.resolve(at, target)?;
+        let name = schema_name(&loc, at, target)?;
+        self.drain(specs, vec![loc])?;
+        Ok(name)
+    }
+
+    fn drain(&mut self, specs: &Specs, mut todo: Vec<Loc>) -> Result<()> {
+        while let Some(loc) = todo.pop() {
+            let name = schema_name(&loc, &loc, &loc.to_string())?;
+            match self.origins.get(&name) {
+                Some(seen) if *seen == loc => continue,
+                Some(seen) => bail!(
+                    "schema name `{name}` is defined twice, at {seen} and at {loc}: rename one"
+                ),
+                None => {}
+            }
+            self.origins.insert(name.clone(), loc.clone());
+            let schema = specs.require(&loc)?;
+            let mut refs = Vec::new();
+            let normalized = self.normalize(specs, schema, &loc, false, &mut refs)?;
+            self.schemas.insert(name, normalized);
+            todo.extend(refs);
+        }
+        Ok(())
+    }
+
+    fn normalize(
+        &mut self,
+        specs: &Specs,
+        schema: &Value,
+        loc: &Loc,
+        in_property: bool,
+        refs: &mut Vec<Loc>,
+    ) -> Result<Value> {
+        let Value::Object(map) = schema else {
+            if let Value::Bool(_) = schema {
+                return Ok(schema.clone());
+            }
+            bail!("schema at {loc} is not an object");
+        };
+        if let Some(target) = map.get("$ref") {
+            let Value::String(target) = target else {
+                bail!("$ref at {loc} is not a string");
+            };
+            let at = loc.join("$ref");
+            let target_loc = specs.resolve(&at, target)?;
+            let name = schema_name(&target_loc, &at, target)?;
+            refs.push(target_loc);
+            return Ok(serde_json::json!({ "$ref": format!("#/definitions/{name}") }));
+        }
+        let mut out = Map::new();
+        for (key, value) in map {
+            let at = loc.join(key);
+            match key.as_str() {
+                k if KEPT.contains(&k) => {
+                    out.insert(key.clone(), value.clone());
+                }
+                k if DROPPED.contains(&k) || k.starts_with("x-") => {}
+                "nullable" => match value {
+                    Value::Bool(false) => {}
+                    Value::Bool(true) if in_property => {}
+                    _ => bail!(
+                        "unsupported `nullable: {value}` at {at}: only properties may be nullable \
+                         (they become optional)"
+                    ),
+                },
+                "required" => {
+                    let names = value.as_array().map(|names| {
+                        names
+                            .iter()
+                            .filter(|name| {
+                                // A nullable property is optional: the field is an Option.
+                                let nullable = name.as_str().and_then(|name| {
+                                    map.get("properties")?.get(name)?.get("nullable")
+                                });
+                                nullable != Some(&Value::Bool(true))
+                            })
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    });
+                    match names {
+                        Some(names) => {
+                            out.insert(key.clone(), Value::Array(names));
+                        }
+                        None => bail!("`required` at {at} is not a list"),
+                    }
+                }
+                "properties" => {
+                    let Value::Object(props) = value else {
+                        bail!("`properties` at {at} is not an object");
+                    };
+                    let mut normalized = Map::new();
+                    for (prop, prop_schema) in props {
+                        if is_sensitive(prop, prop_schema) {
+                            self.sensitive.insert(prop.clone());
+                        }
+                        normalized.insert(
+                            prop.clone(),
+                            self.normalize(specs, prop_schema, &at.join(prop), true, refs)?,
+                        );
+                    }
+                    out.insert(key.clone(), Value::Object(normalized));
+                }
+                "items" | "additionalProperties" => {
+                    let normalized = self.normalize(specs, value, &at, false, refs)?;
+                    out.insert(key.clone(), normalized);
+                }
+                "allOf" | "oneOf" | "anyOf" => {
+                    let Value::Array(items) = value else {
+                        bail!("`{key}` at {at} is not a list");
+                    };
+                    let mut normalized = Vec::new();
+                    for (index, item) in items.iter().enumerate() {
+                        normalized.push(self.normalize(
+                            specs,
+                            item,
+                            &at.join(index),
+                            false,
+                            refs,
+                        )?);
+                    }
+                    out.insert(key.clone(), Value::Array(normalized));
+                }
+                _ => bail!("unsupported schema keyword `{key}` at {at}"),
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+fn is_sensitive(name: &str, schema: &Value) -> bool {
+    if schema.get("x-sensitive") == Some(&Value::Bool(true)) {
+        return true;
+    }
+    let lower = name.to_ascii_lowercase();
+    CREDENTIAL_WORDS.iter().any(|word| lower.contains(word))
+}
+
+/// The definition name of the schema at `loc`: it must be `#/components/schemas/{name}`.
+fn schema_name(loc: &Loc, at: &Loc, target: &str) -> Result<String> {
+    match loc.pointer.strip_prefix("/components/schemas/") {
+        Some(name) if !name.is_empty() && !name.contains('/') => Ok(name.to_owned()),
+        _ => bail!(
+            "unsupported $ref `{target}` at {at}: a schema reference must point at \
+             `#/components/schemas/{{name}}`"
+        ),
+    }
+}
