@@ -410,14 +410,22 @@ async fn send(
     Ok((status, body))
 }
 
-/// At most [`MAX_BODY_EXCERPT`] bytes of `body` as text; with `redact`, token-like runs of 16
-/// or more characters become `<redacted>`.
+/// At most [`MAX_BODY_EXCERPT`] bytes of `body` as text. With `redact` (token-endpoint
+/// bodies), string values of JSON keys ending in `token` (`access_token`, `refresh_token`,
+/// `id_token`, but not `token_type`) and any token-like run of 16 or more characters become
+/// `<redacted>`.
 fn excerpt(body: &[u8], redact: bool) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = if redact {
-        redact_tokens(&text)
+    let text = if !redact {
+        String::from_utf8_lossy(body).into_owned()
+    } else if let Ok(serde_json::Value::Object(mut map)) = serde_json::from_slice(body) {
+        for (key, value) in map.iter_mut() {
+            if key.ends_with("token") && value.is_string() {
+                *value = "<redacted>".into();
+            }
+        }
+        redact_tokens(&serde_json::Value::Object(map).to_string())
     } else {
-        text.into_owned()
+        redact_tokens(&String::from_utf8_lossy(body))
     };
     if text.len() <= MAX_BODY_EXCERPT {
         return text;
@@ -470,5 +478,10 @@ mod tests {
         assert!(text.contains(r#""access_token":"<redacted>""#), "{text}");
         assert!(text.len() <= MAX_BODY_EXCERPT + 32, "{}", text.len());
         assert_eq!(excerpt(b"short", false), "short");
+        let parsed = excerpt(br#"{"access_token":"short","token_type":"Bearer"}"#, true);
+        assert_eq!(
+            parsed,
+            r#"{"access_token":"<redacted>","token_type":"Bearer"}"#
+        );
     }
 }

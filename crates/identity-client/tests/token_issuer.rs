@@ -1,0 +1,284 @@
+//! `TokenIssuer` against the in-process OIDC issuer over mTLS.
+
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use core_client::{HttpClientOptions, HttpOptions};
+use identity_client::{
+    AccessTokenSource, BaseClient, IssueError, TokenIssuer,
+    token::{Endpoint, MAX_BODY_EXCERPT},
+};
+use test_support::{
+    Ca, KeyEncoding, KeyKind,
+    kube::KubeApi,
+    oidc::{DiscoveryMode, OidcIssuer, TokenMode},
+};
+
+struct Fixture {
+    _kube: KubeApi,
+    issuer: OidcIssuer,
+    base: BaseClient,
+}
+
+async fn fixture() -> Fixture {
+    let ca = Ca::new("identity-ca");
+    let kube = KubeApi::start().await;
+    kube.put_tls_secret("unikorn", "identity-ca", &ca.cert_pem, None);
+    let leaf = ca.client_cert("compute", KeyKind::EcdsaP256);
+    kube.put_tls_secret(
+        "unikorn",
+        "compute-client",
+        &leaf.chain_pem(),
+        Some(&leaf.key_pem_as(KeyEncoding::Sec1)),
+    );
+    let issuer = OidcIssuer::start(&ca.server_cert(&["localhost", "127.0.0.1"]), &ca).await;
+    let base = BaseClient::new(
+        kube.client(),
+        HttpOptions::new("identity")
+            .with_host(format!("{}/", issuer.url()))
+            .with_ca_secret("unikorn", "identity-ca"),
+        HttpClientOptions::new().with_certificate("unikorn", "compute-client"),
+    );
+    Fixture {
+        _kube: kube,
+        issuer,
+        base,
+    }
+}
+
+fn issuer(f: &Fixture) -> TokenIssuer {
+    TokenIssuer::new(f.base.clone(), "compute", "1.2.3")
+}
+
+#[tokio::test]
+async fn success_discovers_then_grants_over_mtls() {
+    let f = fixture().await;
+    f.issuer
+        .set_token_mode(TokenMode::Success { expires_in: 900 });
+    let issuer = issuer(&f).with_scope("openid");
+    let before = tokio::time::Instant::now();
+    let issued = issuer.issue().await.unwrap();
+    let after = tokio::time::Instant::now();
+    assert_eq!(issued.token.expose_secret(), "issued-token-1");
+    let lifetime = Duration::from_secs(900);
+    assert!(before + lifetime <= issued.expires_at && issued.expires_at <= after + lifetime);
+    assert!(!format!("{issued:?}").contains("issued-token"));
+
+    let requests = f.issuer.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].method, "GET");
+    assert_eq!(requests[0].uri.path(), "/.well-known/openid-configuration");
+    let grant = &requests[1];
+    assert_eq!(grant.method, "POST");
+    assert_eq!(grant.uri.path(), test_support::oidc::TOKEN_PATH);
+    assert_eq!(
+        grant.header("content-type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(
+        std::str::from_utf8(&grant.body).unwrap(),
+        "grant_type=client_credentials&scope=openid"
+    );
+    assert!(!grant.peer_certificates.is_empty(), "authenticated by mTLS");
+
+    // Discovery is remembered.
+    let issued = issuer.issue().await.unwrap();
+    assert_eq!(issued.token.expose_secret(), "issued-token-2");
+    assert_eq!(f.issuer.discovery_calls(), 1);
+    assert_eq!(f.issuer.token_calls(), 2);
+}
+
+#[tokio::test]
+async fn unauthorized_is_a_typed_error_with_status_and_body() {
+    let f = fixture().await;
+    f.issuer.set_token_mode(TokenMode::Unauthorized);
+    let err = issuer(&f).issue().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            IssueError::Status {
+                endpoint: Endpoint::Token,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.status(), Some(http::StatusCode::UNAUTHORIZED));
+    assert!(err.body_excerpt().unwrap().contains("invalid_client"));
+    assert!(err.to_string().contains("401"), "{err}");
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_typed_error() {
+    let f = fixture().await;
+    f.issuer.set_token_mode(TokenMode::MalformedJson);
+    let err = issuer(&f).issue().await.unwrap_err();
+    assert!(matches!(err, IssueError::InvalidJson { .. }), "{err:?}");
+    assert_eq!(err.status(), Some(http::StatusCode::OK));
+    assert!(err.body_excerpt().unwrap().contains("oops"));
+    assert!(err.body_excerpt().unwrap().len() <= MAX_BODY_EXCERPT);
+}
+
+#[tokio::test]
+async fn missing_fields_are_typed_errors() {
+    let f = fixture().await;
+    f.issuer.set_token_mode(TokenMode::MissingAccessToken);
+    let err = issuer(&f).issue().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            IssueError::MissingField {
+                endpoint: Endpoint::Token,
+                field: "access_token",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.body_excerpt().unwrap().contains("expires_in"));
+
+    f.issuer.set_token_mode(TokenMode::MissingExpiresIn);
+    let err = issuer(&f).issue().await.unwrap_err();
+    assert!(matches!(
+        err,
+        IssueError::MissingField {
+            field: "expires_in",
+            ..
+        }
+    ));
+    // The token in that body does not leak into the error.
+    assert!(!format!("{err} {err:?}").contains("issued-token"), "{err}");
+
+    let f = fixture().await;
+    f.issuer
+        .set_discovery_mode(DiscoveryMode::MissingTokenEndpoint);
+    let err = issuer(&f).issue().await.unwrap_err();
+    assert!(matches!(
+        err,
+        IssueError::MissingField {
+            endpoint: Endpoint::Discovery,
+            field: "token_endpoint",
+            ..
+        }
+    ));
+    assert_eq!(f.issuer.token_calls(), 0);
+
+    f.issuer.set_discovery_mode(DiscoveryMode::Status(503));
+    let err = issuer(&f).issue().await.unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(err.endpoint(), Some(Endpoint::Discovery));
+}
+
+#[tokio::test]
+async fn token_source_issues_once_for_concurrent_callers_and_keeps_token_on_failure() {
+    let f = fixture().await;
+    let source = issuer(&f).token_source();
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let source = source.clone();
+            tokio::spawn(async move { source.token().await })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(
+            task.await.unwrap().unwrap().expose_secret(),
+            "issued-token-1"
+        );
+    }
+    assert_eq!(f.issuer.token_calls(), 1);
+
+    // A margin longer than the lifetime makes every call a refresh, while the token is valid.
+    let eager = issuer(&f)
+        .token_source()
+        .with_refresh_margin(Duration::from_secs(7200));
+    assert_eq!(
+        eager.token().await.unwrap().expose_secret(),
+        "issued-token-2"
+    );
+    assert_eq!(
+        eager.token().await.unwrap().expose_secret(),
+        "issued-token-3"
+    );
+    // The identity service now refuses: the unexpired token keeps being served.
+    f.issuer.set_token_mode(TokenMode::Unauthorized);
+    assert_eq!(
+        eager.token().await.unwrap().expose_secret(),
+        "issued-token-3"
+    );
+    assert_eq!(f.issuer.token_calls(), 4);
+}
+
+/// Records the spans created and their fields.
+#[derive(Clone, Default)]
+struct SpanRecorder(Arc<Mutex<Vec<RecordedSpan>>>);
+
+/// A span's name and its fields, formatted.
+type RecordedSpan = (String, BTreeMap<String, String>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for SpanRecorder {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _id: &tracing::span::Id,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        struct Visitor<'a>(&'a mut BTreeMap<String, String>);
+        impl tracing::field::Visit for Visitor<'_> {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.insert(field.name().to_owned(), format!("{value:?}"));
+            }
+            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                self.0.insert(field.name().to_owned(), value.to_owned());
+            }
+        }
+        let mut fields = BTreeMap::new();
+        attrs.record(&mut Visitor(&mut fields));
+        self.0
+            .lock()
+            .unwrap()
+            .push((attrs.metadata().name().to_owned(), fields));
+    }
+}
+
+#[tokio::test]
+async fn issuing_runs_in_a_span_and_propagates_the_trace() {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing::Instrument;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let tracer = opentelemetry::trace::TracerProvider::tracer(&provider, "test");
+    let recorder = SpanRecorder::default();
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(recorder.clone());
+    let _default = tracing::subscriber::set_default(subscriber);
+
+    let f = fixture().await;
+    let parent = tracing::info_span!("startup");
+    let trace_id = parent.context().span().span_context().trace_id();
+    issuer(&f).issue().instrument(parent).await.unwrap();
+
+    let spans = recorder.0.lock().unwrap().clone();
+    let (_, fields) = spans
+        .iter()
+        .find(|(name, _)| name == "identity.issue_token")
+        .expect("an identity.issue_token span");
+    assert_eq!(fields["service.name"], "compute");
+    assert_eq!(fields["service.version"], "1.2.3");
+
+    for request in f.issuer.requests() {
+        let traceparent = request.header("traceparent").unwrap();
+        assert!(
+            traceparent.starts_with(&format!("00-{trace_id}-")),
+            "{traceparent}"
+        );
+    }
+}
