@@ -39,7 +39,8 @@ impl RequestContext {
     ///
     /// - the `Unikorn-Client-Certificate` value, if any, is kept verbatim for forwarding;
     /// - the trace context is the current span's when one is active (the inbound server's
-    ///   span), else the one extracted from `headers` through the global propagator.
+    ///   span), else the one extracted from `headers` through the global propagator, else
+    ///   none (the context current at send time is used).
     ///
     /// The principal is not read from headers: set it with [`RequestContext::with_principal`]
     /// once the inbound request has been authenticated.
@@ -49,14 +50,16 @@ impl RequestContext {
             .map(|v| Bytes::copy_from_slice(v.as_bytes()));
         let current = crate::editor::current_context();
         let otel = if current.has_active_span() {
-            current
+            Some(current)
         } else {
-            global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)))
+            let remote = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(headers)));
+            // Nothing to continue from: leave it to the context current at send time.
+            remote.has_active_span().then_some(remote)
         };
         Self {
             principal: None,
             client_certificate,
-            otel: Some(otel),
+            otel,
         }
     }
 
@@ -150,6 +153,9 @@ mod tests {
         );
         assert!(ctx.client_certificate().is_none());
         assert!(ctx.principal().is_none());
+
+        let ctx = RequestContext::from_headers(&http::HeaderMap::new());
+        assert!(ctx.otel_context().is_none());
     }
 
     #[test]
