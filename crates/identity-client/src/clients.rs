@@ -55,7 +55,8 @@ pub enum Error {
 /// `traceparent`/`tracestate` from `ctx`'s OpenTelemetry context (or the current one),
 /// `Unikorn-Client-Certificate` when `ctx` has one, and the signed `X-Principal`.
 ///
-/// Fails with [`Error::MissingPrincipal`] when `ctx` has no principal, and with
+/// Fails with [`Error::MissingPrincipal`] when `ctx` has no principal, with
+/// [`Error::Principal`] when it is empty or holds a control character, and with
 /// [`Error::NoClientCertificate`] when there is no key to sign it with: an unsigned or empty
 /// principal is never sent.
 ///
@@ -98,7 +99,7 @@ pub async fn api_client<B: ClientBuilder>(
 /// (a controller reconciling it; there is no inbound request).
 ///
 /// The principal comes from [`Principal::from_resource`]; a resource with no labels or no
-/// annotations fails here, before any request. The editors are those of [`api_client`], with
+/// annotations (or none of the principal keys) fails here, before any request. The editors are those of [`api_client`], with
 /// the trace context current at send time and no forwarded client certificate.
 ///
 /// ```no_run

@@ -320,6 +320,16 @@ async fn missing_principal_or_client_certificate_fails_before_sending() {
     assert!(matches!(err, Error::MissingPrincipal), "{err:?}");
     assert!(err.to_string().contains("no principal"), "{err}");
 
+    let empty = RequestContext::new().with_principal(Principal::default());
+    let err = api_client(&base, TestApiBuilder::default(), token("t"), &empty)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(err, Error::Principal(PrincipalError::Empty)),
+        "{err:?}"
+    );
+
     let without_certificate = fixture.base(None);
     let ctx = RequestContext::new().with_principal(alice());
     let err = api_client(

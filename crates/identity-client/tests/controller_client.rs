@@ -145,5 +145,16 @@ async fn resource_without_labels_or_annotations_fails_before_any_request() {
         err,
         Error::Principal(PrincipalError::NoAnnotations { .. })
     ));
+
+    // Labels and annotations, but none of the principal keys: nothing to act for.
+    let unrelated = ConfigMap {
+        metadata: meta(map(&[("app", "x")]), map(&[("note", "y")])),
+        ..Default::default()
+    };
+    let err = controller_client(&base, TestApiBuilder::default(), token(), &unrelated)
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, Error::Principal(PrincipalError::Empty)));
     assert!(fixture.server.requests().is_empty());
 }

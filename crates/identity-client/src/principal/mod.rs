@@ -72,6 +72,10 @@ pub enum PrincipalError {
         /// `namespace/name` of the resource (as far as known).
         resource: String,
     },
+    /// The principal has no organization, project or actor: it would assert nothing, so it is
+    /// never signed or sent.
+    #[error("the principal is empty (no organization, project or actor)")]
+    Empty,
     /// A principal field contains a control character (CR, LF, ...), which no real ID has; it
     /// is refused rather than signed.
     #[error("principal field `{field}` contains a control character")]
@@ -174,8 +178,17 @@ impl Principal {
         })
     }
 
-    /// Checks that no field contains a control character.
+    /// Whether every field is empty.
+    pub fn is_empty(&self) -> bool {
+        self.organization_id.is_empty() && self.project_id.is_empty() && self.actor.is_empty()
+    }
+
+    /// Checks that the principal can travel: not [empty](Self::is_empty), and no field contains
+    /// a control character.
     pub fn validate(&self) -> Result<(), PrincipalError> {
+        if self.is_empty() {
+            return Err(PrincipalError::Empty);
+        }
         for (field, value) in [
             ("organizationId", &self.organization_id),
             ("projectId", &self.project_id),
@@ -293,5 +306,10 @@ mod tests {
             err,
             PrincipalError::ControlCharacter { field: "projectId" }
         ));
+        assert!(matches!(
+            Principal::default().validate(),
+            Err(PrincipalError::Empty)
+        ));
+        assert!(Principal::new("", "", "a").validate().is_ok());
     }
 }
