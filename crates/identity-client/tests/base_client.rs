@@ -1,0 +1,47 @@
+//! `BaseClient`: the transport is built once and shared through the cache.
+
+mod common;
+
+use common::{CA_SECRET, Fixture, NAMESPACE};
+use core_client::{HttpClientOptions, HttpOptions};
+use identity_client::BaseClient;
+use test_support::{KeyEncoding, KeyKind};
+
+#[tokio::test]
+async fn base_clients_sharing_a_cache_read_secrets_once_and_send_plain_requests() {
+    let fixture = Fixture::start().await;
+    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+    let region = fixture.base(Some("compute-client"));
+    // Another service with the same trust settings, sharing the first one's cache.
+    let other = BaseClient::with_cache(
+        region.cache().clone(),
+        HttpOptions::new("compute")
+            .with_host(fixture.server.localhost_url())
+            .with_ca_secret(NAMESPACE, CA_SECRET),
+        HttpClientOptions::new().with_certificate(NAMESPACE, "compute-client"),
+    );
+    assert_eq!(other.options().service(), "compute");
+    let first = region.http_client().await.unwrap();
+    let second = other.http_client().await.unwrap();
+    let again = region.http_client().await.unwrap();
+    assert_eq!(fixture.kube.get_count(NAMESPACE, "compute-client"), 1);
+    assert_eq!(fixture.kube.get_count(NAMESPACE, CA_SECRET), 1);
+    assert!(first.client_identity().is_some());
+    assert!(second.client_identity().is_some() && again.client_identity().is_some());
+
+    // http_client() is TLS + mTLS only: no identity headers are added.
+    let request = http::Request::get(format!("{}/healthz", region.options().host()))
+        .body(bytes::Bytes::new())
+        .unwrap();
+    assert_eq!(first.send(request).await.unwrap().status(), 200);
+    let seen = fixture.server.requests().pop().unwrap();
+    assert!(!seen.peer_certificates.is_empty());
+    for header in [
+        "authorization",
+        "x-principal",
+        "traceparent",
+        "unikorn-client-certificate",
+    ] {
+        assert!(seen.headers.get(header).is_none(), "{header}");
+    }
+}
