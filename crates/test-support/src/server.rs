@@ -262,6 +262,8 @@ async fn accept_loop(
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
+        // Without this, Nagle's algorithm delays handshake records by tens of milliseconds.
+        let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let handler = handler.clone();
         let conn_state = state.clone();
