@@ -1,0 +1,92 @@
+//! [`Client`]: region API clients built through the identity layer.
+
+use std::sync::Arc;
+
+use core_client::{ClientBuilder, HttpClientOptions, HttpOptions};
+use identity_client::{AccessTokenSource, BaseClient, Error, RequestContext};
+
+/// The region service's endpoint options: flags `--region-host`,
+/// `--region-ca-secret-namespace`, `--region-ca-secret-name`.
+pub fn options() -> HttpOptions {
+    HttpOptions::new("region")
+}
+
+/// Builds region API clients for the region service configured in its [`HttpOptions`].
+///
+/// A thin wrapper around [`BaseClient`]: every client it returns shares one pooled, cached
+/// transport.
+#[derive(Clone, Debug)]
+pub struct Client {
+    base: BaseClient,
+}
+
+impl Client {
+    /// A client for the region service at `options`, presenting the certificate of
+    /// `client_options`, reading Secrets through `kube`.
+    pub fn new(
+        kube: kube::Client,
+        options: HttpOptions,
+        client_options: HttpClientOptions,
+    ) -> Self {
+        Self::from_base(BaseClient::new(kube, options, client_options))
+    }
+
+    /// A client over an existing [`BaseClient`], e.g. one made with
+    /// [`BaseClient::with_cache`] to share transports with clients of other services.
+    pub fn from_base(base: BaseClient) -> Self {
+        Self { base }
+    }
+
+    /// The underlying base client.
+    pub fn base(&self) -> &BaseClient {
+        &self.base
+    }
+
+    /// A region API client with TLS and mTLS only: no token, no principal, no headers added.
+    pub async fn http_client(&self) -> Result<region_openapi::Client, Error> {
+        let service = || self.base.options().service().to_owned();
+        let http = self
+            .base
+            .http_client()
+            .await
+            .map_err(|source| Error::HttpClient {
+                service: service(),
+                source,
+            })?;
+        region_openapi::Client::builder()
+            .with_http_client(http)
+            .build(self.base.options().host())
+            .map_err(|source| Error::Build {
+                service: service(),
+                source,
+            })
+    }
+
+    /// A region API client for serving an inbound request: every call carries `token`, the
+    /// trace context and forwarded client certificate of `ctx`, and its principal, signed.
+    /// See [`identity_client::api_client`].
+    pub async fn api_client(
+        &self,
+        ctx: &RequestContext,
+        token: Arc<dyn AccessTokenSource>,
+    ) -> Result<region_openapi::Client, Error> {
+        identity_client::api_client(&self.base, region_openapi::Client::builder(), token, ctx).await
+    }
+
+    /// A region API client for a controller reconciling `resource`: every call carries `token`,
+    /// the current trace context and the principal persisted on `resource`, signed. See
+    /// [`identity_client::controller_client`].
+    pub async fn controller_client<R: kube::Resource>(
+        &self,
+        token: Arc<dyn AccessTokenSource>,
+        resource: &R,
+    ) -> Result<region_openapi::Client, Error> {
+        identity_client::controller_client(
+            &self.base,
+            region_openapi::Client::builder(),
+            token,
+            resource,
+        )
+        .await
+    }
+}
