@@ -41,5 +41,5 @@ mod error;
 mod generated;
 
 pub use client::{Client, ClientBuilder};
-pub use error::Error;
+pub use error::{EXCERPT_LIMIT, Error};
 pub use generated::*;
