@@ -6,6 +6,8 @@
 
 mod codegen;
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 
 /// Workspace automation.
@@ -26,8 +28,16 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
         Command::Codegen { check } => codegen::run(check),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // `{:#}` prints the whole cause chain on one line, without a backtrace.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -100,26 +100,27 @@ pub fn generate_specs(specs: &Specs) -> Result<String> {
 /// Runs `cargo xtask codegen`: writes the generated file, or with `check` only compares it.
 pub fn run(check: bool) -> Result<()> {
     let root = workspace_root();
-    let fresh = generate(&root.join(SPEC))?;
-    let output = root.join(OUTPUT);
-    let current = std::fs::read_to_string(&output).unwrap_or_default();
-    if check {
-        if current != fresh {
-            bail!(
-                "{OUTPUT} is stale: it differs from what {SPEC} generates; run `cargo xtask codegen` \
-                 and commit the result"
-            );
-        }
-        println!("{OUTPUT} is up to date");
-        return Ok(());
-    }
-    if current == fresh {
-        println!("{OUTPUT} is up to date");
-    } else {
-        std::fs::write(&output, fresh).with_context(|| format!("writing {}", output.display()))?;
-        println!("wrote {OUTPUT}");
-    }
+    let message = sync(&root.join(SPEC), &root.join(OUTPUT), OUTPUT, check)?;
+    println!("{message}");
     Ok(())
+}
+
+/// Generates from `spec` and compares with `output` (called `name` in messages). With `check`,
+/// a difference is an error naming the stale file; otherwise the file is rewritten.
+pub fn sync(spec: &Path, output: &Path, name: &str, check: bool) -> Result<String> {
+    let fresh = generate(spec)?;
+    let current = std::fs::read_to_string(output).unwrap_or_default();
+    if current == fresh {
+        return Ok(format!("{name} is up to date"));
+    }
+    if check {
+        bail!(
+            "{name} is stale: it differs from what {SPEC} generates; run `cargo xtask codegen` \
+             and commit the result"
+        );
+    }
+    std::fs::write(output, fresh).with_context(|| format!("writing {}", output.display()))?;
+    Ok(format!("wrote {name}"))
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{OUTPUT, SPEC, generate, generate_specs, spec::Specs, workspace_root};
+use super::{OUTPUT, SPEC, generate, generate_specs, spec::Specs, sync, workspace_root};
 
 const HEAD: &str = "openapi: 3.0.3\ninfo: {title: test, version: '1'}\n";
 
@@ -383,4 +383,60 @@ fn every_operation_of_the_region_spec_is_generated() {
         );
     }
     assert_eq!(code.matches("pub async fn ").count(), 30);
+}
+
+#[test]
+fn check_names_the_stale_file_and_write_fixes_it() {
+    let dir = std::env::temp_dir().join(format!("xtask-codegen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("main.yaml"), format!("{HEAD}{THINGS}")).unwrap();
+    let spec = dir.join("main.yaml");
+    let output = dir.join("generated.rs");
+    std::fs::write(&output, "// old\n").unwrap();
+
+    let err = sync(&spec, &output, "generated.rs", true)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("generated.rs is stale"), "{err}");
+    assert_eq!(std::fs::read_to_string(&output).unwrap(), "// old\n");
+
+    assert_eq!(
+        sync(&spec, &output, "generated.rs", false).unwrap(),
+        "wrote generated.rs"
+    );
+    assert_eq!(
+        sync(&spec, &output, "generated.rs", true).unwrap(),
+        "generated.rs is up to date"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn nullable_outside_a_property_and_x_sensitive_fields() {
+    let nullable_item = r#"
+paths: {}
+components:
+  schemas:
+    list: {type: array, items: {type: string, nullable: true}}
+"#;
+    let err = gen_err(&[("main.yaml", nullable_item)]);
+    assert!(
+        err.contains("main.yaml#/components/schemas/list/items/nullable"),
+        "{err}"
+    );
+
+    let marked = r#"
+paths: {}
+components:
+  schemas:
+    config:
+      type: object
+      required: [blob]
+      properties:
+        blob: {type: string, x-sensitive: true}
+        name: {type: string}
+"#;
+    let code = gen_ok(&[("main.yaml", marked)]);
+    assert_has(&code, r#".field("blob", &"<redacted>")"#);
+    assert_has(&code, r#".field("name", &self.name)"#);
 }
