@@ -262,48 +262,6 @@ async fn signature_is_cached_and_replaced_when_the_certificate_rotates() {
 }
 
 #[tokio::test]
-async fn traceparent_carries_the_active_span() {
-    use tracing::Instrument;
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    use tracing_subscriber::layer::SubscriberExt;
-
-    propagator();
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let tracer = opentelemetry::trace::TracerProvider::tracer(&provider, "identity-client-test");
-    let subscriber =
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(tracer));
-    let _default = tracing::subscriber::set_default(subscriber);
-
-    let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
-    // No captured context: the editor takes the span active when the request is made.
-    let ctx = RequestContext::new().with_principal(alice());
-    let api = api_client(&base, TestApiBuilder::default(), token("t"), &ctx)
-        .await
-        .unwrap();
-    let span = tracing::info_span!("reconcile");
-    let trace_id = span.context().span().span_context().trace_id();
-    assert_ne!(trace_id, TraceId::INVALID);
-    api.get("/x").instrument(span).await.unwrap();
-
-    let other = tracing::info_span!("another");
-    let other_id = other.context().span().span_context().trace_id();
-    api.get("/y").instrument(other).await.unwrap();
-
-    let requests = fixture.server.requests();
-    let trace_of = |i: usize| {
-        let value = requests[i].header("traceparent").unwrap().to_owned();
-        let fields: Vec<String> = value.split('-').map(str::to_owned).collect();
-        assert_eq!(fields.len(), 4, "{value}");
-        assert_eq!(fields[0], "00");
-        fields[1].clone()
-    };
-    assert_eq!(trace_of(0), trace_id.to_string());
-    assert_eq!(trace_of(1), other_id.to_string());
-}
-
-#[tokio::test]
 async fn missing_principal_or_client_certificate_fails_before_sending() {
     let fixture = Fixture::start().await;
     fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);

@@ -1,57 +1,15 @@
 //! `TokenIssuer` against the in-process OIDC issuer over mTLS.
 
-use std::{
-    collections::BTreeMap,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+mod common;
 
-use core_client::{HttpClientOptions, HttpOptions};
+use std::time::Duration;
+
+use common::{issuer, issuer_fixture as fixture};
 use identity_client::{
-    AccessTokenSource, BaseClient, IssueError, TokenIssuer,
+    AccessTokenSource, IssueError,
     token::{Endpoint, MAX_BODY_EXCERPT},
 };
-use test_support::{
-    Ca, KeyEncoding, KeyKind,
-    kube::KubeApi,
-    oidc::{DiscoveryMode, OidcIssuer, TokenMode},
-};
-
-struct Fixture {
-    _kube: KubeApi,
-    issuer: OidcIssuer,
-    base: BaseClient,
-}
-
-async fn fixture() -> Fixture {
-    let ca = Ca::new("identity-ca");
-    let kube = KubeApi::start().await;
-    kube.put_tls_secret("unikorn", "identity-ca", &ca.cert_pem, None);
-    let leaf = ca.client_cert("compute", KeyKind::EcdsaP256);
-    kube.put_tls_secret(
-        "unikorn",
-        "compute-client",
-        &leaf.chain_pem(),
-        Some(&leaf.key_pem_as(KeyEncoding::Sec1)),
-    );
-    let issuer = OidcIssuer::start(&ca.server_cert(&["localhost", "127.0.0.1"]), &ca).await;
-    let base = BaseClient::new(
-        kube.client(),
-        HttpOptions::new("identity")
-            .with_host(format!("{}/", issuer.url()))
-            .with_ca_secret("unikorn", "identity-ca"),
-        HttpClientOptions::new().with_certificate("unikorn", "compute-client"),
-    );
-    Fixture {
-        _kube: kube,
-        issuer,
-        base,
-    }
-}
-
-fn issuer(f: &Fixture) -> TokenIssuer {
-    TokenIssuer::new(f.base.clone(), "compute", "1.2.3")
-}
+use test_support::oidc::{DiscoveryMode, TokenMode};
 
 #[tokio::test]
 async fn success_discovers_then_grants_over_mtls() {
@@ -209,76 +167,4 @@ async fn token_source_issues_once_for_concurrent_callers_and_keeps_token_on_fail
         "issued-token-3"
     );
     assert_eq!(f.issuer.token_calls(), 4);
-}
-
-/// Records the spans created and their fields.
-#[derive(Clone, Default)]
-struct SpanRecorder(Arc<Mutex<Vec<RecordedSpan>>>);
-
-/// A span's name and its fields, formatted.
-type RecordedSpan = (String, BTreeMap<String, String>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for SpanRecorder {
-    fn on_new_span(
-        &self,
-        attrs: &tracing::span::Attributes<'_>,
-        _id: &tracing::span::Id,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        struct Visitor<'a>(&'a mut BTreeMap<String, String>);
-        impl tracing::field::Visit for Visitor<'_> {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                self.0.insert(field.name().to_owned(), format!("{value:?}"));
-            }
-            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-                self.0.insert(field.name().to_owned(), value.to_owned());
-            }
-        }
-        let mut fields = BTreeMap::new();
-        attrs.record(&mut Visitor(&mut fields));
-        self.0
-            .lock()
-            .unwrap()
-            .push((attrs.metadata().name().to_owned(), fields));
-    }
-}
-
-#[tokio::test]
-async fn issuing_runs_in_a_span_and_propagates_the_trace() {
-    use opentelemetry::trace::TraceContextExt;
-    use tracing::Instrument;
-    use tracing_opentelemetry::OpenTelemetrySpanExt;
-    use tracing_subscriber::layer::SubscriberExt;
-
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let tracer = opentelemetry::trace::TracerProvider::tracer(&provider, "test");
-    let recorder = SpanRecorder::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(tracer))
-        .with(recorder.clone());
-    let _default = tracing::subscriber::set_default(subscriber);
-
-    let f = fixture().await;
-    let parent = tracing::info_span!("startup");
-    let trace_id = parent.context().span().span_context().trace_id();
-    issuer(&f).issue().instrument(parent).await.unwrap();
-
-    let spans = recorder.0.lock().unwrap().clone();
-    let (_, fields) = spans
-        .iter()
-        .find(|(name, _)| name == "identity.issue_token")
-        .expect("an identity.issue_token span");
-    assert_eq!(fields["service.name"], "compute");
-    assert_eq!(fields["service.version"], "1.2.3");
-
-    for request in f.issuer.requests() {
-        let traceparent = request.header("traceparent").unwrap();
-        assert!(
-            traceparent.starts_with(&format!("00-{trace_id}-")),
-            "{traceparent}"
-        );
-    }
 }

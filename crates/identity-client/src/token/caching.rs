@@ -4,7 +4,10 @@ use std::{
     error::Error as StdError,
     fmt,
     future::Future,
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -18,6 +21,7 @@ use super::{AccessToken, AccessTokenSource, IssuedToken, TokenError};
 pub const DEFAULT_REFRESH_MARGIN: Duration = Duration::from_secs(60);
 
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+type SharedError = Arc<dyn StdError + Send + Sync + 'static>;
 type IssueFn = dyn Fn() -> BoxFuture<'static, Result<IssuedToken, BoxError>> + Send + Sync;
 
 /// Caches the token of an issuing function and refreshes it ahead of expiry.
@@ -29,6 +33,8 @@ type IssueFn = dyn Fn() -> BoxFuture<'static, Result<IssuedToken, BoxError>> + S
 ///   without waiting.
 /// - When a refresh fails and the current token has not expired yet, the current token is
 ///   served (and the failure logged); only without an unexpired token is the failure returned.
+///   Callers that were waiting for a failed attempt share its error instead of each trying
+///   again; the next caller to arrive tries again.
 ///
 /// Cheap to clone; clones share the cache.
 ///
@@ -56,6 +62,10 @@ struct Inner {
     issue: Box<IssueFn>,
     current: RwLock<Option<IssuedToken>>,
     refresh: tokio::sync::Mutex<()>,
+    /// Number of issue calls finished so far.
+    finished: AtomicU64,
+    /// The finish number and error of the last issue call, when it failed.
+    last_failure: Mutex<Option<(u64, SharedError)>>,
 }
 
 impl fmt::Debug for CachingTokenSource {
@@ -87,6 +97,8 @@ impl CachingTokenSource {
                 issue,
                 current: RwLock::new(None),
                 refresh: tokio::sync::Mutex::new(()),
+                finished: AtomicU64::new(0),
+                last_failure: Mutex::new(None),
             }),
             margin: DEFAULT_REFRESH_MARGIN,
         }
@@ -110,6 +122,7 @@ impl CachingTokenSource {
         if let Some(token) = self.fresh(current.as_ref()) {
             return Ok(token);
         }
+        let finished_before = inner.finished.load(Ordering::SeqCst);
         // Stale or missing. While another caller refreshes, an unexpired token is good enough.
         let _guard = match (inner.refresh.try_lock(), inner.unexpired(current.as_ref())) {
             (Ok(guard), _) => guard,
@@ -121,25 +134,43 @@ impl CachingTokenSource {
         if let Some(token) = self.fresh(current.as_ref()) {
             return Ok(token);
         }
-        match (inner.issue)().await {
+        // Or an attempt that finished while we waited failed: share that failure rather than
+        // queueing one more attempt each (during an outage, callers would otherwise wait for
+        // every other caller's timeout in turn).
+        if let Some((finished, error)) = inner.failure()
+            && finished > finished_before
+        {
+            return match inner.unexpired(current.as_ref()) {
+                Some(token) => Ok(token),
+                None => Err(TokenError::Issue(error)),
+            };
+        }
+        let result = (inner.issue)().await;
+        let finished = inner.finished.fetch_add(1, Ordering::SeqCst) + 1;
+        match result {
             Ok(issued) => {
                 let token = issued.token.clone();
                 match inner.current.write() {
                     Ok(mut guard) => *guard = Some(issued),
                     Err(poisoned) => *poisoned.into_inner() = Some(issued),
                 }
+                inner.set_failure(None);
                 Ok(token)
             }
-            Err(error) => match inner.unexpired(current.as_ref()) {
-                Some(token) => {
-                    tracing::warn!(
-                        error = %error,
-                        "refreshing the access token failed; using the current one until it expires"
-                    );
-                    Ok(token)
+            Err(error) => {
+                let error: SharedError = Arc::from(error);
+                inner.set_failure(Some((finished, error.clone())));
+                match inner.unexpired(current.as_ref()) {
+                    Some(token) => {
+                        tracing::warn!(
+                            error = %error,
+                            "refreshing the access token failed; using the current one until it expires"
+                        );
+                        Ok(token)
+                    }
+                    None => Err(TokenError::Issue(error)),
                 }
-                None => Err(TokenError::Issue(error)),
-            },
+            }
         }
     }
 }
@@ -154,6 +185,20 @@ impl CachingTokenSource {
 }
 
 impl Inner {
+    fn failure(&self) -> Option<(u64, SharedError)> {
+        match self.last_failure.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_failure(&self, failure: Option<(u64, SharedError)>) {
+        match self.last_failure.lock() {
+            Ok(mut guard) => *guard = failure,
+            Err(poisoned) => *poisoned.into_inner() = failure,
+        }
+    }
+
     fn read(&self) -> Option<IssuedToken> {
         match self.current.read() {
             Ok(guard) => guard.clone(),
@@ -217,6 +262,27 @@ mod tests {
             assert_eq!(task.await.unwrap().unwrap().expose_secret(), "token-1");
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_callers_share_one_failure() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let fail = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let source = counting(calls.clone(), fail.clone());
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                let source = source.clone();
+                tokio::spawn(async move { source.token().await })
+            })
+            .collect();
+        for task in tasks {
+            let err = task.await.unwrap().unwrap_err();
+            assert!(err.downcast_ref::<std::io::Error>().is_some(), "{err:?}");
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // A caller arriving after the failure tries again.
+        fail.store(false, Ordering::SeqCst);
+        assert_eq!(source.token().await.unwrap().expose_secret(), "token-2");
     }
 
     #[tokio::test(start_paused = true)]

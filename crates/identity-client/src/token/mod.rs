@@ -6,7 +6,7 @@ mod caching;
 mod issuer;
 mod static_source;
 
-use std::{error::Error as StdError, fmt, time::Duration};
+use std::{error::Error as StdError, fmt, sync::Arc, time::Duration};
 
 use core_client::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
@@ -99,15 +99,15 @@ pub trait AccessTokenSource: Send + Sync {
 #[non_exhaustive]
 pub enum TokenError {
     /// Issuing a token failed and no unexpired token was at hand. The source is the issuer's
-    /// error (e.g. an [`IssueError`]).
+    /// error (e.g. an [`IssueError`]), shared by every caller that waited for the same attempt.
     #[error("issuing an access token failed")]
-    Issue(#[source] Box<dyn StdError + Send + Sync + 'static>),
+    Issue(#[source] Arc<dyn StdError + Send + Sync + 'static>),
 }
 
 impl TokenError {
     /// Wraps an issuing failure.
     pub fn issue(source: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
-        Self::Issue(source.into())
+        Self::Issue(Arc::from(source.into()))
     }
 
     /// The issuer's own error, if it is an `E`.

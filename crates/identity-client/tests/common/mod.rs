@@ -9,8 +9,8 @@ use core_client::{
     BaseUrl, BuildError, ClientBuilder, HttpClient, HttpClientOptions, HttpOptions, RequestEditor,
     apply_editors,
 };
-use identity_client::BaseClient;
-use test_support::{Ca, KeyEncoding, KeyKind, Leaf, TestServer, kube::KubeApi};
+use identity_client::{BaseClient, TokenIssuer};
+use test_support::{Ca, KeyEncoding, KeyKind, Leaf, TestServer, kube::KubeApi, oidc::OidcIssuer};
 
 pub const NAMESPACE: &str = "unikorn";
 pub const CA_SECRET: &str = "region-ca";
@@ -106,4 +106,37 @@ impl Fixture {
         };
         BaseClient::new(self.kube.client(), options, client_options)
     }
+}
+
+/// An OIDC issuer over mTLS and a base client for it.
+pub struct IssuerFixture {
+    pub kube: KubeApi,
+    pub issuer: OidcIssuer,
+    pub base: BaseClient,
+}
+
+pub async fn issuer_fixture() -> IssuerFixture {
+    let ca = Ca::new("identity-ca");
+    let kube = KubeApi::start().await;
+    kube.put_tls_secret("unikorn", "identity-ca", &ca.cert_pem, None);
+    let leaf = ca.client_cert("compute", KeyKind::EcdsaP256);
+    kube.put_tls_secret(
+        "unikorn",
+        "compute-client",
+        &leaf.chain_pem(),
+        Some(&leaf.key_pem_as(KeyEncoding::Sec1)),
+    );
+    let issuer = OidcIssuer::start(&ca.server_cert(&["localhost", "127.0.0.1"]), &ca).await;
+    let base = BaseClient::new(
+        kube.client(),
+        HttpOptions::new("identity")
+            .with_host(format!("{}/", issuer.url()))
+            .with_ca_secret("unikorn", "identity-ca"),
+        HttpClientOptions::new().with_certificate("unikorn", "compute-client"),
+    );
+    IssuerFixture { kube, issuer, base }
+}
+
+pub fn issuer(f: &IssuerFixture) -> TokenIssuer {
+    TokenIssuer::new(f.base.clone(), "compute", "1.2.3")
 }
