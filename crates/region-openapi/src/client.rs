@@ -205,6 +205,24 @@ pub(crate) fn decode<T: DeserializeOwned>(
     })
 }
 
+/// Like [`decode`], for bodies that may hold credentials (e.g. a kubeconfig): the error's
+/// excerpt says the body was withheld instead of quoting it.
+pub(crate) fn decode_withholding_body<T: DeserializeOwned>(
+    operation: &'static str,
+    status: http::StatusCode,
+    body: &Bytes,
+) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|source| Error::Decode {
+        operation,
+        status,
+        excerpt: format!(
+            "<{} bytes withheld: this answer may hold credentials>",
+            body.len()
+        ),
+        source,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

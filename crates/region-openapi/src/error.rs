@@ -54,7 +54,8 @@ pub enum Error {
         operation: &'static str,
         /// The status the server answered with.
         status: http::StatusCode,
-        /// The start of the body (at most [`EXCERPT_LIMIT`] bytes, lossily UTF-8).
+        /// The start of the body (at most [`EXCERPT_LIMIT`] bytes, lossily UTF-8), or a note
+        /// that it was withheld when the answer's schema holds credentials.
         excerpt: String,
         /// The JSON error.
         #[source]

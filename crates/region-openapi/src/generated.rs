@@ -5286,7 +5286,11 @@ impl crate::Client {
             201u16 => {
                 ::std::result::Result::Ok(
                     CreateIdentityResponse::Created(
-                        crate::client::decode(OPERATION, status, &payload)?,
+                        crate::client::decode_withholding_body(
+                            OPERATION,
+                            status,
+                            &payload,
+                        )?,
                     ),
                 )
             }
@@ -6207,7 +6211,11 @@ impl crate::Client {
             200u16 => {
                 ::std::result::Result::Ok(
                     GetIdentityResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
+                        crate::client::decode_withholding_body(
+                            OPERATION,
+                            status,
+                            &payload,
+                        )?,
                     ),
                 )
             }
@@ -6383,7 +6391,11 @@ impl crate::Client {
             200u16 => {
                 ::std::result::Result::Ok(
                     GetRegionDetailResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
+                        crate::client::decode_withholding_body(
+                            OPERATION,
+                            status,
+                            &payload,
+                        )?,
                     ),
                 )
             }
@@ -6898,7 +6910,11 @@ impl crate::Client {
             200u16 => {
                 ::std::result::Result::Ok(
                     ListIdentitiesResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
+                        crate::client::decode_withholding_body(
+                            OPERATION,
+                            status,
+                            &payload,
+                        )?,
                     ),
                 )
             }

@@ -30,8 +30,22 @@
 //! # }
 //! ```
 //!
-//! The file `src/generated.rs` is generated: change the spec and run `cargo xtask codegen`;
-//! `cargo xtask codegen --check` fails when it is stale.
+//! # Adding an endpoint
+//!
+//! `src/generated.rs` is generated; never edit it. To add an endpoint:
+//!
+//! 1. describe it in `openapi/region.spec.yaml`: the path, a camelCase `operationId` (it names
+//!    the method and the response enum: `addNetworkReference` gives
+//!    `Client::add_network_reference` and `AddNetworkReferenceResponse`), path and query
+//!    parameters, a request body and responses whose JSON schemas are `$ref`s to
+//!    `components/schemas` (shared ones live in `openapi/common.spec.yaml`), and every status
+//!    code it answers with; mark credential properties `x-sensitive: true`;
+//! 2. run `cargo xtask codegen` and commit the spec together with `src/generated.rs`
+//!    (`cargo xtask codegen --check`, run in CI, fails when they disagree);
+//! 3. add a round trip for it to `tests/client.rs`.
+//!
+//! A construct the generator does not support (an inline body schema, a header parameter, a
+//! `default` response, ...) is reported with its location in the spec.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 

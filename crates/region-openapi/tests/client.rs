@@ -564,3 +564,24 @@ fn building_without_an_http_client_fails() {
         .unwrap_err();
     assert!(matches!(error, core_client::BuildError::MissingHttpClient));
 }
+
+#[tokio::test]
+async fn a_malformed_answer_that_may_hold_credentials_is_not_quoted() {
+    // `kubeconfig` present but `metadata` missing: undecodable, and secret.
+    let (_server, client) = setup(|_| {
+        json_response(
+            200,
+            &json!({"spec": {"type": "kubernetes", "kubernetes": {"kubeconfig": "top-secret"}}}),
+        )
+    })
+    .await;
+    let error = client
+        .get_region_detail("org-1", "region-1")
+        .await
+        .unwrap_err();
+    let Error::Decode { excerpt, .. } = &error else {
+        panic!("expected Decode, got {error:?}");
+    };
+    assert!(excerpt.contains("withheld"), "{excerpt}");
+    assert!(!format!("{error:?}").contains("top-secret"), "{error:?}");
+}

@@ -8,17 +8,21 @@ use heck::{ToPascalCase, ToSnakeCase};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
-use super::operations::{Operation, ParamIn, ParamKind};
+use super::{
+    operations::{Operation, ParamIn, ParamKind},
+    schema::Definitions,
+};
 
 /// Renders `operations`; `types` maps each definition name to the Rust type naming it.
 pub fn render(
     operations: &[Operation],
     types: &BTreeMap<String, TokenStream>,
+    defs: &Definitions,
 ) -> Result<TokenStream> {
     let mut enums = Vec::new();
     let mut methods = Vec::new();
     for op in operations {
-        let (response_enum, method) = operation(op, types)?;
+        let (response_enum, method) = operation(op, types, defs)?;
         enums.push(response_enum);
         methods.push(method);
     }
@@ -53,6 +57,7 @@ fn docs(lines: impl IntoIterator<Item = String>) -> TokenStream {
 fn operation(
     op: &Operation,
     types: &BTreeMap<String, TokenStream>,
+    defs: &Definitions,
 ) -> Result<(TokenStream, TokenStream)> {
     let type_of = |name: &str| {
         types
@@ -86,9 +91,15 @@ fn operation(
                 let ty = type_of(schema)?;
                 variants.push(quote! { #doc #variant(#ty), });
                 status_arms.push(quote! { Self::#variant(_) => ::http::StatusCode::#constant, });
+                // A body that may hold credentials is not quoted in decode errors.
+                let decode = if defs.holds_secrets(schema) {
+                    quote! { crate::client::decode_withholding_body }
+                } else {
+                    quote! { crate::client::decode }
+                };
                 decode_arms.push(quote! {
                     #code => ::std::result::Result::Ok(#enum_name::#variant(
-                        crate::client::decode(OPERATION, status, &payload)?,
+                        #decode(OPERATION, status, &payload)?,
                     )),
                 });
             }

@@ -213,6 +213,47 @@ impl Definitions {
     }
 }
 
+impl Definitions {
+    /// Whether values of definition `name` may contain a credential (a sensitive property,
+    /// at any depth).
+    pub fn holds_secrets(&self, name: &str) -> bool {
+        let mut seen = BTreeSet::new();
+        self.holds_secrets_in(name, &mut seen)
+    }
+
+    fn holds_secrets_in(&self, name: &str, seen: &mut BTreeSet<String>) -> bool {
+        if !seen.insert(name.to_owned()) {
+            return false;
+        }
+        let Some(schema) = self.schemas.get(name) else {
+            return false;
+        };
+        let mut stack = vec![schema];
+        while let Some(value) = stack.pop() {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::Object(props)) = map.get("properties") {
+                        if props.keys().any(|p| self.sensitive.contains(p)) {
+                            return true;
+                        }
+                    }
+                    if let Some(Value::String(target)) = map.get("$ref") {
+                        if let Some(next) = target.strip_prefix("#/definitions/") {
+                            if self.holds_secrets_in(next, seen) {
+                                return true;
+                            }
+                        }
+                    }
+                    stack.extend(map.values());
+                }
+                Value::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+        false
+    }
+}
+
 fn is_sensitive(name: &str, schema: &Value) -> bool {
     if schema.get("x-sensitive") == Some(&Value::Bool(true)) {
         return true;
