@@ -350,11 +350,11 @@ impl Shared {
         };
         // One refresh at a time; a caller arriving during one waits and re-checks.
         let _guard = self.refresh.lock().await;
-        let versions = read_versions(source).await?;
-        if versions == self.current().versions {
+        let secrets = Secrets::read(source).await?;
+        if secrets.versions() == self.current().versions {
             return Ok(false);
         }
-        let transport = load(source, &self.config).await?;
+        let transport = build(source, &secrets, &self.config)?;
         tracing::info!(
             ca = ?source.ca.as_ref().map(ToString::to_string),
             certificate = ?source.certificate.as_ref().map(ToString::to_string),
@@ -385,35 +385,54 @@ fn spawn_refresh(shared: Weak<Shared>) {
     });
 }
 
-async fn read_versions(source: &Source) -> Result<Versions, SecretError> {
-    let mut versions = Versions::default();
-    if let Some(ca) = &source.ca {
-        versions.ca = TlsSecret::get(&source.kube, ca).await?.resource_version;
+/// The Secrets of a [`Source`], as read at one time.
+struct Secrets {
+    ca: Option<TlsSecret>,
+    certificate: Option<TlsSecret>,
+}
+
+impl Secrets {
+    async fn read(source: &Source) -> Result<Self, SecretError> {
+        let ca = match &source.ca {
+            Some(ca) => Some(TlsSecret::get(&source.kube, ca).await?),
+            None => None,
+        };
+        let certificate = match &source.certificate {
+            Some(cert) => Some(TlsSecret::get(&source.kube, cert).await?),
+            None => None,
+        };
+        Ok(Self { ca, certificate })
     }
-    if let Some(cert) = &source.certificate {
-        versions.certificate = TlsSecret::get(&source.kube, cert).await?.resource_version;
+
+    fn versions(&self) -> Versions {
+        Versions {
+            ca: self.ca.as_ref().and_then(|s| s.resource_version.clone()),
+            certificate: self
+                .certificate
+                .as_ref()
+                .and_then(|s| s.resource_version.clone()),
+        }
     }
-    Ok(versions)
 }
 
 async fn load(source: &Source, config: &HttpConfig) -> Result<Transport, ClientError> {
-    let mut versions = Versions::default();
-    let roots = match &source.ca {
-        Some(ca) => {
-            let secret = TlsSecret::get(&source.kube, ca).await?;
-            versions.ca = secret.resource_version.clone();
-            Roots::Private(secret.certificates()?)
-        }
+    build(source, &Secrets::read(source).await?, config)
+}
+
+fn build(
+    source: &Source,
+    secrets: &Secrets,
+    config: &HttpConfig,
+) -> Result<Transport, ClientError> {
+    let roots = match &secrets.ca {
+        Some(secret) => Roots::Private(secret.certificates()?),
         None => Roots::WebPki,
     };
-    let identity = match &source.certificate {
-        Some(cert) => {
-            let secret = TlsSecret::get(&source.kube, cert).await?;
-            versions.certificate = secret.resource_version.clone();
-            let identity = ClientIdentity::new(secret.certificates()?, secret.private_key()?)
-                .map_err(|e| identity_error(cert, e))?;
-            Some(identity)
-        }
+    let identity = match &secrets.certificate {
+        Some(secret) => Some(
+            ClientIdentity::new(secret.certificates()?, secret.private_key()?)
+                .map_err(|e| identity_error(&secret.secret, e))?,
+        ),
         None => None,
     };
     let tls = tls::client_config(&roots, identity.as_ref()).map_err(|e| match (&source.ca, e) {
@@ -429,7 +448,7 @@ async fn load(source: &Source, config: &HttpConfig) -> Result<Transport, ClientE
     Ok(Transport {
         client: build_client(tls, config),
         identity: identity.map(Arc::new),
-        versions,
+        versions: secrets.versions(),
     })
 }
 

@@ -364,6 +364,8 @@ async fn rotated_ca_is_used_after_refresh() {
         .put_tls_secret(NS, "region-ca", &new_ca.cert_pem, None);
     assert!(http.refresh().await.unwrap());
     assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+    // Built once, then one read per refresh: a changed Secret is not read twice.
+    assert_eq!(s.kube.get_count(NS, "region-ca"), 3);
 }
 
 #[tokio::test]
