@@ -1,0 +1,94 @@
+//! `cargo xtask bench`: runs the workspace's criterion benchmarks in one go and prints, for
+//! each pair measured side by side in that run, the ratio of the medians.
+
+use std::{path::Path, process::Command};
+
+use anyhow::{Context, bail};
+
+/// The benchmarks, as `(package, bench target)`.
+const BENCHES: &[(&str, &str)] = &[
+    ("core-client", "transport"),
+    ("identity-client", "principal"),
+];
+
+/// Pairs compared: what the stack does, against what it avoids, as criterion ids under
+/// `target/criterion` (`group/function[/parameter]`).
+const PAIRS: &[(&str, &str, &str)] = &[
+    (
+        "client cache hit vs reading Secrets + building TLS",
+        "client/cache_hit",
+        "client/build_from_secrets",
+    ),
+    (
+        "pooled request vs request with a new TLS 1.3 connection",
+        "request/pooled",
+        "request/new_connection",
+    ),
+    (
+        "X-Principal cached vs signed per request (P-256)",
+        "x-principal/cached_editor/p256",
+        "x-principal/sign_every_request/p256",
+    ),
+    (
+        "X-Principal cached vs signed per request (RSA-2048)",
+        "x-principal/cached_editor/rsa2048",
+        "x-principal/sign_every_request/rsa2048",
+    ),
+];
+
+/// Runs every benchmark (`quick` shortens warm-up and measurement) and prints the ratios.
+pub fn run(quick: bool) -> anyhow::Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for (package, bench) in BENCHES {
+        let mut command = Command::new(&cargo);
+        command.args(["bench", "-p", package, "--bench", bench, "--", "--noplot"]);
+        if quick {
+            command.args(["--warm-up-time", "1", "--measurement-time", "3"]);
+        }
+        let status = command
+            .status()
+            .with_context(|| format!("running the {package} {bench} benchmark"))?;
+        if !status.success() {
+            bail!("the {package} {bench} benchmark failed ({status})");
+        }
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let root = target.join("criterion");
+    println!(
+        "\n{:<58} {:>12} {:>12} {:>9}",
+        "comparison (medians)", "fast", "slow", "ratio"
+    );
+    for (label, fast, slow) in PAIRS {
+        let fast_ns = median_ns(&root, fast)?;
+        let slow_ns = median_ns(&root, slow)?;
+        println!(
+            "{label:<58} {:>12} {:>12} {:>8.0}x",
+            human(fast_ns),
+            human(slow_ns),
+            slow_ns / fast_ns
+        );
+    }
+    Ok(())
+}
+
+/// The median estimate, in nanoseconds, criterion recorded for `id` in its last run.
+fn median_ns(root: &Path, id: &str) -> anyhow::Result<f64> {
+    let path = root.join(id).join("new/estimates.json");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let estimates: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    estimates["median"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("{} has no median", path.display()))
+}
+
+fn human(ns: f64) -> String {
+    match ns {
+        ns if ns >= 1e6 => format!("{:.2} ms", ns / 1e6),
+        ns if ns >= 1e3 => format!("{:.2} µs", ns / 1e3),
+        ns => format!("{ns:.0} ns"),
+    }
+}
