@@ -4,8 +4,8 @@ use bytes::Bytes;
 use core_client::reference::{ReferenceError, ResourceReference};
 use http::StatusCode;
 use region_openapi::{
-    AddNetworkReferenceResponse as Add, ListNetworkReferencesResponse as List,
-    RemoveNetworkReferenceResponse as Remove, types,
+    AddNetworkReferenceResponse, ApiResponse, ListNetworkReferencesResponse,
+    RemoveNetworkReferenceResponse, types,
 };
 
 /// A reference operation did not succeed.
@@ -109,17 +109,9 @@ impl References {
             .client
             .add_network_reference(network_id, reference.as_str())
             .await?;
-        let status = response.status();
-        let failed = |body, raw| failure("addNetworkReference", network_id, status, body, raw);
-        match response {
-            Add::NoContent => Ok(()),
-            Add::BadRequest(e)
-            | Add::Unauthorized(e)
-            | Add::Forbidden(e)
-            | Add::NotFound(e)
-            | Add::Conflict(e)
-            | Add::InternalServerError(e) => Err(failed(Some(e), Bytes::new())),
-            Add::Unexpected { body, .. } => Err(failed(None, body)),
+        match settle("addNetworkReference", network_id, response)? {
+            AddNetworkReferenceResponse::NoContent => Ok(()),
+            other => Err(failure("addNetworkReference", network_id, &other)),
         }
     }
 
@@ -134,16 +126,9 @@ impl References {
             .client
             .remove_network_reference(network_id, reference.as_str())
             .await?;
-        let status = response.status();
-        let failed = |body, raw| failure("removeNetworkReference", network_id, status, body, raw);
-        match response {
-            Remove::NoContent => Ok(()),
-            Remove::BadRequest(e)
-            | Remove::Unauthorized(e)
-            | Remove::Forbidden(e)
-            | Remove::NotFound(e)
-            | Remove::InternalServerError(e) => Err(failed(Some(e), Bytes::new())),
-            Remove::Unexpected { body, .. } => Err(failed(None, body)),
+        match settle("removeNetworkReference", network_id, response)? {
+            RemoveNetworkReferenceResponse::NoContent => Ok(()),
+            other => Err(failure("removeNetworkReference", network_id, &other)),
         }
     }
 
@@ -153,20 +138,13 @@ impl References {
         network_id: &str,
     ) -> Result<Vec<ResourceReference>, ReferencesError> {
         let response = self.client.list_network_references(network_id).await?;
-        let status = response.status();
-        let failed = |body, raw| failure("listNetworkReferences", network_id, status, body, raw);
-        match response {
-            List::Ok(list) => Ok(list
+        match settle("listNetworkReferences", network_id, response)? {
+            ListNetworkReferencesResponse::Ok(list) => Ok(list
                 .references
                 .iter()
                 .map(|r| r.parse())
                 .collect::<Result<_, _>>()?),
-            List::BadRequest(e)
-            | List::Unauthorized(e)
-            | List::Forbidden(e)
-            | List::NotFound(e)
-            | List::InternalServerError(e) => Err(failed(Some(e), Bytes::new())),
-            List::Unexpected { body, .. } => Err(failed(None, body)),
+            other => Err(failure("listNetworkReferences", network_id, &other)),
         }
     }
 
@@ -200,20 +178,35 @@ impl References {
     }
 }
 
-/// A non-success answer; an undocumented one keeps its raw body, decoded as the platform's
-/// error body when it is one.
+/// `response` when the region API answered 2xx, else the [`ReferencesError`] describing it.
+fn settle<R: ApiResponse>(
+    operation: &'static str,
+    network_id: &str,
+    response: R,
+) -> Result<R, ReferencesError> {
+    if response.status().is_success() {
+        Ok(response)
+    } else {
+        Err(failure(operation, network_id, &response))
+    }
+}
+
+/// The error for an answer that is not the operation's success. An undocumented answer keeps
+/// its raw body, decoded as the platform's error body when it is one.
 fn failure(
     operation: &'static str,
     network_id: &str,
-    status: StatusCode,
-    body: Option<types::Error>,
-    raw: Bytes,
+    response: &impl ApiResponse,
 ) -> ReferencesError {
-    let body = body.or_else(|| serde_json::from_slice(&raw).ok());
+    let raw = response.unexpected_body().cloned().unwrap_or_default();
+    let body = match response.error_body() {
+        Some(body) => Some(body.clone()),
+        None => serde_json::from_slice(&raw).ok(),
+    };
     ReferencesError::Status {
         operation,
         network_id: network_id.to_owned(),
-        status,
+        status: response.status(),
         body,
         raw,
     }

@@ -4141,6 +4141,28 @@ impl AddNetworkReferenceResponse {
         }
     }
 }
+impl crate::ApiResponse for AddNetworkReferenceResponse {
+    fn status(&self) -> ::http::StatusCode {
+        AddNetworkReferenceResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::Conflict(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::create_identity`](crate::Client::create_identity) (`createIdentity`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4173,6 +4195,26 @@ impl CreateIdentityResponse {
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for CreateIdentityResponse {
+    fn status(&self) -> ::http::StatusCode {
+        CreateIdentityResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4211,6 +4253,26 @@ impl CreateNetworkResponse {
         }
     }
 }
+impl crate::ApiResponse for CreateNetworkResponse {
+    fn status(&self) -> ::http::StatusCode {
+        CreateNetworkResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::create_security_group`](crate::Client::create_security_group) (`createSecurityGroup`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4243,6 +4305,26 @@ impl CreateSecurityGroupResponse {
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for CreateSecurityGroupResponse {
+    fn status(&self) -> ::http::StatusCode {
+        CreateSecurityGroupResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4281,6 +4363,26 @@ impl CreateSecurityGroupRuleResponse {
         }
     }
 }
+impl crate::ApiResponse for CreateSecurityGroupRuleResponse {
+    fn status(&self) -> ::http::StatusCode {
+        CreateSecurityGroupRuleResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::create_server`](crate::Client::create_server) (`createServer`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4313,6 +4415,26 @@ impl CreateServerResponse {
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for CreateServerResponse {
+    fn status(&self) -> ::http::StatusCode {
+        CreateServerResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4354,6 +4476,27 @@ impl DeleteIdentityResponse {
         }
     }
 }
+impl crate::ApiResponse for DeleteIdentityResponse {
+    fn status(&self) -> ::http::StatusCode {
+        DeleteIdentityResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::delete_network`](crate::Client::delete_network) (`deleteNetwork`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4386,6 +4529,26 @@ impl DeleteNetworkResponse {
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for DeleteNetworkResponse {
+    fn status(&self) -> ::http::StatusCode {
+        DeleteNetworkResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4424,6 +4587,26 @@ impl DeleteSecurityGroupResponse {
         }
     }
 }
+impl crate::ApiResponse for DeleteSecurityGroupResponse {
+    fn status(&self) -> ::http::StatusCode {
+        DeleteSecurityGroupResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::delete_security_group_rule`](crate::Client::delete_security_group_rule) (`deleteSecurityGroupRule`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4456,6 +4639,26 @@ impl DeleteSecurityGroupRuleResponse {
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for DeleteSecurityGroupRuleResponse {
+    fn status(&self) -> ::http::StatusCode {
+        DeleteSecurityGroupRuleResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4494,6 +4697,26 @@ impl DeleteServerResponse {
         }
     }
 }
+impl crate::ApiResponse for DeleteServerResponse {
+    fn status(&self) -> ::http::StatusCode {
+        DeleteServerResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::get_identity`](crate::Client::get_identity) (`getIdentity`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4526,6 +4749,26 @@ impl GetIdentityResponse {
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for GetIdentityResponse {
+    fn status(&self) -> ::http::StatusCode {
+        GetIdentityResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4564,6 +4807,26 @@ impl GetNetworkResponse {
         }
     }
 }
+impl crate::ApiResponse for GetNetworkResponse {
+    fn status(&self) -> ::http::StatusCode {
+        GetNetworkResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::get_region_detail`](crate::Client::get_region_detail) (`getRegionDetail`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4596,6 +4859,26 @@ impl GetRegionDetailResponse {
             Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for GetRegionDetailResponse {
+    fn status(&self) -> ::http::StatusCode {
+        GetRegionDetailResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4634,6 +4917,26 @@ impl GetSecurityGroupResponse {
         }
     }
 }
+impl crate::ApiResponse for GetSecurityGroupResponse {
+    fn status(&self) -> ::http::StatusCode {
+        GetSecurityGroupResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::get_security_group_rule`](crate::Client::get_security_group_rule) (`getSecurityGroupRule`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4666,6 +4969,26 @@ impl GetSecurityGroupRuleResponse {
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for GetSecurityGroupRuleResponse {
+    fn status(&self) -> ::http::StatusCode {
+        GetSecurityGroupRuleResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4704,6 +5027,26 @@ impl GetServerResponse {
         }
     }
 }
+impl crate::ApiResponse for GetServerResponse {
+    fn status(&self) -> ::http::StatusCode {
+        GetServerResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::list_external_networks`](crate::Client::list_external_networks) (`listExternalNetworks`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4739,6 +5082,26 @@ impl ListExternalNetworksResponse {
         }
     }
 }
+impl crate::ApiResponse for ListExternalNetworksResponse {
+    fn status(&self) -> ::http::StatusCode {
+        ListExternalNetworksResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::list_flavors`](crate::Client::list_flavors) (`listFlavors`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4768,6 +5131,25 @@ impl ListFlavorsResponse {
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for ListFlavorsResponse {
+    fn status(&self) -> ::http::StatusCode {
+        ListFlavorsResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4806,6 +5188,26 @@ impl ListIdentitiesResponse {
         }
     }
 }
+impl crate::ApiResponse for ListIdentitiesResponse {
+    fn status(&self) -> ::http::StatusCode {
+        ListIdentitiesResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::list_images`](crate::Client::list_images) (`listImages`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4835,6 +5237,25 @@ impl ListImagesResponse {
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for ListImagesResponse {
+    fn status(&self) -> ::http::StatusCode {
+        ListImagesResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4876,6 +5297,27 @@ impl ListNetworkReferencesResponse {
         }
     }
 }
+impl crate::ApiResponse for ListNetworkReferencesResponse {
+    fn status(&self) -> ::http::StatusCode {
+        ListNetworkReferencesResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::list_networks`](crate::Client::list_networks) (`listNetworks`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4911,6 +5353,26 @@ impl ListNetworksResponse {
         }
     }
 }
+impl crate::ApiResponse for ListNetworksResponse {
+    fn status(&self) -> ::http::StatusCode {
+        ListNetworksResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::list_regions`](crate::Client::list_regions) (`listRegions`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -4937,6 +5399,25 @@ impl ListRegionsResponse {
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for ListRegionsResponse {
+    fn status(&self) -> ::http::StatusCode {
+        ListRegionsResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::Unauthorized(error) | Self::InternalServerError(error) => {
+                ::std::option::Option::Some(error)
+            }
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -4975,6 +5456,26 @@ impl ListSecurityGroupRulesResponse {
         }
     }
 }
+impl crate::ApiResponse for ListSecurityGroupRulesResponse {
+    fn status(&self) -> ::http::StatusCode {
+        ListSecurityGroupRulesResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::list_security_groups`](crate::Client::list_security_groups) (`listSecurityGroups`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -5010,6 +5511,26 @@ impl ListSecurityGroupsResponse {
         }
     }
 }
+impl crate::ApiResponse for ListSecurityGroupsResponse {
+    fn status(&self) -> ::http::StatusCode {
+        ListSecurityGroupsResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::list_servers`](crate::Client::list_servers) (`listServers`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -5042,6 +5563,26 @@ impl ListServersResponse {
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for ListServersResponse {
+    fn status(&self) -> ::http::StatusCode {
+        ListServersResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }
@@ -5083,6 +5624,27 @@ impl RemoveNetworkReferenceResponse {
         }
     }
 }
+impl crate::ApiResponse for RemoveNetworkReferenceResponse {
+    fn status(&self) -> ::http::StatusCode {
+        RemoveNetworkReferenceResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::update_security_group`](crate::Client::update_security_group) (`updateSecurityGroup`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -5118,6 +5680,26 @@ impl UpdateSecurityGroupResponse {
         }
     }
 }
+impl crate::ApiResponse for UpdateSecurityGroupResponse {
+    fn status(&self) -> ::http::StatusCode {
+        UpdateSecurityGroupResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+}
 /// The answer to [`Client::update_server`](crate::Client::update_server) (`updateServer`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -5150,6 +5732,26 @@ impl UpdateServerResponse {
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
+        }
+    }
+}
+impl crate::ApiResponse for UpdateServerResponse {
+    fn status(&self) -> ::http::StatusCode {
+        UpdateServerResponse::status(self)
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
         }
     }
 }

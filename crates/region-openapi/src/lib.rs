@@ -51,9 +51,11 @@
 
 mod client;
 mod error;
+mod response;
 #[rustfmt::skip]
 mod generated;
 
 pub use client::{Client, ClientBuilder};
 pub use error::{EXCERPT_LIMIT, Error};
 pub use generated::*;
+pub use response::ApiResponse;

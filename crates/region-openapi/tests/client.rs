@@ -9,8 +9,8 @@ use core_client::{
     BoxFuture, ClientBuilder as _, EditorError, HttpClient, HttpConfig, RequestEditor,
 };
 use region_openapi::{
-    AddNetworkReferenceResponse, Client, CreateNetworkResponse, DeleteServerResponse, Error,
-    GetRegionDetailResponse, ListNetworkReferencesResponse, ListRegionsResponse,
+    AddNetworkReferenceResponse, ApiResponse, Client, CreateNetworkResponse, DeleteServerResponse,
+    Error, GetRegionDetailResponse, ListNetworkReferencesResponse, ListRegionsResponse,
     ListServersResponse, RemoveNetworkReferenceResponse, UpdateSecurityGroupResponse, types,
 };
 use serde_json::json;
@@ -360,6 +360,12 @@ async fn every_documented_status_decodes_to_its_variant() {
             other => panic!("{status}: unexpected {other:?}"),
         };
         assert!(format!("{response:?}").starts_with(variant), "{response:?}");
+        // The same body through the trait every response enum implements.
+        assert!(std::ptr::eq(
+            ApiResponse::error_body(&response).unwrap(),
+            error
+        ));
+        assert_eq!(ApiResponse::unexpected_body(&response), None);
         assert_eq!(serde_json::to_value(error.error).unwrap(), json!(code));
         assert_eq!(error.error_description, format!("answer {status}"));
     }
@@ -402,6 +408,11 @@ async fn an_undocumented_status_is_unexpected_and_keeps_the_body() {
     assert_eq!(status.as_u16(), 418);
     assert_eq!(&body[..], b"short and stout");
     assert_eq!(response.status().as_u16(), 418);
+    assert_eq!(
+        response.unexpected_body().map(|b| &b[..]),
+        Some(&b"short and stout"[..])
+    );
+    assert!(response.error_body().is_none());
 
     let (_server, client) = setup(|_| platform_error(409, "conflict")).await;
     let response = client

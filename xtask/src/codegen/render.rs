@@ -36,6 +36,10 @@ pub fn render(
 }
 
 /// A Rust identifier for `name`, suffixed with `_` when it is a keyword.
+/// The platform's error schema (`common.spec.yaml`); error answers carrying it are exposed
+/// through `ApiResponse::error_body`.
+const ERROR_SCHEMA: &str = "error";
+
 fn ident(name: &str) -> Ident {
     let snake = name.to_snake_case();
     if syn::parse_str::<Ident>(&snake).is_ok() {
@@ -75,6 +79,7 @@ fn operation(
     let mut variants = Vec::new();
     let mut status_arms = Vec::new();
     let mut decode_arms = Vec::new();
+    let mut error_variants = Vec::new();
     for response in &op.responses {
         let variant = format_ident!("{}", response.status.variant);
         let constant = format_ident!("{}", response.status.constant);
@@ -89,6 +94,9 @@ fn operation(
         match &response.schema {
             Some(schema) => {
                 let ty = type_of(schema)?;
+                if response.status.code >= 400 && schema == ERROR_SCHEMA {
+                    error_variants.push(quote! { Self::#variant(error) });
+                }
                 variants.push(quote! { #doc #variant(#ty), });
                 status_arms.push(quote! { Self::#variant(_) => ::http::StatusCode::#constant, });
                 // A body that may hold credentials is not quoted in decode errors.
@@ -115,6 +123,16 @@ fn operation(
     let enum_doc = docs([format!(
         "The answer to [`Client::{method_name}`](crate::Client::{method_name}) (`{operation_id}`): one variant per documented status, with its decoded body."
     )]);
+    let error_body = if error_variants.is_empty() {
+        quote! { ::std::option::Option::None }
+    } else {
+        quote! {
+            match self {
+                #(#error_variants)|* => ::std::option::Option::Some(error),
+                _ => ::std::option::Option::None,
+            }
+        }
+    };
     let response_enum = quote! {
         #enum_doc
         #[derive(Debug)]
@@ -136,6 +154,23 @@ fn operation(
                 match self {
                     #(#status_arms)*
                     Self::Unexpected { status, .. } => *status,
+                }
+            }
+        }
+
+        impl crate::ApiResponse for #enum_name {
+            fn status(&self) -> ::http::StatusCode {
+                #enum_name::status(self)
+            }
+
+            fn error_body(&self) -> ::std::option::Option<&types::Error> {
+                #error_body
+            }
+
+            fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+                match self {
+                    Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+                    _ => ::std::option::Option::None,
                 }
             }
         }
