@@ -11,7 +11,7 @@
 //!   picks up rotated Secrets;
 //! - [`RequestEditor`] / [`ClientBuilder`]: the plumbing generated API clients implement and
 //!   the identity layer plugs headers into;
-//! - [`reference`]: the platform's resource-reference model.
+//! - [`reference`](mod@reference): the platform's resource-reference model.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
