@@ -27,7 +27,9 @@ type IssueFn = dyn Fn() -> BoxFuture<'static, Result<IssuedToken, BoxError>> + S
 /// Caches the token of an issuing function and refreshes it ahead of expiry.
 ///
 /// - A token is reused until [`DEFAULT_REFRESH_MARGIN`] (or
-///   [`with_refresh_margin`](Self::with_refresh_margin)) before it expires.
+///   [`with_refresh_margin`](Self::with_refresh_margin)) before it expires, or until half its
+///   lifetime has passed when that comes later (short-lived tokens are not re-issued on every
+///   call).
 /// - Only one refresh runs at a time: concurrent callers wait for it and share its token; while
 ///   a refresh is running and the current token has not expired, callers get the current token
 ///   without waiting.
@@ -58,9 +60,16 @@ pub struct CachingTokenSource {
     margin: Duration,
 }
 
+/// The token held, and when to refresh it.
+#[derive(Clone)]
+struct Cached {
+    issued: IssuedToken,
+    refresh_at: Instant,
+}
+
 struct Inner {
     issue: Box<IssueFn>,
-    current: RwLock<Option<IssuedToken>>,
+    current: RwLock<Option<Cached>>,
     refresh: tokio::sync::Mutex<()>,
     /// Number of issue calls finished so far.
     finished: AtomicU64,
@@ -71,7 +80,7 @@ struct Inner {
 impl fmt::Debug for CachingTokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The cached token is left out; only whether one is held and when it expires shows.
-        let expires_at = self.inner.read().map(|t| t.expires_at);
+        let expires_at = self.inner.read().map(|t| t.issued.expires_at);
         f.debug_struct("CachingTokenSource")
             .field("margin", &self.margin)
             .field("expires_at", &expires_at)
@@ -150,9 +159,10 @@ impl CachingTokenSource {
         match result {
             Ok(issued) => {
                 let token = issued.token.clone();
+                let cached = Some(self.cached(issued));
                 match inner.current.write() {
-                    Ok(mut guard) => *guard = Some(issued),
-                    Err(poisoned) => *poisoned.into_inner() = Some(issued),
+                    Ok(mut guard) => *guard = cached,
+                    Err(poisoned) => *poisoned.into_inner() = cached,
                 }
                 inner.set_failure(None);
                 Ok(token)
@@ -177,10 +187,19 @@ impl CachingTokenSource {
 
 impl CachingTokenSource {
     /// The token if it is not yet due for refresh.
-    fn fresh(&self, current: Option<&IssuedToken>) -> Option<AccessToken> {
+    fn fresh(&self, current: Option<&Cached>) -> Option<AccessToken> {
         current
-            .filter(|t| Instant::now() + self.margin < t.expires_at)
-            .map(|t| t.token.clone())
+            .filter(|t| Instant::now() < t.refresh_at)
+            .map(|t| t.issued.token.clone())
+    }
+
+    /// `issued`, due for refresh one margin before it expires, or half-way through its
+    /// lifetime when that is shorter than twice the margin (a token living 60 s is not
+    /// refreshed on every call with the default 60 s margin).
+    fn cached(&self, issued: IssuedToken) -> Cached {
+        let lifetime = issued.expires_at.saturating_duration_since(Instant::now());
+        let refresh_at = issued.expires_at - self.margin.min(lifetime / 2);
+        Cached { issued, refresh_at }
     }
 }
 
@@ -199,7 +218,7 @@ impl Inner {
         }
     }
 
-    fn read(&self) -> Option<IssuedToken> {
+    fn read(&self) -> Option<Cached> {
         match self.current.read() {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -207,10 +226,10 @@ impl Inner {
     }
 
     /// The token if it has not expired.
-    fn unexpired(&self, current: Option<&IssuedToken>) -> Option<AccessToken> {
+    fn unexpired(&self, current: Option<&Cached>) -> Option<AccessToken> {
         current
-            .filter(|t| Instant::now() < t.expires_at)
-            .map(|t| t.token.clone())
+            .filter(|t| Instant::now() < t.issued.expires_at)
+            .map(|t| t.issued.token.clone())
     }
 }
 
@@ -296,6 +315,30 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         // Due at 241 s, before the token expires at ~300 s.
         tokio::time::advance(Duration::from_secs(45)).await;
+        assert_eq!(source.token().await.unwrap().expose_secret(), "token-2");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn short_lived_tokens_are_refreshed_half_way_not_on_every_call() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        // 60 s tokens with the default 60 s margin.
+        let source = CachingTokenSource::new(move || {
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                Ok::<_, std::io::Error>(IssuedToken::expiring_in(
+                    AccessToken::new(format!("token-{n}")),
+                    Duration::from_secs(60),
+                ))
+            }
+        });
+        for _ in 0..10 {
+            assert_eq!(source.token().await.unwrap().expose_secret(), "token-1");
+        }
+        tokio::time::advance(Duration::from_secs(29)).await;
+        assert_eq!(source.token().await.unwrap().expose_secret(), "token-1");
+        tokio::time::advance(Duration::from_secs(2)).await;
         assert_eq!(source.token().await.unwrap().expose_secret(), "token-2");
         assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
