@@ -148,22 +148,26 @@ async fn token_source_issues_once_for_concurrent_callers_and_keeps_token_on_fail
     }
     assert_eq!(f.issuer.token_calls(), 1);
 
-    // A margin longer than the lifetime makes every call a refresh, while the token is valid.
-    let eager = issuer(&f)
-        .token_source()
-        .with_refresh_margin(Duration::from_secs(7200));
+    // Tokens living 2 s are refreshed half-way through their lifetime (the default margin is
+    // longer than that), on real time: the issuer sets the expiry.
+    f.issuer
+        .set_token_mode(TokenMode::Success { expires_in: 2 });
+    let short = issuer(&f).token_source();
     assert_eq!(
-        eager.token().await.unwrap().expose_secret(),
+        short.token().await.unwrap().expose_secret(),
         "issued-token-2"
     );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(
-        eager.token().await.unwrap().expose_secret(),
+        short.token().await.unwrap().expose_secret(),
         "issued-token-3"
     );
-    // The identity service now refuses: the unexpired token keeps being served.
+    // The identity service now refuses: once due for refresh, the unexpired token keeps
+    // being served.
     f.issuer.set_token_mode(TokenMode::Unauthorized);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(
-        eager.token().await.unwrap().expose_secret(),
+        short.token().await.unwrap().expose_secret(),
         "issued-token-3"
     );
     assert_eq!(f.issuer.token_calls(), 4);
