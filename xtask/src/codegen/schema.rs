@@ -232,17 +232,16 @@ impl Definitions {
         while let Some(value) = stack.pop() {
             match value {
                 Value::Object(map) => {
-                    if let Some(Value::Object(props)) = map.get("properties") {
-                        if props.keys().any(|p| self.sensitive.contains(p)) {
-                            return true;
-                        }
+                    if let Some(Value::Object(props)) = map.get("properties")
+                        && props.keys().any(|p| self.sensitive.contains(p))
+                    {
+                        return true;
                     }
-                    if let Some(Value::String(target)) = map.get("$ref") {
-                        if let Some(next) = target.strip_prefix("#/definitions/") {
-                            if self.holds_secrets_in(next, seen) {
-                                return true;
-                            }
-                        }
+                    if let Some(Value::String(target)) = map.get("$ref")
+                        && let Some(next) = target.strip_prefix("#/definitions/")
+                        && self.holds_secrets_in(next, seen)
+                    {
+                        return true;
                     }
                     stack.extend(map.values());
                 }
