@@ -29,10 +29,7 @@ use region_client::{
     identity_client::principal, region_openapi::ListRegionsResponse,
 };
 use test_support::{
-    Ca, KeyKind, RecordedRequest,
-    kube::KubeApi,
-    oidc::OidcIssuer,
-    region::{REGION_ID, RegionApi},
+    Ca, KeyKind, RecordedRequest, kube::KubeApi, oidc::OidcIssuer, region::RegionApi,
 };
 
 const NS: &str = "unikorn";
@@ -284,26 +281,54 @@ async fn step_controller_path(
 ) -> anyhow::Result<()> {
     let cluster = cluster(&stack.args);
     println!(
-        "    reconciling KubernetesCluster {} (labels {:?}, annotations {:?})",
-        cluster.metadata.name.as_deref().unwrap_or_default(),
-        cluster.metadata.labels.as_ref().map(|l| l.len()),
-        cluster.metadata.annotations.as_ref().map(|a| a.len()),
+        "    reconciling KubernetesCluster {}",
+        cluster.metadata.name.as_deref().unwrap_or_default()
     );
+    println!(
+        "      labels {:?}",
+        cluster.metadata.labels.clone().unwrap_or_default()
+    );
+    println!(
+        "      annotations {:?}",
+        cluster.metadata.annotations.clone().unwrap_or_default()
+    );
+    // A controller has no inbound request; the trace context is whatever is current when the
+    // request is sent, here the reconcile loop's span.
+    let tracer = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .build()
+        .tracer("quickstart");
+    let reconcile = Context::current_with_span(tracer.start("reconcile"));
+    let trace_id = reconcile.span().span_context().trace_id();
+    let _attached = reconcile.attach();
     let expected = Principal::from_resource(&cluster.metadata)?;
     println!("    principal from the resource: {expected:?}");
     let api = region.controller_client(tokens.clone(), &cluster).await?;
+    let organization = &stack.args.organization_id;
+    let ListRegionsResponse::Ok(regions) = api.list_regions(organization).await? else {
+        bail!("listing regions failed");
+    };
+    let Some(first) = regions.first() else {
+        println!("    no regions in {organization}");
+        return Ok(());
+    };
     let answer = api
-        .list_external_networks(&stack.args.organization_id, REGION_ID)
+        .list_external_networks(organization, &first.metadata.id)
         .await?;
-    println!("    GET externalnetworks -> {}", answer.status());
-    ensure!(
-        answer.status().is_success() || stack.local.is_none(),
-        "unexpected answer"
+    println!(
+        "    GET regions/{}/externalnetworks -> {}",
+        first.metadata.name.as_str(),
+        answer.status()
     );
+    ensure!(answer.status().is_success(), "unexpected answer");
     if let Some(local) = &stack.local {
         let seen = local.region.requests().pop().context("no request seen")?;
         let verified = show_received(&seen)?;
         ensure!(verified == expected, "the region API saw another principal");
+        let traceparent = seen.header("traceparent").unwrap_or_default();
+        ensure!(
+            traceparent.contains(&trace_id.to_string()),
+            "traceparent does not carry the reconcile trace"
+        );
     }
     Ok(())
 }
@@ -412,8 +437,8 @@ fn show_received(seen: &RecordedRequest) -> anyhow::Result<Principal> {
         .context("no client certificate")?;
     let verified = principal::verify(jws, peer)?;
     println!(
-        "      verified: {:?} signature by the presented certificate ({}), thumbprint {}",
-        verified.algorithm,
+        "      verified: {} signature by the presented certificate ({}), thumbprint {}",
+        verified.algorithm.name(),
         subject(seen)?,
         principal::thumbprint(peer)
     );
