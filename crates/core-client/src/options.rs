@@ -461,25 +461,4 @@ mod tests {
         assert_eq!(region.host(), "https://flag");
         assert_eq!(region.ca_secret(), Some(&SecretRef::new("ns", "ca")));
     }
-
-    #[test]
-    fn environment_is_the_fallback() {
-        // Setting process environment is `unsafe` in edition 2024 (and `unsafe` is forbidden
-        // here), so check the wiring: each flag declares the documented variable.
-        let mut options = HttpOptions::new("envtest-svc");
-        let command = command(&[&options]);
-        let host = command
-            .get_arguments()
-            .find(|a| a.get_id() == "envtest-svc-host")
-            .unwrap();
-        assert_eq!(host.get_env().unwrap(), "ENVTEST_SVC_HOST");
-        let ns = command
-            .get_arguments()
-            .find(|a| a.get_id() == "envtest-svc-ca-secret-namespace")
-            .unwrap();
-        assert_eq!(ns.get_env().unwrap(), "ENVTEST_SVC_CA_SECRET_NAMESPACE");
-        let matches = command.try_get_matches_from(Vec::<&str>::new()).unwrap();
-        options.update_from_arg_matches(&matches).unwrap();
-        assert_eq!(options.host(), "");
-    }
 }
