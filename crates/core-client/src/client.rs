@@ -120,6 +120,16 @@ impl HttpError {
     }
 }
 
+/// A request extension saying which client key signed something the request carries (the
+/// identity layer's `X-Principal`).
+///
+/// A receiver checks such a signature against the certificate presented in the TLS handshake.
+/// When the client certificate is rotated between signing and sending, [`HttpClient::send`]
+/// sends the request over a connection presenting the certificate of this identity (kept until
+/// the next rotation), so the two always match.
+#[derive(Clone, Debug)]
+pub struct SignedWith(pub Arc<ClientIdentity>);
+
 /// Where an [`HttpClient`]'s TLS material came from, so it can be re-read.
 #[derive(Clone)]
 struct Source {
@@ -141,9 +151,17 @@ struct Transport {
     versions: Versions,
 }
 
+/// The transport in use and, after a rotation, the one it replaced: requests signed with the
+/// old client key still go out presenting the old certificate.
+#[derive(Clone)]
+struct Transports {
+    current: Arc<Transport>,
+    previous: Option<Arc<Transport>>,
+}
+
 struct Shared {
     config: HttpConfig,
-    transport: RwLock<Arc<Transport>>,
+    transport: RwLock<Transports>,
     source: Option<Source>,
     refresh: tokio::sync::Mutex<()>,
 }
@@ -217,7 +235,10 @@ impl HttpClient {
         let transport = load(&source, &config).await?;
         let shared = Arc::new(Shared {
             config,
-            transport: RwLock::new(Arc::new(transport)),
+            transport: RwLock::new(Transports {
+                current: Arc::new(transport),
+                previous: None,
+            }),
             source: Some(source),
             refresh: tokio::sync::Mutex::new(()),
         });
@@ -242,7 +263,10 @@ impl HttpClient {
         Self {
             shared: Arc::new(Shared {
                 config,
-                transport: RwLock::new(Arc::new(transport)),
+                transport: RwLock::new(Transports {
+                    current: Arc::new(transport),
+                    previous: None,
+                }),
                 source: None,
                 refresh: tokio::sync::Mutex::new(()),
             }),
@@ -269,6 +293,9 @@ impl HttpClient {
 
     /// Sends `request` (an absolute URL) and reads the whole response body, within the request
     /// timeout and the body size limit.
+    ///
+    /// A request carrying a [`SignedWith`] extension goes out presenting that identity's
+    /// certificate, even if the client certificate was rotated since it was signed.
     pub async fn send(
         &self,
         request: http::Request<Bytes>,
@@ -287,7 +314,11 @@ impl HttpClient {
         }
         let timeout = self.shared.config.request_timeout;
         let limit = self.shared.config.max_response_body;
-        let client = self.shared.current().client.clone();
+        let client = self
+            .shared
+            .transport_for(request.extensions().get::<SignedWith>())
+            .client
+            .clone();
         let exchange = async {
             let response = client
                 .request(request.map(Full::new))
@@ -329,12 +360,33 @@ impl HttpClient {
 }
 
 impl Shared {
-    fn current(&self) -> Arc<Transport> {
-        // A poisoned lock only means a panic elsewhere while swapping an `Arc`; the value is
-        // still a whole transport.
+    fn transports(&self) -> Transports {
+        // A poisoned lock only means a panic elsewhere while swapping `Arc`s; the value is
+        // still whole.
         match self.transport.read() {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn current(&self) -> Arc<Transport> {
+        self.transports().current
+    }
+
+    /// The transport presenting `identity` when the request was signed with it and a
+    /// rotation has happened since, else the current one.
+    fn transport_for(&self, signed_with: Option<&SignedWith>) -> Arc<Transport> {
+        let Transports { current, previous } = self.transports();
+        let presents = |t: &Transport, wanted: &Arc<ClientIdentity>| {
+            t.identity.as_ref().is_some_and(|i| Arc::ptr_eq(i, wanted))
+        };
+        match (signed_with, previous) {
+            (Some(SignedWith(wanted)), Some(previous))
+                if !presents(&current, wanted) && presents(&previous, wanted) =>
+            {
+                previous
+            }
+            _ => current,
         }
     }
 
@@ -360,9 +412,13 @@ impl Shared {
             certificate = ?source.certificate.as_ref().map(ToString::to_string),
             "TLS secrets changed; new connections use the new material"
         );
+        let swap = |transports: &mut Transports| {
+            let previous = std::mem::replace(&mut transports.current, Arc::new(transport));
+            transports.previous = Some(previous);
+        };
         match self.transport.write() {
-            Ok(mut guard) => *guard = Arc::new(transport),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(transport),
+            Ok(mut guard) => swap(&mut guard),
+            Err(poisoned) => swap(&mut poisoned.into_inner()),
         }
         Ok(true)
     }

@@ -39,7 +39,7 @@ mod secret;
 pub mod tls;
 
 pub use cache::ClientCache;
-pub use client::{ClientError, HttpClient, HttpError};
+pub use client::{ClientError, HttpClient, HttpError, SignedWith};
 pub use editor::{
     BaseUrl, BoxFuture, BuildError, ClientBuilder, EditorError, RequestEditor, apply_editors,
 };

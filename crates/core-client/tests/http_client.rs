@@ -477,3 +477,47 @@ async fn oversized_bodies_and_slow_servers_are_cut_off() {
     let error = plain_client(config).send(get(&silent)).await.unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_request_signed_before_a_rotation_presents_the_key_that_signed_it() {
+    let s = setup().await;
+    let clients = Ca::new("clients");
+    let old = clients.client_cert("compute", KeyKind::EcdsaP256);
+    s.kube
+        .put_tls_secret(NS, "client", &old.chain_pem(), Some(&old.key_pem()));
+    let server = TestServer::builder(&s.server_leaf)
+        .require_client_cert(&clients)
+        .start()
+        .await;
+    let options = options(&server)
+        .with_config(HttpConfig::default().with_secret_refresh_interval(Duration::from_secs(3600)));
+    let client_options = HttpClientOptions::new().with_certificate(NS, "client");
+    let http = HttpClient::new(s.kube.client(), &options, &client_options)
+        .await
+        .unwrap();
+    // Something is signed with the current key...
+    let signer = http.client_identity().unwrap();
+
+    // ...then the certificate rotates before the request goes out.
+    let new = clients.client_cert("compute", KeyKind::Ed25519);
+    s.kube
+        .put_tls_secret(NS, "client", &new.chain_pem(), Some(&new.key_pem()));
+    assert!(http.refresh().await.unwrap());
+    assert_eq!(http.client_identity().unwrap().certificate(), &new.cert_der);
+
+    let mut signed = get(&server.url());
+    signed
+        .extensions_mut()
+        .insert(core_client::SignedWith(signer));
+    assert_eq!(http.send(signed).await.unwrap().status(), 200);
+    assert_eq!(
+        server.requests().pop().unwrap().peer_certificates[0],
+        old.cert_der
+    );
+
+    assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+    assert_eq!(
+        server.requests().pop().unwrap().peer_certificates[0],
+        new.cert_der
+    );
+}

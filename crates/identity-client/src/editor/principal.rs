@@ -6,7 +6,7 @@ use std::{
 };
 
 use bytes::Bytes;
-use core_client::{BoxFuture, ClientIdentity, EditorError, HttpClient, RequestEditor};
+use core_client::{BoxFuture, ClientIdentity, EditorError, HttpClient, RequestEditor, SignedWith};
 use http::HeaderValue;
 
 use super::{InvalidHeaderValue, header_value};
@@ -54,7 +54,9 @@ struct Cached {
 /// [`HttpClient`] currently presents (see [`principal::sign`] for the format).
 ///
 /// The signature is cached and reused until [`RESIGN_MARGIN`] before its `exp`, or until the
-/// client certificate is rotated; signing is not on every request. Fails (editor name
+/// client certificate is rotated; signing is not on every request. The request is marked
+/// [`SignedWith`] the signing identity, so it goes out presenting that certificate even if a
+/// rotation lands between signing and sending. Fails (editor name
 /// `"principal"`) with [`PrincipalEditorError`], most notably
 /// [`PrincipalEditorError::NoClientCertificate`]; the request is then not sent.
 ///
@@ -103,6 +105,11 @@ impl PrincipalEditor {
     /// The `X-Principal` value for a request sent now: the cached one while valid, else a
     /// fresh signature (which is then cached).
     pub fn header_value(&self) -> Result<HeaderValue, PrincipalEditorError> {
+        self.signed().map(|(value, _)| value)
+    }
+
+    /// The header value and the identity that signed it.
+    fn signed(&self) -> Result<(HeaderValue, Arc<ClientIdentity>), PrincipalEditorError> {
         let identity = self
             .http
             .client_identity()
@@ -117,7 +124,7 @@ impl PrincipalEditor {
                 && Arc::ptr_eq(&cached.identity, &identity)
                 && now < cached.resign_after
             {
-                return Ok(cached.value.clone());
+                return Ok((cached.value.clone(), identity));
             }
         }
         // Sign outside the lock: concurrent requests never wait on each other's signing.
@@ -127,7 +134,7 @@ impl PrincipalEditor {
         })?;
         let value = header_value(PRINCIPAL_HEADER, jws)?;
         let cached = Cached {
-            identity,
+            identity: identity.clone(),
             value: value.clone(),
             resign_after: now + PRINCIPAL_LIFETIME.saturating_sub(RESIGN_MARGIN),
         };
@@ -135,7 +142,7 @@ impl PrincipalEditor {
             Ok(mut guard) => *guard = Some(cached),
             Err(poisoned) => *poisoned.into_inner() = Some(cached),
         }
-        Ok(value)
+        Ok((value, identity))
     }
 }
 
@@ -145,10 +152,12 @@ impl RequestEditor for PrincipalEditor {
         request: &'a mut http::Request<Bytes>,
     ) -> BoxFuture<'a, Result<(), EditorError>> {
         Box::pin(async move {
-            let value = self
-                .header_value()
+            let (value, identity) = self
+                .signed()
                 .map_err(|e| EditorError::new("principal", e))?;
             request.headers_mut().insert(PRINCIPAL_HEADER, value);
+            // Go out presenting the certificate whose key signed, even across a rotation.
+            request.extensions_mut().insert(SignedWith(identity));
             Ok(())
         })
     }
@@ -171,5 +180,21 @@ mod tests {
             Some(PrincipalEditorError::NoClientCertificate)
         ));
         assert!(request.headers().get(PRINCIPAL_HEADER).is_none());
+    }
+
+    #[tokio::test]
+    async fn marks_the_request_with_the_identity_that_signed() {
+        let ca = test_support::Ca::new("ca");
+        let leaf = ca.client_cert("compute", test_support::KeyKind::EcdsaP256);
+        let identity = ClientIdentity::new(leaf.chain_der(), leaf.key_der()).unwrap();
+        let tls = test_support::server::client_tls_config(&ca, Some(&leaf));
+        let http = HttpClient::from_tls_config(tls, Some(identity), Default::default());
+        let editor = PrincipalEditor::new(http, Principal::new("o", "p", "a"));
+        let mut request = http::Request::new(Bytes::new());
+        editor.edit(&mut request).await.unwrap();
+        let SignedWith(signer) = request.extensions().get::<SignedWith>().unwrap();
+        assert_eq!(signer.certificate(), &leaf.cert_der);
+        let jws = request.headers()[PRINCIPAL_HEADER].to_str().unwrap();
+        principal::verify(jws, signer.certificate()).unwrap();
     }
 }
