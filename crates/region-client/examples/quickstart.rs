@@ -50,7 +50,7 @@ struct Args {
     /// The end user the calls act for.
     #[arg(long, default_value = "alice@example.com")]
     actor: String,
-    /// Network to add, list and remove a reference on (required against a real region API).
+    /// Network to add, list and remove a reference on (required with --region-host).
     #[arg(long)]
     network_id: Option<String>,
 }
@@ -131,6 +131,10 @@ async fn stack() -> anyhow::Result<Stack> {
         ensure!(
             !identity_options.host().is_empty(),
             "--identity-host is needed to issue a service token"
+        );
+        ensure!(
+            args.network_id.is_some(),
+            "--network-id is needed to add, list and remove a reference"
         );
         let kube = kube::Client::try_default()
             .await
@@ -338,10 +342,11 @@ async fn step_references(
     region: &Client,
     tokens: &Arc<dyn AccessTokenSource>,
 ) -> anyhow::Result<()> {
-    let Some(network) = &stack.args.network_id else {
-        println!("    skipped: no --network-id given");
-        return Ok(());
-    };
+    let network = stack
+        .args
+        .network_id
+        .as_deref()
+        .context("no network to reference")?;
     let cluster = cluster(&stack.args);
     let (group, kind) = ("unikorn-cloud.org", "KubernetesCluster");
     let resource = kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(

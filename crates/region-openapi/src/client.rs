@@ -141,19 +141,24 @@ impl core_client::ClientBuilder for ClientBuilder {
     }
 }
 
-/// `value` percent-encoded as one path segment; an empty value is refused.
+/// `value` percent-encoded as one path segment. An empty value, `.` and `..` are refused:
+/// after normalisation they would address another resource (`/networks/../references`), and
+/// percent-encoding them does not help, since normalisers decode `%2E` first.
 pub(crate) fn path_segment(
     operation: &'static str,
     parameter: &'static str,
     value: &str,
 ) -> Result<String, Error> {
-    if value.is_empty() {
-        return Err(Error::EmptyPathParameter {
-            operation,
-            parameter,
-        });
-    }
-    Ok(utf8_percent_encode(value, ENCODE).to_string())
+    let reason = match value {
+        "" => "empty",
+        "." | ".." => "a dot segment",
+        _ => return Ok(utf8_percent_encode(value, ENCODE).to_string()),
+    };
+    Err(Error::InvalidPathParameter {
+        operation,
+        parameter,
+        reason,
+    })
 }
 
 /// Query parameters, in the order they are pushed (`name=value&...`, both percent-encoded).
@@ -239,13 +244,20 @@ mod tests {
             "kubernetesclusters.kubernetes.unikorn-cloud.org%2Fabc"
         );
         assert_eq!(path_segment("op", "id", "a b?#").unwrap(), "a%20b%3F%23");
-        assert!(matches!(
-            path_segment("op", "id", ""),
-            Err(Error::EmptyPathParameter {
-                parameter: "id",
-                ..
-            })
-        ));
+        for (value, expected) in [
+            ("", "empty"),
+            (".", "a dot segment"),
+            ("..", "a dot segment"),
+        ] {
+            assert!(
+                matches!(
+                    path_segment("op", "id", value),
+                    Err(Error::InvalidPathParameter { parameter: "id", reason, .. }) if reason == expected
+                ),
+                "{value:?}"
+            );
+        }
+        assert_eq!(path_segment("op", "id", "...").unwrap(), "...");
     }
 
     #[test]

@@ -12,13 +12,16 @@ pub const EXCERPT_LIMIT: usize = 512;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// A path parameter was empty, which would address a different resource. Nothing was sent.
-    #[error("{operation}: path parameter `{parameter}` is empty")]
-    EmptyPathParameter {
+    /// A path parameter was empty, `.` or `..`: each would address a different resource once
+    /// the path is normalised (by a proxy or the server's router). Nothing was sent.
+    #[error("{operation}: path parameter `{parameter}` is {reason}")]
+    InvalidPathParameter {
         /// The `operationId`.
         operation: &'static str,
         /// The parameter's name in the spec.
         parameter: &'static str,
+        /// What is wrong: `"empty"` or `"a dot segment"`.
+        reason: &'static str,
     },
     /// The request body could not be serialized. Nothing was sent.
     #[error("{operation}: encoding the request body failed")]
@@ -81,7 +84,7 @@ impl Error {
     /// The `operationId` of the failed call, when known.
     pub fn operation(&self) -> Option<&'static str> {
         match self {
-            Self::EmptyPathParameter { operation, .. }
+            Self::InvalidPathParameter { operation, .. }
             | Self::Encode { operation, .. }
             | Self::InvalidRequest { operation, .. }
             | Self::Decode { operation, .. } => Some(*operation),

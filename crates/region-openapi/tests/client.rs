@@ -530,22 +530,29 @@ async fn a_refusing_editor_stops_the_request() {
 }
 
 #[tokio::test]
-async fn an_empty_path_parameter_is_refused_before_sending() {
+async fn empty_and_dot_path_parameters_are_refused_before_sending() {
     let (server, client) = setup(|_| empty_response(204)).await;
-    let error = client
-        .add_network_reference("", REFERENCE)
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(
-            error,
-            Error::EmptyPathParameter {
-                operation: "addNetworkReference",
-                parameter: "networkID"
-            }
-        ),
-        "{error:?}"
-    );
+    for (network, reason) in [
+        ("", "empty"),
+        ("..", "a dot segment"),
+        (".", "a dot segment"),
+    ] {
+        let error = client
+            .remove_network_reference(network, REFERENCE)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::InvalidPathParameter {
+                    operation: "removeNetworkReference",
+                    parameter: "networkID",
+                    reason: r,
+                } if r == reason
+            ),
+            "{network:?}: {error:?}"
+        );
+    }
     assert!(server.requests().is_empty());
 }
 

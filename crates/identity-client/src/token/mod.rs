@@ -50,6 +50,9 @@ impl From<String> for AccessToken {
     }
 }
 
+/// The longest lifetime [`IssuedToken::expiring_in`] grants a token: 24 hours.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A freshly issued token and when it stops being valid.
 #[derive(Clone, Debug)]
 pub struct IssuedToken {
@@ -60,11 +63,15 @@ pub struct IssuedToken {
 }
 
 impl IssuedToken {
-    /// A token valid for `expires_in` from now (the OAuth2 `expires_in`).
+    /// A token valid for `expires_in` from now (the OAuth2 `expires_in`), at most
+    /// [`MAX_TOKEN_LIFETIME`]: a server's absurd value neither overflows the clock nor keeps a
+    /// token forever.
     pub fn expiring_in(token: AccessToken, expires_in: Duration) -> Self {
+        let now = tokio::time::Instant::now();
+        let lifetime = expires_in.min(MAX_TOKEN_LIFETIME);
         Self {
             token,
-            expires_at: tokio::time::Instant::now() + expires_in,
+            expires_at: now.checked_add(lifetime).unwrap_or(now),
         }
     }
 }
@@ -115,5 +122,19 @@ impl TokenError {
         match self {
             Self::Issue(source) => source.downcast_ref::<E>(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn an_absurd_lifetime_is_capped_not_overflowed() {
+        let now = tokio::time::Instant::now();
+        let issued = IssuedToken::expiring_in(AccessToken::new("t"), Duration::from_secs(u64::MAX));
+        assert_eq!(issued.expires_at, now + MAX_TOKEN_LIFETIME);
+        let issued = IssuedToken::expiring_in(AccessToken::new("t"), Duration::from_secs(60));
+        assert_eq!(issued.expires_at, now + Duration::from_secs(60));
     }
 }
