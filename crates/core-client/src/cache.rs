@@ -1,6 +1,11 @@
 //! [`ClientCache`]: one [`HttpClient`] per distinct set of options.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use tokio::sync::OnceCell;
 
 use crate::HttpOptions;
 use crate::{ClientError, HttpClient, HttpClientOptions, HttpConfig, SecretRef};
@@ -25,7 +30,9 @@ struct Key {
 #[derive(Clone)]
 pub struct ClientCache {
     kube: kube::Client,
-    clients: Arc<tokio::sync::Mutex<HashMap<Key, HttpClient>>>,
+    /// One cell per key: the map lock is held only to find the cell, so building one client
+    /// (Kubernetes API calls) never holds up callers asking for another.
+    clients: Arc<Mutex<HashMap<Key, Arc<OnceCell<HttpClient>>>>>,
 }
 
 impl std::fmt::Debug for ClientCache {
@@ -59,12 +66,17 @@ impl ClientCache {
             certificate: client_options.certificate().cloned(),
             config: options.config().clone(),
         };
-        let mut clients = self.clients.lock().await;
-        if let Some(client) = clients.get(&key) {
-            return Ok(client.clone());
-        }
-        let client = HttpClient::new(self.kube.clone(), options, client_options).await?;
-        clients.insert(key, client.clone());
-        Ok(client)
+        let cell = {
+            let mut clients = match self.clients.lock() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            clients.entry(key).or_default().clone()
+        };
+        // Concurrent first calls for one key build once; a failed build leaves the cell empty
+        // for the next caller to try again.
+        cell.get_or_try_init(|| HttpClient::new(self.kube.clone(), options, client_options))
+            .await
+            .cloned()
     }
 }

@@ -521,3 +521,38 @@ async fn a_request_signed_before_a_rotation_presents_the_key_that_signed_it() {
         new.cert_der
     );
 }
+
+#[tokio::test]
+async fn concurrent_first_calls_build_once_and_a_failed_build_is_retried() {
+    let s = setup().await;
+    let server = TestServer::builder(&s.server_leaf).start().await;
+    let cache = ClientCache::new(s.kube.client());
+
+    // The CA Secret does not exist yet: the build fails, and is not remembered.
+    let missing = options(&server).with_ca_secret(NS, "later-ca");
+    let error = cache
+        .http_client(&missing, &HttpClientOptions::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error,
+        ClientError::Secret(SecretError::NotFound { .. })
+    ));
+    s.kube.put_tls_secret(NS, "later-ca", &s.ca.cert_pem, None);
+
+    let calls: Vec<_> = (0..10)
+        .map(|_| {
+            let cache = cache.clone();
+            let missing = missing.clone();
+            tokio::spawn(
+                async move { cache.http_client(&missing, &HttpClientOptions::new()).await },
+            )
+        })
+        .collect();
+    for call in calls {
+        let http = call.await.unwrap().unwrap();
+        assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+    }
+    // One failed read, then one read for all ten concurrent callers.
+    assert_eq!(s.kube.get_count(NS, "later-ca"), 2);
+}
