@@ -21,6 +21,10 @@ use super::{Principal, PrincipalError};
 /// How long a signed principal is valid (`exp - iat`): 5 minutes.
 pub const PRINCIPAL_LIFETIME: Duration = Duration::from_secs(300);
 
+/// How far the clocks of signer and verifier may disagree: `iat` may be this far in the
+/// future and `exp` this far in the past.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(30);
+
 /// A JWS signature algorithm this crate signs and verifies with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -143,7 +147,24 @@ pub enum VerifyError {
     /// The payload is not the principal claims JSON (`iat` and `exp` are required).
     #[error("the X-Principal payload is not valid principal claims")]
     InvalidClaims(#[source] serde_json::Error),
-    /// The signed principal has expired.
+    /// `exp` is not after `iat`, or further after it than [`PRINCIPAL_LIFETIME`]: the signer
+    /// tried to mint a principal that lives longer than the platform allows.
+    #[error("the X-Principal lifetime from {issued_at} to {expires_at} is not allowed")]
+    InvalidLifetime {
+        /// `iat`, seconds since the epoch.
+        issued_at: u64,
+        /// `exp`, seconds since the epoch.
+        expires_at: u64,
+    },
+    /// `iat` is further in the future than [`CLOCK_SKEW`] allows.
+    #[error("the X-Principal was issued at {issued_at}, in the future (now {now})")]
+    NotYetValid {
+        /// `iat`, seconds since the epoch.
+        issued_at: u64,
+        /// The verification time, seconds since the epoch.
+        now: u64,
+    },
+    /// The signed principal has expired (allowing [`CLOCK_SKEW`]).
     #[error("the X-Principal expired at {expires_at} (now {now})")]
     Expired {
         /// `exp`, seconds since the epoch.
@@ -167,11 +188,15 @@ pub struct VerifiedPrincipal {
     pub expires_at: u64,
 }
 
-#[derive(Serialize, Deserialize)]
+/// The protected header, as received.
+#[derive(Deserialize)]
 struct Header<'a> {
     alg: std::borrow::Cow<'a, str>,
     #[serde(rename = "x5t#S256")]
     x5t_s256: std::borrow::Cow<'a, str>,
+    /// Critical extensions (RFC 7515 4.1.11): none is understood, so its presence is refused.
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -216,18 +241,28 @@ pub fn sign_at(
         .duration_since(UNIX_EPOCH)
         .map_err(|_| SignError::Clock)?
         .as_secs();
-    let header = Header {
-        alg: algorithm.name().into(),
-        x5t_s256: thumbprint(identity.certificate()).into(),
-    };
+    let header = serde_json::json!({
+        "alg": algorithm.name(),
+        "x5t#S256": thumbprint(identity.certificate()),
+    });
     let claims = ClaimsOut {
         principal,
         iat,
         exp: iat + PRINCIPAL_LIFETIME.as_secs(),
     };
-    // Serialising these plain structs cannot fail.
-    let header = serde_json::to_vec(&header).unwrap_or_default();
-    let claims = serde_json::to_vec(&claims).unwrap_or_default();
+    compact(algorithm, signer.as_ref(), &header, &claims)
+}
+
+/// `base64url(header).base64url(claims).base64url(signature)`.
+fn compact(
+    algorithm: Algorithm,
+    signer: &dyn rustls::sign::Signer,
+    header: &serde_json::Value,
+    claims: &impl Serialize,
+) -> Result<String, SignError> {
+    // Serialising a JSON value or a plain struct of strings and numbers cannot fail.
+    let header = serde_json::to_vec(header).unwrap_or_default();
+    let claims = serde_json::to_vec(claims).unwrap_or_default();
     let mut jws = URL_SAFE_NO_PAD.encode(header);
     jws.push('.');
     URL_SAFE_NO_PAD.encode_string(claims, &mut jws);
@@ -293,6 +328,11 @@ pub fn verify_at(
         .map_err(|_| malformed("header is not base64url"))?;
     let header: Header<'_> =
         serde_json::from_slice(&header).map_err(|_| malformed("header is not the JWS JSON"))?;
+    if header.crit.is_some() {
+        return Err(malformed(
+            "the header names critical extensions, none of which is supported",
+        ));
+    }
     let algorithm =
         Algorithm::from_name(&header.alg).ok_or_else(|| VerifyError::UnsupportedAlgorithm {
             alg: header.alg.clone().into_owned(),
@@ -323,7 +363,20 @@ pub fn verify_at(
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    if claims.exp <= now {
+    let skew = CLOCK_SKEW.as_secs();
+    if claims.exp <= claims.iat || claims.exp - claims.iat > PRINCIPAL_LIFETIME.as_secs() {
+        return Err(VerifyError::InvalidLifetime {
+            issued_at: claims.iat,
+            expires_at: claims.exp,
+        });
+    }
+    if claims.iat > now.saturating_add(skew) {
+        return Err(VerifyError::NotYetValid {
+            issued_at: claims.iat,
+            now,
+        });
+    }
+    if claims.exp.saturating_add(skew) <= now {
         return Err(VerifyError::Expired {
             expires_at: claims.exp,
             now,
@@ -479,5 +532,77 @@ mod tests {
             thumbprint(b"abc"),
             "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0"
         );
+    }
+
+    /// Signs `header` and `claims` as they are, with a fresh P-256 identity; returns the JWS
+    /// and the certificate to verify it against.
+    fn signed(header: serde_json::Value, claims: serde_json::Value) -> (String, Vec<u8>) {
+        let ca = test_support::Ca::new("ca");
+        let leaf = ca.client_cert("c", test_support::KeyKind::EcdsaP256);
+        let identity = ClientIdentity::new(leaf.chain_der(), leaf.key_der()).unwrap();
+        let (algorithm, signer) = choose(identity.signing_key().as_ref()).unwrap();
+        let mut header = header;
+        header["x5t#S256"] = thumbprint(&leaf.cert_der).into();
+        let jws = compact(algorithm, signer.as_ref(), &header, &claims).unwrap();
+        (jws, leaf.cert_der.to_vec())
+    }
+
+    fn epoch(at: SystemTime) -> u64 {
+        at.duration_since(UNIX_EPOCH).unwrap().as_secs()
+    }
+
+    #[test]
+    fn claims_must_describe_a_short_lifetime_starting_now() {
+        let now = SystemTime::now();
+        let t = epoch(now);
+        let header = serde_json::json!({ "alg": "ES256" });
+        let check = |iat: u64, exp: u64| {
+            let (jws, cert) = signed(
+                header.clone(),
+                serde_json::json!({"actor": "a", "iat": iat, "exp": exp}),
+            );
+            verify_at(&jws, &cert, now)
+        };
+        assert!(check(t, t + 300).is_ok());
+        // Within the clock skew on either side.
+        assert!(check(t + 20, t + 320).is_ok());
+        assert!(check(t - 320, t - 20).is_ok());
+        // A principal minted to live for a year.
+        assert!(matches!(
+            check(t, t + 365 * 86_400),
+            Err(VerifyError::InvalidLifetime { .. })
+        ));
+        assert!(matches!(
+            check(t, t),
+            Err(VerifyError::InvalidLifetime { .. })
+        ));
+        assert!(matches!(
+            check(t + 10, t),
+            Err(VerifyError::InvalidLifetime { .. })
+        ));
+        // Issued in the future, beyond the skew.
+        assert!(matches!(
+            check(t + 120, t + 400),
+            Err(VerifyError::NotYetValid { .. })
+        ));
+        // Expired beyond the skew.
+        assert!(matches!(
+            check(t - 400, t - 100),
+            Err(VerifyError::Expired { .. })
+        ));
+    }
+
+    #[test]
+    fn critical_header_extensions_are_refused() {
+        let t = epoch(SystemTime::now());
+        let claims = serde_json::json!({"actor": "a", "iat": t, "exp": t + 300});
+        let (jws, cert) = signed(
+            serde_json::json!({ "alg": "ES256", "crit": ["exp"] }),
+            claims,
+        );
+        assert!(matches!(
+            verify(&jws, &cert),
+            Err(VerifyError::Malformed { .. })
+        ));
     }
 }

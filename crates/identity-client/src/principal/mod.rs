@@ -9,8 +9,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::{Deserialize, Serialize};
 
 pub use jws::{
-    Algorithm, PRINCIPAL_LIFETIME, SignError, VerifiedPrincipal, VerifyError, sign, sign_at,
-    thumbprint, verify, verify_at,
+    Algorithm, CLOCK_SKEW, PRINCIPAL_LIFETIME, SignError, VerifiedPrincipal, VerifyError, sign,
+    sign_at, thumbprint, verify, verify_at,
 };
 
 /// Label holding a resource's organization ID.
