@@ -2,6 +2,8 @@
 
 use core_client::{ClientCache, ClientError, HttpClient, HttpClientOptions, HttpOptions};
 
+use crate::editor::SignatureCache;
+
 /// Everything needed to talk to one service: a Kubernetes client (for the TLS Secrets), the
 /// service's [`HttpOptions`], the caller's [`HttpClientOptions`] and a [`ClientCache`] so the
 /// transport is built once and reused.
@@ -30,6 +32,7 @@ pub struct BaseClient {
     cache: ClientCache,
     options: HttpOptions,
     client_options: HttpClientOptions,
+    signatures: SignatureCache,
 }
 
 impl BaseClient {
@@ -53,6 +56,7 @@ impl BaseClient {
             cache,
             options,
             client_options,
+            signatures: SignatureCache::new(),
         }
     }
 
@@ -77,6 +81,11 @@ impl BaseClient {
     /// The cache the transport comes from.
     pub fn cache(&self) -> &ClientCache {
         &self.cache
+    }
+
+    /// The principal signatures shared by the clients made from this base (and its clones).
+    pub fn signatures(&self) -> &SignatureCache {
+        &self.signatures
     }
 
     /// The Kubernetes client Secrets are read with.

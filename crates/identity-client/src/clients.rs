@@ -156,7 +156,7 @@ async fn build<B: ClientBuilder>(
     if http.client_identity().is_none() {
         return Err(Error::NoClientCertificate { service: service() });
     }
-    let principal = PrincipalEditor::new(http.clone(), principal);
+    let principal = PrincipalEditor::with_cache(http.clone(), principal, base.signatures().clone());
     builder
         .with_http_client(http)
         .with_request_editor(Arc::new(BearerEditor::new(token)))

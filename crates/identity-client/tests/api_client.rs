@@ -262,6 +262,33 @@ async fn signature_is_cached_and_replaced_when_the_certificate_rotates() {
 }
 
 #[tokio::test]
+async fn api_clients_of_one_base_share_signatures_per_principal() {
+    let fixture = Fixture::start().await;
+    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+    let base = fixture.base(Some("compute-client"));
+    // Two inbound requests by alice, one by bob: one API client each.
+    let principals = [alice(), alice(), Principal::new("org-1", "proj-1", "bob")];
+    for principal in principals {
+        let ctx = RequestContext::new().with_principal(principal);
+        let api = api_client(&base, TestApiBuilder::default(), token("t"), &ctx)
+            .await
+            .unwrap();
+        api.get("/x").await.unwrap();
+    }
+    let seen: Vec<_> = fixture
+        .server
+        .requests()
+        .iter()
+        .map(|r| r.header("x-principal").unwrap().to_owned())
+        .collect();
+    // ECDSA signatures are randomised: equal values mean alice's was signed once.
+    assert_eq!(seen[0], seen[1]);
+    assert_ne!(seen[1], seen[2]);
+    let bob = principal::verify(&seen[2], &fixture.server.requests()[2].peer_certificates[0]);
+    assert_eq!(bob.unwrap().principal.actor, "bob");
+}
+
+#[tokio::test]
 async fn missing_principal_or_client_certificate_fails_before_sending() {
     let fixture = Fixture::start().await;
     fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);

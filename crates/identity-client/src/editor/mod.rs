@@ -10,7 +10,10 @@ mod trace_context;
 
 pub use bearer::{BearerEditor, BearerError};
 pub use client_certificate::{CLIENT_CERTIFICATE_HEADER, ClientCertificateEditor};
-pub use principal::{PRINCIPAL_HEADER, PrincipalEditor, PrincipalEditorError, RESIGN_MARGIN};
+pub use principal::{
+    PRINCIPAL_HEADER, PrincipalEditor, PrincipalEditorError, RESIGN_MARGIN,
+    SIGNATURE_CACHE_CAPACITY, SignatureCache,
+};
 pub use trace_context::TraceContextEditor;
 pub(crate) use trace_context::{current_context, inject_context};
 

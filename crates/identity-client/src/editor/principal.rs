@@ -1,6 +1,7 @@
 //! [`PrincipalEditor`]: the signed `X-Principal` header.
 
 use std::{
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::{Duration, SystemTime},
 };
@@ -50,6 +51,68 @@ struct Cached {
     resign_after: SystemTime,
 }
 
+/// How many principals a [`SignatureCache`] holds signatures for.
+pub const SIGNATURE_CACHE_CAPACITY: usize = 4096;
+
+/// Signatures of principals, shared by every [`PrincipalEditor`] made with it, so that a
+/// principal is signed once per signature lifetime rather than once per API client (on the API
+/// path, one client is made per inbound request).
+///
+/// Each [`BaseClient`](crate::BaseClient) has one. It holds at most
+/// [`SIGNATURE_CACHE_CAPACITY`] principals; when full, signatures due for renewal are dropped
+/// first, then all. Cheap to clone; clones share the entries.
+#[derive(Clone, Default)]
+pub struct SignatureCache {
+    entries: Arc<Mutex<HashMap<Principal, Cached>>>,
+}
+
+impl std::fmt::Debug for SignatureCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Signatures are bearer-like credentials for their lifetime: only the count shows.
+        f.debug_struct("SignatureCache")
+            .field("principals", &self.lock().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SignatureCache {
+    /// An empty cache.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Principal, Cached>> {
+        match self.entries.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// The cached signature of `principal` by `identity`, if still good at `now`.
+    fn get(
+        &self,
+        principal: &Principal,
+        identity: &Arc<ClientIdentity>,
+        now: SystemTime,
+    ) -> Option<HeaderValue> {
+        self.lock()
+            .get(principal)
+            .filter(|c| Arc::ptr_eq(&c.identity, identity) && now < c.resign_after)
+            .map(|c| c.value.clone())
+    }
+
+    fn put(&self, principal: &Principal, cached: Cached, now: SystemTime) {
+        let mut entries = self.lock();
+        if entries.len() >= SIGNATURE_CACHE_CAPACITY && !entries.contains_key(principal) {
+            entries.retain(|_, c| now < c.resign_after);
+            if entries.len() >= SIGNATURE_CACHE_CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(principal.clone(), cached);
+    }
+}
+
 /// Sets `X-Principal` to the principal signed with the key of the client certificate the
 /// [`HttpClient`] currently presents (see [`principal::sign`] for the format).
 ///
@@ -75,7 +138,7 @@ struct Cached {
 pub struct PrincipalEditor {
     http: HttpClient,
     principal: Principal,
-    cache: Mutex<Option<Cached>>,
+    cache: SignatureCache,
 }
 
 impl std::fmt::Debug for PrincipalEditor {
@@ -88,12 +151,19 @@ impl std::fmt::Debug for PrincipalEditor {
 }
 
 impl PrincipalEditor {
-    /// Signs `principal` with the client certificate of `http`.
+    /// Signs `principal` with the client certificate of `http`, caching the signature in a
+    /// cache of its own.
     pub fn new(http: HttpClient, principal: Principal) -> Self {
+        Self::with_cache(http, principal, SignatureCache::new())
+    }
+
+    /// Like [`PrincipalEditor::new`], sharing signatures through `cache` with other editors
+    /// (as [`api_client`](crate::api_client) does through its [`BaseClient`](crate::BaseClient)).
+    pub fn with_cache(http: HttpClient, principal: Principal, cache: SignatureCache) -> Self {
         Self {
             http,
             principal,
-            cache: Mutex::new(None),
+            cache,
         }
     }
 
@@ -115,17 +185,8 @@ impl PrincipalEditor {
             .client_identity()
             .ok_or(PrincipalEditorError::NoClientCertificate)?;
         let now = SystemTime::now();
-        {
-            let cache = match self.cache.lock() {
-                Ok(guard) => guard,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            if let Some(cached) = cache.as_ref()
-                && Arc::ptr_eq(&cached.identity, &identity)
-                && now < cached.resign_after
-            {
-                return Ok((cached.value.clone(), identity));
-            }
+        if let Some(value) = self.cache.get(&self.principal, &identity, now) {
+            return Ok((value, identity));
         }
         // Sign outside the lock: concurrent requests never wait on each other's signing.
         let jws = principal::sign_at(&self.principal, &identity, now).map_err(|e| match e {
@@ -138,10 +199,7 @@ impl PrincipalEditor {
             value: value.clone(),
             resign_after: now + PRINCIPAL_LIFETIME.saturating_sub(RESIGN_MARGIN),
         };
-        match self.cache.lock() {
-            Ok(mut guard) => *guard = Some(cached),
-            Err(poisoned) => *poisoned.into_inner() = Some(cached),
-        }
+        self.cache.put(&self.principal, cached, now);
         Ok((value, identity))
     }
 }
@@ -196,5 +254,39 @@ mod tests {
         assert_eq!(signer.certificate(), &leaf.cert_der);
         let jws = request.headers()[PRINCIPAL_HEADER].to_str().unwrap();
         principal::verify(jws, signer.certificate()).unwrap();
+    }
+
+    #[test]
+    fn a_full_signature_cache_drops_stale_entries_first_then_everything() {
+        let ca = test_support::Ca::new("ca");
+        let leaf = ca.client_cert("compute", test_support::KeyKind::Ed25519);
+        let identity = Arc::new(ClientIdentity::new(leaf.chain_der(), leaf.key_der()).unwrap());
+        let now = SystemTime::now();
+        let entry = |resign_after| Cached {
+            identity: identity.clone(),
+            value: HeaderValue::from_static("sig"),
+            resign_after,
+        };
+        let principal = |n: usize| Principal::new("org", "proj", format!("user-{n}"));
+        let cache = SignatureCache::new();
+        let stale = now - Duration::from_secs(1);
+        let fresh = now + Duration::from_secs(60);
+        for n in 0..SIGNATURE_CACHE_CAPACITY - 1 {
+            cache.put(&principal(n), entry(stale), now);
+        }
+        cache.put(&principal(usize::MAX), entry(fresh), now);
+        assert_eq!(cache.lock().len(), SIGNATURE_CACHE_CAPACITY);
+        // Full: the stale entries go, the fresh one stays.
+        cache.put(&principal(SIGNATURE_CACHE_CAPACITY), entry(fresh), now);
+        assert_eq!(cache.lock().len(), 2);
+        assert!(cache.get(&principal(usize::MAX), &identity, now).is_some());
+
+        let cache = SignatureCache::new();
+        for n in 0..SIGNATURE_CACHE_CAPACITY {
+            cache.put(&principal(n), entry(fresh), now);
+        }
+        assert_eq!(cache.lock().len(), SIGNATURE_CACHE_CAPACITY);
+        cache.put(&principal(usize::MAX), entry(fresh), now);
+        assert_eq!(cache.lock().len(), 1, "nothing stale to drop: start over");
     }
 }
