@@ -24,23 +24,26 @@
 //! use core_client::{HttpClientOptions, HttpOptions};
 //! use identity_client::{BaseClient, Principal, RequestContext, TokenIssuer, api_client};
 //!
-//! let kube = kube::Client::try_default().await?;
+//! // At start-up, once: one cache (Secrets read once, pooled connections) for both services.
+//! let cache = core_client::ClientCache::new(kube::Client::try_default().await?);
 //! let me = HttpClientOptions::new().with_certificate("unikorn", "compute-client");
-//! let identity = BaseClient::new(
-//!     kube.clone(),
+//! let identity = BaseClient::with_cache(
+//!     cache.clone(),
 //!     HttpOptions::new("identity").with_host("https://identity.example.com"),
 //!     me.clone(),
 //! );
 //! let tokens = Arc::new(TokenIssuer::new(identity, "compute", "1.0.0").token_source());
 //!
-//! let region = BaseClient::new(
-//!     kube,
+//! let region = BaseClient::with_cache(
+//!     cache,
 //!     HttpOptions::new("region").with_host("https://region.example.com"),
 //!     me,
 //! );
+//!
+//! // Per inbound request.
 //! let ctx = RequestContext::from_headers(&inbound)
 //!     .with_principal(Principal::new("org-1", "proj-1", "alice@example.com"));
-//! let client = api_client(&region, builder, tokens, &ctx).await?;
+//! let client = api_client(&region, builder, tokens.clone(), &ctx).await?;
 //! # let _ = client;
 //! # Ok(())
 //! # }

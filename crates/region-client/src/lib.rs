@@ -6,24 +6,27 @@
 //! the operations come from the generated [`region_openapi`] client. Depending on this crate
 //! alone is enough: what a caller needs is re-exported.
 //!
-//! The normal service path (an inbound request being served):
+//! The normal service path: build the [`Client`] (and the token source) once at start-up, and
+//! per inbound request only a [`RequestContext`] and an API client:
 //!
 //! ```no_run
 //! # async fn demo(inbound: http::HeaderMap) -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
 //! use region_client::{AccessToken, Client, HttpClientOptions, Principal, RequestContext, StaticTokenSource};
 //!
+//! // At start-up: Secrets are read once, connections pooled, signatures cached.
 //! let kube = kube::Client::try_default().await?;
 //! let options = region_client::options()
 //!     .with_host("https://region.example.com")
 //!     .with_ca_secret("unikorn", "region-ca");
 //! let me = HttpClientOptions::new().with_certificate("unikorn", "compute-client");
 //! let region = Client::new(kube, options, me);
-//!
 //! let token = Arc::new(StaticTokenSource::new(AccessToken::new("service-token")));
+//!
+//! // Per inbound request.
 //! let ctx = RequestContext::from_headers(&inbound)
 //!     .with_principal(Principal::new("org-1", "proj-1", "alice@example.com"));
-//! let api = region.api_client(&ctx, token).await?;
+//! let api = region.api_client(&ctx, token.clone()).await?;
 //! let regions = api.list_regions("org-1").await?;
 //! # let _ = regions;
 //! # Ok(())
@@ -43,7 +46,9 @@ struct ReadmeDoctests;
 pub use client::{Client, options};
 pub use references::{References, ReferencesError};
 
-pub use core_client::{HttpClientOptions, HttpConfig, HttpOptions, reference::ResourceReference};
+pub use core_client::{
+    ClientCache, HttpClientOptions, HttpConfig, HttpOptions, reference::ResourceReference,
+};
 pub use identity_client::{
     AccessToken, AccessTokenSource, BaseClient, CachingTokenSource, Error, Principal,
     RequestContext, StaticTokenSource, TokenIssuer,
