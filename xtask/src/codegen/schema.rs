@@ -137,6 +137,19 @@ impl Definitions {
         for (key, value) in map {
             let at = loc.join(key);
             match key.as_str() {
+                "pattern" => {
+                    // The generated code compiles patterns with `regress` and unwraps: a
+                    // pattern it cannot compile must fail here, not at run time.
+                    let Value::String(pattern) = value else {
+                        bail!("`pattern` at {at} is not a string");
+                    };
+                    if let Err(error) = regress::Regex::new(pattern) {
+                        bail!(
+                            "`pattern` {pattern:?} at {at} is not a supported regular expression: {error}"
+                        );
+                    }
+                    out.insert(key.clone(), value.clone());
+                }
                 k if KEPT.contains(&k) => {
                     out.insert(key.clone(), value.clone());
                 }

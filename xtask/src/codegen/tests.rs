@@ -315,6 +315,20 @@ paths:
         err.contains("main.yaml#/paths/~1x/delete has no operationId"),
         "{err}"
     );
+
+    // A pattern the generated code could not compile (regress has no inline flags).
+    let bad_pattern = r#"
+paths: {}
+components:
+  schemas:
+    name: {type: string, pattern: '(?i)^[a-z]+$'}
+"#;
+    let err = gen_err(&[("main.yaml", bad_pattern)]);
+    assert!(
+        err.contains("is not a supported regular expression"),
+        "{err}"
+    );
+    assert!(err.contains("main.yaml#/components/schemas/name"), "{err}");
 }
 
 #[test]
