@@ -432,8 +432,22 @@ fn parameter(specs: &Specs, loc: &Loc) -> Result<Param> {
     })
 }
 
+/// A request body. Its method always takes and sends the body, including when the spec leaves
+/// `required` false (the default): sending a documented body is always valid, and every
+/// operation of the region API that declares one expects it.
 fn request_body(specs: &Specs, defs: &mut Definitions, loc: &Loc) -> Result<Body> {
     let (resolved, value) = specs.deref(loc)?;
+    if let Value::Object(map) = value {
+        for (key, item) in map {
+            match (key.as_str(), item) {
+                ("description" | "content", _) | ("required", Value::Bool(_)) => {}
+                _ => bail!(
+                    "unsupported request body key `{key}` at {}",
+                    resolved.join(key)
+                ),
+            }
+        }
+    }
     let Some(content) = value.get("content") else {
         bail!("request body at {resolved} has no content");
     };

@@ -316,6 +316,33 @@ paths:
         "{err}"
     );
 
+    let body_key = r#"
+paths:
+  /x:
+    put:
+      operationId: putX
+      requestBody:
+        required: true
+        encoding: {}
+        content:
+          application/json:
+            schema: {$ref: '#/components/schemas/x'}
+      responses:
+        '204': {description: Done.}
+components:
+  schemas:
+    x: {type: string}
+"#;
+    let err = gen_err(&[("main.yaml", body_key)]);
+    assert!(
+        err.contains("unsupported request body key `encoding`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("main.yaml#/paths/~1x/put/requestBody/encoding"),
+        "{err}"
+    );
+
     // A pattern the generated code could not compile (regress has no inline flags).
     let bad_pattern = r#"
 paths: {}
