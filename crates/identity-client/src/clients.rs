@@ -136,6 +136,44 @@ where
     .await
 }
 
+/// A client for the service of `base` with its transport only (TLS, mTLS, pool, timeouts) and
+/// no editors: no token, trace context or principal is added. For unauthenticated endpoints
+/// and for callers that add their own headers.
+///
+/// ```no_run
+/// # async fn demo<B: core_client::ClientBuilder>(
+/// #     base: identity_client::BaseClient,
+/// #     builder: B,
+/// # ) -> Result<(), identity_client::Error> {
+/// let client = identity_client::plain_client(&base, builder).await?;
+/// # let _ = client;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn plain_client<B: ClientBuilder>(
+    base: &BaseClient,
+    builder: B,
+) -> Result<B::Client, Error> {
+    let http = transport(base).await?;
+    builder
+        .with_http_client(http)
+        .build(base.options().host())
+        .map_err(|source| Error::Build {
+            service: base.options().service().to_owned(),
+            source,
+        })
+}
+
+/// The transport of `base`, or the error naming its service.
+async fn transport(base: &BaseClient) -> Result<HttpClient, Error> {
+    base.http_client()
+        .await
+        .map_err(|source| Error::HttpClient {
+            service: base.options().service().to_owned(),
+            source,
+        })
+}
+
 async fn build<B: ClientBuilder>(
     base: &BaseClient,
     builder: B,
@@ -146,13 +184,7 @@ async fn build<B: ClientBuilder>(
 ) -> Result<B::Client, Error> {
     principal.validate()?;
     let service = || base.options().service().to_owned();
-    let http: HttpClient = base
-        .http_client()
-        .await
-        .map_err(|source| Error::HttpClient {
-            service: service(),
-            source,
-        })?;
+    let http = transport(base).await?;
     if http.client_identity().is_none() {
         return Err(Error::NoClientCertificate { service: service() });
     }

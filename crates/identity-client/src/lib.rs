@@ -59,7 +59,7 @@ pub mod principal;
 pub mod token;
 
 pub use base::BaseClient;
-pub use clients::{Error, api_client, controller_client};
+pub use clients::{Error, api_client, controller_client, plain_client};
 pub use context::RequestContext;
 pub use core_client::BoxFuture;
 pub use principal::{Principal, PrincipalError};

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use core_client::{ClientBuilder, HttpClientOptions, HttpOptions};
+use core_client::{HttpClientOptions, HttpOptions};
 use identity_client::{AccessTokenSource, BaseClient, Error, RequestContext};
 
 /// The region service's endpoint options: flags `--region-host`,
@@ -44,22 +44,7 @@ impl Client {
 
     /// A region API client with TLS and mTLS only: no token, no principal, no headers added.
     pub async fn http_client(&self) -> Result<region_openapi::Client, Error> {
-        let service = || self.base.options().service().to_owned();
-        let http = self
-            .base
-            .http_client()
-            .await
-            .map_err(|source| Error::HttpClient {
-                service: service(),
-                source,
-            })?;
-        region_openapi::Client::builder()
-            .with_http_client(http)
-            .build(self.base.options().host())
-            .map_err(|source| Error::Build {
-                service: service(),
-                source,
-            })
+        identity_client::plain_client(&self.base, region_openapi::Client::builder()).await
     }
 
     /// A region API client for serving an inbound request: every call carries `token`, the
