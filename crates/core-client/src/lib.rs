@@ -33,6 +33,7 @@
 mod cache;
 mod client;
 mod editor;
+mod operation;
 mod options;
 pub mod reference;
 mod secret;
@@ -43,6 +44,7 @@ pub use client::{ClientError, HttpClient, HttpError, SignedWith};
 pub use editor::{
     BaseUrl, BoxFuture, BuildError, ClientBuilder, EditorError, RequestEditor, apply_editors,
 };
+pub use operation::Operation;
 pub use options::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT,
     DEFAULT_REQUEST_TIMEOUT, DEFAULT_SECRET_REFRESH_INTERVAL, HttpClientOptions, HttpConfig,
