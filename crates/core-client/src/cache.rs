@@ -10,18 +10,18 @@ use tokio::sync::OnceCell;
 use crate::HttpOptions;
 use crate::{ClientError, HttpClient, HttpClientOptions, HttpConfig, SecretRef};
 
-/// What makes two clients interchangeable: the same Secrets and the same knobs. The host is not
-/// part of it: one pool serves any number of hosts.
+/// What makes two clients interchangeable: the same Secrets, reloaded alike, and the same
+/// knobs. The host is not part of it: one pool serves any number of hosts.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct Key {
     ca: Option<SecretRef>,
-    certificate: Option<SecretRef>,
+    client: HttpClientOptions,
     config: HttpConfig,
 }
 
 /// Hands out [`HttpClient`]s, building each distinct one once.
 ///
-/// Asking twice for the same CA Secret, client certificate and [`HttpConfig`] returns clones of
+/// Asking twice for the same CA Secret, [`HttpClientOptions`] and [`HttpConfig`] returns clones of
 /// one client: the Secrets are read once and the connection pool is shared. Rotated Secrets
 /// are still picked up (see [`HttpClient`]). Cheap to clone; clones share the cache.
 ///
@@ -63,7 +63,7 @@ impl ClientCache {
     ) -> Result<HttpClient, ClientError> {
         let key = Key {
             ca: options.ca_secret().cloned(),
-            certificate: client_options.certificate().cloned(),
+            client: client_options.clone(),
             config: options.config().clone(),
         };
         let cell = {

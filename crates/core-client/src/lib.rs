@@ -32,23 +32,29 @@
 
 mod cache;
 mod client;
+mod duration;
 mod editor;
+mod error;
 mod operation;
 mod options;
 pub mod reference;
+mod rotation;
 mod secret;
 pub mod tls;
+mod transport;
 
 pub use cache::ClientCache;
-pub use client::{ClientError, HttpClient, HttpError, SignedWith};
+pub use client::{HttpClient, SignedWith};
+pub use duration::{InvalidDuration, parse_duration};
 pub use editor::{
     BaseUrl, BoxFuture, BuildError, ClientBuilder, EditorError, RequestEditor, apply_editors,
 };
+pub use error::{ClientError, HttpError};
 pub use operation::Operation;
 pub use options::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT,
-    DEFAULT_REQUEST_TIMEOUT, DEFAULT_SECRET_REFRESH_INTERVAL, HttpClientOptions, HttpConfig,
-    HttpOptions, OptionsError, SecretRef,
+    DEFAULT_RELOAD_INTERVAL, DEFAULT_REQUEST_TIMEOUT, HttpClientOptions, HttpConfig, HttpOptions,
+    MIN_RELOAD_INTERVAL, OptionsError, SecretRef,
 };
 pub use reference::ResourceReference;
 pub use secret::{SecretError, TLS_CERT_KEY, TLS_KEY_KEY, TLS_SECRET_TYPE};

@@ -82,9 +82,16 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_MAX_RESPONSE_BODY: usize = 8 * 1024 * 1024;
 /// Default [`HttpConfig::pool_idle_timeout`].
 pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-/// Default [`HttpConfig::secret_refresh_interval`]: a rotated Secret is in use at most this long
+/// Default [`HttpClientOptions::reload_interval`]: a rotated Secret is in use at most this long
 /// (plus one Kubernetes API round trip) after it changed.
-pub const DEFAULT_SECRET_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
+///
+/// The platform's Go clients default to 24 hours and reload only during a handshake; re-reading
+/// a Secret is one cheap `GET`, and a minute keeps short-lived certificates safe to use.
+pub const DEFAULT_RELOAD_INTERVAL: Duration = Duration::from_secs(60);
+
+/// The shortest [`HttpClientOptions::reload_interval`] other than zero: shorter values are
+/// raised to it, so that no setting makes the client poll the Kubernetes API in a tight loop.
+pub const MIN_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Transport knobs of an [`HttpClient`](crate::HttpClient). Every field has a documented default.
 ///
@@ -107,11 +114,8 @@ pub struct HttpConfig {
     pub max_response_body: usize,
     /// How long an idle pooled connection is kept ([`DEFAULT_POOL_IDLE_TIMEOUT`]).
     pub pool_idle_timeout: Duration,
-    /// How often the CA and client-certificate Secrets are checked for a new `resourceVersion`
-    /// ([`DEFAULT_SECRET_REFRESH_INTERVAL`]).
-    pub secret_refresh_interval: Duration,
-    /// Whether plain `http://` URLs may be used. Off by default so that tokens never travel in
-    /// clear by accident; turn on only for local development.
+    /// Whether plain `http://` URLs may be used. Off by default so that the delegated principal
+    /// never travels in clear by accident; turn on only for local development.
     pub allow_insecure_http: bool,
 }
 
@@ -122,7 +126,6 @@ impl Default for HttpConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
-            secret_refresh_interval: DEFAULT_SECRET_REFRESH_INTERVAL,
             allow_insecure_http: false,
         }
     }
@@ -147,11 +150,6 @@ impl HttpConfig {
     /// Sets [`HttpConfig::pool_idle_timeout`].
     pub fn with_pool_idle_timeout(mut self, timeout: Duration) -> Self {
         self.pool_idle_timeout = timeout;
-        self
-    }
-    /// Sets [`HttpConfig::secret_refresh_interval`].
-    pub fn with_secret_refresh_interval(mut self, interval: Duration) -> Self {
-        self.secret_refresh_interval = interval;
         self
     }
     /// Sets [`HttpConfig::allow_insecure_http`]; for local development only.
@@ -326,20 +324,49 @@ fn secret_pair(
     }
 }
 
-/// The calling service's own client certificate, presented in every mTLS handshake and used to
-/// sign the delegated principal.
+/// The calling service's own client certificate: presented in every mTLS handshake (it is the
+/// service's identity on the platform) and, on the controller path, the key that signs the
+/// delegated principal.
 ///
-/// Flags (with the `clap` feature): `--client-certificate-namespace` and
-/// `--client-certificate-name` (environment `CLIENT_CERTIFICATE_NAMESPACE`,
-/// `CLIENT_CERTIFICATE_NAME`). The Secret must be of type `kubernetes.io/tls` with `tls.crt`
-/// (the certificate, optionally followed by its chain) and `tls.key`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+/// Flags (with the `clap` feature), as the platform's Go services have them:
+///
+/// | flag | environment | default |
+/// |------|-------------|---------|
+/// | `--client-certificate-namespace` | `CLIENT_CERTIFICATE_NAMESPACE` | none |
+/// | `--client-certificate-name` | `CLIENT_CERTIFICATE_NAME` | none |
+/// | `--client-certificate-reload-interval` | `CLIENT_CERTIFICATE_RELOAD_INTERVAL` | `1m` ([`DEFAULT_RELOAD_INTERVAL`]) |
+///
+/// A certificate is presented only when both the namespace and the name are given. The Secret
+/// must be of type `kubernetes.io/tls` with `tls.crt` (the certificate, optionally followed by
+/// its chain) and `tls.key`.
+///
+/// ```
+/// use std::time::Duration;
+/// use core_client::HttpClientOptions;
+///
+/// let options = HttpClientOptions::new()
+///     .with_certificate("unikorn", "compute-client")
+///     .with_reload_interval(Duration::from_secs(300));
+/// assert_eq!(options.certificate().unwrap().to_string(), "unikorn/compute-client");
+/// assert_eq!(options.reload_interval(), Duration::from_secs(300));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HttpClientOptions {
     certificate: Option<SecretRef>,
+    reload_interval: Duration,
+}
+
+impl Default for HttpClientOptions {
+    fn default() -> Self {
+        Self {
+            certificate: None,
+            reload_interval: DEFAULT_RELOAD_INTERVAL,
+        }
+    }
 }
 
 impl HttpClientOptions {
-    /// No client certificate.
+    /// No client certificate; the default reload interval.
     pub fn new() -> Self {
         Self::default()
     }
@@ -354,9 +381,31 @@ impl HttpClientOptions {
         self
     }
 
+    /// How often the client-certificate Secret (and each service's CA Secret) is re-read, so
+    /// that a rotation is picked up without a restart. Zero disables reloading: the Secrets are
+    /// read once, when the client is built. A non-zero value below [`MIN_RELOAD_INTERVAL`] is
+    /// raised to it.
+    pub fn with_reload_interval(mut self, interval: Duration) -> Self {
+        self.reload_interval = clamp_reload_interval(interval);
+        self
+    }
+
     /// The client certificate Secret, if one is configured.
     pub fn certificate(&self) -> Option<&SecretRef> {
         self.certificate.as_ref()
+    }
+
+    /// How often TLS Secrets are re-read; zero means never.
+    pub fn reload_interval(&self) -> Duration {
+        self.reload_interval
+    }
+}
+
+fn clamp_reload_interval(interval: Duration) -> Duration {
+    if interval.is_zero() {
+        interval
+    } else {
+        interval.max(MIN_RELOAD_INTERVAL)
     }
 }
 
@@ -364,6 +413,8 @@ impl HttpClientOptions {
 const CLIENT_NAMESPACE_FLAG: &str = "client-certificate-namespace";
 #[cfg(feature = "clap")]
 const CLIENT_NAME_FLAG: &str = "client-certificate-name";
+#[cfg(feature = "clap")]
+const CLIENT_RELOAD_FLAG: &str = "client-certificate-reload-interval";
 
 #[cfg(feature = "clap")]
 impl clap::FromArgMatches for HttpClientOptions {
@@ -388,6 +439,15 @@ impl clap::FromArgMatches for HttpClientOptions {
             "client-certificate",
         )
         .map_err(|e| clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, e))?;
+        if let Some(interval) = get(CLIENT_RELOAD_FLAG) {
+            let interval = crate::parse_duration(&interval).map_err(|e| {
+                clap::Error::raw(
+                    clap::error::ErrorKind::ValueValidation,
+                    format!("--{CLIENT_RELOAD_FLAG}: {e}\n"),
+                )
+            })?;
+            self.reload_interval = clamp_reload_interval(interval);
+        }
         Ok(())
     }
 }
@@ -409,6 +469,20 @@ impl clap::Args for HttpClientOptions {
                     .env("CLIENT_CERTIFICATE_NAME")
                     .value_name("NAME")
                     .help("Name of the Secret holding this service's client certificate"),
+            )
+            .arg(
+                clap::Arg::new(CLIENT_RELOAD_FLAG)
+                    .long(CLIENT_RELOAD_FLAG)
+                    .env("CLIENT_CERTIFICATE_RELOAD_INTERVAL")
+                    .value_name("DURATION")
+                    .default_value(crate::duration::format_duration(DEFAULT_RELOAD_INTERVAL))
+                    .value_parser(|value: &str| {
+                        crate::parse_duration(value).map(|_| value.to_owned())
+                    })
+                    .help(
+                        "How often TLS Secrets are re-read to pick up rotations (e.g. 1m, 24h); \
+                         0 disables reloading",
+                    ),
             )
     }
 
@@ -447,6 +521,39 @@ mod tests {
             .unwrap();
         let err = HttpClientOptions::from_arg_matches(&matches).unwrap_err();
         assert!(err.to_string().contains("client-certificate"), "{err}");
+    }
+
+    #[test]
+    fn reload_interval_takes_go_durations_and_zero_disables() {
+        let parse = |args: &[&str]| {
+            let matches = command(&[]).try_get_matches_from(args)?;
+            HttpClientOptions::from_arg_matches(&matches)
+        };
+        assert_eq!(
+            parse(&[]).unwrap().reload_interval(),
+            DEFAULT_RELOAD_INTERVAL
+        );
+        assert_eq!(
+            parse(&["--client-certificate-reload-interval", "24h"])
+                .unwrap()
+                .reload_interval(),
+            Duration::from_secs(86_400)
+        );
+        assert_eq!(
+            parse(&["--client-certificate-reload-interval", "0"])
+                .unwrap()
+                .reload_interval(),
+            Duration::ZERO
+        );
+        // Never a tight loop: tiny values are raised to the minimum.
+        assert_eq!(
+            parse(&["--client-certificate-reload-interval", "1ns"])
+                .unwrap()
+                .reload_interval(),
+            MIN_RELOAD_INTERVAL
+        );
+        let error = parse(&["--client-certificate-reload-interval", "ten"]).unwrap_err();
+        assert!(error.to_string().contains("ten"), "{error}");
     }
 
     #[test]

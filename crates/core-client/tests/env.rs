@@ -5,6 +5,8 @@
 #![cfg(feature = "clap")]
 
 use clap::{Args, FromArgMatches};
+use std::time::Duration;
+
 use core_client::{HttpClientOptions, HttpOptions, SecretRef};
 
 #[test]
@@ -18,6 +20,7 @@ fn flags_fall_back_to_the_environment_and_flags_win() {
         std::env::set_var("REGION_CA_SECRET_NAME", "env-ca");
         std::env::set_var("CLIENT_CERTIFICATE_NAMESPACE", "env-ns");
         std::env::set_var("CLIENT_CERTIFICATE_NAME", "env-client");
+        std::env::set_var("CLIENT_CERTIFICATE_RELOAD_INTERVAL", "24h");
     }
     let command = |region: &HttpOptions, identity: &HttpOptions| {
         let command = clap::Command::new("svc").no_binary_name(true);
@@ -47,6 +50,7 @@ fn flags_fall_back_to_the_environment_and_flags_win() {
         client.certificate(),
         Some(&SecretRef::new("env-ns", "env-client"))
     );
+    assert_eq!(client.reload_interval(), Duration::from_secs(24 * 3600));
 
     let mut region = HttpOptions::new("region");
     let matches = command(&region, &identity)

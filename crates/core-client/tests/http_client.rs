@@ -338,17 +338,16 @@ async fn same_options_share_secrets_and_connections() {
 }
 
 #[tokio::test]
-async fn rotated_ca_is_used_after_refresh() {
+async fn rotated_ca_is_used_after_reload() {
     let s = setup().await;
     let server = TestServer::builder(&s.server_leaf).start().await;
-    // No background refresh during this test: refresh is called explicitly.
-    let options = options(&server)
-        .with_config(HttpConfig::default().with_secret_refresh_interval(Duration::from_secs(3600)));
-    let http = HttpClient::new(s.kube.client(), &options, &HttpClientOptions::new())
+    // No background reload during this test: reload is called explicitly.
+    let no_reload = HttpClientOptions::new().with_reload_interval(Duration::ZERO);
+    let http = HttpClient::new(s.kube.client(), &options(&server), &no_reload)
         .await
         .unwrap();
     assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
-    assert!(!http.refresh().await.unwrap(), "nothing changed yet");
+    assert!(!http.reload().await.unwrap(), "nothing changed yet");
 
     let new_ca = Ca::new("region-ca-2");
     server.set_certificate(&new_ca.server_cert(&["127.0.0.1"]));
@@ -362,9 +361,9 @@ async fn rotated_ca_is_used_after_refresh() {
 
     s.kube
         .put_tls_secret(NS, "region-ca", &new_ca.cert_pem, None);
-    assert!(http.refresh().await.unwrap());
+    assert!(http.reload().await.unwrap());
     assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
-    // Built once, then one read per refresh: a changed Secret is not read twice.
+    // Built once, then one read per reload: a changed Secret is not read twice.
     assert_eq!(s.kube.get_count(NS, "region-ca"), 3);
 }
 
@@ -372,11 +371,10 @@ async fn rotated_ca_is_used_after_refresh() {
 async fn rotated_ca_is_picked_up_in_the_background_within_the_interval() {
     let s = setup().await;
     let server = TestServer::builder(&s.server_leaf).start().await;
-    let interval = Duration::from_millis(200);
-    let options =
-        options(&server).with_config(HttpConfig::default().with_secret_refresh_interval(interval));
+    let interval = core_client::MIN_RELOAD_INTERVAL;
+    let client_options = HttpClientOptions::new().with_reload_interval(interval);
     let http = ClientCache::new(s.kube.client())
-        .http_client(&options, &HttpClientOptions::new())
+        .http_client(&options(&server), &client_options)
         .await
         .unwrap();
     assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
@@ -402,6 +400,21 @@ async fn rotated_ca_is_picked_up_in_the_background_within_the_interval() {
         }
     }
     assert!(s.kube.get_count(NS, "region-ca") >= 2);
+}
+
+#[tokio::test]
+async fn a_zero_reload_interval_reads_secrets_once() {
+    let s = setup().await;
+    let server = TestServer::builder(&s.server_leaf).start().await;
+    let no_reload = HttpClientOptions::new().with_reload_interval(Duration::ZERO);
+    let http = ClientCache::new(s.kube.client())
+        .http_client(&options(&server), &no_reload)
+        .await
+        .unwrap();
+    // Several minimum intervals pass: a reload task would have read the Secret again.
+    tokio::time::sleep(core_client::MIN_RELOAD_INTERVAL * 3).await;
+    assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+    assert_eq!(s.kube.get_count(NS, "region-ca"), 1);
 }
 
 /// A plain-TCP server that answers every connection with `response` (or never, when `None`).
@@ -489,10 +502,10 @@ async fn a_request_signed_before_a_rotation_presents_the_key_that_signed_it() {
         .require_client_cert(&clients)
         .start()
         .await;
-    let options = options(&server)
-        .with_config(HttpConfig::default().with_secret_refresh_interval(Duration::from_secs(3600)));
-    let client_options = HttpClientOptions::new().with_certificate(NS, "client");
-    let http = HttpClient::new(s.kube.client(), &options, &client_options)
+    let client_options = HttpClientOptions::new()
+        .with_certificate(NS, "client")
+        .with_reload_interval(Duration::ZERO);
+    let http = HttpClient::new(s.kube.client(), &options(&server), &client_options)
         .await
         .unwrap();
     // Something is signed with the current key...
@@ -502,7 +515,7 @@ async fn a_request_signed_before_a_rotation_presents_the_key_that_signed_it() {
     let new = clients.client_cert("compute", KeyKind::Ed25519);
     s.kube
         .put_tls_secret(NS, "client", &new.chain_pem(), Some(&new.key_pem()));
-    assert!(http.refresh().await.unwrap());
+    assert!(http.reload().await.unwrap());
     assert_eq!(http.client_identity().unwrap().certificate(), &new.cert_der);
 
     let mut signed = get(&server.url());

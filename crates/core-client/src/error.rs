@@ -1,0 +1,105 @@
+//! The errors of building an [`HttpClient`](crate::HttpClient) ([`ClientError`]) and of
+//! sending through one ([`HttpError`]).
+
+use std::time::Duration;
+
+use crate::SecretError;
+
+/// An [`HttpClient`] could not be constructed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// A CA or client-certificate Secret could not be used.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    /// rustls refused the configuration (e.g. a CA certificate it cannot parse).
+    #[error("building the TLS configuration failed")]
+    Tls(#[source] rustls::Error),
+}
+
+/// A request could not be completed. The request may or may not have reached the server,
+/// except for [`HttpError::InsecureScheme`] and [`HttpError::InvalidRequest`], which are
+/// raised before anything is sent.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum HttpError {
+    /// The URL is plain `http://` and [`HttpConfig::allow_insecure_http`] is off.
+    #[error(
+        "refusing to send a request to {uri} in clear text: use https (or allow insecure http for local development)"
+    )]
+    InsecureScheme {
+        /// The request URL.
+        uri: http::Uri,
+    },
+    /// The URL has no scheme or host.
+    #[error("request URL {uri} is not absolute")]
+    InvalidRequest {
+        /// The request URL.
+        uri: http::Uri,
+    },
+    /// Connecting, the TLS handshake, or the HTTP exchange failed. See [`HttpError::tls_error`]
+    /// for TLS failures such as an unknown CA or a TLS 1.2-only server.
+    #[error("request to {uri} failed")]
+    Transport {
+        /// The request URL.
+        uri: http::Uri,
+        /// The client's error; its source chain holds the I/O or TLS cause.
+        #[source]
+        source: hyper_util::client::legacy::Error,
+    },
+    /// The whole request took longer than [`HttpConfig::request_timeout`].
+    #[error("request to {uri} timed out after {timeout:?}")]
+    Timeout {
+        /// The request URL.
+        uri: http::Uri,
+        /// The limit that was exceeded.
+        timeout: Duration,
+    },
+    /// Reading the response body failed.
+    #[error("reading the response body from {uri} failed (status {status})")]
+    Body {
+        /// The request URL.
+        uri: http::Uri,
+        /// The response status.
+        status: http::StatusCode,
+        /// The cause.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The response body exceeded [`HttpConfig::max_response_body`].
+    #[error("response body from {uri} (status {status}) exceeds the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The request URL.
+        uri: http::Uri,
+        /// The response status.
+        status: http::StatusCode,
+        /// The limit in bytes.
+        limit: usize,
+    },
+}
+
+impl HttpError {
+    /// The TLS error behind this failure, if it is one (unknown CA, wrong host name, protocol
+    /// version refused, client certificate rejected, ...).
+    pub fn tls_error(&self) -> Option<&rustls::Error> {
+        let mut source = std::error::Error::source(self);
+        while let Some(error) = source {
+            if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+                return Some(tls);
+            }
+            // `io::Error::source` skips the error it wraps; look inside it explicitly.
+            source = match error.downcast_ref::<std::io::Error>() {
+                Some(io) => io
+                    .get_ref()
+                    .map(|inner| inner as &(dyn std::error::Error + 'static)),
+                None => error.source(),
+            };
+        }
+        None
+    }
+
+    /// Whether the request timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+}

@@ -1,0 +1,259 @@
+//! Picking up rotated Secrets: what an [`HttpClient`](crate::HttpClient)'s TLS material was
+//! read from, the transport built from it, and the task that re-reads it every
+//! [`HttpClientOptions::reload_interval`](crate::HttpClientOptions::reload_interval).
+
+use std::{
+    sync::{Arc, RwLock, Weak},
+    time::Duration,
+};
+
+use crate::{
+    ClientError, HttpConfig, SecretError, SecretRef,
+    secret::{TLS_CERT_KEY, TlsSecret},
+    tls::{self, ClientIdentity, IdentityError, Roots},
+    transport::{self, HyperClient},
+};
+
+/// Where an [`HttpClient`](crate::HttpClient)'s TLS material comes from, so it can be re-read.
+#[derive(Clone)]
+pub(crate) struct Source {
+    pub(crate) kube: kube::Client,
+    pub(crate) ca: Option<SecretRef>,
+    pub(crate) certificate: Option<SecretRef>,
+    /// Zero: read once, never again.
+    pub(crate) reload_interval: Duration,
+}
+
+/// The `resourceVersion`s the material was built from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Versions {
+    ca: Option<String>,
+    certificate: Option<String>,
+}
+
+/// A connection pool presenting one client identity and trusting one set of roots.
+pub(crate) struct Transport {
+    pub(crate) client: HyperClient,
+    pub(crate) identity: Option<Arc<ClientIdentity>>,
+    versions: Versions,
+}
+
+impl Transport {
+    /// A transport over a ready-made TLS configuration, never reloaded.
+    pub(crate) fn fixed(
+        tls: rustls::ClientConfig,
+        identity: Option<ClientIdentity>,
+        config: &HttpConfig,
+    ) -> Self {
+        Self {
+            client: transport::build(tls, config),
+            identity: identity.map(Arc::new),
+            versions: Versions::default(),
+        }
+    }
+
+    /// Reads the Secrets of `source` and builds a transport from them.
+    pub(crate) async fn load(source: &Source, config: &HttpConfig) -> Result<Self, ClientError> {
+        build(source, &Secrets::read(source).await?, config)
+    }
+}
+
+/// The transport in use and, after a rotation, the one it replaced: requests signed with the
+/// old client key still go out presenting the old certificate.
+#[derive(Clone)]
+struct Transports {
+    current: Arc<Transport>,
+    previous: Option<Arc<Transport>>,
+}
+
+/// The transports of an [`HttpClient`](crate::HttpClient) and how to renew them.
+pub(crate) struct Rotation {
+    config: HttpConfig,
+    transports: RwLock<Transports>,
+    source: Option<Source>,
+    /// One reload at a time.
+    reload: tokio::sync::Mutex<()>,
+}
+
+impl Rotation {
+    pub(crate) fn new(config: HttpConfig, transport: Transport, source: Option<Source>) -> Self {
+        Self {
+            config,
+            transports: RwLock::new(Transports {
+                current: Arc::new(transport),
+                previous: None,
+            }),
+            source,
+            reload: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    pub(crate) fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    pub(crate) fn source(&self) -> Option<&Source> {
+        self.source.as_ref()
+    }
+
+    fn transports(&self) -> Transports {
+        // A poisoned lock only means a panic elsewhere while swapping `Arc`s; the value is
+        // still whole.
+        match self.transports.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) fn current(&self) -> Arc<Transport> {
+        self.transports().current
+    }
+
+    /// The transport presenting `signer` when a request was signed with it and a rotation has
+    /// happened since, else the current one.
+    pub(crate) fn transport_for(&self, signer: Option<&Arc<ClientIdentity>>) -> Arc<Transport> {
+        let Transports { current, previous } = self.transports();
+        let presents = |t: &Transport, wanted: &Arc<ClientIdentity>| {
+            t.identity.as_ref().is_some_and(|i| Arc::ptr_eq(i, wanted))
+        };
+        match (signer, previous) {
+            (Some(wanted), Some(previous))
+                if !presents(&current, wanted) && presents(&previous, wanted) =>
+            {
+                previous
+            }
+            _ => current,
+        }
+    }
+
+    /// Re-reads the Secrets and, when a `resourceVersion` changed, makes new connections use
+    /// the new material. Returns whether anything changed.
+    pub(crate) async fn reload(&self) -> Result<bool, ClientError> {
+        let Some(source) = &self.source else {
+            return Ok(false);
+        };
+        // One reload at a time; a caller arriving during one waits and re-checks.
+        let _guard = self.reload.lock().await;
+        let secrets = Secrets::read(source).await?;
+        if secrets.versions() == self.current().versions {
+            return Ok(false);
+        }
+        let transport = build(source, &secrets, &self.config)?;
+        tracing::info!(
+            ca = ?source.ca.as_ref().map(ToString::to_string),
+            certificate = ?source.certificate.as_ref().map(ToString::to_string),
+            "TLS secrets changed; new connections use the new material"
+        );
+        let swap = |transports: &mut Transports| {
+            let previous = std::mem::replace(&mut transports.current, Arc::new(transport));
+            transports.previous = Some(previous);
+        };
+        match self.transports.write() {
+            Ok(mut guard) => swap(&mut guard),
+            Err(poisoned) => swap(&mut poisoned.into_inner()),
+        }
+        Ok(true)
+    }
+
+    /// Starts the task that reloads every [`Source::reload_interval`], when there is anything
+    /// to reload and the interval is not zero. The task holds only a weak reference and ends
+    /// once the last [`HttpClient`](crate::HttpClient) clone is gone.
+    pub(crate) fn spawn_reload_task(self: &Arc<Self>) {
+        let Some(source) = &self.source else { return };
+        if source.reload_interval.is_zero() || (source.ca.is_none() && source.certificate.is_none())
+        {
+            return;
+        }
+        let interval = source.reload_interval;
+        let rotation: Weak<Self> = Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                let Some(rotation) = rotation.upgrade() else {
+                    return;
+                };
+                if let Err(error) = rotation.reload().await {
+                    tracing::warn!(error = %error, "reloading TLS secrets failed; keeping the current material");
+                }
+            }
+        });
+    }
+}
+
+/// The Secrets of a [`Source`], as read at one time.
+struct Secrets {
+    ca: Option<TlsSecret>,
+    certificate: Option<TlsSecret>,
+}
+
+impl Secrets {
+    async fn read(source: &Source) -> Result<Self, SecretError> {
+        let ca = match &source.ca {
+            Some(ca) => Some(TlsSecret::get(&source.kube, ca).await?),
+            None => None,
+        };
+        let certificate = match &source.certificate {
+            Some(cert) => Some(TlsSecret::get(&source.kube, cert).await?),
+            None => None,
+        };
+        Ok(Self { ca, certificate })
+    }
+
+    fn versions(&self) -> Versions {
+        Versions {
+            ca: self.ca.as_ref().and_then(|s| s.resource_version.clone()),
+            certificate: self
+                .certificate
+                .as_ref()
+                .and_then(|s| s.resource_version.clone()),
+        }
+    }
+}
+
+fn build(
+    source: &Source,
+    secrets: &Secrets,
+    config: &HttpConfig,
+) -> Result<Transport, ClientError> {
+    let roots = match &secrets.ca {
+        Some(secret) => Roots::Private(secret.certificates()?),
+        None => Roots::WebPki,
+    };
+    let identity = match &secrets.certificate {
+        Some(secret) => Some(
+            ClientIdentity::new(secret.certificates()?, secret.private_key()?)
+                .map_err(|e| identity_error(&secret.secret, e))?,
+        ),
+        None => None,
+    };
+    let tls = tls::client_config(&roots, identity.as_ref()).map_err(|e| match (&source.ca, e) {
+        // The only certificates a root store rejects are the CA's.
+        (Some(ca), rustls::Error::InvalidCertificate(_)) => {
+            ClientError::Secret(SecretError::NoCertificate {
+                secret: ca.clone(),
+                key: TLS_CERT_KEY,
+            })
+        }
+        (_, e) => ClientError::Tls(e),
+    })?;
+    Ok(Transport {
+        client: transport::build(tls, config),
+        identity: identity.map(Arc::new),
+        versions: secrets.versions(),
+    })
+}
+
+fn identity_error(secret: &SecretRef, error: IdentityError) -> SecretError {
+    let secret = secret.clone();
+    match error {
+        IdentityError::NoCertificate => SecretError::NoCertificate {
+            secret,
+            key: TLS_CERT_KEY,
+        },
+        IdentityError::InvalidPrivateKey(e) => SecretError::InvalidPrivateKey {
+            secret,
+            reason: e.to_string(),
+        },
+        IdentityError::KeyMismatch => SecretError::KeyMismatch { secret },
+    }
+}
