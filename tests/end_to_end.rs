@@ -153,7 +153,7 @@ async fn a_rotated_client_certificate_is_presented_and_signs_from_then_on() {
         Some(&rotated.key_pem()),
     );
     let http = s.client.base().http_client().await.unwrap();
-    assert!(http.refresh().await.unwrap());
+    assert!(http.reload().await.unwrap());
 
     // The same API client, built before the rotation, now presents and signs with the new one.
     api.list_regions("org-2").await.unwrap();

@@ -248,7 +248,7 @@ async fn signature_is_cached_and_replaced_when_the_certificate_rotates() {
     );
 
     let rotated = fixture.client_secret("compute-client", KeyKind::Ed25519, KeyEncoding::Pkcs8);
-    assert!(api.http().refresh().await.unwrap());
+    assert!(api.http().reload().await.unwrap());
     fixture.server.close_connections();
     api.get("/c").await.unwrap();
     let request = fixture.server.requests().pop().unwrap();
