@@ -1,11 +1,11 @@
-//! The errors of building an [`HttpClient`](crate::HttpClient) ([`ClientError`]) and of
+//! The errors of building an [`HttpClient`](crate::HttpClient)(crate::HttpClient) ([`ClientError`]) and of
 //! sending through one ([`HttpError`]).
 
 use std::time::Duration;
 
 use crate::SecretError;
 
-/// An [`HttpClient`] could not be constructed.
+/// An [`HttpClient`](crate::HttpClient) could not be constructed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
@@ -23,7 +23,7 @@ pub enum ClientError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum HttpError {
-    /// The URL is plain `http://` and [`HttpConfig::allow_insecure_http`] is off.
+    /// The URL is plain `http://` and [`HttpConfig::allow_insecure_http`](crate::HttpConfig::allow_insecure_http) is off.
     #[error(
         "refusing to send a request to {uri} in clear text: use https (or allow insecure http for local development)"
     )]
@@ -47,7 +47,7 @@ pub enum HttpError {
         #[source]
         source: hyper_util::client::legacy::Error,
     },
-    /// The whole request took longer than [`HttpConfig::request_timeout`].
+    /// The whole request took longer than [`HttpConfig::request_timeout`](crate::HttpConfig::request_timeout).
     #[error("request to {uri} timed out after {timeout:?}")]
     Timeout {
         /// The request URL.
@@ -66,7 +66,7 @@ pub enum HttpError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
-    /// The response body exceeded [`HttpConfig::max_response_body`].
+    /// The response body exceeded [`HttpConfig::max_response_body`](crate::HttpConfig::max_response_body).
     #[error("response body from {uri} (status {status}) exceeds the limit of {limit} bytes")]
     BodyTooLarge {
         /// The request URL.

@@ -37,6 +37,7 @@ mod editor;
 mod error;
 mod operation;
 mod options;
+mod path;
 pub mod reference;
 mod rotation;
 mod secret;
@@ -56,6 +57,7 @@ pub use options::{
     DEFAULT_RELOAD_INTERVAL, DEFAULT_REQUEST_TIMEOUT, HttpClientOptions, HttpConfig, HttpOptions,
     MIN_RELOAD_INTERVAL, OptionsError, SecretRef,
 };
+pub use path::path_escape;
 pub use reference::ResourceReference;
 pub use secret::{SecretError, TLS_CERT_KEY, TLS_KEY_KEY, TLS_SECRET_TYPE};
 pub use tls::ClientIdentity;

@@ -30,18 +30,18 @@ pub enum SecretError {
     Forbidden {
         /// The Secret asked for.
         secret: SecretRef,
-        /// The API's answer.
+        /// The API's answer (boxed: it is large and this is the uncommon path).
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
     /// Any other failure talking to the Kubernetes API.
     #[error("reading secret {secret} failed")]
     Api {
         /// The Secret asked for.
         secret: SecretRef,
-        /// The client's error.
+        /// The client's error (boxed: it is large and this is the uncommon path).
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
     /// The Secret is not of type `kubernetes.io/tls`.
     #[error("secret {secret} has type {found:?}, expected \"kubernetes.io/tls\"")]
@@ -125,11 +125,11 @@ impl TlsSecret {
                 },
                 kube::Error::Api(status) if status.code == 403 => SecretError::Forbidden {
                     secret: secret.clone(),
-                    source,
+                    source: Box::new(source),
                 },
                 _ => SecretError::Api {
                     secret: secret.clone(),
-                    source,
+                    source: Box::new(source),
                 },
             })?;
         let found = object.type_.unwrap_or_default();
