@@ -1,151 +1,124 @@
-//! End to end across every layer: Secrets from the Kubernetes API fake, a service token from
-//! the OIDC issuer, the generated region client through the identity editors, and the region
-//! API fake checking what arrived.
+//! End to end across every layer: Secrets from the Kubernetes API fake, the generated region
+//! client through the identity editors, and the region API fake behind the platform's ingress,
+//! authenticating each call as the platform's middleware does.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use region_client::{
-    AccessTokenSource, BaseClient, Client, HttpClientOptions, HttpOptions, Principal, References,
-    RequestContext, ResourceReference, TokenIssuer, core_client::ClientCache,
-    identity_client::principal, region_openapi::ListRegionsResponse,
+    BaseClient, Client, HttpClientOptions, Principal, References, RequestContext,
+    ResourceReference, core_client::ClientCache, identity_client::principal::Caller,
 };
-use test_support::{
-    Ca, KeyKind, RecordedRequest, kube::KubeApi, oidc::OidcIssuer, region::RegionApi,
-};
+use test_support::{Ca, KeyEncoding, kube::KubeApi, region::RegionApi};
 
 const NS: &str = "unikorn";
+const ORG: &str = "9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c";
+const PROJECT: &str = "77b0d4aa-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
 
 struct Stack {
     kube: KubeApi,
     clients: Ca,
-    identity: OidcIssuer,
     region: RegionApi,
     client: Client,
-    tokens: Arc<dyn AccessTokenSource>,
 }
 
-/// The whole stack, the caller's client certificate having a `kind` key.
-async fn stack(kind: KeyKind) -> Stack {
+/// The whole stack; the caller's client certificate has an RSA key.
+async fn stack() -> Stack {
     let platform = Ca::new("platform-ca");
     let clients = Ca::new("clients-ca");
-    let me = clients.client_cert("compute", kind);
+    let me = clients.client_cert_rsa("compute", 0);
     let kube = KubeApi::start().await;
     kube.put_tls_secret(NS, "platform-ca", &platform.cert_pem, None);
-    kube.put_tls_secret(NS, "compute-client", &me.chain_pem(), Some(&me.key_pem()));
-    let server_cert = platform.server_cert(&["127.0.0.1"]);
-    let identity = OidcIssuer::start(&server_cert, &clients).await;
-    let region = RegionApi::start(&server_cert, &clients).await;
-
-    // One cache for both services: one Secret read, one pool per distinct configuration.
-    let cache = ClientCache::new(kube.client());
-    let client_options = HttpClientOptions::new().with_certificate(NS, "compute-client");
-    let identity_base = BaseClient::with_cache(
-        cache.clone(),
-        HttpOptions::new("identity")
-            .with_host(identity.url())
-            .with_ca_secret(NS, "platform-ca"),
-        client_options.clone(),
+    kube.put_tls_secret(
+        NS,
+        "compute-client",
+        &me.chain_pem(),
+        Some(&me.key_pem_as(KeyEncoding::Pkcs8)),
     );
-    let tokens: Arc<dyn AccessTokenSource> =
-        Arc::new(TokenIssuer::new(identity_base, "compute", "1.0.0").token_source());
+    let region = RegionApi::start(&platform.server_cert(&["127.0.0.1"]), &clients).await;
+    region.add_network(NETWORK, ORG, PROJECT);
     let client = Client::from_base(BaseClient::with_cache(
-        cache,
+        ClientCache::new(kube.client()),
         region_client::options()
             .with_host(region.url())
             .with_ca_secret(NS, "platform-ca"),
-        client_options,
+        HttpClientOptions::new().with_certificate(NS, "compute-client"),
     ));
     Stack {
         kube,
         clients,
-        identity,
         region,
         client,
-        tokens,
     }
 }
 
-/// The principal of `seen`, verified against the certificate presented in its handshake.
-fn verified(seen: &RecordedRequest) -> Principal {
-    let jws = seen.header("x-principal").expect("X-Principal");
-    principal::verify(jws, &seen.peer_certificates[0])
-        .expect("the principal verifies")
-        .principal
+fn cluster() -> ConfigMap {
+    let mut cluster = ConfigMap::default();
+    cluster.metadata.name = Some("cluster-a".into());
+    cluster.metadata.labels = Some(BTreeMap::from([
+        ("unikorn-cloud.org/organization".to_owned(), ORG.to_owned()),
+        ("unikorn-cloud.org/project".to_owned(), PROJECT.to_owned()),
+    ]));
+    cluster.metadata.annotations = Some(BTreeMap::from([(
+        "unikorn-cloud.org/creator".to_owned(),
+        "bob".to_owned(),
+    )]));
+    cluster
 }
 
 #[tokio::test]
-async fn issued_token_principal_and_references_across_all_layers() {
-    let s = stack(KeyKind::Ed25519).await;
-    s.region.add_network("net-1");
-    let principal = Principal::new("org-1", "proj-1", "alice@example.com");
-    let ctx = RequestContext::new().with_principal(principal.clone());
+async fn both_paths_and_references_across_all_layers() {
+    let s = stack().await;
+    let alice = Principal::new(ORG, PROJECT, "alice@example.com");
+    let ctx = RequestContext::new().with_principal(alice.clone());
+    let api = s.client.api_client(&ctx).await.unwrap();
+    assert_eq!(api.list_regions(ORG).await.unwrap().status(), 200);
 
-    let api = s.client.api_client(&ctx, s.tokens.clone()).await.unwrap();
-    let ListRegionsResponse::Ok(regions) = api.list_regions("org-1").await.unwrap() else {
-        panic!("listing regions failed");
-    };
-    assert_eq!(regions.len(), 1);
-    let seen = s.region.requests().pop().unwrap();
-    assert_eq!(seen.header("authorization"), Some("Bearer issued-token-1"));
-    assert_eq!(verified(&seen), principal);
-
-    let references = References::new(api);
+    let controller = s.client.controller_client(&cluster()).await.unwrap();
+    let references = References::new(controller);
     let reference: ResourceReference = "kubernetesclusters.kubernetes.unikorn-cloud.org/abc"
         .parse()
         .unwrap();
     references
-        .add_network_reference("net-1", &reference)
+        .add_network_reference(NETWORK, &reference)
         .await
         .unwrap();
-    assert_eq!(
-        references.network_references("net-1").await.unwrap(),
-        vec![reference.clone()]
-    );
+    assert_eq!(s.region.references(NETWORK), [reference.as_str()]);
     references
-        .remove_network_reference("net-1", &reference)
+        .remove_network_reference(NETWORK, &reference)
         .await
         .unwrap();
 
-    // Every call reused the one token and the Secrets were read once for both services.
-    assert_eq!(s.identity.token_calls(), 1);
-    for request in s.region.requests() {
-        assert_eq!(
-            request.header("authorization"),
-            Some("Bearer issued-token-1")
-        );
-    }
+    // The platform accepted every call, as the service "compute", for the right principal.
+    let principals: Vec<_> = s
+        .region
+        .seen()
+        .into_iter()
+        .map(|seen| {
+            let authenticated = seen.authenticated.expect("accepted");
+            assert!(
+                matches!(&authenticated.caller, Caller::System { common_name } if common_name == "compute")
+            );
+            assert!(seen.request.header("authorization").is_none());
+            authenticated.principal.unwrap().actor
+        })
+        .collect();
+    assert_eq!(principals, ["alice@example.com", "bob", "bob"]);
+    // Both clients share one transport: the Secrets were read once.
     assert_eq!(s.kube.get_count(NS, "platform-ca"), 1);
     assert_eq!(s.kube.get_count(NS, "compute-client"), 1);
 }
 
 #[tokio::test]
 async fn a_rotated_client_certificate_is_presented_and_signs_from_then_on() {
-    let s = stack(KeyKind::EcdsaP256).await;
-    let mut labels = BTreeMap::new();
-    labels.insert(
-        "unikorn-cloud.org/organization".to_owned(),
-        "org-2".to_owned(),
-    );
-    let mut annotations = BTreeMap::new();
-    annotations.insert("unikorn-cloud.org/creator".to_owned(), "bob".to_owned());
-    let mut cluster = ConfigMap::default();
-    cluster.metadata.name = Some("cluster-a".into());
-    cluster.metadata.labels = Some(labels);
-    cluster.metadata.annotations = Some(annotations);
+    let s = stack().await;
+    let api = s.client.controller_client(&cluster()).await.unwrap();
+    api.list_regions(ORG).await.unwrap();
+    let before = s.region.server().requests().pop().unwrap();
 
-    let api = s
-        .client
-        .controller_client(s.tokens.clone(), &cluster)
-        .await
-        .unwrap();
-    api.list_regions("org-2").await.unwrap();
-    let before = s.region.requests().pop().unwrap();
-    let expected = Principal::new("org-2", "", "bob");
-    assert_eq!(verified(&before), expected);
-
-    // Rotate the client certificate (a new key, another RSA one this time) and pick it up.
-    let rotated = s.clients.client_cert("compute", KeyKind::Rsa);
+    // Rotate the client certificate to a new RSA key and pick it up.
+    let rotated = s.clients.client_cert_rsa("compute", 1);
     s.kube.put_tls_secret(
         NS,
         "compute-client",
@@ -155,18 +128,13 @@ async fn a_rotated_client_certificate_is_presented_and_signs_from_then_on() {
     let http = s.client.base().http_client().await.unwrap();
     assert!(http.reload().await.unwrap());
 
-    // The same API client, built before the rotation, now presents and signs with the new one.
-    api.list_regions("org-2").await.unwrap();
-    let after = s.region.requests().pop().unwrap();
+    // The same API client, built before the rotation, now presents and signs with the new one,
+    // and the platform accepts it.
+    api.list_regions(ORG).await.unwrap();
+    let after = s.region.server().requests().pop().unwrap();
     assert_eq!(after.peer_certificates[0], rotated.cert_der);
     assert_ne!(after.peer_certificates[0], before.peer_certificates[0]);
-    assert_eq!(verified(&after), expected);
-    // A principal signed with the new key does not verify against the old certificate.
-    assert!(
-        principal::verify(
-            after.header("x-principal").unwrap(),
-            &before.peer_certificates[0]
-        )
-        .is_err()
-    );
+    assert_ne!(after.header("x-principal"), before.header("x-principal"));
+    let statuses: Vec<u16> = s.region.seen().iter().map(|seen| seen.status).collect();
+    assert_eq!(statuses, [200, 200]);
 }

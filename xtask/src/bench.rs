@@ -25,14 +25,14 @@ const PAIRS: &[(&str, &str, &str)] = &[
         "request/new_connection",
     ),
     (
-        "X-Principal cached vs signed per request (P-256)",
-        "x-principal/cached_editor/p256",
-        "x-principal/sign_every_request/p256",
+        "controller X-Principal: cached vs signed per request (RSA-2048)",
+        "x-principal/controller/cached",
+        "x-principal/controller/sign-rsa2048",
     ),
     (
-        "X-Principal cached vs signed per request (RSA-2048)",
-        "x-principal/cached_editor/rsa2048",
-        "x-principal/sign_every_request/rsa2048",
+        "receiver: base64url JSON vs PS512 JWS (RSA-2048)",
+        "x-principal/extract/json",
+        "x-principal/extract/jws-rsa2048",
     ),
 ];
 

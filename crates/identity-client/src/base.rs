@@ -83,7 +83,8 @@ impl BaseClient {
         &self.cache
     }
 
-    /// The principal signatures shared by the clients made from this base (and its clones).
+    /// The controller-path principal signatures shared by the clients made from this base (and
+    /// its clones).
     pub fn signatures(&self) -> &SignatureCache {
         &self.signatures
     }

@@ -1,64 +1,36 @@
-//! [`api_client`] and [`controller_client`]: an API client with all four editors applied.
+//! [`api_client`], [`controller_client`] and [`plain_client`]: an API client with the trust
+//! model's editors applied.
 
 use std::sync::Arc;
 
-use core_client::{BuildError, ClientBuilder, ClientError, HttpClient};
+use core_client::{ClientBuilder, HttpClient, RequestEditor};
+use rustls::SignatureAlgorithm;
 
 use crate::{
-    AccessTokenSource, BaseClient, Principal, PrincipalError, RequestContext,
-    editor::{BearerEditor, ClientCertificateEditor, PrincipalEditor, TraceContextEditor},
+    BaseClient, Error, Principal, PrincipalError, RequestContext,
+    editor::{
+        BearerEditor, ClientCertificateEditor, PrincipalEditor, SignedPrincipalEditor,
+        TraceContextEditor,
+    },
+    principal::jws,
 };
 
-/// An API client could not be set up; nothing was sent.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// [`api_client`] was given a [`RequestContext`] without a principal. Outbound calls on
-    /// the API path always act for the inbound request's principal; set it with
-    /// [`RequestContext::with_principal`] after authenticating the inbound request.
-    #[error("the request context has no principal; refusing to call without one")]
-    MissingPrincipal,
-    /// The principal could not be derived from the resource (see
-    /// [`PrincipalError::is_consistency_error`]) or cannot travel.
-    #[error("no usable principal")]
-    Principal(#[from] PrincipalError),
-    /// The transport has no client certificate, so the principal cannot be signed. Configure
-    /// the caller's certificate in `HttpClientOptions`.
-    #[error("no client certificate is configured for {service}, so the principal cannot be signed")]
-    NoClientCertificate {
-        /// The service the client was for.
-        service: String,
-    },
-    /// The HTTP client could not be built (a TLS Secret is missing or wrong).
-    #[error("building the HTTP client for {service} failed")]
-    HttpClient {
-        /// The service the client was for.
-        service: String,
-        /// The cause, naming the Secret.
-        #[source]
-        source: ClientError,
-    },
-    /// The API client builder refused the configuration (e.g. an invalid host).
-    #[error("building the API client for {service} failed")]
-    Build {
-        /// The service the client was for.
-        service: String,
-        /// The cause.
-        #[source]
-        source: BuildError,
-    },
-}
-
-/// A client for the service of `base` that acts for the principal of an inbound request.
+/// A client for the service of `base` that acts for the principal of an inbound request (the
+/// API path).
 ///
-/// Every request carries, in this order of editors: `Authorization: Bearer` from `token`,
-/// `traceparent`/`tracestate` from `ctx`'s OpenTelemetry context (or the current one),
-/// `Unikorn-Client-Certificate` when `ctx` has one, and the signed `X-Principal`.
+/// Every request carries, in the platform's order:
 ///
-/// Fails with [`Error::MissingPrincipal`] when `ctx` has no principal, with
-/// [`Error::Principal`] when it is empty or holds a control character, and with
-/// [`Error::NoClientCertificate`] when there is no key to sign it with: an unsigned or empty
-/// principal is never sent.
+/// 1. `traceparent`/`tracestate` from `ctx`'s OpenTelemetry context (or the current one);
+/// 2. `Unikorn-Client-Certificate`, only when `ctx` was given one explicitly;
+/// 3. `X-Principal`: base64url (unpadded) JSON of `ctx`'s principal, and `X-Impersonate: true`
+///    when `ctx` is [impersonating](RequestContext::impersonating);
+///
+/// and `Authorization: Bearer` only when `ctx` has a [bearer](RequestContext::with_bearer). The
+/// service is identified by its client certificate in the TLS handshake.
+///
+/// Fails before anything is sent with [`Error::MissingPrincipal`] when `ctx` has no principal,
+/// [`Error::Principal`] when it is empty, and [`Error::NoClientCertificate`] when neither a
+/// client certificate nor a bearer token identifies the caller.
 ///
 /// ```no_run
 /// # async fn demo<B: core_client::ClientBuilder>(
@@ -67,12 +39,10 @@ pub enum Error {
 /// #     inbound: http::HeaderMap,
 /// #     principal: identity_client::Principal,
 /// # ) -> Result<(), identity_client::Error> {
-/// use std::sync::Arc;
-/// use identity_client::{AccessToken, RequestContext, StaticTokenSource, api_client};
+/// use identity_client::{RequestContext, api_client};
 ///
 /// let ctx = RequestContext::from_headers(&inbound).with_principal(principal);
-/// let token = Arc::new(StaticTokenSource::new(AccessToken::new("...")));
-/// let client = api_client(&base, builder, token, &ctx).await?;
+/// let client = api_client(&base, builder, &ctx).await?;
 /// # let _ = client;
 /// # Ok(())
 /// # }
@@ -80,36 +50,48 @@ pub enum Error {
 pub async fn api_client<B: ClientBuilder>(
     base: &BaseClient,
     builder: B,
-    token: Arc<dyn AccessTokenSource>,
     ctx: &RequestContext,
 ) -> Result<B::Client, Error> {
-    let principal = ctx.principal().ok_or(Error::MissingPrincipal)?.clone();
-    build(
-        base,
-        builder,
-        token,
-        TraceContextEditor::new(ctx.otel_context().cloned()),
-        ClientCertificateEditor::new(ctx.client_certificate().cloned()),
-        principal,
-    )
-    .await
+    let principal = ctx.principal().ok_or(Error::MissingPrincipal)?;
+    let principal = PrincipalEditor::new(principal, ctx.is_impersonating())?;
+    let http = transport(base).await?;
+    if http.client_identity().is_none() && ctx.bearer().is_none() {
+        return Err(Error::NoClientCertificate {
+            service: base.options().service().to_owned(),
+        });
+    }
+    let mut editors: Vec<Arc<dyn RequestEditor>> = vec![Arc::new(TraceContextEditor::new(
+        ctx.otel_context().cloned(),
+    ))];
+    if let Some(certificate) = ctx.client_certificate() {
+        editors.push(Arc::new(ClientCertificateEditor::new(certificate.clone())));
+    }
+    editors.push(Arc::new(principal));
+    if let Some(bearer) = ctx.bearer() {
+        editors.push(Arc::new(BearerEditor::new(bearer.clone())));
+    }
+    build(base, builder, http, editors)
 }
 
 /// A client for the service of `base` that acts for the principal persisted on `resource`
 /// (a controller reconciling it; there is no inbound request).
 ///
-/// The principal comes from [`Principal::from_resource`]; a resource with no labels or no
-/// annotations (or none of the principal keys) fails here, before any request. The editors are those of [`api_client`], with
-/// the trace context current at send time and no forwarded client certificate.
+/// The principal comes from [`Principal::from_resource`] and travels as a PS512 JWS signed
+/// with the client certificate's RSA key, over a connection presenting that certificate (see
+/// [`SignedPrincipalEditor`]); the trace context is the one current at send time. No
+/// impersonation, no forwarded certificate, no `Authorization`.
+///
+/// Fails before anything is sent with [`Error::Principal`] for a resource without labels or
+/// annotations (or with no principal at all), [`Error::NoClientCertificate`] without a client
+/// certificate, and [`Error::UnsupportedKeyType`] when its key is not RSA.
 ///
 /// ```no_run
 /// # async fn demo<B: core_client::ClientBuilder>(
 /// #     base: identity_client::BaseClient,
 /// #     builder: B,
-/// #     token: std::sync::Arc<dyn identity_client::AccessTokenSource>,
 /// #     cluster: k8s_openapi::api::core::v1::ConfigMap,
 /// # ) -> Result<(), identity_client::Error> {
-/// let client = identity_client::controller_client(&base, builder, token, &cluster).await?;
+/// let client = identity_client::controller_client(&base, builder, &cluster).await?;
 /// # let _ = client;
 /// # Ok(())
 /// # }
@@ -117,7 +99,6 @@ pub async fn api_client<B: ClientBuilder>(
 pub async fn controller_client<B, R>(
     base: &BaseClient,
     builder: B,
-    token: Arc<dyn AccessTokenSource>,
     resource: &R,
 ) -> Result<B::Client, Error>
 where
@@ -125,20 +106,36 @@ where
     R: kube::Resource,
 {
     let principal = Principal::from_resource(resource.meta())?;
-    build(
-        base,
-        builder,
-        token,
-        TraceContextEditor::new(None),
-        ClientCertificateEditor::new(None),
-        principal,
-    )
-    .await
+    if principal.is_empty() {
+        return Err(PrincipalError::Empty.into());
+    }
+    let http = transport(base).await?;
+    let Some(identity) = http.client_identity() else {
+        return Err(Error::NoClientCertificate {
+            service: base.options().service().to_owned(),
+        });
+    };
+    let algorithm = identity.signing_key().algorithm();
+    if algorithm != SignatureAlgorithm::RSA {
+        return Err(Error::UnsupportedKeyType {
+            secret: http.client_certificate_secret().cloned(),
+            key_type: jws::key_type(algorithm),
+        });
+    }
+    let editors: Vec<Arc<dyn RequestEditor>> = vec![
+        Arc::new(TraceContextEditor::new(None)),
+        Arc::new(SignedPrincipalEditor::new(
+            http.clone(),
+            principal,
+            base.signatures().clone(),
+        )),
+    ];
+    build(base, builder, http, editors)
 }
 
 /// A client for the service of `base` with its transport only (TLS, mTLS, pool, timeouts) and
-/// no editors: no token, trace context or principal is added. For unauthenticated endpoints
-/// and for callers that add their own headers.
+/// no editors: no trace context or principal is added. For unauthenticated endpoints and for
+/// callers that add their own headers.
 ///
 /// ```no_run
 /// # async fn demo<B: core_client::ClientBuilder>(
@@ -155,13 +152,7 @@ pub async fn plain_client<B: ClientBuilder>(
     builder: B,
 ) -> Result<B::Client, Error> {
     let http = transport(base).await?;
-    builder
-        .with_http_client(http)
-        .build(base.options().host())
-        .map_err(|source| Error::Build {
-            service: base.options().service().to_owned(),
-            source,
-        })
+    build(base, builder, http, Vec::new())
 }
 
 /// The transport of `base`, or the error naming its service.
@@ -174,30 +165,20 @@ async fn transport(base: &BaseClient) -> Result<HttpClient, Error> {
         })
 }
 
-async fn build<B: ClientBuilder>(
+fn build<B: ClientBuilder>(
     base: &BaseClient,
     builder: B,
-    token: Arc<dyn AccessTokenSource>,
-    trace: TraceContextEditor,
-    client_certificate: ClientCertificateEditor,
-    principal: Principal,
+    http: HttpClient,
+    editors: Vec<Arc<dyn RequestEditor>>,
 ) -> Result<B::Client, Error> {
-    principal.validate()?;
-    let service = || base.options().service().to_owned();
-    let http = transport(base).await?;
-    if http.client_identity().is_none() {
-        return Err(Error::NoClientCertificate { service: service() });
-    }
-    let principal = PrincipalEditor::with_cache(http.clone(), principal, base.signatures().clone());
-    builder
-        .with_http_client(http)
-        .with_request_editor(Arc::new(BearerEditor::new(token)))
-        .with_request_editor(Arc::new(trace))
-        .with_request_editor(Arc::new(client_certificate))
-        .with_request_editor(Arc::new(principal))
+    editors
+        .into_iter()
+        .fold(builder.with_http_client(http), |builder, editor| {
+            builder.with_request_editor(editor)
+        })
         .build(base.options().host())
         .map_err(|source| Error::Build {
-            service: service(),
+            service: base.options().service().to_owned(),
             source,
         })
 }

@@ -1,49 +1,46 @@
-//! The platform's trust model for outbound calls between services.
+//! The platform's trust model for calls between services, both ways.
 //!
-//! `identity-client` sits on [`core_client`] (TLS, mTLS, pooled transport) and adds what every
-//! call must carry, as four [`RequestEditor`](core_client::RequestEditor)s applied in order:
+//! `identity-client` sits on [`core_client`] (TLS 1.3, mTLS, pooled transport). A platform
+//! service is identified by its **client certificate** in the TLS handshake (the ingress in
+//! front of every service verifies it and passes it on); on top of that, every call says on
+//! whose behalf it is made, the **delegated principal**, and carries the trace context.
 //!
-//! 1. `Authorization: Bearer <token>` from an [`AccessTokenSource`]
-//!    ([`StaticTokenSource`], [`CachingTokenSource`], fed by a [`TokenIssuer`]);
-//! 2. W3C `traceparent`/`tracestate` from the OpenTelemetry context;
-//! 3. `Unikorn-Client-Certificate`, the inbound client certificate forwarded verbatim;
-//! 4. `X-Principal`, the delegated [`Principal`] as a compact JWS signed with the caller's
-//!    client-certificate key ([`principal::sign`]; receivers use [`principal::verify`]).
+//! Outbound, two paths, with editors applied in the platform's order:
 //!
-//! [`api_client`] (serving an inbound request, principal from the [`RequestContext`]) and
-//! [`controller_client`] (reconciling a resource, principal from its labels and annotations)
-//! apply all four to any generated client implementing
-//! [`ClientBuilder`](core_client::ClientBuilder).
+//! - [`api_client`]: serving an inbound request, for the principal of its [`RequestContext`].
+//!   Headers: `traceparent`/`tracestate`; `Unikorn-Client-Certificate` only when set
+//!   explicitly; `X-Principal` = base64url JSON of the principal, and `X-Impersonate: true`
+//!   when [asked](RequestContext::impersonating);
+//! - [`controller_client`]: reconciling a Kubernetes resource, for the principal persisted on
+//!   it ([`Principal::from_resource`]). Headers: `traceparent`/`tracestate`; `X-Principal` = a
+//!   compact JWS `{"alg":"PS512"}` signed with the client certificate's RSA key, sent over a
+//!   connection presenting that certificate.
+//!
+//! No `Authorization` header is sent, unless a caller acting directly as a user attaches its
+//! token ([`RequestContext::with_bearer`]).
+//!
+//! Inbound, [`principal::extract`] does what the platform's middleware does with a request's
+//! headers: who called (certificate CN or bearer token) and for whom (the principal).
 //!
 //! ```no_run
 //! # async fn demo<B: core_client::ClientBuilder>(
 //! #     builder: B,
 //! #     inbound: http::HeaderMap,
 //! # ) -> Result<(), Box<dyn std::error::Error>> {
-//! use std::sync::Arc;
 //! use core_client::{HttpClientOptions, HttpOptions};
-//! use identity_client::{BaseClient, Principal, RequestContext, TokenIssuer, api_client};
+//! use identity_client::{BaseClient, Principal, RequestContext, api_client};
 //!
-//! // At start-up, once: one cache (Secrets read once, pooled connections) for both services.
-//! let cache = core_client::ClientCache::new(kube::Client::try_default().await?);
-//! let me = HttpClientOptions::new().with_certificate("unikorn", "compute-client");
-//! let identity = BaseClient::with_cache(
-//!     cache.clone(),
-//!     HttpOptions::new("identity").with_host("https://identity.example.com"),
-//!     me.clone(),
-//! );
-//! let tokens = Arc::new(TokenIssuer::new(identity, "compute", "1.0.0").token_source());
-//!
-//! let region = BaseClient::with_cache(
-//!     cache,
+//! // At start-up, once: Secrets are read once, connections pooled.
+//! let region = BaseClient::new(
+//!     kube::Client::try_default().await?,
 //!     HttpOptions::new("region").with_host("https://region.example.com"),
-//!     me,
+//!     HttpClientOptions::new().with_certificate("unikorn", "compute-client"),
 //! );
 //!
-//! // Per inbound request.
+//! // Per inbound request, with the principal its authentication established.
 //! let ctx = RequestContext::from_headers(&inbound)
 //!     .with_principal(Principal::new("org-1", "proj-1", "alice@example.com"));
-//! let client = api_client(&region, builder, tokens.clone(), &ctx).await?;
+//! let client = api_client(&region, builder, &ctx).await?;
 //! # let _ = client;
 //! # Ok(())
 //! # }
@@ -55,15 +52,15 @@ mod base;
 mod clients;
 mod context;
 pub mod editor;
+mod error;
+pub mod headers;
 pub mod principal;
-pub mod token;
+mod token;
 
 pub use base::BaseClient;
-pub use clients::{Error, api_client, controller_client, plain_client};
+pub use clients::{api_client, controller_client, plain_client};
 pub use context::RequestContext;
 pub use core_client::BoxFuture;
-pub use principal::{Principal, PrincipalError};
-pub use token::{
-    AccessToken, AccessTokenSource, CachingTokenSource, IssueError, IssuedToken, StaticTokenSource,
-    TokenError, TokenIssuer,
-};
+pub use error::Error;
+pub use principal::{AccountType, Principal, PrincipalError};
+pub use token::{AccessToken, AccessTokenSource, StaticTokenSource, TokenError};

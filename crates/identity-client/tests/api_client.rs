@@ -1,31 +1,19 @@
-//! The API path against a real mTLS server: every header arrives exactly as specified, the
-//! principal verifies with the certificate presented in the handshake, and invalid values stop
-//! the request.
+//! The API path against a real server behind the platform's ingress: every header arrives as
+//! the platform's Go clients send it, and the platform's middleware accepts it.
 
 mod common;
 
-use std::{
-    sync::Arc,
-    time::{Duration, SystemTime},
-};
-
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{Fixture, TestApiBuilder};
+use common::{Fixture, TestApiBuilder, USER_TOKEN};
 use identity_client::{
-    AccessToken, AccessTokenSource, Error, Principal, PrincipalError, RequestContext,
-    StaticTokenSource, api_client,
-    editor::{BearerError, InvalidHeaderValue, PrincipalEditorError},
-    principal::{self, Algorithm, VerifyError},
+    AccessToken, AccountType, Error, Principal, PrincipalError, RequestContext, StaticTokenSource,
+    api_client, editor::InvalidHeaderValue, principal::escape_certificate,
 };
 use opentelemetry::{
     Context,
     trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState},
 };
 use test_support::{KeyEncoding, KeyKind};
-
-fn token(value: &str) -> Arc<dyn AccessTokenSource> {
-    Arc::new(StaticTokenSource::new(AccessToken::new(value)))
-}
 
 fn alice() -> Principal {
     Principal::new("org-1", "proj-1", "alice@example.com")
@@ -48,353 +36,243 @@ fn remote_context() -> Context {
     Context::new().with_remote_span_context(span)
 }
 
-fn decode_json(part: &str) -> serde_json::Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
-}
-
 #[tokio::test]
-async fn every_header_arrives_exactly_as_specified() {
+async fn every_header_arrives_as_the_platform_sends_it_and_is_accepted() {
     propagator();
     let fixture = Fixture::start().await;
     let leaf = fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
     let base = fixture.base(Some("compute-client"));
-    let certificate = "-----BEGIN%20CERTIFICATE-----%0AMIIB...%0A-----END%20CERTIFICATE-----";
     let ctx = RequestContext::new()
         .with_principal(alice())
-        .with_client_certificate(certificate)
         .with_otel_context(remote_context());
-    let api = api_client(&base, TestApiBuilder::default(), token("t0ken"), &ctx)
+    let api = api_client(&base, TestApiBuilder::default(), &ctx)
         .await
         .unwrap();
-    let response = api.get("/api/v1/regions").await.unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(api.get("/api/v1/regions").await.unwrap().status(), 200);
 
-    let requests = fixture.server.requests();
-    assert_eq!(requests.len(), 1);
-    let request = &requests[0];
-    assert_eq!(request.uri.path(), "/api/v1/regions");
-    assert_eq!(request.header("authorization"), Some("Bearer t0ken"));
+    let request = fixture.server.requests().pop().unwrap();
     assert_eq!(
         request.header("traceparent"),
         Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
     );
     assert_eq!(request.header("tracestate"), Some("vendor=opaque"));
+    // X-Principal: exactly base64url without padding of the principal's JSON.
+    let value = request.header("x-principal").unwrap();
+    assert!(!value.contains(['=', '+', '/', '.']), "{value}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(value).unwrap()).unwrap();
     assert_eq!(
-        request.header("unikorn-client-certificate"),
-        Some(certificate)
-    );
-
-    // X-Principal: header.payload.signature, base64url without padding.
-    let jws = request.header("x-principal").unwrap();
-    let parts: Vec<&str> = jws.split('.').collect();
-    assert_eq!(parts.len(), 3);
-    assert!(parts.iter().all(|p| !p.contains('=')));
-    let thumbprint =
-        URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, &leaf.cert_der));
-    assert_eq!(
-        decode_json(parts[0]),
-        serde_json::json!({"alg": "ES256", "x5t#S256": thumbprint})
-    );
-    let payload = decode_json(parts[1]);
-    let iat = payload["iat"].as_u64().unwrap();
-    assert_eq!(
-        payload,
+        json,
         serde_json::json!({
             "organizationId": "org-1",
             "projectId": "proj-1",
             "actor": "alice@example.com",
-            "iat": iat,
-            "exp": iat + 300,
         })
     );
-    assert_eq!(URL_SAFE_NO_PAD.decode(parts[2]).unwrap().len(), 64);
-
-    // The receiver's check: the certificate presented in the handshake.
+    // The service is identified by its certificate; nothing else is sent.
+    for absent in [
+        "x-impersonate",
+        "authorization",
+        "unikorn-client-certificate",
+        "baggage",
+    ] {
+        assert!(request.headers.get(absent).is_none(), "{absent}");
+    }
     assert_eq!(
         request.peer_certificates[0].as_ref(),
         leaf.cert_der.as_ref()
     );
-    let verified = principal::verify(jws, &request.peer_certificates[0]).unwrap();
-    assert_eq!(verified.principal, alice());
-    assert_eq!(verified.algorithm, Algorithm::Es256);
+
+    let verdict = fixture.last_verdict();
+    assert_eq!(verdict.status, 200);
+    assert_eq!(verdict.caller(), "compute");
+    assert_eq!(verdict.principal(), alice());
+    assert!(!verdict.impersonate());
 }
 
 #[tokio::test]
-async fn principal_verifies_for_every_key_type_and_encoding() {
+async fn every_principal_field_travels() {
     let fixture = Fixture::start().await;
-    let mut cases = 0;
-    for kind in KeyKind::ALL {
-        for &encoding in kind.encodings() {
-            let secret = format!("client-{kind:?}-{encoding:?}").to_lowercase();
-            let leaf = fixture.client_secret(&secret, kind, encoding);
-            let base = fixture.base(Some(&secret));
-            let ctx = RequestContext::new().with_principal(alice());
-            let api = api_client(&base, TestApiBuilder::default(), token("t"), &ctx)
-                .await
-                .unwrap();
-            api.get("/x").await.unwrap();
-            let request = fixture.server.requests().pop().unwrap();
-            let peer = &request.peer_certificates[0];
-            assert_eq!(peer.as_ref(), leaf.cert_der.as_ref(), "{kind:?}");
-            let jws = request.header("x-principal").unwrap();
-            let verified = principal::verify(jws, peer)
-                .unwrap_or_else(|e| panic!("{kind:?}/{encoding:?}: {e:?}"));
-            assert_eq!(verified.principal, alice());
-            let expected = match kind {
-                KeyKind::Rsa => Algorithm::Rs256,
-                KeyKind::EcdsaP256 => Algorithm::Es256,
-                KeyKind::EcdsaP384 => Algorithm::Es384,
-                KeyKind::Ed25519 => Algorithm::EdDsa,
-            };
-            assert_eq!(verified.algorithm, expected);
-            let header = decode_json(jws.split('.').next().unwrap());
-            assert_eq!(header["alg"], expected.name());
-            assert_eq!(header["x5t#S256"], principal::thumbprint(peer));
-            cases += 1;
-        }
-    }
-    assert_eq!(cases, 7);
-}
-
-#[tokio::test]
-async fn verifier_rejects_tampering_other_certificates_and_expiry() {
-    let fixture = Fixture::start().await;
-    let leaf = fixture.client_secret("compute-client", KeyKind::EcdsaP384, KeyEncoding::Sec1);
-    let other = fixture.ca.client_cert("intruder", KeyKind::EcdsaP384);
+    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
     let base = fixture.base(Some("compute-client"));
-    let ctx = RequestContext::new().with_principal(alice());
-    let api = api_client(&base, TestApiBuilder::default(), token("t"), &ctx)
+    let principal = alice()
+        .with_organization_ids(["org-1", "org-2"])
+        .with_account_type(AccountType::Other("robot".into()));
+    let ctx = RequestContext::new().with_principal(principal.clone());
+    let api = api_client(&base, TestApiBuilder::default(), &ctx)
         .await
         .unwrap();
     api.get("/x").await.unwrap();
     let request = fixture.server.requests().pop().unwrap();
-    let jws = request.header("x-principal").unwrap().to_owned();
-    let peer = &request.peer_certificates[0];
-    principal::verify(&jws, peer).unwrap();
-
-    // A payload claiming another organization, keeping header and signature.
-    let parts: Vec<&str> = jws.split('.').collect();
-    let mut payload = decode_json(parts[1]);
-    payload["organizationId"] = "org-2".into();
-    let forged = format!(
-        "{}.{}.{}",
-        parts[0],
-        URL_SAFE_NO_PAD.encode(payload.to_string()),
-        parts[2]
+    let json: serde_json::Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(request.header("x-principal").unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        json["organizationIds"],
+        serde_json::json!(["org-1", "org-2"])
     );
-    assert!(matches!(
-        principal::verify(&forged, peer),
-        Err(VerifyError::BadSignature(_))
-    ));
-
-    // A flipped signature byte.
-    let mut signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
-    signature[10] ^= 1;
-    let flipped = format!(
-        "{}.{}.{}",
-        parts[0],
-        parts[1],
-        URL_SAFE_NO_PAD.encode(signature)
-    );
-    assert!(matches!(
-        principal::verify(&flipped, peer),
-        Err(VerifyError::BadSignature(_))
-    ));
-
-    // Presented by someone else: the thumbprint does not match.
-    assert!(matches!(
-        principal::verify(&jws, &other.cert_der),
-        Err(VerifyError::ThumbprintMismatch)
-    ));
-
-    // An unsigned ("none") token is refused outright.
-    let none = format!(
-        "{}.{}.",
-        URL_SAFE_NO_PAD.encode(
-            serde_json::json!({"alg": "none", "x5t#S256": principal::thumbprint(peer)}).to_string()
-        ),
-        parts[1]
-    );
-    assert!(matches!(
-        principal::verify(&none, peer),
-        Err(VerifyError::UnsupportedAlgorithm { .. })
-    ));
-
-    // Five minutes later it has expired.
-    let later = SystemTime::now() + Duration::from_secs(301) + principal::CLOCK_SKEW;
-    assert!(matches!(
-        principal::verify_at(&jws, peer, later),
-        Err(VerifyError::Expired { .. })
-    ));
-    assert_eq!(leaf.cert_der.as_ref(), peer.as_ref());
+    assert_eq!(json["type"], "robot");
+    assert_eq!(fixture.last_verdict().principal(), principal);
 }
 
 #[tokio::test]
-async fn signature_is_cached_and_replaced_when_the_certificate_rotates() {
-    let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Sec1);
-    let base = fixture.base(Some("compute-client"));
-    let ctx = RequestContext::new().with_principal(alice());
-    let api = api_client(&base, TestApiBuilder::default(), token("t"), &ctx)
-        .await
-        .unwrap();
-    api.get("/a").await.unwrap();
-    api.get("/b").await.unwrap();
-    let requests = fixture.server.requests();
-    // ECDSA signatures are randomised: equal values mean the signature was reused.
-    assert_eq!(
-        requests[0].header("x-principal"),
-        requests[1].header("x-principal")
-    );
-
-    let rotated = fixture.client_secret("compute-client", KeyKind::Ed25519, KeyEncoding::Pkcs8);
-    assert!(api.http().reload().await.unwrap());
-    fixture.server.close_connections();
-    api.get("/c").await.unwrap();
-    let request = fixture.server.requests().pop().unwrap();
-    assert_eq!(
-        request.peer_certificates[0].as_ref(),
-        rotated.cert_der.as_ref()
-    );
-    let verified =
-        principal::verify(request.header("x-principal").unwrap(), &rotated.cert_der).unwrap();
-    assert_eq!(verified.algorithm, Algorithm::EdDsa);
-}
-
-#[tokio::test]
-async fn api_clients_of_one_base_share_signatures_per_principal() {
+async fn x_impersonate_is_sent_exactly_when_asked() {
     let fixture = Fixture::start().await;
     fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
     let base = fixture.base(Some("compute-client"));
-    // Two inbound requests by alice, one by bob: one API client each.
-    let principals = [alice(), alice(), Principal::new("org-1", "proj-1", "bob")];
-    for principal in principals {
-        let ctx = RequestContext::new().with_principal(principal);
-        let api = api_client(&base, TestApiBuilder::default(), token("t"), &ctx)
+    for impersonate in [false, true] {
+        let mut ctx = RequestContext::new().with_principal(alice());
+        if impersonate {
+            ctx = ctx.impersonating();
+        }
+        let api = api_client(&base, TestApiBuilder::default(), &ctx)
             .await
             .unwrap();
         api.get("/x").await.unwrap();
+        let request = fixture.server.requests().pop().unwrap();
+        let expected = impersonate.then_some("true");
+        assert_eq!(request.header("x-impersonate"), expected);
+        assert_eq!(fixture.last_verdict().impersonate(), impersonate);
     }
-    let seen: Vec<_> = fixture
-        .server
-        .requests()
-        .iter()
-        .map(|r| r.header("x-principal").unwrap().to_owned())
-        .collect();
-    // ECDSA signatures are randomised: equal values mean alice's was signed once.
-    assert_eq!(seen[0], seen[1]);
-    assert_ne!(seen[1], seen[2]);
-    let bob = principal::verify(&seen[2], &fixture.server.requests()[2].peer_certificates[0]);
-    assert_eq!(bob.unwrap().principal.actor, "bob");
 }
 
 #[tokio::test]
-async fn missing_principal_or_client_certificate_fails_before_sending() {
+async fn the_api_path_works_with_every_key_type() {
+    let fixture = Fixture::start().await;
+    for kind in KeyKind::ALL {
+        let name = format!("client-{kind:?}").to_lowercase();
+        fixture.client_secret(&name, kind, KeyEncoding::Pkcs8);
+        let base = fixture.base(Some(&name));
+        let ctx = RequestContext::new().with_principal(alice());
+        let api = api_client(&base, TestApiBuilder::default(), &ctx)
+            .await
+            .unwrap();
+        assert_eq!(api.get("/x").await.unwrap().status(), 200, "{kind:?}");
+        assert_eq!(fixture.last_verdict().principal(), alice(), "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_forwarded_certificate_is_sent_only_when_set_and_names_the_caller() {
     let fixture = Fixture::start().await;
     fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
     let base = fixture.base(Some("compute-client"));
-    let err = api_client(
-        &base,
+    // The certificate of the service that started the chain.
+    let origin = fixture.ca.client_cert("kubernetes", KeyKind::EcdsaP256);
+    let forwarded = escape_certificate(&origin.cert_der);
+    let ctx = RequestContext::new()
+        .with_principal(alice())
+        .with_client_certificate(forwarded.clone());
+    let api = api_client(&base, TestApiBuilder::default(), &ctx)
+        .await
+        .unwrap();
+    api.get("/x").await.unwrap();
+    let request = fixture.server.requests().pop().unwrap();
+    assert_eq!(
+        request.header("unikorn-client-certificate"),
+        Some(forwarded.as_str())
+    );
+    // The platform authenticates the call as the service that started the chain.
+    assert_eq!(fixture.last_verdict().caller(), "kubernetes");
+}
+
+#[tokio::test]
+async fn authorization_is_sent_only_with_an_attached_bearer() {
+    let fixture = Fixture::start().await;
+    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+    let ctx = RequestContext::new()
+        .with_principal(alice())
+        .with_bearer(StaticTokenSource::new(AccessToken::new(USER_TOKEN)));
+    // With a client certificate too: the platform then authenticates the token and still
+    // takes the principal from X-Principal.
+    let api = api_client(
+        &fixture.base(Some("compute-client")),
         TestApiBuilder::default(),
-        token("t"),
-        &RequestContext::new(),
+        &ctx,
     )
     .await
-    .err()
     .unwrap();
-    assert!(matches!(err, Error::MissingPrincipal), "{err:?}");
-    assert!(err.to_string().contains("no principal"), "{err}");
+    api.get("/x").await.unwrap();
+    let request = fixture.server.requests().pop().unwrap();
+    let authorization = &request.headers["authorization"];
+    assert_eq!(authorization, &format!("Bearer {USER_TOKEN}"));
+    assert_eq!(fixture.last_verdict().caller(), "bearer");
+    assert_eq!(fixture.last_verdict().principal(), alice());
+
+    // A user's call without a client certificate: the bearer alone identifies the caller.
+    let api = api_client(&fixture.base(None), TestApiBuilder::default(), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(api.get("/x").await.unwrap().status(), 200);
+    assert!(
+        fixture
+            .server
+            .requests()
+            .pop()
+            .unwrap()
+            .peer_certificates
+            .is_empty()
+    );
+    assert_eq!(fixture.last_verdict().caller(), "bearer");
+}
+
+#[tokio::test]
+async fn nothing_is_sent_without_a_principal_or_an_identity() {
+    let fixture = Fixture::start().await;
+    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+    let base = fixture.base(Some("compute-client"));
+    let error = api_client(&base, TestApiBuilder::default(), &RequestContext::new())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(error, Error::MissingPrincipal), "{error:?}");
 
     let empty = RequestContext::new().with_principal(Principal::default());
-    let err = api_client(&base, TestApiBuilder::default(), token("t"), &empty)
+    let error = api_client(&base, TestApiBuilder::default(), &empty)
         .await
         .err()
         .unwrap();
     assert!(
-        matches!(err, Error::Principal(PrincipalError::Empty)),
-        "{err:?}"
+        matches!(error, Error::Principal(PrincipalError::Empty)),
+        "{error:?}"
     );
 
-    let without_certificate = fixture.base(None);
     let ctx = RequestContext::new().with_principal(alice());
-    let err = api_client(
-        &without_certificate,
-        TestApiBuilder::default(),
-        token("t"),
-        &ctx,
-    )
-    .await
-    .err()
-    .unwrap();
+    let error = api_client(&fixture.base(None), TestApiBuilder::default(), &ctx)
+        .await
+        .err()
+        .unwrap();
     assert!(
-        matches!(err, Error::NoClientCertificate { ref service } if service == "region"),
-        "{err:?}"
+        matches!(error, Error::NoClientCertificate { ref service } if service == "region"),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().contains("--client-certificate-name"),
+        "{error}"
     );
     assert!(fixture.server.requests().is_empty());
 }
 
 #[tokio::test]
-async fn control_characters_stop_the_request() {
+async fn a_control_character_in_a_forwarded_value_stops_the_request() {
     let fixture = Fixture::start().await;
     fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
-
-    // A token with CR/LF: the request is not sent, the token is not in the error.
-    let ctx = RequestContext::new().with_principal(alice());
+    let ctx = RequestContext::new()
+        .with_principal(alice())
+        .with_client_certificate("abc\r\nX-Injected: 1");
     let api = api_client(
-        &base,
+        &fixture.base(Some("compute-client")),
         TestApiBuilder::default(),
-        token("abc\r\nX-Evil: 1"),
         &ctx,
     )
     .await
     .unwrap();
-    let err = api.get("/x").await.unwrap_err();
-    let editor = err.downcast_ref::<core_client::EditorError>().unwrap();
-    assert_eq!(editor.editor(), "bearer");
-    assert!(matches!(
-        editor.downcast_ref::<BearerError>(),
-        Some(BearerError::InvalidHeaderValue(_))
-    ));
-    assert!(!format!("{err:?}").contains("X-Evil"));
-
-    // A propagated certificate with a newline.
-    let ctx = RequestContext::new()
-        .with_principal(alice())
-        .with_client_certificate("MIIB\nX-Evil: 1");
-    let api = api_client(&base, TestApiBuilder::default(), token("t"), &ctx)
-        .await
-        .unwrap();
-    let err = api.get("/x").await.unwrap_err();
-    let editor = err.downcast_ref::<core_client::EditorError>().unwrap();
+    let error = api.get("/x").await.unwrap_err();
+    let editor = error.downcast_ref::<core_client::EditorError>().unwrap();
     assert_eq!(editor.editor(), "client_certificate");
-    assert_eq!(
-        editor.downcast_ref::<InvalidHeaderValue>().unwrap().header,
-        "unikorn-client-certificate"
-    );
-
-    // A principal with a control character is refused when the client is built.
-    let ctx = RequestContext::new().with_principal(Principal::new("org\r\n", "p", "a"));
-    let err = api_client(&base, TestApiBuilder::default(), token("t"), &ctx)
-        .await
-        .err()
-        .unwrap();
-    assert!(matches!(
-        err,
-        Error::Principal(PrincipalError::ControlCharacter {
-            field: "organizationId"
-        })
-    ));
-
-    // And the principal editor alone refuses it too.
-    let editor = identity_client::editor::PrincipalEditor::new(
-        base.http_client().await.unwrap(),
-        Principal::new("o", "p", "a\u{7}"),
-    );
-    assert!(matches!(
-        editor.header_value(),
-        Err(PrincipalEditorError::InvalidPrincipal(_))
-    ));
-
+    assert!(editor.downcast_ref::<InvalidHeaderValue>().is_some());
     assert!(fixture.server.requests().is_empty());
 }

@@ -29,11 +29,18 @@ async fn base_clients_sharing_a_cache_read_secrets_once_and_send_plain_requests(
     assert!(first.client_identity().is_some());
     assert!(second.client_identity().is_some() && again.client_identity().is_some());
 
-    // http_client() is TLS + mTLS only: no identity headers are added.
+    // http_client() is TLS + mTLS only: no identity headers are added, so the platform, seeing
+    // a client certificate, refuses the missing principal.
     let request = http::Request::get(format!("{}/healthz", region.options().host()))
         .body(bytes::Bytes::new())
         .unwrap();
-    assert_eq!(first.send(request).await.unwrap().status(), 200);
+    let response = first.send(request).await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(
+        body["error_description"],
+        "principal propagation failure for authentication"
+    );
     let seen = fixture.server.requests().pop().unwrap();
     assert!(!seen.peer_certificates.is_empty());
     for header in [

@@ -1,21 +1,22 @@
-//! The controller path: the principal is reconstructed from the reconciled resource.
+//! The controller path: the principal comes from the reconciled resource and travels as a PS512
+//! JWS signed with the client certificate's RSA key, over a connection presenting it.
 
 mod common;
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
-use common::{Fixture, TestApiBuilder};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use common::{Fixture, NAMESPACE, TestApiBuilder};
 use identity_client::{
-    AccessToken, AccessTokenSource, Error, Principal, PrincipalError, StaticTokenSource,
-    controller_client, principal,
+    Error, Principal, PrincipalError, RequestContext, api_client, controller_client,
+    principal::{self, jws},
 };
 use k8s_openapi::{api::core::v1::ConfigMap, apimachinery::pkg::apis::meta::v1::ObjectMeta};
 use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
+use rsa::{pkcs8::DecodePublicKey, traits::SignatureScheme};
+use rustls_pki_types::CertificateDer;
+use sha2::Digest;
 use test_support::{KeyEncoding, KeyKind};
-
-fn token() -> Arc<dyn AccessTokenSource> {
-    Arc::new(StaticTokenSource::new(AccessToken::new("controller-token")))
-}
 
 fn map(entries: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
     Some(
@@ -39,122 +40,245 @@ fn meta(
     }
 }
 
-async fn sent_principal(fixture: &Fixture, api: common::TestApi) -> Principal {
-    api.get("/api/v1/regions").await.unwrap();
-    let request = fixture.server.requests().pop().unwrap();
-    assert_eq!(
-        request.header("authorization"),
-        Some("Bearer controller-token")
-    );
-    assert!(request.header("unikorn-client-certificate").is_none());
-    principal::verify(
-        request.header("x-principal").unwrap(),
-        &request.peer_certificates[0],
-    )
-    .unwrap()
-    .principal
-}
-
-#[tokio::test]
-async fn principal_comes_from_labels_and_annotations() {
-    let fixture = Fixture::start().await;
-    fixture.client_secret("controller", KeyKind::Rsa, KeyEncoding::Pkcs1);
-    let base = fixture.base(Some("controller"));
-    let config_map = ConfigMap {
+/// A resource created by a service on alice's behalf in its own organization: the principal
+/// labels say whom it is for.
+fn cluster() -> ConfigMap {
+    ConfigMap {
         metadata: meta(
             map(&[
-                ("unikorn-cloud.org/organization", "org-1"),
-                ("unikorn-cloud.org/project", "proj-1"),
+                (principal::ORGANIZATION_LABEL, "service-org"),
+                (principal::PROJECT_LABEL, "service-proj"),
+                (principal::ORGANIZATION_PRINCIPAL_LABEL, "org-1"),
+                (principal::PROJECT_PRINCIPAL_LABEL, "proj-1"),
             ]),
-            map(&[("unikorn-cloud.org/creator", "alice@example.com")]),
+            map(&[
+                (principal::CREATOR_ANNOTATION, "kubernetes-service"),
+                (principal::CREATOR_PRINCIPAL_ANNOTATION, "alice@example.com"),
+            ]),
         ),
         ..Default::default()
-    };
-    let api = controller_client(&base, TestApiBuilder::default(), token(), &config_map)
-        .await
-        .unwrap();
-    assert_eq!(
-        sent_principal(&fixture, api).await,
-        Principal::new("org-1", "proj-1", "alice@example.com")
-    );
+    }
+}
+
+/// Verifies RSASSA-PSS SHA-512 with the 64-byte salt go-jose writes, independently of this
+/// crate, with the RustCrypto `rsa` crate.
+fn verify_independently(jws: &str, certificate: &CertificateDer<'_>) {
+    let (_, parsed) = x509_parser::parse_x509_certificate(certificate.as_ref()).unwrap();
+    let key =
+        rsa::RsaPublicKey::from_public_key_der(parsed.tbs_certificate.subject_pki.raw).unwrap();
+    let (signing_input, signature) = jws.rsplit_once('.').unwrap();
+    let hashed = sha2::Sha512::digest(signing_input.as_bytes());
+    rsa::Pss::new_with_salt::<sha2::Sha512>(64)
+        .verify(&key, &hashed, &URL_SAFE_NO_PAD.decode(signature).unwrap())
+        .expect("RSASSA-PSS SHA-512, salt 64");
 }
 
 #[tokio::test]
-async fn principal_overrides_win_on_a_dynamic_object() {
+async fn the_jws_is_exactly_what_the_platform_verifies() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("controller", KeyKind::EcdsaP256, KeyEncoding::Sec1);
-    let base = fixture.base(Some("controller"));
-    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(
-        "kubernetes.unikorn-cloud.org",
-        "v1alpha1",
-        "KubernetesCluster",
-    ));
-    let mut object = DynamicObject::new("cluster-a", &resource);
-    object.metadata = meta(
-        map(&[
-            ("unikorn-cloud.org/organization", "org-1"),
-            ("unikorn-cloud.org/project", "proj-1"),
-            ("unikorn-cloud.org/organization-principal", "org-delegated"),
-            ("unikorn-cloud.org/project-principal", "proj-delegated"),
-        ]),
-        map(&[
-            ("unikorn-cloud.org/creator", "alice@example.com"),
-            ("unikorn-cloud.org/creator-principal", "bob@example.com"),
-        ]),
-    );
-    let api = controller_client(&base, TestApiBuilder::default(), token(), &object)
+    let leaf = fixture.client_secret("compute-client", KeyKind::Rsa, KeyEncoding::Pkcs1);
+    let base = fixture.base(Some("compute-client"));
+    let api = controller_client(&base, TestApiBuilder::default(), &cluster())
         .await
         .unwrap();
+    assert_eq!(api.get("/api/v2/networks").await.unwrap().status(), 200);
+
+    let request = fixture.server.requests().pop().unwrap();
+    let value = request.header("x-principal").unwrap();
+    let parts: Vec<&str> = value.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    assert!(parts.iter().all(|p| !p.contains('=')));
+    // The protected header is exactly {"alg":"PS512"}: no kid, jwk or typ.
     assert_eq!(
-        sent_principal(&fixture, api).await,
-        Principal::new("org-delegated", "proj-delegated", "bob@example.com")
+        URL_SAFE_NO_PAD.decode(parts[0]).unwrap(),
+        br#"{"alg":"PS512"}"#
     );
-}
-
-#[tokio::test]
-async fn resource_without_labels_or_annotations_fails_before_any_request() {
-    let fixture = Fixture::start().await;
-    fixture.client_secret("controller", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("controller"));
-
-    let unlabelled = ConfigMap {
-        metadata: meta(None, map(&[("unikorn-cloud.org/creator", "alice")])),
-        ..Default::default()
-    };
-    let err = controller_client(&base, TestApiBuilder::default(), token(), &unlabelled)
-        .await
-        .err()
-        .unwrap();
-    match &err {
-        Error::Principal(inner @ PrincipalError::NoLabels { resource }) => {
-            assert!(inner.is_consistency_error());
-            assert_eq!(resource, "org-1-proj-1/cluster-a");
-        }
-        other => panic!("expected NoLabels, got {other:?}"),
+    // The payload: the resource's principal with the `principal.` overrides applied.
+    let payload: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    assert_eq!(
+        payload,
+        serde_json::json!({
+            "organizationId": "org-1",
+            "projectId": "proj-1",
+            "actor": "alice@example.com",
+        })
+    );
+    // Signed by the key of the certificate presented in the handshake.
+    let presented = &request.peer_certificates[0];
+    assert_eq!(presented.as_ref(), leaf.cert_der.as_ref());
+    verify_independently(value, presented);
+    for absent in [
+        "authorization",
+        "x-impersonate",
+        "unikorn-client-certificate",
+    ] {
+        assert!(request.headers.get(absent).is_none(), "{absent}");
     }
 
-    let unannotated = ConfigMap {
-        metadata: meta(map(&[("unikorn-cloud.org/organization", "org-1")]), None),
-        ..Default::default()
-    };
-    let err = controller_client(&base, TestApiBuilder::default(), token(), &unannotated)
-        .await
-        .err()
-        .unwrap();
-    assert!(matches!(
-        err,
-        Error::Principal(PrincipalError::NoAnnotations { .. })
-    ));
+    // And the platform's middleware accepts it, as the principal of the resource.
+    let verdict = fixture.last_verdict();
+    assert_eq!(verdict.status, 200);
+    assert_eq!(verdict.caller(), "compute");
+    assert_eq!(
+        verdict.principal(),
+        Principal::new("org-1", "proj-1", "alice@example.com")
+    );
+    assert!(!verdict.impersonate());
+}
 
-    // Labels and annotations, but none of the principal keys: nothing to act for.
-    let unrelated = ConfigMap {
-        metadata: meta(map(&[("app", "x")]), map(&[("note", "y")])),
-        ..Default::default()
-    };
-    let err = controller_client(&base, TestApiBuilder::default(), token(), &unrelated)
+#[tokio::test]
+async fn signatures_are_reused_per_principal_and_certificate() {
+    let fixture = Fixture::start().await;
+    fixture.client_secret("compute-client", KeyKind::Rsa, KeyEncoding::Pkcs8);
+    let base = fixture.base(Some("compute-client"));
+    let api = controller_client(&base, TestApiBuilder::default(), &cluster())
+        .await
+        .unwrap();
+    api.get("/a").await.unwrap();
+    // Another client for the same resource, from the same base: the same signature.
+    let again = controller_client(&base, TestApiBuilder::default(), &cluster())
+        .await
+        .unwrap();
+    again.get("/b").await.unwrap();
+    let requests = fixture.server.requests();
+    assert_eq!(
+        requests[0].header("x-principal"),
+        requests[1].header("x-principal")
+    );
+    assert_eq!(base.signatures().len(), 1);
+    assert!(fixture.verdicts().iter().all(|v| v.status == 200));
+}
+
+#[tokio::test]
+async fn other_key_types_are_refused_at_build_and_still_work_on_the_api_path() {
+    let fixture = Fixture::start().await;
+    for (kind, key_type) in [
+        (KeyKind::EcdsaP256, "ECDSA"),
+        (KeyKind::EcdsaP384, "ECDSA"),
+        (KeyKind::Ed25519, "ED25519"),
+    ] {
+        let name = format!("client-{kind:?}").to_lowercase();
+        fixture.client_secret(&name, kind, KeyEncoding::Pkcs8);
+        let base = fixture.base(Some(&name));
+        let error = controller_client(&base, TestApiBuilder::default(), &cluster())
+            .await
+            .err()
+            .unwrap();
+        match &error {
+            Error::UnsupportedKeyType {
+                secret,
+                key_type: found,
+            } => {
+                assert_eq!(
+                    secret.as_ref().unwrap().to_string(),
+                    format!("{NAMESPACE}/{name}")
+                );
+                assert_eq!(found, key_type);
+            }
+            other => panic!("{kind:?}: {other:?}"),
+        }
+        assert!(error.to_string().contains(&name), "{error}");
+
+        let ctx = RequestContext::new().with_principal(Principal::new("o", "p", "a"));
+        let api = api_client(&base, TestApiBuilder::default(), &ctx)
+            .await
+            .unwrap();
+        assert_eq!(api.get("/x").await.unwrap().status(), 200, "{kind:?}");
+    }
+}
+
+#[tokio::test]
+async fn inconsistent_or_empty_resources_fail_before_sending() {
+    let fixture = Fixture::start().await;
+    fixture.client_secret("compute-client", KeyKind::Rsa, KeyEncoding::Pkcs8);
+    let base = fixture.base(Some("compute-client"));
+    for (metadata, consistency) in [
+        (meta(None, map(&[])), true),
+        (meta(map(&[]), None), true),
+        (meta(map(&[("other", "x")]), map(&[])), false),
+    ] {
+        let resource = ConfigMap {
+            metadata,
+            ..Default::default()
+        };
+        let error = controller_client(&base, TestApiBuilder::default(), &resource)
+            .await
+            .err()
+            .unwrap();
+        match error {
+            Error::Principal(e) => {
+                assert_eq!(e.is_consistency_error(), consistency, "{e}");
+                if !consistency {
+                    assert!(matches!(e, PrincipalError::Empty));
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let error = controller_client(&fixture.base(None), TestApiBuilder::default(), &cluster())
         .await
         .err()
         .unwrap();
-    assert!(matches!(err, Error::Principal(PrincipalError::Empty)));
+    assert!(
+        matches!(error, Error::NoClientCertificate { .. }),
+        "{error:?}"
+    );
     assert!(fixture.server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn dynamic_objects_work_too() {
+    let fixture = Fixture::start().await;
+    fixture.client_secret("compute-client", KeyKind::Rsa, KeyEncoding::Pkcs8);
+    let base = fixture.base(Some("compute-client"));
+    let resource = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("unikorn-cloud.org", "v1alpha1", "KubernetesCluster"),
+        "kubernetesclusters",
+    );
+    let mut object = DynamicObject::new("cluster-a", &resource).within("org-1-proj-1");
+    object.metadata.labels = map(&[(principal::ORGANIZATION_LABEL, "org-1")]);
+    object.metadata.annotations = map(&[(principal::CREATOR_ANNOTATION, "bob")]);
+    let api = controller_client(&base, TestApiBuilder::default(), &object)
+        .await
+        .unwrap();
+    api.get("/x").await.unwrap();
+    assert_eq!(
+        fixture.last_verdict().principal(),
+        Principal::new("org-1", "", "bob")
+    );
+}
+
+#[tokio::test]
+async fn a_request_signed_before_a_rotation_goes_out_with_the_certificate_that_signed_it() {
+    let fixture = Fixture::start().await;
+    let old = fixture.ca.client_cert_rsa("compute", 0);
+    fixture.store("compute-client", &old, KeyEncoding::Pkcs8);
+    let base = fixture.base(Some("compute-client"));
+    let api = controller_client(&base, TestApiBuilder::default(), &cluster())
+        .await
+        .unwrap();
+    // Signed now, with the old key...
+    let signed = api.prepare("/before").await.unwrap();
+    // ...then the certificate and key rotate, and the client picks the rotation up...
+    let new = fixture.ca.client_cert_rsa("compute", 1);
+    fixture.store("compute-client", &new, KeyEncoding::Pkcs8);
+    assert!(api.http().reload().await.unwrap());
+    assert_eq!(
+        api.http().client_identity().unwrap().certificate(),
+        &new.cert_der
+    );
+    // ...before the signed request goes out: it still presents the old certificate.
+    assert_eq!(api.http().send(signed).await.unwrap().status(), 200);
+    let request = fixture.server.requests().pop().unwrap();
+    assert_eq!(request.peer_certificates[0], old.cert_der);
+    jws::verify(request.header("x-principal").unwrap(), &old.cert_der).unwrap();
+    assert_eq!(fixture.last_verdict().status, 200);
+
+    // New requests are signed with the new key and present the new certificate.
+    api.get("/after").await.unwrap();
+    let request = fixture.server.requests().pop().unwrap();
+    assert_eq!(request.peer_certificates[0], new.cert_der);
+    jws::verify(request.header("x-principal").unwrap(), &new.cert_der).unwrap();
+    assert_eq!(fixture.last_verdict().status, 200);
 }

@@ -1,17 +1,12 @@
-//! Tracing: the trace context of the active span travels, and the issuer runs in its span.
+//! Tracing: the trace context of the active span travels.
 //!
 //! These tests install thread-local subscribers; they live in their own test binary so that no
 //! other test registers the same callsites while no subscriber is listening.
 
 mod common;
 
-use std::{
-    collections::BTreeMap,
-    sync::{Arc, Mutex},
-};
-
-use common::{Fixture, TestApiBuilder, issuer, issuer_fixture};
-use identity_client::{AccessToken, Principal, RequestContext, StaticTokenSource, api_client};
+use common::{Fixture, TestApiBuilder};
+use identity_client::{Principal, RequestContext, api_client};
 use opentelemetry::trace::{TraceContextExt, TraceId};
 use test_support::{KeyEncoding, KeyKind};
 use tracing::Instrument;
@@ -37,14 +32,9 @@ async fn traceparent_carries_the_active_span() {
     let base = fixture.base(Some("compute-client"));
     // No captured context: the editor takes the span active when the request is made.
     let ctx = RequestContext::new().with_principal(Principal::new("o", "p", "a"));
-    let api = api_client(
-        &base,
-        TestApiBuilder::default(),
-        Arc::new(StaticTokenSource::new(AccessToken::new("t"))),
-        &ctx,
-    )
-    .await
-    .unwrap();
+    let api = api_client(&base, TestApiBuilder::default(), &ctx)
+        .await
+        .unwrap();
     let span = tracing::info_span!("reconcile");
     let trace_id = span.context().span().span_context().trace_id();
     assert_ne!(trace_id, TraceId::INVALID);
@@ -64,66 +54,4 @@ async fn traceparent_carries_the_active_span() {
     };
     assert_eq!(trace_of(0), trace_id.to_string());
     assert_eq!(trace_of(1), other_id.to_string());
-}
-
-/// Records the spans created and their fields.
-#[derive(Clone, Default)]
-struct SpanRecorder(Arc<Mutex<Vec<RecordedSpan>>>);
-
-/// A span's name and its fields, formatted.
-type RecordedSpan = (String, BTreeMap<String, String>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for SpanRecorder {
-    fn on_new_span(
-        &self,
-        attrs: &tracing::span::Attributes<'_>,
-        _id: &tracing::span::Id,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        struct Visitor<'a>(&'a mut BTreeMap<String, String>);
-        impl tracing::field::Visit for Visitor<'_> {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                self.0.insert(field.name().to_owned(), format!("{value:?}"));
-            }
-            fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-                self.0.insert(field.name().to_owned(), value.to_owned());
-            }
-        }
-        let mut fields = BTreeMap::new();
-        attrs.record(&mut Visitor(&mut fields));
-        self.0
-            .lock()
-            .unwrap()
-            .push((attrs.metadata().name().to_owned(), fields));
-    }
-}
-
-#[tokio::test]
-async fn issuing_runs_in_a_span_and_propagates_the_trace() {
-    let recorder = SpanRecorder::default();
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_opentelemetry::layer().with_tracer(tracer()))
-        .with(recorder.clone());
-    let _default = tracing::subscriber::set_default(subscriber);
-
-    let f = issuer_fixture().await;
-    let parent = tracing::info_span!("startup");
-    let trace_id = parent.context().span().span_context().trace_id();
-    issuer(&f).issue().instrument(parent).await.unwrap();
-
-    let spans = recorder.0.lock().unwrap().clone();
-    let (_, fields) = spans
-        .iter()
-        .find(|(name, _)| name == "identity.issue_token")
-        .expect("an identity.issue_token span");
-    assert_eq!(fields["service.name"], "compute");
-    assert_eq!(fields["service.version"], "1.2.3");
-
-    for request in f.issuer.requests() {
-        let traceparent = request.header("traceparent").unwrap();
-        assert!(
-            traceparent.starts_with(&format!("00-{trace_id}-")),
-            "{traceparent}"
-        );
-    }
 }

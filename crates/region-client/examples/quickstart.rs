@@ -4,33 +4,36 @@
 //! cargo run -p region-client --example quickstart
 //! ```
 //!
-//! It starts, on 127.0.0.1: a Kubernetes API fake holding the CA and client-certificate
-//! Secrets, an OIDC issuer (the identity service) and a region API, both requiring mTLS. Then,
-//! as the service "compute" would, it issues a service token, calls the region API on the API
-//! path (principal from an inbound request) and on the controller path (principal from a
-//! resource's labels), and adds, lists and removes a network reference, printing what the
-//! servers received. It exits 0 only if every step succeeded.
+//! It starts, on 127.0.0.1, a Kubernetes API fake holding the CA and client-certificate
+//! Secrets, and a region API fake behind the platform's ingress, which authenticates every call
+//! exactly as the platform's Go middleware does. Then, as the service "compute" would, it calls
+//! the region API on the API path (principal of an inbound request), on the controller path
+//! (principal persisted on a resource, signed PS512), shows a controller client refused for an
+//! EC key, and adds and removes a network reference, printing what went on the wire and what
+//! the platform made of it. It exits 0 only if every step succeeded.
 //!
-//! With `--region-host` (and `--identity-host`, the CA and client-certificate Secret flags) it
-//! makes the same calls against a real region API, reading Secrets from the cluster of the
-//! current kubeconfig.
+//! With `--region-host` it makes the same calls against a real region API, reading the Secrets
+//! named by `--region-ca-secret-*` and `--client-certificate-*` through the current kubeconfig;
+//! `--network-id` names the network to reference. It exits 1, with the platform's error body,
+//! when the platform refuses a step.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 use anyhow::{Context as _, bail, ensure};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use clap::{Args as _, FromArgMatches as _, Parser};
+use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
 use opentelemetry::{
     Context,
-    trace::{TraceContextExt, Tracer, TracerProvider as _},
+    trace::{FutureExt as _, TraceContextExt, Tracer, TracerProvider as _},
 };
 use region_client::{
-    AccessTokenSource, BaseClient, Client, HttpClientOptions, HttpOptions, Principal, References,
-    RequestContext, ResourceReference, TokenIssuer, core_client::ClientCache,
-    identity_client::principal, region_openapi::ListRegionsResponse,
+    Client, HttpClientOptions, HttpOptions, Principal, References, ReferencesError, RequestContext,
+    ResourceReference,
+    identity_client::{Error as ClientError, principal::Caller},
+    region_openapi::ApiResponse,
 };
-use test_support::{
-    Ca, KeyKind, RecordedRequest, kube::KubeApi, oidc::OidcIssuer, region::RegionApi,
-};
+use test_support::{Ca, KeyEncoding, KeyKind, kube::KubeApi, region::RegionApi};
 
 const NS: &str = "unikorn";
 
@@ -41,16 +44,16 @@ const NS: &str = "unikorn";
     about = "Runs the outbound client stack end to end"
 )]
 struct Args {
-    /// Organization of the principal the calls act for.
-    #[arg(long, default_value = "org-1")]
+    /// Organization (a UUID) of the principal the calls act for.
+    #[arg(long, default_value = "9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c")]
     organization_id: String,
-    /// Project of the principal.
-    #[arg(long, default_value = "proj-1")]
+    /// Project (a UUID) of the principal.
+    #[arg(long, default_value = "77b0d4aa-1c2d-4e5f-8a9b-0c1d2e3f4a5b")]
     project_id: String,
     /// The end user the calls act for.
     #[arg(long, default_value = "alice@example.com")]
     actor: String,
-    /// Network to add, list and remove a reference on (required with --region-host).
+    /// The network (a UUID) to add and remove a reference on (required with --region-host).
     #[arg(long)]
     network_id: Option<String>,
 }
@@ -58,52 +61,38 @@ struct Args {
 /// Everything the steps need, local or remote.
 struct Stack {
     args: Args,
-    kube: kube::Client,
-    region_options: HttpOptions,
-    identity_options: HttpOptions,
-    client_options: HttpClientOptions,
+    region: Client,
+    network_id: String,
     local: Option<Local>,
 }
 
 /// The in-process servers of a local run.
 struct Local {
-    _kube: KubeApi,
-    identity: OidcIssuer,
+    kube: KubeApi,
     region: RegionApi,
+    region_options: HttpOptions,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // The platform's only propagator: W3C trace context.
     opentelemetry::global::set_text_map_propagator(
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
     );
     let stack = stack().await?;
     let mut failures = 0;
-    let region = Client::from_base(BaseClient::with_cache(
-        ClientCache::new(stack.kube.clone()),
-        stack.region_options.clone(),
-        stack.client_options.clone(),
-    ));
-
-    heading("1. Service token: OIDC discovery + client_credentials grant over mTLS");
-    let identity = BaseClient::with_cache(
-        region.base().cache().clone(),
-        stack.identity_options.clone(),
-        stack.client_options.clone(),
-    );
-    let tokens: Arc<dyn AccessTokenSource> =
-        Arc::new(TokenIssuer::new(identity, "compute", env!("CARGO_PKG_VERSION")).token_source());
-    failures += report(step_token(&stack, &tokens).await);
-
-    heading("2. API path: acting for the principal of an inbound request");
-    failures += report(step_api_path(&stack, &region, &tokens).await);
-
-    heading("3. Controller path: acting for the principal persisted on a resource");
-    failures += report(step_controller_path(&stack, &region, &tokens).await);
-
-    heading("4. Network references: add (twice), list, remove");
-    failures += report(step_references(&stack, &region, &tokens).await);
-
+    heading("1. API path: a request handled for alice calls the region API");
+    failures += report(step_api_path(&stack, false).await);
+    heading("2. API path, asking the region API to authorize as alice (X-Impersonate)");
+    failures += report(step_api_path(&stack, true).await);
+    heading("3. Controller path: the principal persisted on a resource, signed PS512");
+    failures += report(step_controller_path(&stack).await);
+    if stack.local.is_some() {
+        heading("4. Controller path with an EC client key: refused before sending");
+        failures += report(step_ec_key(&stack).await);
+    }
+    heading("5. References: a resource depends on a network");
+    failures += report(step_references(&stack).await);
     println!();
     if failures > 0 {
         bail!("{failures} step(s) failed");
@@ -112,298 +101,223 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Parses the flags and, without `--region-host`, starts the local servers.
+/// Parses the flags and sets up either the local servers or the real cluster's clients.
 async fn stack() -> anyhow::Result<Stack> {
     let mut region_options = region_client::options();
-    let mut identity_options = HttpOptions::new("identity");
     let command = Args::augment_args(clap::Command::new("quickstart"));
     let command = region_options.augment_args(command);
-    let command = identity_options.augment_args(command);
-    let command = HttpClientOptions::augment_args(command);
+    let command = <HttpClientOptions as clap::Args>::augment_args(command);
     let matches = command.get_matches();
     let args = Args::from_arg_matches(&matches)?;
     region_options.update_from_arg_matches(&matches)?;
-    identity_options.update_from_arg_matches(&matches)?;
     let client_options = HttpClientOptions::from_arg_matches(&matches)?;
 
     if !region_options.host().is_empty() {
-        heading("0. Remote mode: the real region API and cluster");
-        ensure!(
-            !identity_options.host().is_empty(),
-            "--identity-host is needed to issue a service token"
-        );
-        ensure!(
-            args.network_id.is_some(),
-            "--network-id is needed to add, list and remove a reference"
-        );
+        let network_id = args
+            .network_id
+            .clone()
+            .context("--network-id is required with --region-host")?;
+        println!("Against the region API at {}", region_options.host());
         let kube = kube::Client::try_default()
             .await
-            .context("no usable kubeconfig")?;
-        println!("    region   {}", region_options.host());
-        println!("    identity {}", identity_options.host());
+            .context("reading the current kubeconfig")?;
         return Ok(Stack {
+            region: Client::new(kube, region_options, client_options),
             args,
-            kube,
-            region_options,
-            identity_options,
-            client_options,
+            network_id,
             local: None,
         });
     }
 
-    heading("0. Local stack on 127.0.0.1 (PKI generated now)");
+    println!("Starting a Kubernetes API and a region API (behind its ingress) on 127.0.0.1...");
     let platform = Ca::new("platform-ca");
     let clients = Ca::new("clients-ca");
-    let me = clients.client_cert("compute", KeyKind::EcdsaP256);
+    // The service's identity: an RSA certificate (the controller path signs with its key).
+    let compute = clients.client_cert_rsa("compute", 0);
+    let compute_ec = clients.client_cert("compute", KeyKind::EcdsaP256);
     let kube = KubeApi::start().await;
-    kube.put_tls_secret(NS, "platform-ca", &platform.cert_pem, None);
-    kube.put_tls_secret(NS, "compute-client", &me.chain_pem(), Some(&me.key_pem()));
-    let server_cert = platform.server_cert(&["127.0.0.1", "localhost"]);
-    let identity = OidcIssuer::start(&server_cert, &clients).await;
-    let region = RegionApi::start(&server_cert, &clients).await;
-    let network = "9a2c7c64-2e1c-4a4b-8f0e-5d1f3b6e7a10";
-    region.add_network(network);
-    println!(
-        "    Kubernetes API  {}  Secrets {NS}/platform-ca, {NS}/compute-client",
-        kube.url()
-    );
-    println!(
-        "    identity (OIDC) {}  requires a client certificate",
-        identity.url()
-    );
-    println!(
-        "    region API      {}  requires a client certificate",
-        region.url()
-    );
-    println!("    network         {network}");
-
+    kube.put_tls_secret(NS, "region-ca", &platform.cert_pem, None);
+    for (name, leaf) in [("compute-client", &compute), ("compute-ec", &compute_ec)] {
+        kube.put_tls_secret(
+            NS,
+            name,
+            &leaf.chain_pem(),
+            Some(&leaf.key_pem_as(KeyEncoding::Pkcs8)),
+        );
+    }
+    let region = RegionApi::start(&platform.server_cert(&["127.0.0.1"]), &clients).await;
+    let network_id = "c0a80101-0000-4000-8000-00000000000a".to_owned();
+    region.add_network(&network_id, &args.organization_id, &args.project_id);
     let region_options = region_options
         .with_host(region.url())
-        .with_ca_secret(NS, "platform-ca");
-    let identity_options = identity_options
-        .with_host(identity.url())
-        .with_ca_secret(NS, "platform-ca");
-    let client_options = client_options.with_certificate(NS, "compute-client");
-    let mut args = args;
-    args.network_id.get_or_insert_with(|| network.to_owned());
+        .with_ca_secret(NS, "region-ca");
+    println!("    kubernetes {}", kube.url());
+    println!("    region     {}", region.url());
+    println!(
+        "    Secrets    {NS}/region-ca (CA), {NS}/compute-client (RSA), {NS}/compute-ec (P-256)"
+    );
     Ok(Stack {
+        region: Client::new(
+            kube.client(),
+            region_options.clone(),
+            HttpClientOptions::new().with_certificate(NS, "compute-client"),
+        ),
         args,
-        kube: kube.client(),
-        region_options,
-        identity_options,
-        client_options,
+        network_id,
         local: Some(Local {
-            _kube: kube,
-            identity,
+            kube,
             region,
+            region_options,
         }),
     })
 }
 
-async fn step_token(stack: &Stack, tokens: &Arc<dyn AccessTokenSource>) -> anyhow::Result<()> {
-    let token = tokens.token().await.context("issuing a service token")?;
-    println!("    issued a token ({:?})", token);
-    if let Some(local) = &stack.local {
-        let seen = local
-            .identity
-            .requests()
-            .pop()
-            .context("the identity service saw no request")?;
-        println!(
-            "    the identity service saw: {} {} from {}",
-            seen.method,
-            seen.uri,
-            subject(&seen)?
-        );
-        // A second call is served from the cache.
-        tokens.token().await?;
-        ensure!(
-            local.identity.token_calls() == 1,
-            "the token was not cached"
-        );
-        println!("    a second token() call was served from the cache (1 grant in total)");
-    }
-    Ok(())
+fn principal(args: &Args) -> Principal {
+    Principal::new(&args.organization_id, &args.project_id, &args.actor)
 }
 
-async fn step_api_path(
-    stack: &Stack,
-    region: &Client,
-    tokens: &Arc<dyn AccessTokenSource>,
-) -> anyhow::Result<()> {
-    let a = &stack.args;
-    let principal = Principal::new(&a.organization_id, &a.project_id, &a.actor);
-    // What inbound middleware would capture: the caller's certificate from TLS termination
-    // and the trace the inbound request belongs to.
-    let tracer = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .build()
-        .tracer("quickstart");
-    let span = tracer.start("handle inbound request");
-    let otel = Context::current_with_span(span);
+async fn step_api_path(stack: &Stack, impersonate: bool) -> anyhow::Result<()> {
+    // The inbound request's trace: here, a span of our own.
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let span = provider.tracer("quickstart").start("inbound request");
+    let otel = Context::current().with_span(span);
     let trace_id = otel.span().span_context().trace_id();
-    let mut inbound = http::HeaderMap::new();
-    inbound.insert(
-        "unikorn-client-certificate",
-        http::HeaderValue::from_static("MIIB-inbound-user-certificate"),
-    );
-    let ctx = RequestContext::from_headers(&inbound)
-        .with_principal(principal.clone())
-        .with_otel_context(otel);
-    println!("    acting for {principal:?}, trace {trace_id}");
 
-    let api = region.api_client(&ctx, tokens.clone()).await?;
-    match api.list_regions(&a.organization_id).await? {
-        ListRegionsResponse::Ok(regions) => {
-            let names: Vec<_> = regions
-                .iter()
-                .map(|r| r.metadata.name.to_string())
-                .collect();
-            println!("    GET regions -> 200: {names:?}");
-        }
-        other => bail!("GET regions answered {}", other.status()),
+    let mut ctx = RequestContext::new()
+        .with_principal(principal(&stack.args))
+        .with_otel_context(otel);
+    if impersonate {
+        ctx = ctx.impersonating();
     }
+    let api = stack.region.api_client(&ctx).await?;
+    let answer = api.list_regions(&stack.args.organization_id).await?;
+    settle("list regions", &answer)?;
+    println!("    GET regions -> {} (trace {trace_id})", answer.status());
+    show_last(stack)?;
     if let Some(local) = &stack.local {
-        let seen = local.region.requests().pop().context("no request seen")?;
-        let verified = show_received(&seen)?;
-        ensure!(
-            verified == principal,
-            "the region API saw another principal"
-        );
-        let traceparent = seen.header("traceparent").unwrap_or_default();
-        ensure!(
-            traceparent.contains(&trace_id.to_string()),
-            "traceparent does not carry the inbound trace"
-        );
+        let seen = local.region.seen().pop().context("a request arrived")?;
+        let authenticated = seen.authenticated.context("the platform accepted it")?;
+        ensure!(authenticated.principal == Some(principal(&stack.args)));
+        ensure!(authenticated.impersonate == impersonate);
     }
     Ok(())
 }
 
-async fn step_controller_path(
-    stack: &Stack,
-    region: &Client,
-    tokens: &Arc<dyn AccessTokenSource>,
-) -> anyhow::Result<()> {
+async fn step_controller_path(stack: &Stack) -> anyhow::Result<()> {
     let cluster = cluster(&stack.args);
     println!(
-        "    reconciling KubernetesCluster {}",
-        cluster.metadata.name.as_deref().unwrap_or_default()
-    );
-    println!(
-        "      labels {:?}",
+        "    resource labels {:?}",
         cluster.metadata.labels.clone().unwrap_or_default()
     );
-    println!(
-        "      annotations {:?}",
-        cluster.metadata.annotations.clone().unwrap_or_default()
-    );
-    // A controller has no inbound request; the trace context is whatever is current when the
-    // request is sent, here the reconcile loop's span.
-    let tracer = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .build()
-        .tracer("quickstart");
-    let reconcile = Context::current_with_span(tracer.start("reconcile"));
+    let api = stack.region.controller_client(&cluster).await?;
+    // A controller's calls continue the trace of the reconcile they belong to.
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let reconcile = Context::current().with_span(provider.tracer("quickstart").start("reconcile"));
     let trace_id = reconcile.span().span_context().trace_id();
-    let _attached = reconcile.attach();
-    let expected = Principal::from_resource(&cluster.metadata)?;
-    println!("    principal from the resource: {expected:?}");
-    let api = region.controller_client(tokens.clone(), &cluster).await?;
-    let organization = &stack.args.organization_id;
-    let ListRegionsResponse::Ok(regions) = api.list_regions(organization).await? else {
-        bail!("listing regions failed");
-    };
-    let Some(first) = regions.first() else {
-        println!("    no regions in {organization}");
-        return Ok(());
-    };
     let answer = api
-        .list_external_networks(organization, &first.metadata.id)
+        .list_regions(&stack.args.organization_id)
+        .with_context(reconcile)
         .await?;
-    println!(
-        "    GET regions/{}/externalnetworks -> {}",
-        first.metadata.name.as_str(),
-        answer.status()
-    );
-    ensure!(answer.status().is_success(), "unexpected answer");
+    settle("list regions", &answer)?;
+    println!("    GET regions -> {} (trace {trace_id})", answer.status());
+    show_last(stack)?;
     if let Some(local) = &stack.local {
-        let seen = local.region.requests().pop().context("no request seen")?;
-        let verified = show_received(&seen)?;
-        ensure!(verified == expected, "the region API saw another principal");
-        let traceparent = seen.header("traceparent").unwrap_or_default();
-        ensure!(
-            traceparent.contains(&trace_id.to_string()),
-            "traceparent does not carry the reconcile trace"
-        );
+        let seen = local.region.seen().pop().context("a request arrived")?;
+        ensure!(seen.authenticated.and_then(|a| a.principal) == Some(principal(&stack.args)));
     }
     Ok(())
 }
 
-async fn step_references(
-    stack: &Stack,
-    region: &Client,
-    tokens: &Arc<dyn AccessTokenSource>,
-) -> anyhow::Result<()> {
-    let network = stack
-        .args
-        .network_id
-        .as_deref()
-        .context("no network to reference")?;
+async fn step_ec_key(stack: &Stack) -> anyhow::Result<()> {
+    let local = stack.local.as_ref().context("local only")?;
+    let ec = Client::new(
+        local.kube.client(),
+        local.region_options.clone(),
+        HttpClientOptions::new().with_certificate(NS, "compute-ec"),
+    );
+    match ec.controller_client(&cluster(&stack.args)).await {
+        Err(error @ ClientError::UnsupportedKeyType { .. }) => {
+            println!("    typed error: {error}");
+            // The API path needs no signature: it works with the same certificate.
+            let ctx = RequestContext::new().with_principal(principal(&stack.args));
+            let answer = ec
+                .api_client(&ctx)
+                .await?
+                .list_regions(&stack.args.organization_id)
+                .await?;
+            settle("list regions", &answer)?;
+            println!(
+                "    the API path with the same EC certificate -> {}",
+                answer.status()
+            );
+            Ok(())
+        }
+        Err(other) => Err(other.into()),
+        Ok(_) => bail!("an EC key was accepted for signing"),
+    }
+}
+
+async fn step_references(stack: &Stack) -> anyhow::Result<()> {
     let cluster = cluster(&stack.args);
-    let (group, kind) = ("unikorn-cloud.org", "KubernetesCluster");
-    let resource = kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
-        group, "v1alpha1", kind,
-    ));
-    let reference = ResourceReference::for_resource_with(&cluster, &resource)?;
-    println!("    reference {reference} (legacy group {group} is rewritten)");
-    let references = References::new(region.controller_client(tokens.clone(), &cluster).await?);
-    references
-        .add_network_reference(network, &reference)
-        .await?;
-    references
-        .add_network_reference(network, &reference)
-        .await?;
-    let listed = references.network_references(network).await?;
-    println!(
-        "    added twice, listed: {:?}",
-        listed.iter().map(ToString::to_string).collect::<Vec<_>>()
-    );
-    ensure!(
-        listed.iter().filter(|r| **r == reference).count() == 1,
-        "adding twice should hold one reference"
-    );
-    references
-        .remove_network_reference(network, &reference)
-        .await?;
-    let listed = references.network_references(network).await?;
-    ensure!(!listed.contains(&reference), "the reference is still held");
-    println!("    removed, listed: {} reference(s) left", listed.len());
+    let references = References::new(stack.region.controller_client(&cluster).await?);
+    let reference = ResourceReference::for_resource_with(&cluster, &cluster_resource())?;
+    let network = &stack.network_id;
+    println!("    reference {reference} on network {network}");
+    for _ in 0..2 {
+        references
+            .add_network_reference(network, &reference)
+            .await?;
+    }
+    println!("    added twice (201 each: adding is idempotent)");
     if let Some(local) = &stack.local {
+        ensure!(local.region.references(network) == [reference.as_str()]);
         let put = local
             .region
+            .server()
             .requests()
-            .into_iter()
-            .find(|r| r.method == http::Method::PUT)
-            .context("no PUT seen")?;
+            .pop()
+            .context("a request")?;
         println!("    on the wire: {} {}", put.method, put.uri.path());
+    }
+    for _ in 0..2 {
+        references
+            .remove_network_reference(network, &reference)
+            .await?;
+    }
+    println!("    removed twice (204 each)");
+    if let Some(local) = &stack.local {
+        ensure!(local.region.references(network).is_empty());
+        let unknown = "c0a80101-0000-4000-8000-0000000000ff";
         let error = references
-            .add_network_reference("no-such-network", &reference)
+            .add_network_reference(unknown, &reference)
             .await
-            .err()
-            .context("adding to an unknown network succeeded")?;
+            .expect_err("an unknown network");
+        ensure!(error.is_not_found(), "{error}");
         println!("    unknown network -> typed error: {error}");
-        ensure!(error.is_not_found(), "expected a 404");
+        local.region.mark_deleting(network);
+        let error = references
+            .add_network_reference(network, &reference)
+            .await
+            .expect_err("a network being deleted");
+        ensure!(error.is_being_deleted(), "{error}");
+        println!("    network being deleted -> typed error: {error}");
     }
     Ok(())
 }
 
-/// A resource as a controller would hold it, with the principal persisted on it.
-fn cluster(args: &Args) -> kube::api::DynamicObject {
-    let resource = kube::api::ApiResource::from_gvk(&kube::api::GroupVersionKind::gvk(
-        "unikorn-cloud.org",
-        "v1alpha1",
-        "KubernetesCluster",
-    ));
-    let mut object = kube::api::DynamicObject::new("quickstart-cluster", &resource);
-    object.metadata.labels = Some(BTreeMap::from([
+/// The kind of resource the kubernetes service reconciles (in the platform's legacy group).
+fn cluster_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("unikorn-cloud.org", "v1alpha1", "KubernetesCluster"),
+        "kubernetesclusters",
+    )
+}
+
+/// A resource as a controller reconciles it: organization, project and creator persisted in its
+/// labels and annotations.
+fn cluster(args: &Args) -> DynamicObject {
+    let mut cluster = DynamicObject::new("quickstart-cluster", &cluster_resource()).within(NS);
+    cluster.metadata.labels = Some(BTreeMap::from([
         (
             "unikorn-cloud.org/organization".to_owned(),
             args.organization_id.clone(),
@@ -413,52 +327,99 @@ fn cluster(args: &Args) -> kube::api::DynamicObject {
             args.project_id.clone(),
         ),
     ]));
-    object.metadata.annotations = Some(BTreeMap::from([(
+    cluster.metadata.annotations = Some(BTreeMap::from([(
         "unikorn-cloud.org/creator".to_owned(),
-        "provisioner@compute".to_owned(),
+        args.actor.clone(),
     )]));
-    object
+    cluster
 }
 
-/// Prints the headers the server received and returns the principal, verified against the
-/// certificate the client presented in the handshake.
-fn show_received(seen: &RecordedRequest) -> anyhow::Result<Principal> {
-    println!("    the region API received {} {}:", seen.method, seen.uri);
-    let bearer = seen.header("authorization").unwrap_or_default();
-    println!(
-        "      authorization: Bearer <{} characters, not printed>",
-        bearer.len().saturating_sub("Bearer ".len())
-    );
-    for name in ["traceparent", "unikorn-client-certificate"] {
-        println!("      {name}: {}", seen.header(name).unwrap_or("(absent)"));
+/// An error naming the platform's answer when `answer` is not a success.
+fn settle(what: &str, answer: &impl ApiResponse) -> anyhow::Result<()> {
+    if answer.status().is_success() {
+        return Ok(());
     }
-    let jws = seen
-        .header("x-principal")
-        .context("no X-Principal header")?;
-    println!("      x-principal: {}...", &jws[..jws.len().min(48)]);
-    let peer = seen
-        .peer_certificates
-        .first()
-        .context("no client certificate")?;
-    let verified = principal::verify(jws, peer)?;
-    println!(
-        "      verified: {} signature by the presented certificate ({}), thumbprint {}",
-        verified.algorithm.name(),
-        subject(seen)?,
-        principal::thumbprint(peer)
-    );
-    println!("      principal: {:?}", verified.principal);
-    Ok(verified.principal)
+    let body = answer
+        .error_body()
+        .map(|e| format!("{e:?}"))
+        .or_else(|| {
+            answer
+                .unexpected_body()
+                .map(|b| String::from_utf8_lossy(b).into_owned())
+        })
+        .unwrap_or_default();
+    bail!(
+        "{what}: the region API answered {}: {body}",
+        answer.status()
+    )
 }
 
-/// The subject of the client certificate presented in the handshake.
-fn subject(seen: &RecordedRequest) -> anyhow::Result<String> {
-    let peer = seen
-        .peer_certificates
-        .first()
-        .context("no client certificate")?;
-    let (_, certificate) = x509_parser::parse_x509_certificate(peer)?;
-    Ok(certificate.subject().to_string())
+/// Prints the last request: the headers the client sent, what the ingress passed on, and what
+/// the platform's middleware concluded (local runs only).
+fn show_last(stack: &Stack) -> anyhow::Result<()> {
+    let Some(local) = &stack.local else {
+        return Ok(());
+    };
+    let seen = local.region.seen().pop().context("a request arrived")?;
+    let request = &seen.request;
+    println!("    sent:");
+    for name in ["traceparent", "x-impersonate", "authorization"] {
+        println!(
+            "      {name}: {}",
+            request.header(name).unwrap_or("(absent)")
+        );
+    }
+    let value = request.header("x-principal").context("X-Principal")?;
+    match value.split('.').collect::<Vec<_>>()[..] {
+        [header, payload, signature] => {
+            println!("      x-principal: a compact JWS");
+            println!("        header  {}", decoded(header)?);
+            println!("        payload {}", decoded(payload)?);
+            println!(
+                "        signature {} bytes (RSASSA-PSS SHA-512)",
+                URL_SAFE_NO_PAD.decode(signature)?.len()
+            );
+        }
+        _ => {
+            println!("      x-principal: {value}");
+            println!("        = base64url of {}", decoded(value)?);
+        }
+    }
+    println!("    the ingress passed on:");
+    let certificate = request.header("ssl-client-cert").unwrap_or("(absent)");
+    println!(
+        "      ssl-client-cert: {}... ({} bytes)",
+        &certificate[..certificate.len().min(40)],
+        certificate.len()
+    );
+    println!(
+        "      ssl-client-verify: {}",
+        request.header("ssl-client-verify").unwrap_or("(absent)")
+    );
+    let authenticated = seen
+        .authenticated
+        .context("the platform refused the call")?;
+    let caller = match &authenticated.caller {
+        Caller::System { common_name } => format!("service {common_name} (certificate CN)"),
+        Caller::Bearer { .. } => "a bearer token".to_owned(),
+        _ => "someone else".to_owned(),
+    };
+    println!("    the platform's middleware:");
+    println!("      caller      {caller}");
+    let principal = authenticated
+        .principal
+        .as_ref()
+        .map(|p| String::from_utf8_lossy(&p.to_json()).into_owned());
+    println!(
+        "      principal   {}",
+        principal.as_deref().unwrap_or("(none)")
+    );
+    println!("      impersonate {}", authenticated.impersonate);
+    Ok(())
+}
+
+fn decoded(part: &str) -> anyhow::Result<String> {
+    Ok(String::from_utf8(URL_SAFE_NO_PAD.decode(part)?)?)
 }
 
 fn heading(text: &str) {
@@ -472,6 +433,11 @@ fn report(result: anyhow::Result<()>) -> usize {
             0
         }
         Err(error) => {
+            if let Some(references) = error.downcast_ref::<ReferencesError>()
+                && let Some(body) = references.error_body()
+            {
+                println!("    the platform answered: {body:?}");
+            }
             println!("    FAILED: {error:#}");
             1
         }

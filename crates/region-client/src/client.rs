@@ -1,9 +1,7 @@
 //! [`Client`]: region API clients built through the identity layer.
 
-use std::sync::Arc;
-
 use core_client::{HttpClientOptions, HttpOptions};
-use identity_client::{AccessTokenSource, BaseClient, Error, RequestContext};
+use identity_client::{BaseClient, Error, RequestContext};
 
 /// The region service's endpoint options: flags `--region-host`,
 /// `--region-ca-secret-namespace`, `--region-ca-secret-name`.
@@ -14,7 +12,8 @@ pub fn options() -> HttpOptions {
 /// Builds region API clients for the region service configured in its [`HttpOptions`].
 ///
 /// A thin wrapper around [`BaseClient`]: every client it returns shares one pooled, cached
-/// transport.
+/// transport presenting the service's client certificate, and the trust model of
+/// [`identity_client`].
 #[derive(Clone, Debug)]
 pub struct Client {
     base: BaseClient,
@@ -42,36 +41,27 @@ impl Client {
         &self.base
     }
 
-    /// A region API client with TLS and mTLS only: no token, no principal, no headers added.
+    /// A region API client with TLS and mTLS only: no trace context, no principal. For the
+    /// unauthenticated endpoints.
     pub async fn http_client(&self) -> Result<region_openapi::Client, Error> {
         identity_client::plain_client(&self.base, region_openapi::Client::builder()).await
     }
 
-    /// A region API client for serving an inbound request: every call carries `token`, the
-    /// trace context and forwarded client certificate of `ctx`, and its principal, signed.
-    /// See [`identity_client::api_client`].
-    pub async fn api_client(
-        &self,
-        ctx: &RequestContext,
-        token: Arc<dyn AccessTokenSource>,
-    ) -> Result<region_openapi::Client, Error> {
-        identity_client::api_client(&self.base, region_openapi::Client::builder(), token, ctx).await
+    /// A region API client for serving an inbound request: every call carries the trace
+    /// context of `ctx` and its principal (`X-Principal`, and `X-Impersonate` when asked). See
+    /// [`identity_client::api_client`].
+    pub async fn api_client(&self, ctx: &RequestContext) -> Result<region_openapi::Client, Error> {
+        identity_client::api_client(&self.base, region_openapi::Client::builder(), ctx).await
     }
 
-    /// A region API client for a controller reconciling `resource`: every call carries `token`,
-    /// the current trace context and the principal persisted on `resource`, signed. See
-    /// [`identity_client::controller_client`].
+    /// A region API client for a controller reconciling `resource`: every call carries the
+    /// current trace context and the principal persisted on `resource`, signed PS512 with the
+    /// client certificate's RSA key. See [`identity_client::controller_client`].
     pub async fn controller_client<R: kube::Resource>(
         &self,
-        token: Arc<dyn AccessTokenSource>,
         resource: &R,
     ) -> Result<region_openapi::Client, Error> {
-        identity_client::controller_client(
-            &self.base,
-            region_openapi::Client::builder(),
-            token,
-            resource,
-        )
-        .await
+        identity_client::controller_client(&self.base, region_openapi::Client::builder(), resource)
+            .await
     }
 }

@@ -1,34 +1,31 @@
 //! Region API clients that obey the platform's trust model, and the network [`References`]
 //! helper.
 //!
-//! This crate only binds the layers below to the region API: TLS, mTLS, tokens, trace
-//! propagation and the signed principal all come from [`core_client`] and [`identity_client`];
+//! This crate only binds the layers below to the region API: TLS, mTLS, trace propagation
+//! and the delegated principal all come from [`core_client`] and [`identity_client`];
 //! the operations come from the generated [`region_openapi`] client. Depending on this crate
 //! alone is enough: what a caller needs is re-exported.
 //!
-//! The normal service path: build the [`Client`] (and the token source) once at start-up, and
-//! per inbound request only a [`RequestContext`] and an API client:
+//! The normal service path: build the [`Client`] once at start-up, and per inbound request
+//! only a [`RequestContext`] and an API client:
 //!
 //! ```no_run
 //! # async fn demo(inbound: http::HeaderMap) -> Result<(), Box<dyn std::error::Error>> {
-//! use std::sync::Arc;
-//! use region_client::{AccessToken, Client, HttpClientOptions, Principal, RequestContext, StaticTokenSource};
+//! use region_client::{Client, HttpClientOptions, Principal, RequestContext};
 //!
-//! // At start-up: Secrets are read once, connections pooled, signatures cached.
+//! // At start-up: Secrets are read once, connections pooled.
 //! let kube = kube::Client::try_default().await?;
 //! let options = region_client::options()
 //!     .with_host("https://region.example.com")
 //!     .with_ca_secret("unikorn", "region-ca");
 //! let me = HttpClientOptions::new().with_certificate("unikorn", "compute-client");
 //! let region = Client::new(kube, options, me);
-//! let token = Arc::new(StaticTokenSource::new(AccessToken::new("service-token")));
 //!
-//! // Per inbound request.
+//! // Per inbound request, with the principal its authentication established.
 //! let ctx = RequestContext::from_headers(&inbound)
 //!     .with_principal(Principal::new("org-1", "proj-1", "alice@example.com"));
-//! let api = region.api_client(&ctx, token.clone()).await?;
-//! let regions = api.list_regions("org-1").await?;
-//! # let _ = regions;
+//! let api = region.api_client(&ctx).await?;
+//! # let _ = api;
 //! # Ok(())
 //! # }
 //! ```
@@ -44,14 +41,14 @@ mod references;
 struct ReadmeDoctests;
 
 pub use client::{Client, options};
-pub use references::{References, ReferencesError};
+pub use references::{ReferenceOperation, References, ReferencesError};
 
 pub use core_client::{
     ClientCache, HttpClientOptions, HttpConfig, HttpOptions, reference::ResourceReference,
 };
 pub use identity_client::{
-    AccessToken, AccessTokenSource, BaseClient, CachingTokenSource, Error, Principal,
-    RequestContext, StaticTokenSource, TokenIssuer,
+    AccessToken, AccessTokenSource, AccountType, BaseClient, Error, Principal, RequestContext,
+    StaticTokenSource,
 };
 /// The layers below, for what is not re-exported one by one.
 pub use {core_client, identity_client, region_openapi};

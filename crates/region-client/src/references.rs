@@ -1,36 +1,62 @@
-//! [`References`]: register and release dependencies on region networks.
+//! [`References`]: register and release dependencies on region networks, as the platform's Go
+//! helper does on the wire.
 
-use bytes::Bytes;
-use core_client::reference::{ReferenceError, ResourceReference};
+use core_client::{
+    path_escape,
+    reference::{ReferenceError, ResourceReference},
+};
 use http::StatusCode;
-use region_openapi::{ApiResponse, ListNetworkReferencesResponse, types};
+use region_openapi::{ApiResponse, types};
+use uuid::Uuid;
 
-/// A reference operation did not succeed.
+/// The operation a [`ReferencesError`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReferenceOperation {
+    /// `PUT /api/v2/networks/{networkID}/references/{reference}`.
+    Add,
+    /// `DELETE /api/v2/networks/{networkID}/references/{reference}`.
+    Remove,
+}
+
+/// A reference could not be added or removed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReferencesError {
-    /// The region API answered with a status other than success. `body` is its error body
-    /// when it sent one in the platform's format.
-    #[error("region API answered {status} to {operation} on network {network_id}{}", describe(.body))]
-    Status {
-        /// The operation (`addNetworkReference`, ...).
-        operation: &'static str,
-        /// The network.
+    /// The network ID is not a UUID (in any form Go's `uuid.Parse` accepts). Nothing was sent.
+    #[error("network ID {network_id:?} is not a UUID")]
+    InvalidNetworkId {
+        /// The ID as given.
         network_id: String,
-        /// The status: 404 for an unknown network, 409 when it is being deleted, ...
-        status: StatusCode,
-        /// The error body, when the API sent one.
-        body: Option<types::Error>,
-        /// The raw body of an undocumented answer.
-        raw: Bytes,
+        /// Why it does not parse.
+        #[source]
+        source: uuid::Error,
     },
-    /// The request could not be made or its answer decoded.
-    #[error(transparent)]
-    Request(#[from] region_openapi::Error),
-    /// The resource cannot be referenced (no name, or not a valid qualified name), or the API
-    /// listed a reference that is not one.
+    /// The resource cannot be referenced (no name, or not a valid qualified name). Nothing was
+    /// sent.
     #[error(transparent)]
     Reference(#[from] ReferenceError),
+    /// The region API answered with anything but the operation's success (201 for add, 204
+    /// for remove).
+    #[error(
+        "region API answered {status} to {operation:?} reference on network {network_id}{}",
+        describe(.body)
+    )]
+    Status {
+        /// Add or remove.
+        operation: ReferenceOperation,
+        /// The network.
+        network_id: Uuid,
+        /// The status: 404 for an unknown network, 400 when adding to a network being
+        /// deleted, 403 when not allowed, ...
+        status: StatusCode,
+        /// The platform's error body (`error`, `error_description`, `trace_id`), when the
+        /// answer carried one.
+        body: Option<types::Error>,
+    },
+    /// The request could not be sent or its answer read.
+    #[error(transparent)]
+    Request(#[from] region_openapi::Error),
 }
 
 fn describe(body: &Option<types::Error>) -> String {
@@ -40,7 +66,7 @@ fn describe(body: &Option<types::Error>) -> String {
 }
 
 impl ReferencesError {
-    /// The HTTP status, when the API answered.
+    /// The HTTP status, when the region API answered.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Self::Status { status, .. } => Some(*status),
@@ -48,38 +74,64 @@ impl ReferencesError {
         }
     }
 
-    /// Whether the network does not exist (404).
+    /// The platform's error body, when the region API answered with one.
+    pub fn error_body(&self) -> Option<&types::Error> {
+        match self {
+            Self::Status { body, .. } => body.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the network does not exist (404), or is not one of the v2 API.
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(StatusCode::NOT_FOUND)
     }
 
-    /// Whether the network is being deleted and takes no new references (409).
-    pub fn is_conflict(&self) -> bool {
-        self.status() == Some(StatusCode::CONFLICT)
+    /// Whether the network is being deleted and takes no new references: the platform's 400
+    /// to an add. (The other 400s the platform could give, a malformed network ID or path,
+    /// cannot happen: the ID is parsed and the reference escaped before sending.)
+    pub fn is_being_deleted(&self) -> bool {
+        matches!(
+            self,
+            Self::Status {
+                operation: ReferenceOperation::Add,
+                status: StatusCode::BAD_REQUEST,
+                ..
+            }
+        )
+    }
+
+    /// Whether the caller is not allowed to manage references on the network (403).
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(StatusCode::FORBIDDEN)
     }
 }
 
-/// Adds, removes and lists the references other services hold on region networks.
+/// Adds and removes the references other services hold on region networks.
 ///
-/// A network with references is protected from deletion; a service adds a reference for each
-/// of its resources that uses the network, and removes it when that resource goes. Both are
-/// idempotent, so they suit convergent reconcile loops. Success is any 2xx answer of the region
-/// API (it documents `204`); anything else is a [`ReferencesError`].
+/// A network with references is protected from deletion: a service adds a reference for each
+/// of its resources that uses the network and removes it when that resource goes. Both are
+/// idempotent, so they suit convergent reconcile loops. On the wire they are exactly the
+/// platform's Go helper: the network ID is parsed as a UUID and sent in its lowercase
+/// canonical form, the reference is escaped once here and once more as a path segment (`/`
+/// travels as `%252F`), and only `201` (add) and `204` (remove) are success; anything else is
+/// a [`ReferencesError`], 404 on remove included.
 ///
 /// ```no_run
 /// # async fn demo(
 /// #     region: region_client::Client,
-/// #     token: std::sync::Arc<dyn region_client::AccessTokenSource>,
 /// #     cluster: k8s_openapi::api::core::v1::ConfigMap,
 /// # ) -> Result<(), Box<dyn std::error::Error>> {
 /// use region_client::References;
 ///
-/// let references = References::new(region.controller_client(token, &cluster).await?);
-/// references.add_network_reference_for("net-1", &cluster).await?;
-/// for reference in references.network_references("net-1").await? {
-///     println!("{reference}");
+/// let references = References::new(region.controller_client(&cluster).await?);
+/// let network = "c0a80101-0000-4000-8000-000000000001";
+/// match references.add_network_reference_for(network, &cluster).await {
+///     Ok(()) => {}
+///     Err(e) if e.is_being_deleted() => { /* pick another network */ }
+///     Err(e) => return Err(e.into()),
 /// }
-/// references.remove_network_reference_for("net-1", &cluster).await?;
+/// references.remove_network_reference_for(network, &cluster).await?;
 /// # Ok(())
 /// # }
 /// ```
@@ -95,48 +147,44 @@ impl References {
         Self { client }
     }
 
-    /// Records that `reference` depends on network `network_id`. Adding it again is a no-op.
-    /// A network being deleted refuses new references ([`ReferencesError::is_conflict`]).
+    /// Records that `reference` depends on network `network_id`. Adding it again succeeds.
+    /// A network being deleted refuses new references ([`ReferencesError::is_being_deleted`]).
     pub async fn add_network_reference(
         &self,
         network_id: &str,
         reference: &ResourceReference,
     ) -> Result<(), ReferencesError> {
+        let network_id = parse_network_id(network_id)?;
         let response = self
             .client
-            .add_network_reference(network_id, reference.as_str())
+            .add_network_reference(&network_id.to_string(), &path_escape(reference.as_str()))
             .await?;
-        settle("addNetworkReference", network_id, response).map(drop)
+        settle(
+            ReferenceOperation::Add,
+            network_id,
+            StatusCode::CREATED,
+            &response,
+        )
     }
 
     /// Records that `reference` no longer depends on network `network_id`. Removing an absent
-    /// reference is a no-op.
+    /// reference succeeds; an unknown network is an error ([`ReferencesError::is_not_found`]).
     pub async fn remove_network_reference(
         &self,
         network_id: &str,
         reference: &ResourceReference,
     ) -> Result<(), ReferencesError> {
+        let network_id = parse_network_id(network_id)?;
         let response = self
             .client
-            .remove_network_reference(network_id, reference.as_str())
+            .remove_network_reference(&network_id.to_string(), &path_escape(reference.as_str()))
             .await?;
-        settle("removeNetworkReference", network_id, response).map(drop)
-    }
-
-    /// The references network `network_id` holds.
-    pub async fn network_references(
-        &self,
-        network_id: &str,
-    ) -> Result<Vec<ResourceReference>, ReferencesError> {
-        let response = self.client.list_network_references(network_id).await?;
-        match settle("listNetworkReferences", network_id, response)? {
-            ListNetworkReferencesResponse::Ok(list) => Ok(list
-                .references
-                .iter()
-                .map(|r| r.parse())
-                .collect::<Result<_, _>>()?),
-            other => Err(failure("listNetworkReferences", network_id, &other)),
-        }
+        settle(
+            ReferenceOperation::Remove,
+            network_id,
+            StatusCode::NO_CONTENT,
+            &response,
+        )
     }
 
     /// [`References::add_network_reference`] for the reference of `resource` (see
@@ -169,36 +217,68 @@ impl References {
     }
 }
 
-/// `response` when the region API answered 2xx, else the [`ReferencesError`] describing it.
-fn settle<R: ApiResponse>(
-    operation: &'static str,
-    network_id: &str,
-    response: R,
-) -> Result<R, ReferencesError> {
-    if response.status().is_success() {
-        Ok(response)
-    } else {
-        Err(failure(operation, network_id, &response))
-    }
+/// `network_id` as a UUID, in any form Go's `uuid.Parse` accepts: canonical, `urn:uuid:`,
+/// braced or 32 hex digits, in any case.
+fn parse_network_id(network_id: &str) -> Result<Uuid, ReferencesError> {
+    Uuid::parse_str(network_id).map_err(|source| ReferencesError::InvalidNetworkId {
+        network_id: network_id.to_owned(),
+        source,
+    })
 }
 
-/// The error for an answer that is not the operation's success. An undocumented answer keeps
-/// its raw body, decoded as the platform's error body when it is one.
-fn failure(
-    operation: &'static str,
-    network_id: &str,
+/// `Ok` exactly on `success`, else the error with the platform's error body when there is one.
+fn settle(
+    operation: ReferenceOperation,
+    network_id: Uuid,
+    success: StatusCode,
     response: &impl ApiResponse,
-) -> ReferencesError {
-    let raw = response.unexpected_body().cloned().unwrap_or_default();
+) -> Result<(), ReferencesError> {
+    let status = response.status();
+    if status == success {
+        return Ok(());
+    }
     let body = match response.error_body() {
         Some(body) => Some(body.clone()),
-        None => serde_json::from_slice(&raw).ok(),
+        None => response
+            .unexpected_body()
+            .and_then(|raw| serde_json::from_slice(raw).ok()),
     };
-    ReferencesError::Status {
+    Err(ReferencesError::Status {
         operation,
-        network_id: network_id.to_owned(),
-        status: response.status(),
+        network_id,
+        status,
         body,
-        raw,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn network_ids_take_every_form_go_accepts() {
+        let canonical = "c0a80101-0000-4000-8000-00000000000a";
+        for form in [
+            canonical,
+            "C0A80101-0000-4000-8000-00000000000A",
+            "urn:uuid:c0a80101-0000-4000-8000-00000000000a",
+            "{c0a80101-0000-4000-8000-00000000000a}",
+            "c0a8010100004000800000000000000a",
+        ] {
+            assert_eq!(
+                parse_network_id(form).unwrap().to_string(),
+                canonical,
+                "{form}"
+            );
+        }
+        for bad in ["", "net-1", "c0a80101-0000-4000-8000-00000000000", "../x"] {
+            assert!(
+                matches!(
+                    parse_network_id(bad),
+                    Err(ReferencesError::InvalidNetworkId { .. })
+                ),
+                "{bad}"
+            );
+        }
     }
 }

@@ -1,7 +1,8 @@
-//! `region_client` against the mTLS region API fake, with Secrets from the Kubernetes API fake:
-//! both client paths carry all four headers, and References behave as the region API says.
+//! `region_client` against the region API fake behind the platform's ingress, with Secrets from
+//! the Kubernetes API fake: both client paths are accepted by the platform's middleware, and
+//! References behave on the wire as the platform's Go helper.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use opentelemetry::{
@@ -9,20 +10,21 @@ use opentelemetry::{
     trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState},
 };
 use region_client::{
-    AccessToken, AccessTokenSource, Client, HttpClientOptions, Principal, References,
-    ReferencesError, RequestContext, ResourceReference, StaticTokenSource,
-    identity_client::principal::verify,
+    Client, HttpClientOptions, Principal, References, RequestContext, ResourceReference,
+    identity_client::principal::{Caller, jws},
 };
-use test_support::{Ca, KeyKind, kube::KubeApi, region::RegionApi};
+use test_support::{Ca, KeyEncoding, kube::KubeApi, region::RegionApi};
 
 const NS: &str = "unikorn";
-const NETWORK: &str = "net-1";
+const ORG: &str = "9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c";
+const PROJECT: &str = "77b0d4aa-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
 
 struct Setup {
     _kube: KubeApi,
     region: RegionApi,
     client: Client,
-    token: Arc<dyn AccessTokenSource>,
+    certificate: test_support::Leaf,
 }
 
 async fn setup() -> Setup {
@@ -32,11 +34,17 @@ async fn setup() -> Setup {
     let kube = KubeApi::start().await;
     let platform = Ca::new("platform-ca");
     let clients = Ca::new("clients-ca");
-    let me = clients.client_cert("compute", KeyKind::EcdsaP256);
+    // RSA: the controller path signs with it.
+    let me = clients.client_cert_rsa("compute", 0);
     kube.put_tls_secret(NS, "region-ca", &platform.cert_pem, None);
-    kube.put_tls_secret(NS, "compute-client", &me.chain_pem(), Some(&me.key_pem()));
+    kube.put_tls_secret(
+        NS,
+        "compute-client",
+        &me.chain_pem(),
+        Some(&me.key_pem_as(KeyEncoding::Pkcs1)),
+    );
     let region = RegionApi::start(&platform.server_cert(&["127.0.0.1"]), &clients).await;
-    region.add_network(NETWORK);
+    region.add_network(NETWORK, ORG, PROJECT);
     let options = region_client::options()
         .with_host(region.url())
         .with_ca_secret(NS, "region-ca");
@@ -49,8 +57,12 @@ async fn setup() -> Setup {
         _kube: kube,
         region,
         client,
-        token: Arc::new(StaticTokenSource::new(AccessToken::new("service-token"))),
+        certificate: me,
     }
+}
+
+fn alice() -> Principal {
+    Principal::new(ORG, PROJECT, "alice@example.com")
 }
 
 fn trace_context() -> (Context, TraceId) {
@@ -65,216 +77,191 @@ fn trace_context() -> (Context, TraceId) {
     (Context::new().with_remote_span_context(span), trace_id)
 }
 
+fn cluster() -> ConfigMap {
+    let map = |entries: &[(&str, &str)]| -> Option<BTreeMap<String, String>> {
+        Some(
+            entries
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    };
+    let mut cluster = ConfigMap::default();
+    cluster.metadata.name = Some("cluster-a".into());
+    cluster.metadata.namespace = Some("org-1-proj-1".into());
+    cluster.metadata.labels = map(&[
+        ("unikorn-cloud.org/organization", ORG),
+        ("unikorn-cloud.org/project", PROJECT),
+    ]);
+    cluster.metadata.annotations = map(&[("unikorn-cloud.org/creator", "alice@example.com")]);
+    cluster
+}
+
 #[tokio::test]
-async fn api_path_carries_all_four_headers_and_a_verifiable_principal() {
+async fn the_api_path_is_accepted_by_the_platform() {
     let s = setup().await;
-    let principal = Principal::new("org-1", "proj-1", "alice@example.com");
     let (otel, trace_id) = trace_context();
     let ctx = RequestContext::new()
-        .with_principal(principal.clone())
-        .with_client_certificate("inbound-client-certificate")
+        .with_principal(alice())
         .with_otel_context(otel);
-    let api = s.client.api_client(&ctx, s.token.clone()).await.unwrap();
-    let regions = api.list_regions("org-1").await.unwrap();
+    let api = s.client.api_client(&ctx).await.unwrap();
+    let regions = api.list_regions(ORG).await.unwrap();
     assert_eq!(regions.status(), 200);
 
-    let seen = s.region.requests().pop().unwrap();
-    assert_eq!(seen.header("authorization"), Some("Bearer service-token"));
-    let traceparent = seen.header("traceparent").unwrap();
-    assert!(traceparent.contains(&trace_id.to_string()), "{traceparent}");
-    assert_eq!(
-        seen.header("unikorn-client-certificate"),
-        Some("inbound-client-certificate")
+    let seen = s.region.seen().pop().unwrap();
+    assert_eq!(seen.status, 200);
+    let authenticated = seen.authenticated.unwrap();
+    assert!(
+        matches!(&authenticated.caller, Caller::System { common_name } if common_name == "compute")
     );
-    let verified = verify(
-        seen.header("x-principal").unwrap(),
-        &seen.peer_certificates[0],
-    )
-    .unwrap();
-    assert_eq!(verified.principal, principal);
-}
-
-fn cluster(labels: &[(&str, &str)], annotations: &[(&str, &str)]) -> ConfigMap {
-    let to_map = |pairs: &[(&str, &str)]| {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect::<BTreeMap<_, _>>()
-    };
-    let mut object = ConfigMap::default();
-    object.metadata.name = Some("cluster-a".into());
-    object.metadata.labels = Some(to_map(labels));
-    object.metadata.annotations = Some(to_map(annotations));
-    object
+    assert_eq!(authenticated.principal, Some(alice()));
+    assert!(
+        seen.request
+            .header("traceparent")
+            .unwrap()
+            .contains(&trace_id.to_string())
+    );
+    assert!(seen.request.header("authorization").is_none());
 }
 
 #[tokio::test]
-async fn controller_path_signs_the_principal_persisted_on_the_resource() {
+async fn the_controller_path_is_signed_and_accepted_by_the_platform() {
     let s = setup().await;
-    let resource = cluster(
-        &[
-            ("unikorn-cloud.org/organization", "org-2"),
-            ("unikorn-cloud.org/project", "proj-2"),
-        ],
-        &[("unikorn-cloud.org/creator", "bob@example.com")],
-    );
-    let api = s
-        .client
-        .controller_client(s.token.clone(), &resource)
-        .await
-        .unwrap();
-    api.list_regions("org-2").await.unwrap();
-
-    let seen = s.region.requests().pop().unwrap();
-    assert_eq!(seen.header("authorization"), Some("Bearer service-token"));
-    assert_eq!(seen.header("unikorn-client-certificate"), None);
-    let verified = verify(
-        seen.header("x-principal").unwrap(),
-        &seen.peer_certificates[0],
+    let api = s.client.controller_client(&cluster()).await.unwrap();
+    assert_eq!(api.list_regions(ORG).await.unwrap().status(), 200);
+    let seen = s.region.seen().pop().unwrap();
+    assert_eq!(seen.authenticated.unwrap().principal, Some(alice()));
+    jws::verify(
+        seen.request.header("x-principal").unwrap(),
+        &s.certificate.cert_der,
     )
     .unwrap();
-    assert_eq!(
-        verified.principal,
-        Principal::new("org-2", "proj-2", "bob@example.com")
-    );
 }
 
 #[tokio::test]
-async fn http_client_adds_no_headers() {
+async fn the_plain_client_adds_nothing_so_the_platform_wants_a_principal() {
     let s = setup().await;
     let api = s.client.http_client().await.unwrap();
-    let answer = api.list_regions("org-1").await.unwrap();
-    // The region API wants a token: the plain client reaches it over mTLS but is refused.
-    assert_eq!(answer.status(), 401);
-    let seen = s.region.requests().pop().unwrap();
-    for header in [
-        "authorization",
-        "x-principal",
-        "traceparent",
-        "unikorn-client-certificate",
-    ] {
-        assert_eq!(seen.header(header), None, "{header}");
+    assert_eq!(api.list_regions(ORG).await.unwrap().status(), 400);
+    let seen = s.region.seen().pop().unwrap();
+    for header in ["x-principal", "traceparent", "authorization"] {
+        assert!(seen.request.headers.get(header).is_none(), "{header}");
     }
-    assert!(!seen.peer_certificates.is_empty(), "mTLS still applies");
 }
 
 async fn references(s: &Setup) -> References {
-    let ctx = RequestContext::new().with_principal(Principal::new("org-1", "proj-1", "svc"));
-    References::new(s.client.api_client(&ctx, s.token.clone()).await.unwrap())
+    References::new(s.client.controller_client(&cluster()).await.unwrap())
 }
 
 #[tokio::test]
-async fn references_add_and_remove_are_idempotent_and_listed() {
+async fn references_are_idempotent_and_escaped_twice_on_the_wire() {
     let s = setup().await;
     let references = references(&s).await;
     let reference: ResourceReference = "kubernetesclusters.kubernetes.unikorn-cloud.org/abc"
         .parse()
         .unwrap();
-
-    references
-        .add_network_reference(NETWORK, &reference)
-        .await
-        .unwrap();
-    references
-        .add_network_reference(NETWORK, &reference)
-        .await
-        .unwrap();
-    assert_eq!(
-        references.network_references(NETWORK).await.unwrap(),
-        vec![reference.clone()]
-    );
-    assert_eq!(s.region.references(NETWORK), vec![reference.to_string()]);
-
-    // The reference travelled as one percent-encoded path segment.
-    let put = s
-        .region
-        .requests()
-        .into_iter()
-        .find(|r| r.method == http::Method::PUT)
-        .unwrap();
-    assert!(
-        put.uri
-            .path()
-            .ends_with("/references/kubernetesclusters.kubernetes.unikorn-cloud.org%2Fabc"),
-        "{}",
-        put.uri
-    );
-
-    references
-        .remove_network_reference(NETWORK, &reference)
-        .await
-        .unwrap();
-    references
-        .remove_network_reference(NETWORK, &reference)
-        .await
-        .unwrap();
-    assert!(
+    for _ in 0..2 {
         references
-            .network_references(NETWORK)
+            .add_network_reference(NETWORK, &reference)
             .await
-            .unwrap()
-            .is_empty()
-    );
-}
-
-#[tokio::test]
-async fn references_for_a_resource_use_the_reference_model() {
-    let s = setup().await;
-    let references = references(&s).await;
-    let resource = cluster(&[], &[]);
-    references
-        .add_network_reference_for(NETWORK, &resource)
-        .await
-        .unwrap();
-    assert_eq!(s.region.references(NETWORK), vec!["configmaps/cluster-a"]);
-    references
-        .remove_network_reference_for(NETWORK, &resource)
-        .await
-        .unwrap();
-    assert!(s.region.references(NETWORK).is_empty());
-}
-
-#[tokio::test]
-async fn unknown_network_and_deleting_network_are_typed_errors() {
-    let s = setup().await;
-    let references = references(&s).await;
-    let reference = ResourceReference::new("servers", "compute.unikorn-cloud.org", "s1").unwrap();
-
-    let error = references
-        .add_network_reference("no-such-network", &reference)
-        .await
-        .unwrap_err();
-    assert!(error.is_not_found(), "{error:?}");
-    match &error {
-        ReferencesError::Status {
-            status,
-            body: Some(body),
-            network_id,
-            ..
-        } => {
-            assert_eq!(*status, 404);
-            assert_eq!(network_id, "no-such-network");
-            assert_eq!(body.error_description, "network no-such-network not found");
-        }
-        other => panic!("{other:?}"),
+            .unwrap();
     }
-    assert!(error.to_string().contains("404"), "{error}");
+    assert_eq!(s.region.references(NETWORK), [reference.as_str()]);
+    for _ in 0..2 {
+        references
+            .remove_network_reference(NETWORK, &reference)
+            .await
+            .unwrap();
+    }
+    assert!(s.region.references(NETWORK).is_empty());
 
+    let seen = s.region.seen();
+    assert_eq!(
+        seen.iter().map(|s| s.status).collect::<Vec<_>>(),
+        [201, 201, 204, 204]
+    );
+    for request in s.region.server().requests() {
+        assert!(
+            request.uri.path().ends_with(
+                "/api/v2/networks/c0a80101-0000-4000-8000-00000000000a/references/kubernetesclusters.kubernetes.unikorn-cloud.org%252Fabc"
+            ),
+            "{}",
+            request.uri
+        );
+        assert!(request.body.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn network_ids_are_parsed_before_sending_and_sent_canonical() {
+    let s = setup().await;
+    let references = references(&s).await;
+    let reference = ResourceReference::for_resource(&cluster()).unwrap();
     let error = references
-        .network_references("no-such-network")
+        .add_network_reference("net-1", &reference)
         .await
         .unwrap_err();
-    assert!(error.is_not_found(), "{error:?}");
+    assert!(
+        matches!(error, region_client::ReferencesError::InvalidNetworkId { ref network_id, .. } if network_id == "net-1"),
+        "{error:?}"
+    );
+    assert!(s.region.server().requests().is_empty());
+
+    references
+        .add_network_reference_for("urn:uuid:C0A80101-0000-4000-8000-00000000000A", &cluster())
+        .await
+        .unwrap();
+    assert_eq!(s.region.references(NETWORK), [reference.as_str()]);
+    assert!(s.region.server().requests()[0].uri.path().contains(NETWORK));
+}
+
+#[tokio::test]
+async fn failures_are_typed_with_the_platforms_error_body() {
+    let s = setup().await;
+    let references = references(&s).await;
+    let reference = ResourceReference::for_resource(&cluster()).unwrap();
+    let unknown = "c0a80101-0000-4000-8000-0000000000ff";
+    for error in [
+        references
+            .add_network_reference(unknown, &reference)
+            .await
+            .unwrap_err(),
+        references
+            .remove_network_reference(unknown, &reference)
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(error.is_not_found(), "{error:?}");
+        assert_eq!(
+            error.error_body().unwrap().error_description,
+            "resource not found"
+        );
+    }
 
     s.region.mark_deleting(NETWORK);
     let error = references
         .add_network_reference(NETWORK, &reference)
         .await
         .unwrap_err();
-    assert!(error.is_conflict(), "{error:?}");
-    assert!(
-        error.to_string().contains("network is being deleted"),
-        "{error}"
+    assert!(error.is_being_deleted(), "{error:?}");
+    let body = error.error_body().unwrap();
+    assert_eq!(
+        body.error_description,
+        "unable to add reference, resource is being deleted"
     );
-    assert!(s.region.references(NETWORK).is_empty());
+    // Removing still works on a network being deleted.
+    references
+        .remove_network_reference(NETWORK, &reference)
+        .await
+        .unwrap();
+
+    s.region.forbid("alice@example.com");
+    let error = references
+        .remove_network_reference(NETWORK, &reference)
+        .await
+        .unwrap_err();
+    assert!(
+        error.is_forbidden() && !error.is_being_deleted(),
+        "{error:?}"
+    );
 }

@@ -6,17 +6,23 @@
 //! - [`kube`]: an in-process Kubernetes API fake serving Secrets over HTTPS, for a real
 //!   `kube::Client`;
 //! - [`server`]: an mTLS HTTPS server that records what each request carried;
-//! - [`oidc`]: an OIDC issuer (discovery and token endpoint) over mTLS;
-//! - [`region`]: a region API fake implementing network references and a few read endpoints.
+//! - [`ingress`]: the platform's ingress, as the services behind it see requests;
+//! - [`platform`]: the platform servers' error bodies and authentication step;
+//! - [`region`]: a region API fake answering as region v1.19.0 does (network references and
+//!   a few read endpoints), behind the ingress.
 //!
-//! This crate deliberately does not depend on the workspace's client crates (they depend on it
-//! for their tests); [`server::client_tls_config`] gives a plain rustls client configuration.
+//! The fakes authenticate through `identity_client::principal::extract`, the receiver side of
+//! the trust model, so they accept exactly what the platform's middleware accepts. That makes
+//! this crate depend on `identity-client` (whose tests use this crate: a dev-dependency
+//! cycle cargo allows); [`server::client_tls_config`] gives a plain rustls client
+//! configuration for tests below that layer.
 
+pub mod ingress;
 pub mod kube;
-pub mod oidc;
 pub mod pki;
+pub mod platform;
 pub mod region;
 pub mod server;
 
-pub use pki::{Ca, KeyEncoding, KeyKind, Leaf};
+pub use pki::{Ca, KeyEncoding, KeyKind, Leaf, RSA_KEY_SLOTS};
 pub use server::{RecordedRequest, TestServer};

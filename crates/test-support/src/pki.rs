@@ -108,13 +108,32 @@ impl Ca {
             hosts,
             "server",
             KeyKind::EcdsaP256,
+            0,
             ExtendedKeyUsagePurpose::ServerAuth,
         )
     }
 
-    /// A client certificate with common name `name` and a key of `kind`.
+    /// A client certificate with common name `name` and a key of `kind`. Every RSA
+    /// certificate made this way shares one key (RSA key generation is slow); use
+    /// [`Ca::client_cert_rsa`] for a different one.
     pub fn client_cert(&self, name: &str, kind: KeyKind) -> Leaf {
-        self.issue(&[], name, kind, ExtendedKeyUsagePurpose::ClientAuth)
+        self.issue(&[], name, kind, 0, ExtendedKeyUsagePurpose::ClientAuth)
+    }
+
+    /// A client certificate with common name `name` and the RSA key number `slot` (below
+    /// [`RSA_KEY_SLOTS`]; slot 0 is the key [`Ca::client_cert`] uses). Certificates with
+    /// different slots have different keys, e.g. to rotate to a new key.
+    ///
+    /// # Panics
+    /// When `slot` is not below [`RSA_KEY_SLOTS`].
+    pub fn client_cert_rsa(&self, name: &str, slot: usize) -> Leaf {
+        self.issue(
+            &[],
+            name,
+            KeyKind::Rsa,
+            slot,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        )
     }
 
     fn issue(
@@ -122,11 +141,12 @@ impl Ca {
         hosts: &[&str],
         name: &str,
         kind: KeyKind,
+        rsa_slot: usize,
         usage: ExtendedKeyUsagePurpose,
     ) -> Leaf {
         let (key, pkcs1_pem) = match kind {
             KeyKind::Rsa => {
-                let rsa = rsa_key();
+                let rsa = rsa_key(rsa_slot);
                 let key = KeyPair::from_pkcs8_der_and_sign_algo(
                     &PrivatePkcs8KeyDer::from(rsa.pkcs8_der.clone()),
                     kind.algorithm(),
@@ -215,10 +235,14 @@ struct RsaKey {
     pkcs1_pem: String,
 }
 
-/// One RSA key per process: generating RSA keys is slow, and tests need only that one exists.
-fn rsa_key() -> &'static RsaKey {
-    static KEY: OnceLock<RsaKey> = OnceLock::new();
-    KEY.get_or_init(|| {
+/// How many distinct RSA keys [`Ca::client_cert_rsa`] offers.
+pub const RSA_KEY_SLOTS: usize = 4;
+
+/// A few RSA keys per process, each made on first use: generating RSA keys is slow, and tests
+/// need only a handful of distinct ones.
+fn rsa_key(slot: usize) -> &'static RsaKey {
+    static KEYS: [OnceLock<RsaKey>; RSA_KEY_SLOTS] = [const { OnceLock::new() }; RSA_KEY_SLOTS];
+    KEYS[slot].get_or_init(|| {
         use rsa::pkcs1::EncodeRsaPrivateKey;
         use rsa::pkcs8::EncodePrivateKey;
         let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("RSA key");

@@ -1,18 +1,25 @@
-//! A region API fake over mTLS: the network references endpoints (stateful) and a few read
-//! endpoints, answering with the platform's error bodies.
+//! A region API fake that answers as the platform's region server v1.19.0 does, behind the
+//! platform's ingress.
 //!
-//! It checks what a real region API would check before serving: a client certificate from
-//! the trusted CA (the TLS layer) and an `Authorization: Bearer` header (401 otherwise). It does
-//! not verify `X-Principal`: tests and the quickstart do that on the recorded requests, with the
-//! identity layer's verifier.
+//! Each request goes through the Go server's pipeline, in its order:
 //!
-//! | request | answer |
+//! 1. the [ingress](crate::ingress): TLS (client certificates from the trusted CA; a client may
+//!    also present none), client-sent `Ssl-Client-*` dropped, its own set;
+//! 2. route resolution on the once-decoded path (Go's `URL.Path`): an unknown path, or a known
+//!    path under another method, is `404 not_found`; so a reference escaped once (`%2F`)
+//!    becomes an extra path segment and is not found, while `%252F` is one segment;
+//! 3. path parameter binding (decoded once more): a non-UUID ID is
+//!    `400 invalid_request "invalid path/query element"`, before authentication;
+//! 4. authentication and the principal ([`platform::authenticate`], i.e.
+//!    [`identity_client::principal::extract`]): 400, 401 or 500 as the middleware answers;
+//! 5. RBAC (actors made [forbidden](RegionApi::forbid) get `403 forbidden`), then the handler.
+//!
+//! | request | answers |
 //! |---|---|
-//! | `GET /api/v1/organizations/{org}/regions` | 200, the configured regions |
-//! | `GET /api/v1/organizations/{org}/regions/{region}/externalnetworks` | 200 |
-//! | `GET /api/v2/networks/{id}/references` | 200 `{"references": [...]}`, 404 |
-//! | `PUT /api/v2/networks/{id}/references/{reference}` | 204 (idempotent), 400, 404, 409 when the network is being deleted |
-//! | `DELETE /api/v2/networks/{id}/references/{reference}` | 204 (idempotent), 400, 404 |
+//! | `GET /api/v1/organizations/{organizationID}/regions` | 200 the regions |
+//! | `GET /api/v2/networks/{networkID}` | 200 the network, 404 |
+//! | `PUT /api/v2/networks/{networkID}/references/{reference}` | 201 (also when already there), 400 when the network is being deleted, 404 |
+//! | `DELETE /api/v2/networks/{networkID}/references/{reference}` | 204 (also when absent or being deleted), 404 |
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -20,25 +27,46 @@ use std::{
 };
 
 use bytes::Bytes;
+use identity_client::principal::Authenticated;
 use serde_json::json;
+use uuid::Uuid;
 
 use crate::{
+    ingress::ingress_view,
     pki::{Ca, Leaf},
-    server::{RecordedRequest, TestServer, empty_response, json_response},
+    platform::{self, Tokens, error_response},
+    server::{RecordedRequest, TestServer, json_response},
 };
 
 /// The ID of the region every fake serves.
 pub const REGION_ID: &str = "c7568e2d-f9ab-453d-9a3a-51375f78426b";
 
-#[derive(Default)]
+/// A request as the region server saw it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    /// The request behind the ingress: `Ssl-Client-*` as the ingress set them.
+    pub request: RecordedRequest,
+    /// The path as Go's `URL.Path` holds it (decoded once).
+    pub path: String,
+    /// Who called and for whom, when the request got past authentication.
+    pub authenticated: Option<Authenticated>,
+    /// The status answered.
+    pub status: u16,
+}
+
 struct Network {
+    organization_id: Uuid,
+    project_id: Uuid,
     deleting: bool,
     references: BTreeSet<String>,
 }
 
 #[derive(Default)]
 struct State {
-    networks: BTreeMap<String, Network>,
+    networks: BTreeMap<Uuid, Network>,
+    forbidden: BTreeSet<String>,
+    tokens: Tokens,
+    seen: Vec<Seen>,
 }
 
 /// A running region API fake; stops when dropped.
@@ -48,14 +76,14 @@ pub struct RegionApi {
 }
 
 impl RegionApi {
-    /// Starts the fake presenting `certificate` and requiring client certificates issued by
-    /// `client_ca`.
+    /// Starts the fake presenting `certificate`; its ingress accepts client certificates
+    /// issued by `client_ca` (and clients with none, which the middleware then refuses).
     pub async fn start(certificate: &Leaf, client_ca: &Ca) -> Self {
         let state = Arc::new(Mutex::new(State::default()));
         let handler_state = state.clone();
         let server = TestServer::builder(certificate)
-            .require_client_cert(client_ca)
-            .handler(move |request| handle(&handler_state, request))
+            .optional_client_cert(client_ca)
+            .handler(move |request| serve(&handler_state, request))
             .start()
             .await;
         Self { server, state }
@@ -66,162 +94,316 @@ impl RegionApi {
         self.server.url()
     }
 
-    /// The underlying server (requests, handshakes).
+    /// The TLS server in front (requests as they arrived on the wire, handshakes).
     pub fn server(&self) -> &TestServer {
         &self.server
     }
 
-    /// Every request received so far.
-    pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.server.requests()
+    /// Every request as the region server saw it, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.lock().seen.clone()
     }
 
-    /// Creates network `id` with no references.
-    pub fn add_network(&self, id: &str) {
-        let mut state = self.state.lock().expect("state lock");
-        state.networks.entry(id.to_owned()).or_default();
+    /// Creates network `id` (a UUID) in organization `organization_id` and project
+    /// `project_id`, with no references.
+    ///
+    /// # Panics
+    /// When an ID is not a UUID.
+    pub fn add_network(&self, id: &str, organization_id: &str, project_id: &str) {
+        let parse = |id: &str| Uuid::parse_str(id).expect("network IDs are UUIDs");
+        self.lock().networks.insert(
+            parse(id),
+            Network {
+                organization_id: parse(organization_id),
+                project_id: parse(project_id),
+                deleting: false,
+                references: BTreeSet::new(),
+            },
+        );
     }
 
-    /// Marks network `id` as being deleted: adding references is then refused with 409.
+    /// Marks network `id` as being deleted: adding references is then refused with 400.
     pub fn mark_deleting(&self, id: &str) {
-        let mut state = self.state.lock().expect("state lock");
-        if let Some(network) = state.networks.get_mut(id) {
+        let id = Uuid::parse_str(id).expect("network IDs are UUIDs");
+        if let Some(network) = self.lock().networks.get_mut(&id) {
             network.deleting = true;
         }
     }
 
-    /// The references held on network `id`, sorted.
+    /// The references held on network `id`, sorted, as the handler decoded them.
     pub fn references(&self, id: &str) -> Vec<String> {
-        let state = self.state.lock().expect("state lock");
-        state
+        let Ok(id) = Uuid::parse_str(id) else {
+            return Vec::new();
+        };
+        self.lock()
             .networks
-            .get(id)
+            .get(&id)
             .map(|n| n.references.iter().cloned().collect())
             .unwrap_or_default()
     }
-}
 
-/// The platform's error body.
-pub fn error(status: u16, code: &str, description: &str) -> http::Response<Bytes> {
-    json_response(
-        status,
-        &json!({ "error": code, "error_description": description }),
-    )
-}
-
-fn handle(state: &Mutex<State>, request: &RecordedRequest) -> http::Response<Bytes> {
-    let authorized = request
-        .header("authorization")
-        .is_some_and(|v| v.starts_with("Bearer ") && v.len() > "Bearer ".len());
-    if !authorized {
-        return error(401, "access_denied", "a bearer token is required");
+    /// Makes RBAC deny every operation to principals whose actor is `actor` (403).
+    pub fn forbid(&self, actor: &str) {
+        self.lock().forbidden.insert(actor.to_owned());
     }
-    let segments: Vec<&str> = request
-        .uri
-        .path()
-        .trim_start_matches('/')
-        .split('/')
-        .collect();
-    let method = &request.method;
-    match (method, segments.as_slice()) {
-        (&http::Method::GET, ["api", "v1", "organizations", _org, "regions"]) => {
-            json_response(200, &json!([region()]))
-        }
-        (
-            &http::Method::GET,
-            [
-                "api",
-                "v1",
-                "organizations",
-                _org,
-                "regions",
-                region,
-                "externalnetworks",
-            ],
-        ) if *region == REGION_ID => json_response(
-            200,
-            &json!([{ "id": "f5e3b4b0-4a6e-4f5e-9d53-0bb1d1c1b2a1", "name": "public" }]),
-        ),
-        (&http::Method::GET, ["api", "v2", "networks", id, "references"]) => {
-            let state = state.lock().expect("state lock");
-            match state.networks.get(*id) {
-                Some(network) => json_response(
-                    200,
-                    &json!({ "references": network.references.iter().collect::<Vec<_>>() }),
-                ),
-                None => not_found(id),
-            }
-        }
-        (
-            &http::Method::PUT | &http::Method::DELETE,
-            ["api", "v2", "networks", id, "references", reference],
-        ) => {
-            let Some(reference) = decode(reference).filter(|r| valid_reference(r)) else {
-                return error(400, "invalid_request", "malformed reference");
+
+    /// Makes the bearer token `token` valid, for the user `subject`.
+    pub fn accept_token(&self, token: &str, subject: &str) {
+        self.lock()
+            .tokens
+            .insert(token.to_owned(), subject.to_owned());
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("state lock")
+    }
+}
+
+/// The routes this fake serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    ListRegions,
+    GetNetwork,
+    AddReference,
+    RemoveReference,
+}
+
+const ROUTES: &[(http::Method, &str, Route)] = &[
+    (
+        http::Method::GET,
+        "/api/v1/organizations/{organizationID}/regions",
+        Route::ListRegions,
+    ),
+    (
+        http::Method::GET,
+        "/api/v2/networks/{networkID}",
+        Route::GetNetwork,
+    ),
+    (
+        http::Method::PUT,
+        "/api/v2/networks/{networkID}/references/{reference}",
+        Route::AddReference,
+    ),
+    (
+        http::Method::DELETE,
+        "/api/v2/networks/{networkID}/references/{reference}",
+        Route::RemoveReference,
+    ),
+];
+
+/// Path parameters typed `format: uuid` in the spec.
+const UUID_PARAMETERS: &[&str] = &["organizationID", "projectID", "networkID"];
+
+fn serve(state: &Mutex<State>, raw: &RecordedRequest) -> http::Response<Bytes> {
+    let request = ingress_view(raw);
+    let trace = platform::trace_id(&request);
+    let path = percent_decode(raw.uri.path()).unwrap_or_else(|| raw.uri.path().to_owned());
+    let (response, authenticated) = pipeline(state, &request, &path, &trace);
+    let mut state = state.lock().expect("state lock");
+    state.seen.push(Seen {
+        request,
+        path,
+        authenticated,
+        status: response.status().as_u16(),
+    });
+    response
+}
+
+fn pipeline(
+    state: &Mutex<State>,
+    request: &RecordedRequest,
+    path: &str,
+    trace: &str,
+) -> (http::Response<Bytes>, Option<Authenticated>) {
+    let not_found = || error_response(404, "not_found", "resource not found", trace);
+    // 2. Route resolution on the once-decoded path; other methods do not match either.
+    let Some((route, raw_params)) = resolve(&request.method, path) else {
+        return (not_found(), None);
+    };
+    // 3. Binding: each parameter decoded once more; UUIDs parsed.
+    let mut params = BTreeMap::new();
+    for (name, value) in raw_params {
+        let bound = percent_decode(&value)
+            .filter(|v| !UUID_PARAMETERS.contains(&name.as_str()) || Uuid::parse_str(v).is_ok());
+        let Some(bound) = bound else {
+            let bad = error_response(400, "invalid_request", "invalid path/query element", trace);
+            return (bad, None);
+        };
+        params.insert(name, bound);
+    }
+    // 4. Authentication and the principal.
+    let tokens = state.lock().expect("state lock").tokens.clone();
+    let authenticated = match platform::authenticate(
+        request,
+        &tokens,
+        params.get("organizationID").map(String::as_str),
+        params.get("projectID").map(String::as_str),
+    ) {
+        Ok(authenticated) => authenticated,
+        Err(refusal) => return (*refusal, None),
+    };
+    // 5. RBAC and the handler.
+    let mut state = state.lock().expect("state lock");
+    let actor = authenticated
+        .principal
+        .as_ref()
+        .map(|p| p.actor.as_str())
+        .unwrap_or_default();
+    let response = if state.forbidden.contains(actor) {
+        error_response(
+            403,
+            "forbidden",
+            "operation is not allowed by rbac: operation is not permitted",
+            trace,
+        )
+    } else {
+        handle(&mut state, route, &params, trace)
+    };
+    (response, Some(authenticated))
+}
+
+fn handle(
+    state: &mut State,
+    route: Route,
+    params: &BTreeMap<String, String>,
+    trace: &str,
+) -> http::Response<Bytes> {
+    let network_id = params
+        .get("networkID")
+        .and_then(|id| Uuid::parse_str(id).ok());
+    let not_found = || error_response(404, "not_found", "resource not found", trace);
+    match route {
+        Route::ListRegions => json_response(200, &json!([region(REGION_ID, "openstack")])),
+        Route::GetNetwork => {
+            let Some((id, network)) = network_id.and_then(|id| state.networks.get_key_value(&id))
+            else {
+                return not_found();
             };
-            let mut state = state.lock().expect("state lock");
-            let Some(network) = state.networks.get_mut(*id) else {
-                return not_found(id);
+            json_response(200, &network_read(id, network))
+        }
+        Route::AddReference | Route::RemoveReference => {
+            let Some(network) = network_id.and_then(|id| state.networks.get_mut(&id)) else {
+                return not_found();
             };
-            if method == http::Method::PUT {
+            let reference = params.get("reference").cloned().unwrap_or_default();
+            if route == Route::AddReference {
                 if network.deleting {
-                    return error(409, "conflict", "network is being deleted");
+                    return error_response(
+                        400,
+                        "invalid_request",
+                        "unable to add reference, resource is being deleted",
+                        trace,
+                    );
                 }
                 network.references.insert(reference);
+                uncacheable(201)
             } else {
                 network.references.remove(&reference);
+                uncacheable(204)
             }
-            empty_response(204)
         }
-        _ => error(404, "not_found", "no such endpoint"),
     }
 }
 
-fn not_found(id: &str) -> http::Response<Bytes> {
-    error(404, "not_found", &format!("network {id} not found"))
+/// The route of `method` and `path`, and its parameters (still escaped once).
+fn resolve(method: &http::Method, path: &str) -> Option<(Route, Vec<(String, String)>)> {
+    let segments: Vec<&str> = path.split('/').collect();
+    ROUTES.iter().find_map(|(route_method, template, route)| {
+        let pattern: Vec<&str> = template.split('/').collect();
+        if route_method != method || pattern.len() != segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (want, have) in pattern.iter().zip(&segments) {
+            match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+                Some(name) if !have.is_empty() => {
+                    params.push((name.to_owned(), (*have).to_owned()));
+                }
+                Some(_) => return None,
+                None if want == have => {}
+                None => return None,
+            }
+        }
+        Some((*route, params))
+    })
 }
 
-fn region() -> serde_json::Value {
+/// Go's `url.PathUnescape`: `None` for a `%` not followed by two hex digits or for non-UTF-8.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let valid = bytes.iter().enumerate().all(|(i, b)| {
+        *b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !valid {
+        return None;
+    }
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .ok()
+        .map(|s| s.into_owned())
+}
+
+/// An empty answer marked uncacheable, as the region handlers write successes without a body.
+fn uncacheable(status: u16) -> http::Response<Bytes> {
+    http::Response::builder()
+        .status(status)
+        .header(http::header::CACHE_CONTROL, "no-cache")
+        .body(Bytes::new())
+        .expect("static response parts are valid")
+}
+
+/// A region as v1.19.0 describes it (`regionRead`).
+pub fn region(id: &str, kind: &str) -> serde_json::Value {
     json!({
         "metadata": {
-            "id": REGION_ID,
+            "id": id,
             "name": "uk-west-1",
             "description": "a local region",
             "creationTime": "2026-01-01T00:00:00Z",
             "provisioningStatus": "provisioned",
             "healthStatus": "healthy",
         },
-        "spec": { "type": "openstack", "features": { "physicalNetworks": false } },
+        "spec": { "type": kind, "features": { "physicalNetworks": false } },
     })
 }
 
-/// Percent-decodes one path segment.
-fn decode(segment: &str) -> Option<String> {
-    percent_encoding::percent_decode_str(segment)
-        .decode_utf8()
-        .ok()
-        .map(|s| s.into_owned())
+fn network_read(id: &Uuid, network: &Network) -> serde_json::Value {
+    json!({
+        "metadata": {
+            "id": id.to_string(),
+            "name": "network-a",
+            "creationTime": "2026-01-01T00:00:00Z",
+            "provisioningStatus": if network.deleting { "deprovisioning" } else { "provisioned" },
+            "healthStatus": "healthy",
+            "organizationId": network.organization_id.to_string(),
+            "projectId": network.project_id.to_string(),
+        },
+        "spec": { "dnsNameservers": ["8.8.8.8"] },
+        "status": { "regionId": REGION_ID, "prefix": "192.168.0.0/24" },
+    })
 }
 
-/// `{prefix}/{name}`: the shape of a Kubernetes qualified name, as a finalizer must be.
-fn valid_reference(reference: &str) -> bool {
-    let Some((prefix, name)) = reference.split_once('/') else {
-        return false;
-    };
-    let edge_ok = |s: &str| {
-        s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-            && s.chars().last().is_some_and(|c| c.is_ascii_alphanumeric())
-    };
-    !prefix.is_empty()
-        && prefix.len() <= 253
-        && prefix
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        && edge_ok(prefix)
-        && !name.is_empty()
-        && name.len() <= 63
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && edge_ok(name)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_the_once_decoded_path_only() {
+        let put = http::Method::PUT;
+        let twice = percent_decode("/api/v2/networks/n/references/a.b%252Fc").unwrap();
+        let (route, params) = resolve(&put, &twice).unwrap();
+        assert_eq!(route, Route::AddReference);
+        assert_eq!(
+            percent_decode(&params[1].1).unwrap(),
+            "a.b/c",
+            "binding decodes once more"
+        );
+        let once = percent_decode("/api/v2/networks/n/references/a.b%2Fc").unwrap();
+        assert!(resolve(&put, &once).is_none(), "an extra segment: 404");
+        assert!(resolve(&http::Method::POST, &twice).is_none());
+        assert_eq!(percent_decode("%zz"), None);
+    }
 }

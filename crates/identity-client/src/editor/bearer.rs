@@ -6,7 +6,7 @@ use bytes::Bytes;
 use core_client::{BoxFuture, EditorError, RequestEditor};
 
 use super::{InvalidHeaderValue, header_value};
-use crate::token::{AccessTokenSource, TokenError};
+use crate::{AccessTokenSource, TokenError};
 
 /// The bearer editor could not set `Authorization`.
 #[derive(Debug, thiserror::Error)]
@@ -21,8 +21,9 @@ pub enum BearerError {
 }
 
 /// Sets `Authorization: Bearer <token>` from an [`AccessTokenSource`], replacing any existing
-/// `Authorization`. The header value is marked sensitive (hidden from HTTP/2 header
-/// compression tables and from `Debug` of the request).
+/// `Authorization`. Only for callers acting directly as a user: platform services authenticate
+/// with their client certificate and send no `Authorization`. The header value is marked
+/// sensitive (kept out of HTTP/2 header compression tables and of `Debug` of the request).
 ///
 /// Fails with [`BearerError`] (inside the [`EditorError`], editor name `"bearer"`).
 ///

@@ -4,13 +4,12 @@ use bytes::Bytes;
 use core_client::{BoxFuture, EditorError, RequestEditor};
 
 use super::{InvalidHeaderValue, header_value};
+use crate::headers::CLIENT_CERTIFICATE;
 
-/// The header carrying the client certificate of the request that started the call chain, as
-/// TLS termination put it there; forwarded verbatim.
-pub const CLIENT_CERTIFICATE_HEADER: &str = "unikorn-client-certificate";
-
-/// Sets `Unikorn-Client-Certificate` to the propagated value, byte for byte, when there is
-/// one; does nothing otherwise.
+/// Sets `Unikorn-Client-Certificate` to the certificate that started the call chain (URL-escaped
+/// PEM), byte for byte. The receiver then authenticates the call as that certificate's
+/// service, which is why only a caller that set it explicitly on its
+/// [`RequestContext`](crate::RequestContext) sends it.
 ///
 /// A value with a control character fails with [`InvalidHeaderValue`] (editor name
 /// `"client_certificate"`) and the request is not sent.
@@ -20,7 +19,7 @@ pub const CLIENT_CERTIFICATE_HEADER: &str = "unikorn-client-certificate";
 /// use core_client::RequestEditor;
 /// use identity_client::editor::ClientCertificateEditor;
 ///
-/// let editor = ClientCertificateEditor::new(Some("-----BEGIN%20CERTIFICATE-----...".into()));
+/// let editor = ClientCertificateEditor::new("-----BEGIN%20CERTIFICATE-----...".into());
 /// let mut request = http::Request::new(bytes::Bytes::new());
 /// editor.edit(&mut request).await.unwrap();
 /// assert_eq!(
@@ -29,24 +28,20 @@ pub const CLIENT_CERTIFICATE_HEADER: &str = "unikorn-client-certificate";
 /// );
 /// # }
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ClientCertificateEditor {
-    certificate: Option<Bytes>,
+    certificate: Bytes,
 }
 
 impl ClientCertificateEditor {
-    /// Forwards `certificate` (the inbound header value) when `Some`.
-    pub fn new(certificate: Option<Bytes>) -> Self {
+    /// Forwards `certificate` (the URL-escaped PEM, as received).
+    pub fn new(certificate: Bytes) -> Self {
         Self { certificate }
     }
 
     fn apply(&self, request: &mut http::Request<Bytes>) -> Result<(), InvalidHeaderValue> {
-        if let Some(certificate) = &self.certificate {
-            let value = header_value(CLIENT_CERTIFICATE_HEADER, certificate)?;
-            request
-                .headers_mut()
-                .insert(CLIENT_CERTIFICATE_HEADER, value);
-        }
+        let value = header_value(CLIENT_CERTIFICATE, &self.certificate)?;
+        request.headers_mut().insert(CLIENT_CERTIFICATE, value);
         Ok(())
     }
 }
@@ -68,22 +63,17 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn absent_certificate_sets_nothing_and_bad_one_fails() {
+    async fn a_value_with_a_control_character_is_refused() {
         let mut request = http::Request::new(Bytes::new());
-        ClientCertificateEditor::new(None)
-            .edit(&mut request)
-            .await
-            .unwrap();
-        assert!(request.headers().is_empty());
-
-        let err = ClientCertificateEditor::new(Some(Bytes::from_static(b"abc\ndef")))
+        let err = ClientCertificateEditor::new(Bytes::from_static(b"abc\ndef"))
             .edit(&mut request)
             .await
             .unwrap_err();
         assert_eq!(err.editor(), "client_certificate");
         assert_eq!(
             err.downcast_ref::<InvalidHeaderValue>().unwrap().header,
-            CLIENT_CERTIFICATE_HEADER
+            CLIENT_CERTIFICATE
         );
+        assert!(request.headers().is_empty());
     }
 }

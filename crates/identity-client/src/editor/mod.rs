@@ -1,21 +1,23 @@
-//! The four request editors that carry the platform's trust model, in the order
+//! The request editors that carry the platform's trust model, in the order
 //! [`api_client`](crate::api_client) and [`controller_client`](crate::controller_client) apply
-//! them: [`BearerEditor`], [`TraceContextEditor`], [`ClientCertificateEditor`],
-//! [`PrincipalEditor`].
+//! them: [`TraceContextEditor`], [`ClientCertificateEditor`] (only when a certificate is
+//! forwarded), then [`PrincipalEditor`] (API path) or [`SignedPrincipalEditor`] (controller
+//! path), and last [`BearerEditor`] when a caller acting as a user attached a token.
 
 mod bearer;
 mod client_certificate;
 mod principal;
+mod signature_cache;
+mod signed_principal;
 mod trace_context;
 
 pub use bearer::{BearerEditor, BearerError};
-pub use client_certificate::{CLIENT_CERTIFICATE_HEADER, ClientCertificateEditor};
-pub use principal::{
-    PRINCIPAL_HEADER, PrincipalEditor, PrincipalEditorError, RESIGN_MARGIN,
-    SIGNATURE_CACHE_CAPACITY, SignatureCache,
-};
+pub use client_certificate::ClientCertificateEditor;
+pub use principal::PrincipalEditor;
+pub use signature_cache::{SIGNATURE_CACHE_CAPACITY, SignatureCache};
+pub use signed_principal::{SignedPrincipalEditor, SignedPrincipalError};
 pub use trace_context::TraceContextEditor;
-pub(crate) use trace_context::{current_context, inject_context};
+pub(crate) use trace_context::current_context;
 
 use http::HeaderValue;
 

@@ -1,60 +1,202 @@
-//! The delegated principal: the end user on whose behalf a call is made, and its signed wire
-//! form (the `X-Principal` compact JWS, see [`sign`] and [`verify`]).
+//! The delegated principal: the user on whose behalf a call is made, how it travels in
+//! `X-Principal`, and how a receiver reads it back.
+//!
+//! Two wire forms, as the platform's Go services use them (`UPSTREAM.md` §3, §4):
+//!
+//! - **API path**: `base64url` without padding of the principal JSON ([`encode`]), plus
+//!   `X-Impersonate: true` when the caller asks the receiver to authorize as that user;
+//! - **controller path**: a compact JWS with the protected header exactly `{"alg":"PS512"}`,
+//!   the principal JSON as payload, signed RSASSA-PSS SHA-512 with the client certificate's RSA
+//!   key ([`jws::sign`]); the receiver checks it against the certificate the ingress saw.
+//!
+//! [`extract`] is the receiver's side: what the platform's middleware does with an inbound
+//! request's headers.
 
-mod jws;
+mod certificate;
+mod extract;
+mod json;
+pub mod jws;
+mod pss;
+mod resource;
 
-use std::collections::BTreeMap;
+use std::fmt;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-pub use jws::{
-    Algorithm, CLOCK_SKEW, PRINCIPAL_LIFETIME, SignError, VerifiedPrincipal, VerifyError, sign,
-    sign_at, thumbprint, verify, verify_at,
+pub use certificate::{CertificateError, escape_certificate, unescape_certificate};
+pub use extract::{
+    Authenticated, Caller, CertificateSource, ExtractError, MAX_HEADER_LEN, PrincipalRefusal,
+    extract,
+};
+pub use json::{DecodeError, decode, encode};
+pub use resource::{
+    CREATOR_ANNOTATION, CREATOR_PRINCIPAL_ANNOTATION, ORGANIZATION_LABEL,
+    ORGANIZATION_PRINCIPAL_LABEL, PRINCIPAL_PREFIX, PROJECT_LABEL, PROJECT_PRINCIPAL_LABEL,
 };
 
-/// Label holding a resource's organization ID.
-pub const ORGANIZATION_LABEL: &str = "unikorn-cloud.org/organization";
-/// Label holding a resource's project ID.
-pub const PROJECT_LABEL: &str = "unikorn-cloud.org/project";
-/// Annotation holding the user who created a resource.
-pub const CREATOR_ANNOTATION: &str = "unikorn-cloud.org/creator";
-/// Label overriding [`ORGANIZATION_LABEL`] as the principal's organization.
-pub const ORGANIZATION_PRINCIPAL_LABEL: &str = "unikorn-cloud.org/organization-principal";
-/// Label overriding [`PROJECT_LABEL`] as the principal's project.
-pub const PROJECT_PRINCIPAL_LABEL: &str = "unikorn-cloud.org/project-principal";
-/// Annotation overriding [`CREATOR_ANNOTATION`] as the principal's actor.
-pub const CREATOR_PRINCIPAL_ANNOTATION: &str = "unikorn-cloud.org/creator-principal";
-
-/// The end user on whose behalf a call is made.
+/// The user (or service) on whose behalf a call is made.
 ///
-/// On the wire (inside the signed `X-Principal` header) it is JSON in camelCase
-/// (`organizationId`, `projectId`, `actor`); empty fields are omitted.
+/// On the wire it is JSON with the platform's field names, in this order, each left out when
+/// empty: `organizationId`, `organizationIds`, `projectId`, `type`, `actor`. Decoding is as
+/// lenient as the Go services': unknown fields are ignored, `null` reads as empty, key names
+/// match case-insensitively, and an account type this crate does not know is kept
+/// ([`AccountType::Other`]).
 ///
 /// ```
-/// use identity_client::Principal;
+/// use identity_client::{AccountType, Principal};
 ///
-/// let principal = Principal::new("org-1", "", "alice@example.com");
+/// let principal = Principal::new("org-1", "", "alice@example.com")
+///     .with_account_type(AccountType::User);
 /// assert_eq!(
 ///     serde_json::to_string(&principal).unwrap(),
-///     r#"{"organizationId":"org-1","actor":"alice@example.com"}"#
+///     r#"{"organizationId":"org-1","type":"user","actor":"alice@example.com"}"#
 /// );
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Principal {
     /// The organization the call acts in (empty when none).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub organization_id: String,
+    /// Every organization the actor can access (empty when not known).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub organization_ids: Vec<String>,
     /// The project the call acts in (empty when none).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub project_id: String,
-    /// The user (or service) that caused the call (empty when unknown).
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// What kind of account the actor is (`type` on the wire).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<AccountType>,
+    /// Who caused the call: an end user's e-mail, a service's name, ... (empty when unknown).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub actor: String,
 }
 
-/// A principal could not be derived from a resource, or holds a value that cannot travel.
+impl Principal {
+    /// A principal with these fields (pass `""` for an absent one), no organization list and
+    /// no account type.
+    pub fn new(
+        organization_id: impl Into<String>,
+        project_id: impl Into<String>,
+        actor: impl Into<String>,
+    ) -> Self {
+        Self {
+            organization_id: organization_id.into(),
+            project_id: project_id.into(),
+            actor: actor.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the organizations the actor can access.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use identity_client::Principal;
+    /// let p = Principal::new("o1", "", "alice").with_organization_ids(["o1", "o2"]);
+    /// assert_eq!(p.organization_ids, ["o1", "o2"]);
+    /// ```
+    pub fn with_organization_ids<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.organization_ids = ids.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the account type.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use identity_client::{AccountType, Principal};
+    /// let p = Principal::new("", "", "compute").with_account_type(AccountType::Service);
+    /// assert_eq!(p.kind, Some(AccountType::Service));
+    /// ```
+    pub fn with_account_type(mut self, kind: AccountType) -> Self {
+        self.kind = Some(kind);
+        self
+    }
+
+    /// Whether every field is empty: such a principal asserts nothing and is never sent.
+    pub fn is_empty(&self) -> bool {
+        self.organization_id.is_empty()
+            && self.organization_ids.is_empty()
+            && self.project_id.is_empty()
+            && self.kind.is_none()
+            && self.actor.is_empty()
+    }
+
+    /// The principal as JSON, exactly as the Go services write it.
+    pub fn to_json(&self) -> Vec<u8> {
+        // Serializing strings, a list of strings and an enum of strings cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// The kind of account a principal's actor is (the platform's `AuthClaimsAcctype`).
+///
+/// A value this crate does not know (a newer platform) is kept as [`AccountType::Other`] and
+/// sent back unchanged.
+///
+/// ```
+/// use identity_client::AccountType;
+///
+/// assert_eq!(AccountType::from("service"), AccountType::Service);
+/// assert_eq!(AccountType::from("robot").as_str(), "robot");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AccountType {
+    /// `system`: a platform service authenticated by its client certificate.
+    System,
+    /// `service`: a service account.
+    Service,
+    /// `user`: an end user.
+    User,
+    /// Any other value, kept verbatim.
+    Other(String),
+}
+
+impl AccountType {
+    /// The wire value.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::System => "system",
+            Self::Service => "service",
+            Self::User => "user",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+impl From<&str> for AccountType {
+    fn from(value: &str) -> Self {
+        match value {
+            "system" => Self::System,
+            "service" => Self::Service,
+            "user" => Self::User,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for AccountType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for AccountType {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A principal could not be derived from a resource, or must not be sent.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PrincipalError {
@@ -72,17 +214,10 @@ pub enum PrincipalError {
         /// `namespace/name` of the resource (as far as known).
         resource: String,
     },
-    /// The principal has no organization, project or actor: it would assert nothing, so it is
-    /// never signed or sent.
-    #[error("the principal is empty (no organization, project or actor)")]
+    /// The principal is [empty](Principal::is_empty): it would assert nothing about whom the
+    /// call is for, which is always a bug upstream of the call, so it is never sent.
+    #[error("the principal is empty (no organization, project, type or actor)")]
     Empty,
-    /// A principal field contains a control character (CR, LF, ...), which no real ID has; it
-    /// is refused rather than signed.
-    #[error("principal field `{field}` contains a control character")]
-    ControlCharacter {
-        /// `organizationId`, `projectId` or `actor`.
-        field: &'static str,
-    },
 }
 
 impl PrincipalError {
@@ -92,224 +227,31 @@ impl PrincipalError {
     }
 }
 
-impl Principal {
-    /// A principal with these fields (pass `""` for an absent one).
-    pub fn new(
-        organization_id: impl Into<String>,
-        project_id: impl Into<String>,
-        actor: impl Into<String>,
-    ) -> Self {
-        Self {
-            organization_id: organization_id.into(),
-            project_id: project_id.into(),
-            actor: actor.into(),
-        }
-    }
-
-    /// Reconstructs the principal persisted on a Kubernetes resource (the controller path).
-    ///
-    /// - organization: label [`ORGANIZATION_LABEL`], overridden by
-    ///   [`ORGANIZATION_PRINCIPAL_LABEL`] when present;
-    /// - project: label [`PROJECT_LABEL`], overridden by [`PROJECT_PRINCIPAL_LABEL`];
-    /// - actor: annotation [`CREATOR_ANNOTATION`], overridden by
-    ///   [`CREATOR_PRINCIPAL_ANNOTATION`].
-    ///
-    /// A resource with no labels or no annotations at all is a consistency error
-    /// ([`PrincipalError::is_consistency_error`]); a missing individual key leaves that field
-    /// empty.
-    ///
-    /// ```
-    /// use identity_client::Principal;
-    /// use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-    ///
-    /// let meta = ObjectMeta {
-    ///     labels: Some([
-    ///         ("unikorn-cloud.org/organization".to_owned(), "org-1".to_owned()),
-    ///         ("unikorn-cloud.org/project".to_owned(), "proj-1".to_owned()),
-    ///     ].into()),
-    ///     annotations: Some([
-    ///         ("unikorn-cloud.org/creator".to_owned(), "alice".to_owned()),
-    ///     ].into()),
-    ///     ..Default::default()
-    /// };
-    /// assert_eq!(
-    ///     Principal::from_resource(&meta).unwrap(),
-    ///     Principal::new("org-1", "proj-1", "alice")
-    /// );
-    /// ```
-    pub fn from_resource(meta: &ObjectMeta) -> Result<Self, PrincipalError> {
-        let resource = || {
-            format!(
-                "{}/{}",
-                meta.namespace.as_deref().unwrap_or(""),
-                meta.name.as_deref().unwrap_or("")
-            )
-        };
-        let labels = match &meta.labels {
-            Some(labels) if !labels.is_empty() => labels,
-            _ => {
-                return Err(PrincipalError::NoLabels {
-                    resource: resource(),
-                });
-            }
-        };
-        let annotations = match &meta.annotations {
-            Some(annotations) if !annotations.is_empty() => annotations,
-            _ => {
-                return Err(PrincipalError::NoAnnotations {
-                    resource: resource(),
-                });
-            }
-        };
-        let pick = |map: &BTreeMap<String, String>, base: &str, over: &str| {
-            map.get(over)
-                .or_else(|| map.get(base))
-                .cloned()
-                .unwrap_or_default()
-        };
-        Ok(Self {
-            organization_id: pick(labels, ORGANIZATION_LABEL, ORGANIZATION_PRINCIPAL_LABEL),
-            project_id: pick(labels, PROJECT_LABEL, PROJECT_PRINCIPAL_LABEL),
-            actor: pick(
-                annotations,
-                CREATOR_ANNOTATION,
-                CREATOR_PRINCIPAL_ANNOTATION,
-            ),
-        })
-    }
-
-    /// Whether every field is empty.
-    pub fn is_empty(&self) -> bool {
-        self.organization_id.is_empty() && self.project_id.is_empty() && self.actor.is_empty()
-    }
-
-    /// Checks that the principal can travel: not [empty](Self::is_empty), and no field contains
-    /// a control character.
-    pub fn validate(&self) -> Result<(), PrincipalError> {
-        if self.is_empty() {
-            return Err(PrincipalError::Empty);
-        }
-        for (field, value) in [
-            ("organizationId", &self.organization_id),
-            ("projectId", &self.project_id),
-            ("actor", &self.actor),
-        ] {
-            if value.chars().any(char::is_control) {
-                return Err(PrincipalError::ControlCharacter { field });
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn map(entries: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
-        Some(
-            entries
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
+    #[test]
+    fn json_follows_the_go_field_order_and_omits_empty_fields() {
+        let full = Principal::new("o", "p", "a")
+            .with_organization_ids(["o", "o2"])
+            .with_account_type(AccountType::User);
+        assert_eq!(
+            String::from_utf8(full.to_json()).unwrap(),
+            r#"{"organizationId":"o","organizationIds":["o","o2"],"projectId":"p","type":"user","actor":"a"}"#
+        );
+        assert_eq!(Principal::default().to_json(), b"{}");
+        assert!(Principal::default().is_empty());
+        assert!(!Principal::new("", "", "a").is_empty());
     }
 
-    fn meta(
-        labels: Option<BTreeMap<String, String>>,
-        annotations: Option<BTreeMap<String, String>>,
-    ) -> ObjectMeta {
-        ObjectMeta {
-            name: Some("cluster-a".into()),
-            namespace: Some("ns".into()),
-            labels,
-            annotations,
-            ..Default::default()
+    #[test]
+    fn unknown_account_types_are_kept() {
+        for known in [AccountType::System, AccountType::Service, AccountType::User] {
+            assert_eq!(AccountType::from(known.as_str()), known);
         }
-    }
-
-    #[test]
-    fn from_resource_reads_labels_and_annotation() {
-        let m = meta(
-            map(&[(ORGANIZATION_LABEL, "org"), (PROJECT_LABEL, "proj")]),
-            map(&[(CREATOR_ANNOTATION, "alice")]),
-        );
-        assert_eq!(
-            Principal::from_resource(&m).unwrap(),
-            Principal::new("org", "proj", "alice")
-        );
-    }
-
-    #[test]
-    fn overrides_win_when_present() {
-        let m = meta(
-            map(&[
-                (ORGANIZATION_LABEL, "org"),
-                (PROJECT_LABEL, "proj"),
-                (ORGANIZATION_PRINCIPAL_LABEL, "org-p"),
-                (PROJECT_PRINCIPAL_LABEL, "proj-p"),
-            ]),
-            map(&[
-                (CREATOR_ANNOTATION, "alice"),
-                (CREATOR_PRINCIPAL_ANNOTATION, "bob"),
-            ]),
-        );
-        assert_eq!(
-            Principal::from_resource(&m).unwrap(),
-            Principal::new("org-p", "proj-p", "bob")
-        );
-        // Only one override: the others keep the base keys.
-        let m = meta(
-            map(&[(ORGANIZATION_LABEL, "org"), (PROJECT_PRINCIPAL_LABEL, "pp")]),
-            map(&[("other", "x")]),
-        );
-        assert_eq!(
-            Principal::from_resource(&m).unwrap(),
-            Principal::new("org", "pp", "")
-        );
-    }
-
-    #[test]
-    fn no_labels_or_annotations_is_a_consistency_error() {
-        let err = Principal::from_resource(&meta(None, map(&[("a", "b")]))).unwrap_err();
-        assert!(
-            matches!(err, PrincipalError::NoLabels { ref resource } if resource == "ns/cluster-a")
-        );
-        assert!(err.is_consistency_error());
-        let err = Principal::from_resource(&meta(map(&[]), map(&[("a", "b")]))).unwrap_err();
-        assert!(matches!(err, PrincipalError::NoLabels { .. }));
-        let err =
-            Principal::from_resource(&meta(map(&[(ORGANIZATION_LABEL, "o")]), None)).unwrap_err();
-        assert!(matches!(err, PrincipalError::NoAnnotations { .. }));
-        assert!(err.to_string().contains("consistency"), "{err}");
-    }
-
-    #[test]
-    fn json_is_camel_case_and_omits_empty_fields() {
-        let p = Principal::new("o", "p", "a");
-        assert_eq!(
-            serde_json::to_value(&p).unwrap(),
-            serde_json::json!({"organizationId": "o", "projectId": "p", "actor": "a"})
-        );
-        assert_eq!(serde_json::to_string(&Principal::default()).unwrap(), "{}");
-        let back: Principal = serde_json::from_str(r#"{"projectId":"p"}"#).unwrap();
-        assert_eq!(back, Principal::new("", "p", ""));
-    }
-
-    #[test]
-    fn control_characters_are_refused() {
-        assert!(Principal::new("o", "p", "a").validate().is_ok());
-        let err = Principal::new("o", "p\r\nX-Evil: 1", "a")
-            .validate()
-            .unwrap_err();
-        assert!(matches!(
-            err,
-            PrincipalError::ControlCharacter { field: "projectId" }
-        ));
-        assert!(matches!(
-            Principal::default().validate(),
-            Err(PrincipalError::Empty)
-        ));
-        assert!(Principal::new("", "", "a").validate().is_ok());
+        let other = AccountType::from("robot");
+        assert_eq!(other, AccountType::Other("robot".into()));
+        assert_eq!(other.to_string(), "robot");
     }
 }

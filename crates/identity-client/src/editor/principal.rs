@@ -1,0 +1,106 @@
+//! [`PrincipalEditor`]: the API path's `X-Principal` (base64url JSON) and `X-Impersonate`.
+
+use bytes::Bytes;
+use core_client::{BoxFuture, EditorError, RequestEditor};
+use http::HeaderValue;
+
+use crate::{
+    Principal, PrincipalError, headers,
+    principal::{self},
+};
+
+/// Sets `X-Principal` to the base64url (unpadded) JSON of a principal and, when asked,
+/// `X-Impersonate: true`, as the platform's API-path injector does. The value is computed once,
+/// when the editor is made, and marked sensitive.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use core_client::RequestEditor;
+/// use identity_client::{Principal, editor::PrincipalEditor};
+///
+/// let editor = PrincipalEditor::new(&Principal::new("org-1", "", "alice"), true).unwrap();
+/// let mut request = http::Request::new(bytes::Bytes::new());
+/// editor.edit(&mut request).await.unwrap();
+/// assert_eq!(
+///     request.headers()["x-principal"],
+///     "eyJvcmdhbml6YXRpb25JZCI6Im9yZy0xIiwiYWN0b3IiOiJhbGljZSJ9"
+/// );
+/// assert_eq!(request.headers()["x-impersonate"], "true");
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct PrincipalEditor {
+    value: HeaderValue,
+    impersonate: bool,
+}
+
+impl std::fmt::Debug for PrincipalEditor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The encoded principal is left out, as it is from logs of the request.
+        f.debug_struct("PrincipalEditor")
+            .field("impersonate", &self.impersonate)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PrincipalEditor {
+    /// Sends `principal`, and `X-Impersonate: true` when `impersonate`. An
+    /// [empty](Principal::is_empty) principal is refused.
+    pub fn new(principal: &Principal, impersonate: bool) -> Result<Self, PrincipalError> {
+        if principal.is_empty() {
+            return Err(PrincipalError::Empty);
+        }
+        // Base64url is always a valid header value.
+        let mut value = HeaderValue::from_str(&principal::encode(principal))
+            .map_err(|_| PrincipalError::Empty)?;
+        value.set_sensitive(true);
+        Ok(Self { value, impersonate })
+    }
+}
+
+impl RequestEditor for PrincipalEditor {
+    fn edit<'a>(
+        &'a self,
+        request: &'a mut http::Request<Bytes>,
+    ) -> BoxFuture<'a, Result<(), EditorError>> {
+        Box::pin(async move {
+            let headers = request.headers_mut();
+            headers.insert(headers::PRINCIPAL, self.value.clone());
+            if self.impersonate {
+                headers.insert(headers::IMPERSONATE, HeaderValue::from_static("true"));
+            } else {
+                headers.remove(headers::IMPERSONATE);
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sends_the_json_and_impersonation_only_when_asked() {
+        let alice = Principal::new("o", "p", "alice");
+        let mut request = http::Request::new(Bytes::new());
+        PrincipalEditor::new(&alice, false)
+            .unwrap()
+            .edit(&mut request)
+            .await
+            .unwrap();
+        let value = &request.headers()[headers::PRINCIPAL];
+        assert!(value.is_sensitive());
+        assert_eq!(principal::decode(value.to_str().unwrap()).unwrap(), alice);
+        assert!(request.headers().get(headers::IMPERSONATE).is_none());
+        assert!(!format!("{:?}", PrincipalEditor::new(&alice, false).unwrap()).contains("ey"));
+    }
+
+    #[test]
+    fn an_empty_principal_is_refused() {
+        assert!(matches!(
+            PrincipalEditor::new(&Principal::default(), false),
+            Err(PrincipalError::Empty)
+        ));
+    }
+}
