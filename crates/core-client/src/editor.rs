@@ -139,6 +139,13 @@ pub enum BuildError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The base URL carries user info (`user:password@host`): credentials never go in URLs,
+    /// where they end up in logs and the HTTP/2 `:authority`. The URL is not repeated here.
+    #[error("refusing a base URL with credentials (user info) for host {host}")]
+    CredentialsInUrl {
+        /// The host the URL names, without the user info.
+        host: String,
+    },
 }
 
 /// An absolute base URL (`scheme://authority[/prefix]`) that API paths are joined onto.
@@ -171,6 +178,11 @@ impl BaseUrl {
             return Err(invalid("scheme must be https (or http)"));
         }
         let authority = parts.authority.ok_or_else(|| invalid("no host"))?;
+        if let Some((_, host)) = authority.as_str().rsplit_once('@') {
+            return Err(BuildError::CredentialsInUrl {
+                host: host.to_owned(),
+            });
+        }
         let prefix = match parts.path_and_query {
             Some(pq) if pq.query().is_some() => return Err(invalid("a query is not allowed")),
             Some(pq) => pq.path().trim_end_matches('/').to_owned(),
@@ -223,6 +235,15 @@ mod tests {
             "https://example.com:8443/prefix/api/v1/x?a=b"
         );
         assert!(base.is_https());
+    }
+
+    #[test]
+    fn base_url_refuses_credentials_without_repeating_them() {
+        let error = BaseUrl::parse("https://admin:hunter2@region.example.com/").unwrap_err();
+        assert!(
+            matches!(&error, BuildError::CredentialsInUrl { host } if host == "region.example.com")
+        );
+        assert!(!format!("{error} {error:?}").contains("hunter2"));
     }
 
     #[test]

@@ -37,13 +37,23 @@ pub enum HttpError {
         /// The request URL.
         uri: http::Uri,
     },
-    /// Connecting, the TLS handshake, or the HTTP exchange failed. See [`HttpError::tls_error`]
-    /// for TLS failures such as an unknown CA or a TLS 1.2-only server.
-    #[error("request to {uri} failed")]
+    /// The URL carries user info (`user:password@host`): credentials never go in URLs, where
+    /// they end up in logs and the HTTP/2 `:authority`. The URL is not repeated here.
+    #[error("refusing a request URL with credentials (user info) for host {host}")]
+    CredentialsInUrl {
+        /// The host the URL names, without the user info.
+        host: String,
+    },
+    /// Connecting, the TLS handshake, or the HTTP exchange failed before a response arrived,
+    /// on every attempt. See [`HttpError::tls_error`] for TLS failures such as an unknown CA
+    /// or a TLS 1.2-only server.
+    #[error("request to {uri} failed ({attempts} attempt(s))")]
     Transport {
         /// The request URL.
         uri: http::Uri,
-        /// The client's error; its source chain holds the I/O or TLS cause.
+        /// How many times the request was sent ([`RetryConfig`](crate::RetryConfig)).
+        attempts: u32,
+        /// The client's error on the last attempt; its source chain holds the I/O or TLS cause.
         #[source]
         source: hyper_util::client::legacy::Error,
     },
@@ -76,6 +86,10 @@ pub enum HttpError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A layer added with [`HttpClient::with_layer`](crate::HttpClient::with_layer) failed the
+    /// request (e.g. a rate limit's own timeout).
+    #[error("a layer around the HTTP client refused the request")]
+    Layer(#[source] tower::BoxError),
 }
 
 impl HttpError {
@@ -101,5 +115,57 @@ impl HttpError {
     /// Whether the request timed out.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Timeout { .. })
+    }
+
+    /// How many times the request was sent, when it failed in transport (1 without retries).
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Self::Transport { attempts, .. } => Some(*attempts),
+            _ => None,
+        }
+    }
+
+    /// A short, bounded name for what went wrong, as the OpenTelemetry `error.type` attribute
+    /// wants it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InsecureScheme { .. } | Self::InvalidRequest { .. } => "invalid_request",
+            Self::CredentialsInUrl { .. } => "credentials_in_url",
+            Self::Transport { source, .. } if source.is_connect() => "connect_error",
+            Self::Transport { .. } if self.is_tls_failure() => "tls_error",
+            Self::Transport { .. } => "connection_error",
+            Self::Timeout { .. } => "timeout",
+            Self::Body { .. } => "body_error",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::Layer(_) => "layer_error",
+        }
+    }
+
+    /// Whether TLS refused the connection (certificate, protocol or alert): a failure that
+    /// would happen again. Besides a [`rustls::Error`] in the chain, this is an I/O error of
+    /// kind `InvalidData`, which is how the TLS stream reports an alert received after the
+    /// handshake (e.g. a server refusing the client certificate, in TLS 1.3).
+    pub(crate) fn is_tls_failure(&self) -> bool {
+        if self.tls_error().is_some() {
+            return true;
+        }
+        let mut source = std::error::Error::source(self);
+        while let Some(error) = source {
+            if let Some(io) = error.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::InvalidData
+            {
+                return true;
+            }
+            source = error.source();
+        }
+        false
+    }
+
+    /// A failure from a layer: the [`HttpError`] it passed through, or [`HttpError::Layer`].
+    pub(crate) fn from_layer(error: tower::BoxError) -> Self {
+        match error.downcast::<Self>() {
+            Ok(error) => *error,
+            Err(other) => Self::Layer(other),
+        }
     }
 }

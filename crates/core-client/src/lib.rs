@@ -35,6 +35,7 @@ mod client;
 mod duration;
 mod editor;
 mod error;
+mod layer;
 mod operation;
 mod options;
 mod path;
@@ -45,17 +46,22 @@ pub mod tls;
 mod transport;
 
 pub use cache::ClientCache;
-pub use client::{HttpClient, SignedWith};
+pub use client::{HttpClient, HttpService, SignedWith};
 pub use duration::{InvalidDuration, parse_duration};
 pub use editor::{
     BaseUrl, BoxFuture, BuildError, ClientBuilder, EditorError, RequestEditor, apply_editors,
 };
 pub use error::{ClientError, HttpError};
+pub use layer::{
+    retry::{Attempts, RetrySafe},
+    telemetry::TraceParent,
+};
 pub use operation::Operation;
 pub use options::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT,
-    DEFAULT_RELOAD_INTERVAL, DEFAULT_REQUEST_TIMEOUT, HttpClientOptions, HttpConfig, HttpOptions,
-    MIN_RELOAD_INTERVAL, OptionsError, SecretRef,
+    DEFAULT_RELOAD_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT, HttpClientOptions,
+    HttpConfig, HttpOptions, MIN_RELOAD_INTERVAL, OptionsError, RetryConfig, SecretRef,
+    TelemetryConfig,
 };
 pub use path::path_escape;
 pub use reference::ResourceReference;

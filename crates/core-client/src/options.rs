@@ -80,8 +80,14 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default [`HttpConfig::max_response_body`]: 8 MiB.
 pub const DEFAULT_MAX_RESPONSE_BODY: usize = 8 * 1024 * 1024;
-/// Default [`HttpConfig::pool_idle_timeout`].
-pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Default [`HttpConfig::pool_idle_timeout`]: 45 s, below the idle timeouts of what sits in
+/// front of the platform's services (nginx ingress 60 s upstream / 75 s client keep-alive, AWS
+/// load balancers 60 s), so that the client, not the server, closes idle connections: a request
+/// written onto a connection the server is closing fails in transit.
+pub const DEFAULT_POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+
+/// The default `User-Agent` ([`HttpConfig::user_agent`]): this crate and its version.
+pub const DEFAULT_USER_AGENT: &str = concat!("core-client/", env!("CARGO_PKG_VERSION"));
 /// Default [`HttpClientOptions::reload_interval`]: a rotated Secret is in use at most this long
 /// (plus one Kubernetes API round trip) after it changed.
 ///
@@ -107,8 +113,8 @@ pub const MIN_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 pub struct HttpConfig {
     /// How long a TCP connect may take ([`DEFAULT_CONNECT_TIMEOUT`]).
     pub connect_timeout: Duration,
-    /// How long a whole request may take, from sending to the last byte of the response body
-    /// ([`DEFAULT_REQUEST_TIMEOUT`]).
+    /// How long a whole request may take, from sending to the last byte of the response body,
+    /// retries and their waits included ([`DEFAULT_REQUEST_TIMEOUT`]).
     pub request_timeout: Duration,
     /// The largest response body accepted, in bytes ([`DEFAULT_MAX_RESPONSE_BODY`]).
     pub max_response_body: usize,
@@ -117,6 +123,13 @@ pub struct HttpConfig {
     /// Whether plain `http://` URLs may be used. Off by default so that the delegated principal
     /// never travels in clear by accident; turn on only for local development.
     pub allow_insecure_http: bool,
+    /// When and how requests are retried ([`RetryConfig::default`]; [`RetryConfig::disabled`]
+    /// turns retries off).
+    pub retry: RetryConfig,
+    /// The client span and metrics of each request ([`TelemetryConfig::default`]).
+    pub telemetry: TelemetryConfig,
+    /// The `User-Agent` of requests that have none ([`DEFAULT_USER_AGENT`]).
+    pub user_agent: http::HeaderValue,
 }
 
 impl Default for HttpConfig {
@@ -127,6 +140,9 @@ impl Default for HttpConfig {
             max_response_body: DEFAULT_MAX_RESPONSE_BODY,
             pool_idle_timeout: DEFAULT_POOL_IDLE_TIMEOUT,
             allow_insecure_http: false,
+            retry: RetryConfig::default(),
+            telemetry: TelemetryConfig::default(),
+            user_agent: http::HeaderValue::from_static(DEFAULT_USER_AGENT),
         }
     }
 }
@@ -156,6 +172,117 @@ impl HttpConfig {
     pub fn with_insecure_http_allowed(mut self, allowed: bool) -> Self {
         self.allow_insecure_http = allowed;
         self
+    }
+    /// Sets [`HttpConfig::retry`].
+    pub fn with_retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+    /// Sets [`HttpConfig::telemetry`].
+    pub fn with_telemetry(mut self, telemetry: TelemetryConfig) -> Self {
+        self.telemetry = telemetry;
+        self
+    }
+    /// Sets [`HttpConfig::user_agent`].
+    pub fn with_user_agent(mut self, user_agent: http::HeaderValue) -> Self {
+        self.user_agent = user_agent;
+        self
+    }
+}
+
+/// When requests are retried ([`HttpConfig::retry`]).
+///
+/// A request is retried only when repeating it is safe: its method is idempotent (`GET`,
+/// `HEAD`, `PUT`, `DELETE`, `OPTIONS`) or it carries [`RetrySafe`](crate::RetrySafe); and it
+/// failed before any response arrived (a connection error, such as a pooled connection the
+/// server closed under it, but not a TLS failure, which would fail again), or it was answered
+/// `502`, `503` or `504`. The wait is the answer's `Retry-After` (seconds or an HTTP date) when
+/// it asks for at most [`RetryConfig::max_retry_after`] (a longer one is not waited for: the
+/// answer is returned), else an exponential backoff with jitter. Every attempt and wait stays
+/// within [`HttpConfig::request_timeout`].
+///
+/// ```
+/// use std::time::Duration;
+/// use core_client::{HttpConfig, RetryConfig};
+///
+/// let patient = HttpConfig::default().with_retry(RetryConfig {
+///     max_attempts: 5,
+///     ..RetryConfig::default()
+/// });
+/// let never = HttpConfig::default().with_retry(RetryConfig::disabled());
+/// assert_eq!(never.retry.max_attempts, 1);
+/// # let _ = patient;
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RetryConfig {
+    /// How many times a request is sent at most, the first included (3; 1 disables retries).
+    pub max_attempts: u32,
+    /// The backoff before the first retry (100 ms); it doubles for each further retry.
+    pub initial_backoff: Duration,
+    /// The longest backoff (2 s).
+    pub max_backoff: Duration,
+    /// The longest `Retry-After` honoured (10 s).
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryConfig {
+    /// No retries: every request is sent once.
+    pub fn disabled() -> Self {
+        Self {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+}
+
+/// The client span and metrics of each HTTP request ([`HttpConfig::telemetry`]).
+///
+/// With `spans` on, every attempt of a request runs in a `tracing` span following the
+/// OpenTelemetry HTTP client conventions (kind `client`, attributes `http.request.method`,
+/// `server.address`, `url.template`, `http.response.status_code`, `error.type`, ...), and the
+/// `traceparent` sent is that span's, so the server's span is its child (with
+/// `tracing-opentelemetry` installed). With `metrics` on, each attempt records
+/// `http.client.request.duration` and `http.client.active_requests` through the global
+/// OpenTelemetry meter, read when the client is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TelemetryConfig {
+    /// Whether to create a span per request (on).
+    pub spans: bool,
+    /// The level of those spans (`INFO`).
+    pub span_level: tracing::Level,
+    /// Whether to record metrics (on).
+    pub metrics: bool,
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            spans: true,
+            span_level: tracing::Level::INFO,
+            metrics: true,
+        }
+    }
+}
+
+impl TelemetryConfig {
+    /// Neither spans nor metrics.
+    pub fn disabled() -> Self {
+        Self {
+            spans: false,
+            metrics: false,
+            ..Self::default()
+        }
     }
 }
 

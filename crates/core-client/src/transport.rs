@@ -1,18 +1,30 @@
-//! The hyper client under an [`HttpClient`](crate::HttpClient): hyper-util's pooled client
-//! over hyper-rustls, ALPN `h2` and `http/1.1`.
+//! The innermost service of an [`HttpClient`](crate::HttpClient): hyper-util's pooled client
+//! over hyper-rustls (ALPN `h2` and `http/1.1`), sending one attempt of a request and reading
+//! its body within the size limit.
+
+use std::{
+    future::Future,
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll},
+};
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::{
     client::legacy::{Client, connect::HttpConnector},
     rt::{TokioExecutor, TokioTimer},
 };
 
-use crate::HttpConfig;
+use crate::{HttpConfig, HttpError, SignedWith, rotation::Rotation};
 
 /// The pooled hyper client requests go through.
 pub(crate) type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A boxed, `Send` future, as the services of the stack return.
+pub(crate) type ResponseFuture =
+    Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, HttpError>> + Send>>;
 
 /// A pooled client using `tls` (whose ALPN is replaced by `h2`, `http/1.1`).
 pub(crate) fn build(tls: rustls::ClientConfig, config: &HttpConfig) -> HyperClient {
@@ -30,4 +42,67 @@ pub(crate) fn build(tls: rustls::ClientConfig, config: &HttpConfig) -> HyperClie
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new())
         .build(connector)
+}
+
+/// Sends one attempt: over the transport presenting the certificate a request was
+/// [`SignedWith`], else the current one; adds the default `User-Agent`; reads the whole body.
+#[derive(Clone)]
+pub(crate) struct Transport {
+    pub(crate) rotation: Arc<Rotation>,
+}
+
+impl tower::Service<http::Request<Bytes>> for Transport {
+    type Response = http::Response<Bytes>;
+    type Error = HttpError;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), HttpError>> {
+        // hyper's client queues requests in its pool: always ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut request: http::Request<Bytes>) -> ResponseFuture {
+        let config = self.rotation.config();
+        let limit = config.max_response_body;
+        if !request.headers().contains_key(http::header::USER_AGENT) {
+            request
+                .headers_mut()
+                .insert(http::header::USER_AGENT, config.user_agent.clone());
+        }
+        let signer = request.extensions().get::<SignedWith>().map(|s| &s.0);
+        let client = self.rotation.transport_for(signer).client.clone();
+        Box::pin(async move {
+            let uri = request.uri().clone();
+            let response = client
+                .request(request.map(Full::new))
+                .await
+                .map_err(|source| HttpError::Transport {
+                    uri: uri.clone(),
+                    attempts: 1,
+                    source,
+                })?;
+            let (parts, body) = response.into_parts();
+            let status = parts.status;
+            let body = Limited::new(body, limit)
+                .collect()
+                .await
+                .map_err(|source| {
+                    if source.is::<http_body_util::LengthLimitError>() {
+                        HttpError::BodyTooLarge {
+                            uri: uri.clone(),
+                            status,
+                            limit,
+                        }
+                    } else {
+                        HttpError::Body {
+                            uri: uri.clone(),
+                            status,
+                            source,
+                        }
+                    }
+                })?
+                .to_bytes();
+            Ok(http::Response::from_parts(parts, body))
+        })
+    }
 }

@@ -201,6 +201,9 @@ async fn is_rejected_without_a_client_certificate() {
         "{error:?}"
     );
     assert!(server.requests().is_empty());
+    // A TLS refusal would fail again: it is not retried.
+    assert_eq!(error.attempts(), Some(1));
+    assert_eq!(error.kind(), "tls_error");
     assert_eq!(server.handshake_errors().len(), 1);
 }
 

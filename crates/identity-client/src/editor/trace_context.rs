@@ -13,7 +13,9 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 /// The context is the one captured at construction (from a
 /// [`RequestContext`](crate::RequestContext)) or, when none was captured, the one current when
 /// the request is sent: the active `tracing` span's (with `tracing-opentelemetry`) or else
-/// OpenTelemetry's current context. Never fails.
+/// OpenTelemetry's current context. A captured context is also handed to the transport as
+/// [`TraceParent`](core_client::TraceParent), so that the client span of the request is its
+/// child and the `traceparent` finally sent is that span's. Never fails.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -62,7 +64,13 @@ impl RequestEditor for TraceContextEditor {
     ) -> BoxFuture<'a, Result<(), EditorError>> {
         Box::pin(async move {
             match &self.context {
-                Some(context) => inject_context(context, request.headers_mut()),
+                Some(context) => {
+                    inject_context(context, request.headers_mut());
+                    // The transport's client span continues this context, not the current one.
+                    request
+                        .extensions_mut()
+                        .insert(core_client::TraceParent(context.clone()));
+                }
                 None => inject_context(&current_context(), request.headers_mut()),
             }
             Ok(())

@@ -1,0 +1,301 @@
+//! A client span and metrics for each attempt of a request, after the OpenTelemetry HTTP client
+//! semantic conventions: spans through `tracing` (exported with `tracing-opentelemetry`),
+//! metrics through the global OpenTelemetry meter.
+
+use std::{
+    sync::Arc,
+    task::{Context, Poll},
+};
+
+use bytes::Bytes;
+use opentelemetry::{
+    InstrumentationScope, KeyValue, global,
+    metrics::{Histogram, UpDownCounter},
+    trace::TraceContextExt,
+};
+use opentelemetry_http::HeaderInjector;
+use tokio::time::Instant;
+use tracing::{Instrument, Level, Span, field::Empty};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use super::{deadline::Deadline, retry::ResendCount};
+use crate::{HttpError, Operation, TelemetryConfig, transport::ResponseFuture};
+
+/// The OpenTelemetry context a request continues, as a request extension: set by whoever chose
+/// it (the identity layer's trace-context editor, from an inbound request) so that the client
+/// span is its child. Without it the span's parent is the current `tracing` span.
+#[derive(Clone, Debug)]
+pub struct TraceParent(pub opentelemetry::Context);
+
+/// Bucket boundaries of `http.client.request.duration`, in seconds, from the semantic
+/// conventions.
+const DURATION_BOUNDARIES: [f64; 14] = [
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+];
+
+/// The instruments every attempt records to.
+pub(crate) struct Instruments {
+    duration: Histogram<f64>,
+    active: UpDownCounter<i64>,
+}
+
+impl Instruments {
+    /// The instruments of the global meter provider as it is now.
+    pub(crate) fn from_global_meter() -> Self {
+        let scope = InstrumentationScope::builder("core-client")
+            .with_version(env!("CARGO_PKG_VERSION"))
+            .build();
+        let meter = global::meter_with_scope(scope);
+        Self {
+            duration: meter
+                .f64_histogram("http.client.request.duration")
+                .with_unit("s")
+                .with_description("Duration of HTTP client requests.")
+                .with_boundaries(DURATION_BOUNDARIES.to_vec())
+                .build(),
+            active: meter
+                .i64_up_down_counter("http.client.active_requests")
+                .with_unit("{request}")
+                .with_description("Number of active HTTP requests.")
+                .build(),
+        }
+    }
+}
+
+/// Wraps each attempt in a client span and records its metrics.
+#[derive(Clone)]
+pub(crate) struct TelemetryService<S> {
+    pub(crate) inner: S,
+    pub(crate) config: TelemetryConfig,
+    pub(crate) instruments: Option<Arc<Instruments>>,
+}
+
+impl<S> tower::Service<http::Request<Bytes>> for TelemetryService<S>
+where
+    S: tower::Service<
+            http::Request<Bytes>,
+            Response = http::Response<Bytes>,
+            Error = HttpError,
+            Future = ResponseFuture,
+        >,
+{
+    type Response = http::Response<Bytes>;
+    type Error = HttpError;
+    type Future = ResponseFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), HttpError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<Bytes>) -> ResponseFuture {
+        if !self.config.spans && self.instruments.is_none() {
+            return self.inner.call(request);
+        }
+        let attempt = Attempt::start(&mut request, &self.config, self.instruments.clone());
+        let span = attempt.span.clone();
+        let call = self.inner.call(request).instrument(span);
+        Box::pin(async move {
+            let result = call.await;
+            attempt.finish(&result);
+            result
+        })
+    }
+}
+
+/// One attempt being measured; records it as failed if dropped before finishing (the call was
+/// cancelled, or cut by its deadline).
+struct Attempt {
+    span: Span,
+    instruments: Option<Arc<Instruments>>,
+    attributes: Vec<KeyValue>,
+    started: Instant,
+    deadline: Option<Instant>,
+    finished: bool,
+}
+
+impl Attempt {
+    fn start(
+        request: &mut http::Request<Bytes>,
+        config: &TelemetryConfig,
+        instruments: Option<Arc<Instruments>>,
+    ) -> Self {
+        let method = method(request.method());
+        let uri = request.uri();
+        let host = uri.host().unwrap_or_default().to_owned();
+        let scheme = uri.scheme_str().unwrap_or("https");
+        let port = i64::from(
+            uri.port_u16()
+                .unwrap_or(if scheme == "http" { 80 } else { 443 }),
+        );
+        let operation = request.extensions().get::<Operation>().copied();
+        let mut attributes = vec![
+            KeyValue::new("http.request.method", method),
+            KeyValue::new("server.address", host.clone()),
+            KeyValue::new("server.port", port),
+            KeyValue::new("url.scheme", scheme.to_owned()),
+        ];
+        if let Some(operation) = operation {
+            attributes.push(KeyValue::new("url.template", operation.path_template()));
+        }
+
+        let span = if config.spans {
+            let name = match operation {
+                Some(operation) => format!("{method} {}", operation.path_template()),
+                None => method.to_owned(),
+            };
+            let span = client_span(config.span_level, &name, method, &host, port, uri);
+            if let Some(operation) = operation {
+                span.record("url.template", operation.path_template());
+                span.record("openapi.operation.id", operation.id());
+            }
+            if let Some(ResendCount(resends)) = request.extensions().get::<ResendCount>() {
+                span.record("http.request.resend_count", i64::from(*resends));
+            }
+            if let Some(TraceParent(parent)) = request.extensions().get::<TraceParent>() {
+                // Only fails when no OpenTelemetry layer is installed: then there is no span
+                // to parent, and the caller's trace context is already in the headers.
+                let _ = span.set_parent(parent.clone());
+            }
+            // The server's span is the child of this one.
+            let context = span.context();
+            if context.has_active_span() {
+                global::get_text_map_propagator(|propagator| {
+                    propagator.inject_context(&context, &mut HeaderInjector(request.headers_mut()));
+                });
+            }
+            span
+        } else {
+            Span::none()
+        };
+
+        if let Some(instruments) = &instruments {
+            instruments.active.add(1, &attributes[..4]);
+        }
+        Self {
+            span,
+            instruments,
+            attributes,
+            started: Instant::now(),
+            deadline: request.extensions().get::<Deadline>().map(|d| d.0),
+            finished: false,
+        }
+    }
+
+    fn finish(mut self, result: &Result<http::Response<Bytes>, HttpError>) {
+        match result {
+            Ok(response) => {
+                let status = response.status();
+                self.span
+                    .record("http.response.status_code", i64::from(status.as_u16()));
+                self.attributes.push(KeyValue::new(
+                    "http.response.status_code",
+                    i64::from(status.as_u16()),
+                ));
+                let version = protocol_version(response.version());
+                if let Some(version) = version {
+                    self.span.record("network.protocol.version", version);
+                    self.attributes
+                        .push(KeyValue::new("network.protocol.version", version));
+                }
+                if status.as_u16() >= 400 {
+                    // For a client, every 4xx and 5xx answer is an error.
+                    self.error(status.as_str().to_owned());
+                }
+            }
+            Err(error) => self.error(error.kind().to_owned()),
+        }
+        self.record();
+    }
+
+    fn error(&mut self, kind: String) {
+        self.span.record("error.type", kind.as_str());
+        self.span.record("otel.status_code", "ERROR");
+        self.attributes.push(KeyValue::new("error.type", kind));
+    }
+
+    fn record(&mut self) {
+        self.finished = true;
+        if let Some(instruments) = &self.instruments {
+            instruments
+                .duration
+                .record(self.started.elapsed().as_secs_f64(), &self.attributes);
+            instruments.active.add(-1, &self.attributes[..4]);
+        }
+    }
+}
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if !self.finished {
+            let cut = self.deadline.is_some_and(|d| Instant::now() >= d);
+            self.error(if cut { "timeout" } else { "cancelled" }.to_owned());
+            self.record();
+        }
+    }
+}
+
+/// The span of one attempt, at `level`, with every attribute it may get declared up front.
+fn client_span(
+    level: Level,
+    name: &str,
+    method: &str,
+    host: &str,
+    port: i64,
+    uri: &http::Uri,
+) -> Span {
+    macro_rules! span_at {
+        ($level:expr) => {
+            tracing::span!(
+                $level,
+                "http.client.request",
+                otel.name = name,
+                otel.kind = "client",
+                otel.status_code = Empty,
+                http.request.method = method,
+                server.address = host,
+                server.port = port,
+                url.full = %uri,
+                url.template = Empty,
+                openapi.operation.id = Empty,
+                http.request.resend_count = Empty,
+                http.response.status_code = Empty,
+                network.protocol.version = Empty,
+                error.type = Empty,
+            )
+        };
+    }
+    match level {
+        Level::TRACE => span_at!(Level::TRACE),
+        Level::DEBUG => span_at!(Level::DEBUG),
+        Level::INFO => span_at!(Level::INFO),
+        Level::WARN => span_at!(Level::WARN),
+        _ => span_at!(Level::ERROR),
+    }
+}
+
+/// The method as the conventions name it: the known ones, else `_OTHER` (bounded).
+fn method(method: &http::Method) -> &'static str {
+    use http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::CONNECT => "CONNECT",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::PATCH => "PATCH",
+        _ => "_OTHER",
+    }
+}
+
+fn protocol_version(version: http::Version) -> Option<&'static str> {
+    match version {
+        http::Version::HTTP_10 => Some("1.0"),
+        http::Version::HTTP_11 => Some("1.1"),
+        http::Version::HTTP_2 => Some("2"),
+        http::Version::HTTP_3 => Some("3"),
+        _ => None,
+    }
+}
