@@ -53,9 +53,10 @@ pub enum HttpError {
         uri: http::Uri,
         /// How many times the request was sent ([`RetryConfig`](crate::RetryConfig)).
         attempts: u32,
-        /// The client's error on the last attempt; its source chain holds the I/O or TLS cause.
+        /// The client's error on the last attempt; its source chain holds the I/O or TLS cause
+        /// (boxed: it is large and this is the uncommon path).
         #[source]
-        source: hyper_util::client::legacy::Error,
+        source: Box<hyper_util::client::legacy::Error>,
     },
     /// The whole request took longer than [`HttpConfig::request_timeout`](crate::HttpConfig::request_timeout).
     #[error("request to {uri} timed out after {timeout:?}")]

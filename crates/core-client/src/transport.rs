@@ -79,7 +79,7 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                 .map_err(|source| HttpError::Transport {
                     uri: uri.clone(),
                     attempts: 1,
-                    source,
+                    source: Box::new(source),
                 })?;
             let (parts, body) = response.into_parts();
             let status = parts.status;
