@@ -103,76 +103,55 @@ pub struct Response {
     pub schema: Option<String>,
 }
 
-/// A status code the generator knows a name for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A documented status code, with the names `http::StatusCode` gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     /// The code.
     pub code: u16,
-    /// Variant name, e.g. `NotFound`.
-    pub variant: &'static str,
-    /// `http::StatusCode` constant, e.g. `NOT_FOUND`.
-    pub constant: &'static str,
-    /// Reason phrase, e.g. `Not Found`.
+    /// Variant name, e.g. `NotFound`: the canonical reason in PascalCase.
+    pub variant: String,
+    /// `http::StatusCode` constant, e.g. `NOT_FOUND`: the canonical reason in SHOUTY_SNAKE
+    /// case, which is how `http` names its constants.
+    pub constant: String,
+    /// Canonical reason phrase, e.g. `Not Found`.
     pub reason: &'static str,
 }
 
-const STATUSES: &[(u16, &str, &str, &str)] = &[
-    (200, "Ok", "OK", "OK"),
-    (201, "Created", "CREATED", "Created"),
-    (202, "Accepted", "ACCEPTED", "Accepted"),
-    (204, "NoContent", "NO_CONTENT", "No Content"),
-    (304, "NotModified", "NOT_MODIFIED", "Not Modified"),
-    (400, "BadRequest", "BAD_REQUEST", "Bad Request"),
-    (401, "Unauthorized", "UNAUTHORIZED", "Unauthorized"),
-    (403, "Forbidden", "FORBIDDEN", "Forbidden"),
-    (404, "NotFound", "NOT_FOUND", "Not Found"),
-    (
-        405,
-        "MethodNotAllowed",
-        "METHOD_NOT_ALLOWED",
-        "Method Not Allowed",
-    ),
-    (409, "Conflict", "CONFLICT", "Conflict"),
-    (410, "Gone", "GONE", "Gone"),
-    (
-        412,
-        "PreconditionFailed",
-        "PRECONDITION_FAILED",
-        "Precondition Failed",
-    ),
-    (
-        415,
-        "UnsupportedMediaType",
-        "UNSUPPORTED_MEDIA_TYPE",
-        "Unsupported Media Type",
-    ),
-    (
-        422,
-        "UnprocessableEntity",
-        "UNPROCESSABLE_ENTITY",
-        "Unprocessable Entity",
-    ),
-    (
-        429,
-        "TooManyRequests",
-        "TOO_MANY_REQUESTS",
-        "Too Many Requests",
-    ),
-    (
-        500,
-        "InternalServerError",
-        "INTERNAL_SERVER_ERROR",
-        "Internal Server Error",
-    ),
-    (502, "BadGateway", "BAD_GATEWAY", "Bad Gateway"),
-    (
-        503,
-        "ServiceUnavailable",
-        "SERVICE_UNAVAILABLE",
-        "Service Unavailable",
-    ),
-    (504, "GatewayTimeout", "GATEWAY_TIMEOUT", "Gateway Timeout"),
-];
+impl Status {
+    /// The names of `code`, or `None` when `http` knows no reason phrase for it.
+    pub fn new(code: u16) -> Option<Self> {
+        let reason = http::StatusCode::from_u16(code).ok()?.canonical_reason()?;
+        // `I'm a teapot` is `IM_A_TEAPOT`: apostrophes vanish, other separators split words.
+        let words: Vec<String> = reason
+            .replace('\'', "")
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let variant = words
+            .iter()
+            .map(|w| {
+                let lower = w.to_ascii_lowercase();
+                let mut chars = lower.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let constant = words
+            .iter()
+            .map(|w| w.to_ascii_uppercase())
+            .collect::<Vec<_>>()
+            .join("_");
+        Some(Self {
+            code,
+            variant,
+            constant,
+            reason,
+        })
+    }
+}
 
 fn status(key: &str, at: &Loc) -> Result<Status> {
     let code: u16 = key
@@ -184,18 +163,9 @@ fn status(key: &str, at: &Loc) -> Result<Status> {
                 "unsupported response key `{key}` at {at}: only explicit status codes are supported"
             )
         })?;
-    STATUSES
-        .iter()
-        .find(|(c, _, _, _)| *c == code)
-        .map(|&(code, variant, constant, reason)| Status {
-            code,
-            variant,
-            constant,
-            reason,
-        })
-        .with_context(|| {
-            format!("unsupported status code {code} at {at}: add it to the generator's table")
-        })
+    Status::new(code).with_context(|| {
+        format!("unsupported status code {code} at {at}: it has no standard reason phrase")
+    })
 }
 
 /// Reads every operation of the main spec, registering the schemas they use in `defs`.
@@ -498,4 +468,46 @@ fn text(value: Option<&Value>) -> Option<String> {
         .and_then(Value::as_str)
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_come_from_http() {
+        // Each constant named here exists: the table would not compile otherwise.
+        for (constant, name, variant) in [
+            (http::StatusCode::OK, "OK", "Ok"),
+            (http::StatusCode::NO_CONTENT, "NO_CONTENT", "NoContent"),
+            (
+                http::StatusCode::NON_AUTHORITATIVE_INFORMATION,
+                "NON_AUTHORITATIVE_INFORMATION",
+                "NonAuthoritativeInformation",
+            ),
+            (
+                http::StatusCode::MULTI_STATUS,
+                "MULTI_STATUS",
+                "MultiStatus",
+            ),
+            (http::StatusCode::IM_A_TEAPOT, "IM_A_TEAPOT", "ImATeapot"),
+            (
+                http::StatusCode::UNPROCESSABLE_ENTITY,
+                "UNPROCESSABLE_ENTITY",
+                "UnprocessableEntity",
+            ),
+            (
+                http::StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+                "HTTP_VERSION_NOT_SUPPORTED",
+                "HttpVersionNotSupported",
+            ),
+        ] {
+            let status = Status::new(constant.as_u16()).unwrap();
+            assert_eq!(status.constant, name);
+            assert_eq!(status.variant, variant);
+            assert_eq!(Some(status.reason), constant.canonical_reason());
+        }
+        assert_eq!(Status::new(299), None);
+        assert_eq!(Status::new(1000), None);
+    }
 }

@@ -81,8 +81,8 @@ fn operation(
     let mut decode_arms = Vec::new();
     let mut error_variants = Vec::new();
     for response in &op.responses {
-        let variant = format_ident!("{}", response.status.variant);
-        let constant = format_ident!("{}", response.status.constant);
+        let variant = format_ident!("{}", &response.status.variant);
+        let constant = format_ident!("{}", &response.status.constant);
         let code = response.status.code;
         let doc = docs([format!(
             "`{code} {}`: {}",
