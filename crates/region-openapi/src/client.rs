@@ -3,11 +3,15 @@
 use std::{fmt, sync::Arc};
 
 use bytes::Bytes;
-use core_client::{BaseUrl, BuildError, HttpClient, RequestEditor, apply_editors};
+use core_client::{BaseUrl, BuildError, HttpClient, Operation, RequestEditor, apply_editors};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{Error, error::excerpt};
+use crate::{
+    ApiResponse, Error, ResponseValue,
+    error::{excerpt, withheld},
+    response::Decode,
+};
 
 /// Everything but RFC 3986 unreserved characters is percent-encoded, in path segments and in
 /// query names and values. `/` in particular, so a reference stays one segment.
@@ -75,31 +79,74 @@ impl Client {
         &self.http
     }
 
-    /// Builds the request, runs every editor in order, and sends it.
-    pub(crate) async fn execute(
+    /// Sends the request for `operation` and decodes the answer into `R`.
+    pub(crate) async fn call<R: Decode>(
         &self,
-        operation: &'static str,
+        operation: Operation,
+        method: http::Method,
+        path_and_query: String,
+        body: Option<Bytes>,
+    ) -> Result<ResponseValue<R>, Error> {
+        let response = self
+            .execute(operation, method, path_and_query, body)
+            .await?;
+        let (parts, body) = response.into_parts();
+        let json = is_json(&parts.headers);
+        let raw = if parts.status.is_success() {
+            Bytes::new()
+        } else {
+            body.clone()
+        };
+        let inner = R::decode(parts.status, json, body)?;
+        Ok(ResponseValue::new(parts.status, parts.headers, inner).with_raw(raw))
+    }
+
+    /// Builds the request, marks it with `operation`, runs every editor in order, and sends it.
+    async fn execute(
+        &self,
+        operation: Operation,
         method: http::Method,
         path_and_query: String,
         body: Option<Bytes>,
     ) -> Result<http::Response<Bytes>, Error> {
+        let id = operation.id();
         let uri = self
             .base_url
             .join(&path_and_query)
-            .map_err(|source| Error::InvalidRequest { operation, source })?;
+            .map_err(|source| Error::InvalidRequest {
+                operation: id,
+                source,
+            })?;
         let mut builder = http::Request::builder()
             .method(method)
             .uri(uri)
             .header(http::header::ACCEPT, "application/json");
+        // A request without a body has no Content-Type either (`x-no-body` operations and
+        // every GET and DELETE): there is nothing to describe.
         if body.is_some() {
             builder = builder.header(http::header::CONTENT_TYPE, "application/json");
         }
-        let mut request = builder
-            .body(body.unwrap_or_default())
-            .map_err(|source| Error::InvalidRequest { operation, source })?;
+        let mut request =
+            builder
+                .body(body.unwrap_or_default())
+                .map_err(|source| Error::InvalidRequest {
+                    operation: id,
+                    source,
+                })?;
+        request.extensions_mut().insert(operation);
         apply_editors(&self.editors, &mut request).await?;
         Ok(self.http.send(request).await?)
     }
+}
+
+/// Whether `headers` declare a JSON body: the `Content-Type` mentions `json`
+/// (`application/json`, `application/problem+json`, ...), case-insensitively. The platform's
+/// Go client decodes a body on the same condition.
+fn is_json(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().contains("json"))
 }
 
 /// Builds a [`Client`]; see [`core_client::ClientBuilder`].
@@ -186,6 +233,15 @@ impl Query {
     }
 }
 
+/// Stands in for a body that may hold credentials in `Debug` output: only its length shows.
+pub(crate) struct Withheld(pub(crate) usize);
+
+impl fmt::Debug for Withheld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes withheld>", self.0)
+    }
+}
+
 /// `body` as JSON.
 pub(crate) fn encode_body<T: Serialize>(
     operation: &'static str,
@@ -196,34 +252,21 @@ pub(crate) fn encode_body<T: Serialize>(
         .map_err(|source| Error::Encode { operation, source })
 }
 
-/// `body` decoded as a `T`; on failure the error keeps the status and an excerpt.
-pub(crate) fn decode<T: DeserializeOwned>(
-    operation: &'static str,
+/// `body`, an answer to `R`'s operation, decoded as a `T`. On failure the error keeps the
+/// status and an excerpt of the body, or says it was withheld when `R`'s answers may hold
+/// credentials.
+pub(crate) fn decode<R: ApiResponse, T: DeserializeOwned>(
     status: http::StatusCode,
     body: &Bytes,
 ) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|source| Error::Decode {
-        operation,
+        operation: R::OPERATION,
         status,
-        excerpt: excerpt(body),
-        source,
-    })
-}
-
-/// Like [`decode`], for bodies that may hold credentials (e.g. a kubeconfig): the error's
-/// excerpt says the body was withheld instead of quoting it.
-pub(crate) fn decode_withholding_body<T: DeserializeOwned>(
-    operation: &'static str,
-    status: http::StatusCode,
-    body: &Bytes,
-) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|source| Error::Decode {
-        operation,
-        status,
-        excerpt: format!(
-            "<{} bytes withheld: this answer may hold credentials>",
-            body.len()
-        ),
+        excerpt: if R::SENSITIVE {
+            withheld(body.len())
+        } else {
+            excerpt(body)
+        },
         source,
     })
 }
@@ -258,6 +301,25 @@ mod tests {
             );
         }
         assert_eq!(path_segment("op", "id", "...").unwrap(), "...");
+    }
+
+    #[test]
+    fn only_json_content_types_are_decoded() {
+        let with = |value: &'static str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(value),
+            );
+            is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("application/json; charset=utf-8"));
+        assert!(with("Application/JSON"));
+        assert!(with("application/problem+json"));
+        assert!(!with("text/html"));
+        assert!(!with("text/plain; charset=utf-8"));
+        assert!(!is_json(&http::HeaderMap::new()));
     }
 
     #[test]

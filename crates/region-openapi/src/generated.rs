@@ -4118,17 +4118,20 @@ pub enum AddNetworkReferenceResponse {
     Conflict(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl AddNetworkReferenceResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for AddNetworkReferenceResponse {
+    type Success = ();
+    const OPERATION: &'static str = "addNetworkReference";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::NoContent => ::http::StatusCode::NO_CONTENT,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4139,11 +4142,6 @@ impl AddNetworkReferenceResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for AddNetworkReferenceResponse {
-    fn status(&self) -> ::http::StatusCode {
-        AddNetworkReferenceResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4162,9 +4160,45 @@ impl crate::ApiResponse for AddNetworkReferenceResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::NoContent => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for AddNetworkReferenceResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            204 => ::std::result::Result::Ok(Self::NoContent),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            404 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::NotFound)
+            }
+            409 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Conflict)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::create_identity`](crate::Client::create_identity) (`createIdentity`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateIdentityResponse {
     /// `201 Created`: An identity.
@@ -4177,17 +4211,43 @@ pub enum CreateIdentityResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl CreateIdentityResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl ::std::fmt::Debug for CreateIdentityResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Created(value) => f.debug_tuple("Created").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for CreateIdentityResponse {
+    type Success = types::IdentityRead;
+    const OPERATION: &'static str = "createIdentity";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Created(_) => ::http::StatusCode::CREATED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4196,11 +4256,6 @@ impl CreateIdentityResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for CreateIdentityResponse {
-    fn status(&self) -> ::http::StatusCode {
-        CreateIdentityResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4215,6 +4270,39 @@ impl crate::ApiResponse for CreateIdentityResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateIdentityResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Created)
+            }
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4232,17 +4320,20 @@ pub enum CreateNetworkResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl CreateNetworkResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for CreateNetworkResponse {
+    type Success = types::NetworkRead;
+    const OPERATION: &'static str = "createNetwork";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Created(_) => ::http::StatusCode::CREATED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4251,11 +4342,6 @@ impl CreateNetworkResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for CreateNetworkResponse {
-    fn status(&self) -> ::http::StatusCode {
-        CreateNetworkResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4270,6 +4356,39 @@ impl crate::ApiResponse for CreateNetworkResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateNetworkResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Created)
+            }
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4287,17 +4406,20 @@ pub enum CreateSecurityGroupResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl CreateSecurityGroupResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for CreateSecurityGroupResponse {
+    type Success = types::SecurityGroupRead;
+    const OPERATION: &'static str = "createSecurityGroup";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Created(_) => ::http::StatusCode::CREATED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4306,11 +4428,6 @@ impl CreateSecurityGroupResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for CreateSecurityGroupResponse {
-    fn status(&self) -> ::http::StatusCode {
-        CreateSecurityGroupResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4325,6 +4442,39 @@ impl crate::ApiResponse for CreateSecurityGroupResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateSecurityGroupResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Created)
+            }
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4342,17 +4492,20 @@ pub enum CreateSecurityGroupRuleResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl CreateSecurityGroupRuleResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for CreateSecurityGroupRuleResponse {
+    type Success = types::SecurityGroupRuleRead;
+    const OPERATION: &'static str = "createSecurityGroupRule";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Created(_) => ::http::StatusCode::CREATED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4361,11 +4514,6 @@ impl CreateSecurityGroupRuleResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for CreateSecurityGroupRuleResponse {
-    fn status(&self) -> ::http::StatusCode {
-        CreateSecurityGroupRuleResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4380,6 +4528,39 @@ impl crate::ApiResponse for CreateSecurityGroupRuleResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateSecurityGroupRuleResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Created)
+            }
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4397,17 +4578,20 @@ pub enum CreateServerResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl CreateServerResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for CreateServerResponse {
+    type Success = types::ServerRead;
+    const OPERATION: &'static str = "createServer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Created(_) => ::http::StatusCode::CREATED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4416,11 +4600,6 @@ impl CreateServerResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for CreateServerResponse {
-    fn status(&self) -> ::http::StatusCode {
-        CreateServerResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4435,6 +4614,39 @@ impl crate::ApiResponse for CreateServerResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Created)
+            }
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4454,17 +4666,20 @@ pub enum DeleteIdentityResponse {
     NotFound(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl DeleteIdentityResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for DeleteIdentityResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteIdentity";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4474,11 +4689,6 @@ impl DeleteIdentityResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for DeleteIdentityResponse {
-    fn status(&self) -> ::http::StatusCode {
-        DeleteIdentityResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4494,6 +4704,40 @@ impl crate::ApiResponse for DeleteIdentityResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteIdentityResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            404 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::NotFound)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4511,17 +4755,20 @@ pub enum DeleteNetworkResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl DeleteNetworkResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for DeleteNetworkResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteNetwork";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4530,11 +4777,6 @@ impl DeleteNetworkResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for DeleteNetworkResponse {
-    fn status(&self) -> ::http::StatusCode {
-        DeleteNetworkResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4549,6 +4791,37 @@ impl crate::ApiResponse for DeleteNetworkResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteNetworkResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4566,17 +4839,20 @@ pub enum DeleteSecurityGroupResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl DeleteSecurityGroupResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for DeleteSecurityGroupResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteSecurityGroup";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4585,11 +4861,6 @@ impl DeleteSecurityGroupResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for DeleteSecurityGroupResponse {
-    fn status(&self) -> ::http::StatusCode {
-        DeleteSecurityGroupResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4604,6 +4875,37 @@ impl crate::ApiResponse for DeleteSecurityGroupResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteSecurityGroupResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4621,17 +4923,20 @@ pub enum DeleteSecurityGroupRuleResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl DeleteSecurityGroupRuleResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for DeleteSecurityGroupRuleResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteSecurityGroupRule";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4640,11 +4945,6 @@ impl DeleteSecurityGroupRuleResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for DeleteSecurityGroupRuleResponse {
-    fn status(&self) -> ::http::StatusCode {
-        DeleteSecurityGroupRuleResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4659,6 +4959,37 @@ impl crate::ApiResponse for DeleteSecurityGroupRuleResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteSecurityGroupRuleResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4676,17 +5007,20 @@ pub enum DeleteServerResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl DeleteServerResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for DeleteServerResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteServer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4695,11 +5029,6 @@ impl DeleteServerResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for DeleteServerResponse {
-    fn status(&self) -> ::http::StatusCode {
-        DeleteServerResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4716,9 +5045,39 @@ impl crate::ApiResponse for DeleteServerResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::get_identity`](crate::Client::get_identity) (`getIdentity`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetIdentityResponse {
     /// `200 OK`: An identity.
@@ -4731,17 +5090,43 @@ pub enum GetIdentityResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl GetIdentityResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl ::std::fmt::Debug for GetIdentityResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for GetIdentityResponse {
+    type Success = types::IdentityRead;
+    const OPERATION: &'static str = "getIdentity";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4750,11 +5135,6 @@ impl GetIdentityResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for GetIdentityResponse {
-    fn status(&self) -> ::http::StatusCode {
-        GetIdentityResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4769,6 +5149,37 @@ impl crate::ApiResponse for GetIdentityResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetIdentityResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4786,17 +5197,20 @@ pub enum GetNetworkResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl GetNetworkResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for GetNetworkResponse {
+    type Success = types::NetworkRead;
+    const OPERATION: &'static str = "getNetwork";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4805,11 +5219,6 @@ impl GetNetworkResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for GetNetworkResponse {
-    fn status(&self) -> ::http::StatusCode {
-        GetNetworkResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4826,9 +5235,39 @@ impl crate::ApiResponse for GetNetworkResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetNetworkResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::get_region_detail`](crate::Client::get_region_detail) (`getRegionDetail`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetRegionDetailResponse {
     /// `200 OK`: The region with its privileged detail.
@@ -4841,17 +5280,43 @@ pub enum GetRegionDetailResponse {
     NotFound(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl GetRegionDetailResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl ::std::fmt::Debug for GetRegionDetailResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for GetRegionDetailResponse {
+    type Success = types::RegionDetailRead;
+    const OPERATION: &'static str = "getRegionDetail";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
@@ -4860,11 +5325,6 @@ impl GetRegionDetailResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for GetRegionDetailResponse {
-    fn status(&self) -> ::http::StatusCode {
-        GetRegionDetailResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4879,6 +5339,37 @@ impl crate::ApiResponse for GetRegionDetailResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetRegionDetailResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            404 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::NotFound)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4896,17 +5387,20 @@ pub enum GetSecurityGroupResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl GetSecurityGroupResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for GetSecurityGroupResponse {
+    type Success = types::SecurityGroupRead;
+    const OPERATION: &'static str = "getSecurityGroup";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4915,11 +5409,6 @@ impl GetSecurityGroupResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for GetSecurityGroupResponse {
-    fn status(&self) -> ::http::StatusCode {
-        GetSecurityGroupResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4934,6 +5423,37 @@ impl crate::ApiResponse for GetSecurityGroupResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetSecurityGroupResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4951,17 +5471,20 @@ pub enum GetSecurityGroupRuleResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl GetSecurityGroupRuleResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for GetSecurityGroupRuleResponse {
+    type Success = types::SecurityGroupRuleRead;
+    const OPERATION: &'static str = "getSecurityGroupRule";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4970,11 +5493,6 @@ impl GetSecurityGroupRuleResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for GetSecurityGroupRuleResponse {
-    fn status(&self) -> ::http::StatusCode {
-        GetSecurityGroupRuleResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4989,6 +5507,37 @@ impl crate::ApiResponse for GetSecurityGroupRuleResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetSecurityGroupRuleResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -5006,17 +5555,20 @@ pub enum GetServerResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl GetServerResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for GetServerResponse {
+    type Success = types::ServerRead;
+    const OPERATION: &'static str = "getServer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5025,11 +5577,6 @@ impl GetServerResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for GetServerResponse {
-    fn status(&self) -> ::http::StatusCode {
-        GetServerResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5044,6 +5591,37 @@ impl crate::ApiResponse for GetServerResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -5061,17 +5639,20 @@ pub enum ListExternalNetworksResponse {
     NotFound(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListExternalNetworksResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for ListExternalNetworksResponse {
+    type Success = types::ExternalNetworks;
+    const OPERATION: &'static str = "listExternalNetworks";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
@@ -5080,11 +5661,6 @@ impl ListExternalNetworksResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListExternalNetworksResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListExternalNetworksResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5101,6 +5677,37 @@ impl crate::ApiResponse for ListExternalNetworksResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListExternalNetworksResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            404 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::NotFound)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::list_flavors`](crate::Client::list_flavors) (`listFlavors`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
@@ -5114,17 +5721,20 @@ pub enum ListFlavorsResponse {
     Unauthorized(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListFlavorsResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for ListFlavorsResponse {
+    type Success = types::Flavors;
+    const OPERATION: &'static str = "listFlavors";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5132,11 +5742,6 @@ impl ListFlavorsResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListFlavorsResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListFlavorsResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5152,9 +5757,36 @@ impl crate::ApiResponse for ListFlavorsResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListFlavorsResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::list_identities`](crate::Client::list_identities) (`listIdentities`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum ListIdentitiesResponse {
     /// `200 OK`: Identities.
@@ -5167,17 +5799,43 @@ pub enum ListIdentitiesResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListIdentitiesResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl ::std::fmt::Debug for ListIdentitiesResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for ListIdentitiesResponse {
+    type Success = types::IdentitiesRead;
+    const OPERATION: &'static str = "listIdentities";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5186,11 +5844,6 @@ impl ListIdentitiesResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListIdentitiesResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListIdentitiesResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5207,6 +5860,37 @@ impl crate::ApiResponse for ListIdentitiesResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListIdentitiesResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::list_images`](crate::Client::list_images) (`listImages`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
@@ -5220,17 +5904,20 @@ pub enum ListImagesResponse {
     Unauthorized(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListImagesResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for ListImagesResponse {
+    type Success = types::Images;
+    const OPERATION: &'static str = "listImages";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5238,11 +5925,6 @@ impl ListImagesResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListImagesResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListImagesResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5256,6 +5938,34 @@ impl crate::ApiResponse for ListImagesResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListImagesResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -5275,17 +5985,20 @@ pub enum ListNetworkReferencesResponse {
     NotFound(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListNetworkReferencesResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for ListNetworkReferencesResponse {
+    type Success = types::NetworkReferences;
+    const OPERATION: &'static str = "listNetworkReferences";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5295,11 +6008,6 @@ impl ListNetworkReferencesResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListNetworkReferencesResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListNetworkReferencesResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5317,6 +6025,40 @@ impl crate::ApiResponse for ListNetworkReferencesResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListNetworkReferencesResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            404 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::NotFound)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::list_networks`](crate::Client::list_networks) (`listNetworks`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
@@ -5332,17 +6074,20 @@ pub enum ListNetworksResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListNetworksResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for ListNetworksResponse {
+    type Success = types::NetworksRead;
+    const OPERATION: &'static str = "listNetworks";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5351,11 +6096,6 @@ impl ListNetworksResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListNetworksResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListNetworksResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5372,6 +6112,37 @@ impl crate::ApiResponse for ListNetworksResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListNetworksResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::list_regions`](crate::Client::list_regions) (`listRegions`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
@@ -5383,28 +6154,26 @@ pub enum ListRegionsResponse {
     Unauthorized(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListRegionsResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for ListRegionsResponse {
+    type Success = types::Regions;
+    const OPERATION: &'static str = "listRegions";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListRegionsResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListRegionsResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5418,6 +6187,31 @@ impl crate::ApiResponse for ListRegionsResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListRegionsResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -5435,17 +6229,20 @@ pub enum ListSecurityGroupRulesResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListSecurityGroupRulesResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for ListSecurityGroupRulesResponse {
+    type Success = types::SecurityGroupRulesRead;
+    const OPERATION: &'static str = "listSecurityGroupRules";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5454,11 +6251,6 @@ impl ListSecurityGroupRulesResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListSecurityGroupRulesResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListSecurityGroupRulesResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5473,6 +6265,37 @@ impl crate::ApiResponse for ListSecurityGroupRulesResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListSecurityGroupRulesResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -5490,17 +6313,20 @@ pub enum ListSecurityGroupsResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListSecurityGroupsResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for ListSecurityGroupsResponse {
+    type Success = types::SecurityGroupsRead;
+    const OPERATION: &'static str = "listSecurityGroups";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5509,11 +6335,6 @@ impl ListSecurityGroupsResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListSecurityGroupsResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListSecurityGroupsResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5528,6 +6349,37 @@ impl crate::ApiResponse for ListSecurityGroupsResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListSecurityGroupsResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -5545,17 +6397,20 @@ pub enum ListServersResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListServersResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for ListServersResponse {
+    type Success = types::ServersRead;
+    const OPERATION: &'static str = "listServers";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5564,11 +6419,6 @@ impl ListServersResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListServersResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListServersResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5583,6 +6433,37 @@ impl crate::ApiResponse for ListServersResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListServersResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -5602,17 +6483,20 @@ pub enum RemoveNetworkReferenceResponse {
     NotFound(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl RemoveNetworkReferenceResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for RemoveNetworkReferenceResponse {
+    type Success = ();
+    const OPERATION: &'static str = "removeNetworkReference";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::NoContent => ::http::StatusCode::NO_CONTENT,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5622,11 +6506,6 @@ impl RemoveNetworkReferenceResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for RemoveNetworkReferenceResponse {
-    fn status(&self) -> ::http::StatusCode {
-        RemoveNetworkReferenceResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5644,6 +6523,40 @@ impl crate::ApiResponse for RemoveNetworkReferenceResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::NoContent => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for RemoveNetworkReferenceResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            204 => ::std::result::Result::Ok(Self::NoContent),
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            404 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::NotFound)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::update_security_group`](crate::Client::update_security_group) (`updateSecurityGroup`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
@@ -5659,17 +6572,20 @@ pub enum UpdateSecurityGroupResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl UpdateSecurityGroupResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for UpdateSecurityGroupResponse {
+    type Success = types::SecurityGroupRead;
+    const OPERATION: &'static str = "updateSecurityGroup";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5678,11 +6594,6 @@ impl UpdateSecurityGroupResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for UpdateSecurityGroupResponse {
-    fn status(&self) -> ::http::StatusCode {
-        UpdateSecurityGroupResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5697,6 +6608,39 @@ impl crate::ApiResponse for UpdateSecurityGroupResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for UpdateSecurityGroupResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Accepted)
+            }
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -5714,17 +6658,20 @@ pub enum UpdateServerResponse {
     Forbidden(types::Error),
     /// `500 Internal Server Error`: The server failed; retrying may help.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl UpdateServerResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for UpdateServerResponse {
+    type Success = types::ServerRead;
+    const OPERATION: &'static str = "updateServer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5733,11 +6680,6 @@ impl UpdateServerResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for UpdateServerResponse {
-    fn status(&self) -> ::http::StatusCode {
-        UpdateServerResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5754,119 +6696,114 @@ impl crate::ApiResponse for UpdateServerResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for UpdateServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Accepted)
+            }
+            400 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::BadRequest)
+            }
+            401 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Unauthorized)
+            }
+            403 if json => {
+                crate::client::decode::<Self, _>(status, &body).map(Self::Forbidden)
+            }
+            500 if json => {
+                crate::client::decode::<Self, _>(status, &body)
+                    .map(Self::InternalServerError)
+            }
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 impl crate::Client {
     /// Record that a resource uses a network, so the network is not deleted under it. Adding a reference twice is not an error.
     ///
-    /// Sends a `PUT` request to `/api/v2/networks/{networkID}/references/{reference}` (`addNetworkReference`).
+    /// Sends a `PUT` request to `/api/v2/networks/{networkID}/references/{reference}` (`addNetworkReference`) without a body.
     ///
     /// Arguments:
     /// - `network_id`: Network identifier.
     /// - `reference`: A resource reference, `{plural}.{group}/{name}`; it contains a `/`, so it must be percent-encoded as one path segment.
     ///
-    /// Every documented status comes back as a [`AddNetworkReferenceResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`AddNetworkReferenceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `204 No Content` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn add_network_reference(
         &self,
         network_id: &str,
         reference: &str,
-    ) -> ::std::result::Result<AddNetworkReferenceResponse, crate::Error> {
-        const OPERATION: &str = "addNetworkReference";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<AddNetworkReferenceResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "addNetworkReference",
+            "/api/v2/networks/{networkID}/references/{reference}",
+        );
         let network_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "networkID",
             network_id,
         )?;
-        let reference = crate::client::path_segment(OPERATION, "reference", reference)?;
+        let reference = crate::client::path_segment(
+            OPERATION.id(),
+            "reference",
+            reference,
+        )?;
         let path = ::std::format!(
             "/api/v2/networks/{network_id}/references/{reference}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::PUT,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            204u16 => ::std::result::Result::Ok(AddNetworkReferenceResponse::NoContent),
-            400u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            409u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::Conflict(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(AddNetworkReferenceResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Create an identity in a region.
     ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities` (`createIdentity`).
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities` (`createIdentity`) with a JSON body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     /// - `project_id`: Project identifier.
     /// - `body`: The identity to create.
     ///
-    /// Every documented status comes back as a [`CreateIdentityResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`CreateIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn create_identity(
         &self,
         organization_id: &str,
         project_id: &str,
         body: &types::IdentityWrite,
-    ) -> ::std::result::Result<CreateIdentityResponse, crate::Error> {
-        const OPERATION: &str = "createIdentity";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateIdentityResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createIdentity",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
@@ -5874,67 +6811,17 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::POST,
                 path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
+                crate::client::encode_body(OPERATION.id(), body)?,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            201u16 => {
-                ::std::result::Result::Ok(
-                    CreateIdentityResponse::Created(
-                        crate::client::decode_withholding_body(
-                            OPERATION,
-                            status,
-                            &payload,
-                        )?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    CreateIdentityResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    CreateIdentityResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    CreateIdentityResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    CreateIdentityResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(CreateIdentityResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Create a network for an identity.
     ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks` (`createNetwork`).
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks` (`createNetwork`) with a JSON body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -5942,27 +6829,33 @@ impl crate::Client {
     /// - `identity_id`: Identity identifier.
     /// - `body`: The network to create.
     ///
-    /// Every documented status comes back as a [`CreateNetworkResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`CreateNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn create_network(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
         body: &types::NetworkWrite,
-    ) -> ::std::result::Result<CreateNetworkResponse, crate::Error> {
-        const OPERATION: &str = "createNetwork";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateNetworkResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createNetwork",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
@@ -5970,63 +6863,17 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::POST,
                 path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
+                crate::client::encode_body(OPERATION.id(), body)?,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            201u16 => {
-                ::std::result::Result::Ok(
-                    CreateNetworkResponse::Created(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    CreateNetworkResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    CreateNetworkResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    CreateNetworkResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    CreateNetworkResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(CreateNetworkResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Create a security group for an identity.
     ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups` (`createSecurityGroup`).
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups` (`createSecurityGroup`) with a JSON body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -6034,27 +6881,33 @@ impl crate::Client {
     /// - `identity_id`: Identity identifier.
     /// - `body`: The security group to create or update.
     ///
-    /// Every documented status comes back as a [`CreateSecurityGroupResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`CreateSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn create_security_group(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
         body: &types::SecurityGroupWrite,
-    ) -> ::std::result::Result<CreateSecurityGroupResponse, crate::Error> {
-        const OPERATION: &str = "createSecurityGroup";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateSecurityGroupResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createSecurityGroup",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
@@ -6062,63 +6915,17 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::POST,
                 path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
+                crate::client::encode_body(OPERATION.id(), body)?,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            201u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupResponse::Created(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(CreateSecurityGroupResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Add a rule to a security group.
     ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules` (`createSecurityGroupRule`).
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules` (`createSecurityGroupRule`) with a JSON body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -6127,7 +6934,7 @@ impl crate::Client {
     /// - `security_group_id`: Security group identifier.
     /// - `body`: The rule to create.
     ///
-    /// Every documented status comes back as a [`CreateSecurityGroupRuleResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`CreateSecurityGroupRuleResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn create_security_group_rule(
         &self,
         organization_id: &str,
@@ -6135,25 +6942,31 @@ impl crate::Client {
         identity_id: &str,
         security_group_id: &str,
         body: &types::SecurityGroupRuleWrite,
-    ) -> ::std::result::Result<CreateSecurityGroupRuleResponse, crate::Error> {
-        const OPERATION: &str = "createSecurityGroupRule";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateSecurityGroupRuleResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createSecurityGroupRule",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
         let security_group_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "securityGroupID",
             security_group_id,
         )?;
@@ -6161,63 +6974,17 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}/rules"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::POST,
                 path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
+                crate::client::encode_body(OPERATION.id(), body)?,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            201u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupRuleResponse::Created(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupRuleResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupRuleResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupRuleResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupRuleResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(CreateSecurityGroupRuleResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Create a server for an identity.
     ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers` (`createServer`).
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers` (`createServer`) with a JSON body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -6225,27 +6992,33 @@ impl crate::Client {
     /// - `identity_id`: Identity identifier.
     /// - `body`: The server to create or update.
     ///
-    /// Every documented status comes back as a [`CreateServerResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`CreateServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn create_server(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
         body: &types::ServerWrite,
-    ) -> ::std::result::Result<CreateServerResponse, crate::Error> {
-        const OPERATION: &str = "createServer";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateServerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
@@ -6253,89 +7026,49 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::POST,
                 path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
+                crate::client::encode_body(OPERATION.id(), body)?,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            201u16 => {
-                ::std::result::Result::Ok(
-                    CreateServerResponse::Created(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    CreateServerResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    CreateServerResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    CreateServerResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    CreateServerResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(CreateServerResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Delete an identity and everything provisioned with it.
     ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`deleteIdentity`).
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`deleteIdentity`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     /// - `project_id`: Project identifier.
     /// - `identity_id`: Identity identifier.
     ///
-    /// Every documented status comes back as a [`DeleteIdentityResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`DeleteIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn delete_identity(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
-    ) -> ::std::result::Result<DeleteIdentityResponse, crate::Error> {
-        const OPERATION: &str = "deleteIdentity";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteIdentityResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteIdentity",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
@@ -6343,64 +7076,17 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::DELETE,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => ::std::result::Result::Ok(DeleteIdentityResponse::Accepted),
-            400u16 => {
-                ::std::result::Result::Ok(
-                    DeleteIdentityResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    DeleteIdentityResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    DeleteIdentityResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    DeleteIdentityResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    DeleteIdentityResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(DeleteIdentityResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Delete a network.
     ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`deleteNetwork`).
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`deleteNetwork`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -6408,32 +7094,38 @@ impl crate::Client {
     /// - `identity_id`: Identity identifier.
     /// - `network_id`: Network identifier.
     ///
-    /// Every documented status comes back as a [`DeleteNetworkResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`DeleteNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn delete_network(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
         network_id: &str,
-    ) -> ::std::result::Result<DeleteNetworkResponse, crate::Error> {
-        const OPERATION: &str = "deleteNetwork";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteNetworkResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteNetwork",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
         let network_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "networkID",
             network_id,
         )?;
@@ -6441,57 +7133,17 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::DELETE,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => ::std::result::Result::Ok(DeleteNetworkResponse::Accepted),
-            400u16 => {
-                ::std::result::Result::Ok(
-                    DeleteNetworkResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    DeleteNetworkResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    DeleteNetworkResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    DeleteNetworkResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(DeleteNetworkResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Delete a security group.
     ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`deleteSecurityGroup`).
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`deleteSecurityGroup`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -6499,32 +7151,38 @@ impl crate::Client {
     /// - `identity_id`: Identity identifier.
     /// - `security_group_id`: Security group identifier.
     ///
-    /// Every documented status comes back as a [`DeleteSecurityGroupResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`DeleteSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn delete_security_group(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
         security_group_id: &str,
-    ) -> ::std::result::Result<DeleteSecurityGroupResponse, crate::Error> {
-        const OPERATION: &str = "deleteSecurityGroup";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteSecurityGroupResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteSecurityGroup",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
         let security_group_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "securityGroupID",
             security_group_id,
         )?;
@@ -6532,57 +7190,17 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::DELETE,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => ::std::result::Result::Ok(DeleteSecurityGroupResponse::Accepted),
-            400u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(DeleteSecurityGroupResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Delete a security group rule.
     ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules/{ruleID}` (`deleteSecurityGroupRule`).
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules/{ruleID}` (`deleteSecurityGroupRule`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -6591,7 +7209,7 @@ impl crate::Client {
     /// - `security_group_id`: Security group identifier.
     /// - `rule_id`: Security group rule identifier.
     ///
-    /// Every documented status comes back as a [`DeleteSecurityGroupRuleResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`DeleteSecurityGroupRuleResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn delete_security_group_rule(
         &self,
         organization_id: &str,
@@ -6599,86 +7217,50 @@ impl crate::Client {
         identity_id: &str,
         security_group_id: &str,
         rule_id: &str,
-    ) -> ::std::result::Result<DeleteSecurityGroupRuleResponse, crate::Error> {
-        const OPERATION: &str = "deleteSecurityGroupRule";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteSecurityGroupRuleResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteSecurityGroupRule",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules/{ruleID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
         let security_group_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "securityGroupID",
             security_group_id,
         )?;
-        let rule_id = crate::client::path_segment(OPERATION, "ruleID", rule_id)?;
+        let rule_id = crate::client::path_segment(OPERATION.id(), "ruleID", rule_id)?;
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}/rules/{rule_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::DELETE,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => {
-                ::std::result::Result::Ok(DeleteSecurityGroupRuleResponse::Accepted)
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupRuleResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupRuleResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupRuleResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupRuleResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(DeleteSecurityGroupRuleResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Delete a server.
     ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`deleteServer`).
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`deleteServer`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -6686,112 +7268,85 @@ impl crate::Client {
     /// - `identity_id`: Identity identifier.
     /// - `server_id`: Server identifier.
     ///
-    /// Every documented status comes back as a [`DeleteServerResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`DeleteServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn delete_server(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
         server_id: &str,
-    ) -> ::std::result::Result<DeleteServerResponse, crate::Error> {
-        const OPERATION: &str = "deleteServer";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteServerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
-        let server_id = crate::client::path_segment(OPERATION, "serverID", server_id)?;
+        let server_id = crate::client::path_segment(
+            OPERATION.id(),
+            "serverID",
+            server_id,
+        )?;
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::DELETE,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => ::std::result::Result::Ok(DeleteServerResponse::Accepted),
-            400u16 => {
-                ::std::result::Result::Ok(
-                    DeleteServerResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    DeleteServerResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    DeleteServerResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    DeleteServerResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(DeleteServerResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Read an identity.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`getIdentity`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`getIdentity`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     /// - `project_id`: Project identifier.
     /// - `identity_id`: Identity identifier.
     ///
-    /// Every documented status comes back as a [`GetIdentityResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`GetIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn get_identity(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
-    ) -> ::std::result::Result<GetIdentityResponse, crate::Error> {
-        const OPERATION: &str = "getIdentity";
+    ) -> ::std::result::Result<crate::ResponseValue<GetIdentityResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getIdentity",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
@@ -6799,67 +7354,17 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetIdentityResponse::Ok(
-                        crate::client::decode_withholding_body(
-                            OPERATION,
-                            status,
-                            &payload,
-                        )?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    GetIdentityResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetIdentityResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetIdentityResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetIdentityResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetIdentityResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Read a network.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`getNetwork`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`getNetwork`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -6867,32 +7372,35 @@ impl crate::Client {
     /// - `identity_id`: Identity identifier.
     /// - `network_id`: Network identifier.
     ///
-    /// Every documented status comes back as a [`GetNetworkResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`GetNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn get_network(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
         network_id: &str,
-    ) -> ::std::result::Result<GetNetworkResponse, crate::Error> {
-        const OPERATION: &str = "getNetwork";
+    ) -> ::std::result::Result<crate::ResponseValue<GetNetworkResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getNetwork",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
         let network_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "networkID",
             network_id,
         )?;
@@ -6900,146 +7408,60 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetNetworkResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    GetNetworkResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetNetworkResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetNetworkResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetNetworkResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetNetworkResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Read a region including privileged, credential-bearing detail.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/detail` (`getRegionDetail`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/detail` (`getRegionDetail`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     /// - `region_id`: Region identifier.
     ///
-    /// Every documented status comes back as a [`GetRegionDetailResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`GetRegionDetailResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn get_region_detail(
         &self,
         organization_id: &str,
         region_id: &str,
-    ) -> ::std::result::Result<GetRegionDetailResponse, crate::Error> {
-        const OPERATION: &str = "getRegionDetail";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetRegionDetailResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getRegionDetail",
+            "/api/v1/organizations/{organizationID}/regions/{regionID}/detail",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
-        let region_id = crate::client::path_segment(OPERATION, "regionID", region_id)?;
+        let region_id = crate::client::path_segment(
+            OPERATION.id(),
+            "regionID",
+            region_id,
+        )?;
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/detail"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetRegionDetailResponse::Ok(
-                        crate::client::decode_withholding_body(
-                            OPERATION,
-                            status,
-                            &payload,
-                        )?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetRegionDetailResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetRegionDetailResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    GetRegionDetailResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetRegionDetailResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetRegionDetailResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Read a security group.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`getSecurityGroup`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`getSecurityGroup`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -7047,32 +7469,38 @@ impl crate::Client {
     /// - `identity_id`: Identity identifier.
     /// - `security_group_id`: Security group identifier.
     ///
-    /// Every documented status comes back as a [`GetSecurityGroupResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`GetSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn get_security_group(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
         security_group_id: &str,
-    ) -> ::std::result::Result<GetSecurityGroupResponse, crate::Error> {
-        const OPERATION: &str = "getSecurityGroup";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetSecurityGroupResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getSecurityGroup",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
         let security_group_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "securityGroupID",
             security_group_id,
         )?;
@@ -7080,63 +7508,17 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetSecurityGroupResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Read a security group rule.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules/{ruleID}` (`getSecurityGroupRule`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules/{ruleID}` (`getSecurityGroupRule`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -7145,7 +7527,7 @@ impl crate::Client {
     /// - `security_group_id`: Security group identifier.
     /// - `rule_id`: Security group rule identifier.
     ///
-    /// Every documented status comes back as a [`GetSecurityGroupRuleResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`GetSecurityGroupRuleResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn get_security_group_rule(
         &self,
         organization_id: &str,
@@ -7153,90 +7535,50 @@ impl crate::Client {
         identity_id: &str,
         security_group_id: &str,
         rule_id: &str,
-    ) -> ::std::result::Result<GetSecurityGroupRuleResponse, crate::Error> {
-        const OPERATION: &str = "getSecurityGroupRule";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetSecurityGroupRuleResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getSecurityGroupRule",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules/{ruleID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
         let security_group_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "securityGroupID",
             security_group_id,
         )?;
-        let rule_id = crate::client::path_segment(OPERATION, "ruleID", rule_id)?;
+        let rule_id = crate::client::path_segment(OPERATION.id(), "ruleID", rule_id)?;
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}/rules/{rule_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupRuleResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupRuleResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupRuleResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupRuleResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupRuleResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetSecurityGroupRuleResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Read a server.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`getServer`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`getServer`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -7244,608 +7586,309 @@ impl crate::Client {
     /// - `identity_id`: Identity identifier.
     /// - `server_id`: Server identifier.
     ///
-    /// Every documented status comes back as a [`GetServerResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`GetServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn get_server(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
         server_id: &str,
-    ) -> ::std::result::Result<GetServerResponse, crate::Error> {
-        const OPERATION: &str = "getServer";
+    ) -> ::std::result::Result<crate::ResponseValue<GetServerResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
-        let server_id = crate::client::path_segment(OPERATION, "serverID", server_id)?;
+        let server_id = crate::client::path_segment(
+            OPERATION.id(),
+            "serverID",
+            server_id,
+        )?;
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetServerResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    GetServerResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetServerResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetServerResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetServerResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetServerResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// List the external networks of a region.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks` (`listExternalNetworks`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks` (`listExternalNetworks`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     /// - `region_id`: Region identifier.
     ///
-    /// Every documented status comes back as a [`ListExternalNetworksResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListExternalNetworksResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_external_networks(
         &self,
         organization_id: &str,
         region_id: &str,
-    ) -> ::std::result::Result<ListExternalNetworksResponse, crate::Error> {
-        const OPERATION: &str = "listExternalNetworks";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListExternalNetworksResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listExternalNetworks",
+            "/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
-        let region_id = crate::client::path_segment(OPERATION, "regionID", region_id)?;
+        let region_id = crate::client::path_segment(
+            OPERATION.id(),
+            "regionID",
+            region_id,
+        )?;
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/externalnetworks"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListExternalNetworksResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListExternalNetworksResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListExternalNetworksResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    ListExternalNetworksResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListExternalNetworksResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListExternalNetworksResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// List the machine flavors of a region.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/flavors` (`listFlavors`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/flavors` (`listFlavors`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     /// - `region_id`: Region identifier.
     ///
-    /// Every documented status comes back as a [`ListFlavorsResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListFlavorsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_flavors(
         &self,
         organization_id: &str,
         region_id: &str,
-    ) -> ::std::result::Result<ListFlavorsResponse, crate::Error> {
-        const OPERATION: &str = "listFlavors";
+    ) -> ::std::result::Result<crate::ResponseValue<ListFlavorsResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listFlavors",
+            "/api/v1/organizations/{organizationID}/regions/{regionID}/flavors",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
-        let region_id = crate::client::path_segment(OPERATION, "regionID", region_id)?;
+        let region_id = crate::client::path_segment(
+            OPERATION.id(),
+            "regionID",
+            region_id,
+        )?;
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/flavors"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListFlavorsResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListFlavorsResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListFlavorsResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListFlavorsResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListFlavorsResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// List the identities of an organization.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/identities` (`listIdentities`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/identities` (`listIdentities`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     ///
-    /// Every documented status comes back as a [`ListIdentitiesResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListIdentitiesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_identities(
         &self,
         organization_id: &str,
-    ) -> ::std::result::Result<ListIdentitiesResponse, crate::Error> {
-        const OPERATION: &str = "listIdentities";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListIdentitiesResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listIdentities",
+            "/api/v1/organizations/{organizationID}/identities",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let path = ::std::format!("/api/v1/organizations/{organization_id}/identities");
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListIdentitiesResponse::Ok(
-                        crate::client::decode_withholding_body(
-                            OPERATION,
-                            status,
-                            &payload,
-                        )?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListIdentitiesResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListIdentitiesResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListIdentitiesResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListIdentitiesResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListIdentitiesResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// List the machine images of a region.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images` (`listImages`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images` (`listImages`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     /// - `region_id`: Region identifier.
     ///
-    /// Every documented status comes back as a [`ListImagesResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListImagesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_images(
         &self,
         organization_id: &str,
         region_id: &str,
-    ) -> ::std::result::Result<ListImagesResponse, crate::Error> {
-        const OPERATION: &str = "listImages";
+    ) -> ::std::result::Result<crate::ResponseValue<ListImagesResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listImages",
+            "/api/v1/organizations/{organizationID}/regions/{regionID}/images",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
-        let region_id = crate::client::path_segment(OPERATION, "regionID", region_id)?;
+        let region_id = crate::client::path_segment(
+            OPERATION.id(),
+            "regionID",
+            region_id,
+        )?;
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/images"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListImagesResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListImagesResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListImagesResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListImagesResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListImagesResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// List the references that keep a network alive.
     ///
-    /// Sends a `GET` request to `/api/v2/networks/{networkID}/references` (`listNetworkReferences`).
+    /// Sends a `GET` request to `/api/v2/networks/{networkID}/references` (`listNetworkReferences`) without a body.
     ///
     /// Arguments:
     /// - `network_id`: Network identifier.
     ///
-    /// Every documented status comes back as a [`ListNetworkReferencesResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListNetworkReferencesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_network_references(
         &self,
         network_id: &str,
-    ) -> ::std::result::Result<ListNetworkReferencesResponse, crate::Error> {
-        const OPERATION: &str = "listNetworkReferences";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListNetworkReferencesResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listNetworkReferences",
+            "/api/v2/networks/{networkID}/references",
+        );
         let network_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "networkID",
             network_id,
         )?;
         let path = ::std::format!("/api/v2/networks/{network_id}/references");
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListNetworkReferencesResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// List the networks of an organization.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/networks` (`listNetworks`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/networks` (`listNetworks`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     ///
-    /// Every documented status comes back as a [`ListNetworksResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListNetworksResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_networks(
         &self,
         organization_id: &str,
-    ) -> ::std::result::Result<ListNetworksResponse, crate::Error> {
-        const OPERATION: &str = "listNetworks";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListNetworksResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listNetworks",
+            "/api/v1/organizations/{organizationID}/networks",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let path = ::std::format!("/api/v1/organizations/{organization_id}/networks");
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworksResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworksResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworksResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworksResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworksResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListNetworksResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// List the regions the organization may use.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions` (`listRegions`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions` (`listRegions`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     ///
-    /// Every documented status comes back as a [`ListRegionsResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListRegionsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_regions(
         &self,
         organization_id: &str,
-    ) -> ::std::result::Result<ListRegionsResponse, crate::Error> {
-        const OPERATION: &str = "listRegions";
+    ) -> ::std::result::Result<crate::ResponseValue<ListRegionsResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listRegions",
+            "/api/v1/organizations/{organizationID}/regions",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let path = ::std::format!("/api/v1/organizations/{organization_id}/regions");
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListRegionsResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListRegionsResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListRegionsResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListRegionsResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// List the rules of a security group.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules` (`listSecurityGroupRules`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules` (`listSecurityGroupRules`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -7853,32 +7896,38 @@ impl crate::Client {
     /// - `identity_id`: Identity identifier.
     /// - `security_group_id`: Security group identifier.
     ///
-    /// Every documented status comes back as a [`ListSecurityGroupRulesResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListSecurityGroupRulesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_security_group_rules(
         &self,
         organization_id: &str,
         project_id: &str,
         identity_id: &str,
         security_group_id: &str,
-    ) -> ::std::result::Result<ListSecurityGroupRulesResponse, crate::Error> {
-        const OPERATION: &str = "listSecurityGroupRules";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListSecurityGroupRulesResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listSecurityGroupRules",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
         let security_group_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "securityGroupID",
             security_group_id,
         )?;
@@ -7886,77 +7935,37 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}/rules"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupRulesResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupRulesResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupRulesResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupRulesResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupRulesResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListSecurityGroupRulesResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// List the security groups of an organization.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/securitygroups` (`listSecurityGroups`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/securitygroups` (`listSecurityGroups`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     /// - `tag`: Only return resources carrying these tags, each given as `name=value`.
     ///
-    /// Every documented status comes back as a [`ListSecurityGroupsResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListSecurityGroupsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_security_groups(
         &self,
         organization_id: &str,
         tag: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<ListSecurityGroupsResponse, crate::Error> {
-        const OPERATION: &str = "listSecurityGroups";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListSecurityGroupsResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listSecurityGroups",
+            "/api/v1/organizations/{organizationID}/securitygroups",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
@@ -7970,77 +7979,34 @@ impl crate::Client {
             }
         }
         let path_and_query = query.append_to(path);
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupsResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupsResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupsResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupsResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupsResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListSecurityGroupsResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// List the servers of an organization.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/servers` (`listServers`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/servers` (`listServers`) without a body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
     /// - `tag`: Only return resources carrying these tags, each given as `name=value`.
     ///
-    /// Every documented status comes back as a [`ListServersResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListServersResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_servers(
         &self,
         organization_id: &str,
         tag: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<ListServersResponse, crate::Error> {
-        const OPERATION: &str = "listServers";
+    ) -> ::std::result::Result<crate::ResponseValue<ListServersResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listServers",
+            "/api/v1/organizations/{organizationID}/servers",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
@@ -8052,145 +8018,60 @@ impl crate::Client {
             }
         }
         let path_and_query = query.append_to(path);
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::GET,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListServersResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListServersResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListServersResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListServersResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListServersResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListServersResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Drop a reference from a network. Removing an absent reference is not an error.
     ///
-    /// Sends a `DELETE` request to `/api/v2/networks/{networkID}/references/{reference}` (`removeNetworkReference`).
+    /// Sends a `DELETE` request to `/api/v2/networks/{networkID}/references/{reference}` (`removeNetworkReference`) without a body.
     ///
     /// Arguments:
     /// - `network_id`: Network identifier.
     /// - `reference`: A resource reference, `{plural}.{group}/{name}`; it contains a `/`, so it must be percent-encoded as one path segment.
     ///
-    /// Every documented status comes back as a [`RemoveNetworkReferenceResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`RemoveNetworkReferenceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `204 No Content` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn remove_network_reference(
         &self,
         network_id: &str,
         reference: &str,
-    ) -> ::std::result::Result<RemoveNetworkReferenceResponse, crate::Error> {
-        const OPERATION: &str = "removeNetworkReference";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<RemoveNetworkReferenceResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "removeNetworkReference",
+            "/api/v2/networks/{networkID}/references/{reference}",
+        );
         let network_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "networkID",
             network_id,
         )?;
-        let reference = crate::client::path_segment(OPERATION, "reference", reference)?;
+        let reference = crate::client::path_segment(
+            OPERATION.id(),
+            "reference",
+            reference,
+        )?;
         let path = ::std::format!(
             "/api/v2/networks/{network_id}/references/{reference}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::DELETE,
                 path_and_query,
                 ::std::option::Option::None,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            204u16 => {
-                ::std::result::Result::Ok(RemoveNetworkReferenceResponse::NoContent)
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    RemoveNetworkReferenceResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    RemoveNetworkReferenceResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    RemoveNetworkReferenceResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    RemoveNetworkReferenceResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    RemoveNetworkReferenceResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(RemoveNetworkReferenceResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Replace a security group.
     ///
-    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`updateSecurityGroup`).
+    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`updateSecurityGroup`) with a JSON body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -8199,7 +8080,7 @@ impl crate::Client {
     /// - `security_group_id`: Security group identifier.
     /// - `body`: The security group to create or update.
     ///
-    /// Every documented status comes back as a [`UpdateSecurityGroupResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`UpdateSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn update_security_group(
         &self,
         organization_id: &str,
@@ -8207,25 +8088,31 @@ impl crate::Client {
         identity_id: &str,
         security_group_id: &str,
         body: &types::SecurityGroupWrite,
-    ) -> ::std::result::Result<UpdateSecurityGroupResponse, crate::Error> {
-        const OPERATION: &str = "updateSecurityGroup";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateSecurityGroupResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "updateSecurityGroup",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
         let security_group_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "securityGroupID",
             security_group_id,
         )?;
@@ -8233,63 +8120,17 @@ impl crate::Client {
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::PUT,
                 path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
+                crate::client::encode_body(OPERATION.id(), body)?,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => {
-                ::std::result::Result::Ok(
-                    UpdateSecurityGroupResponse::Accepted(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    UpdateSecurityGroupResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    UpdateSecurityGroupResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    UpdateSecurityGroupResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    UpdateSecurityGroupResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(UpdateSecurityGroupResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
     /// Replace a server.
     ///
-    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`updateServer`).
+    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`updateServer`) with a JSON body.
     ///
     /// Arguments:
     /// - `organization_id`: Organization identifier.
@@ -8298,7 +8139,7 @@ impl crate::Client {
     /// - `server_id`: Server identifier.
     /// - `body`: The server to create or update.
     ///
-    /// Every documented status comes back as a [`UpdateServerResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`UpdateServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn update_server(
         &self,
         organization_id: &str,
@@ -8306,80 +8147,44 @@ impl crate::Client {
         identity_id: &str,
         server_id: &str,
         body: &types::ServerWrite,
-    ) -> ::std::result::Result<UpdateServerResponse, crate::Error> {
-        const OPERATION: &str = "updateServer";
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateServerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "updateServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
+        );
         let organization_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "organizationID",
             organization_id,
         )?;
         let project_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "projectID",
             project_id,
         )?;
         let identity_id = crate::client::path_segment(
-            OPERATION,
+            OPERATION.id(),
             "identityID",
             identity_id,
         )?;
-        let server_id = crate::client::path_segment(OPERATION, "serverID", server_id)?;
+        let server_id = crate::client::path_segment(
+            OPERATION.id(),
+            "serverID",
+            server_id,
+        )?;
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
         );
         let path_and_query = path;
-        let response = self
-            .execute(
+        self.call(
                 OPERATION,
                 ::http::Method::PUT,
                 path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
+                crate::client::encode_body(OPERATION.id(), body)?,
             )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => {
-                ::std::result::Result::Ok(
-                    UpdateServerResponse::Accepted(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    UpdateServerResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    UpdateServerResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    UpdateServerResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    UpdateServerResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(UpdateServerResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+            .await
     }
 }

@@ -7,25 +7,26 @@
 //!   (`listRegions` is [`Client::list_regions`]), with typed path and query parameters and
 //!   JSON bodies. Path parameters are percent-encoded as single segments, so a reference such
 //!   as `kubernetesclusters.kubernetes.unikorn-cloud.org/abc` survives;
-//! - every method returns a response enum (e.g. [`AddNetworkReferenceResponse`]) with one
-//!   variant per documented status carrying the decoded body, and `Unexpected { status, body }`
-//!   for anything else; sending, editing and decoding failures are an [`Error`].
+//! - every method returns a [`ResponseValue`]: the status, the headers and a response enum
+//!   (e.g. [`AddNetworkReferenceResponse`]) with one variant per documented status carrying the
+//!   decoded body, and `Unexpected { status, body }` for anything else;
+//!   [`ResponseValue::into_result`] turns it into the documented success body or an
+//!   [`Error::Status`]. Sending, editing and decoding failures are an [`Error`] too.
 //!
-//! Every request runs the registered [`core_client::RequestEditor`]s, in order, before it is
-//! sent through the [`core_client::HttpClient`].
+//! Every request carries a [`core_client::Operation`] extension and runs the registered
+//! [`core_client::RequestEditor`]s, in order, before it is sent through the
+//! [`core_client::HttpClient`].
 //!
 //! ```no_run
 //! # async fn demo(http: core_client::HttpClient) -> Result<(), Box<dyn std::error::Error>> {
 //! use core_client::ClientBuilder as _;
-//! use region_openapi::{Client, ListRegionsResponse};
+//! use region_openapi::Client;
 //!
 //! let client = Client::builder()
 //!     .with_http_client(http)
 //!     .build("https://region.example.com")?;
-//! match client.list_regions("my-organization").await? {
-//!     ListRegionsResponse::Ok(regions) => println!("{} regions", regions.len()),
-//!     other => println!("the region API said {}", other.status()),
-//! }
+//! let regions = client.list_regions("my-organization").await?.into_result()?;
+//! println!("{} regions", regions.len());
 //! # Ok(())
 //! # }
 //! ```
@@ -56,6 +57,6 @@ mod response;
 mod generated;
 
 pub use client::{Client, ClientBuilder};
-pub use error::{EXCERPT_LIMIT, Error};
+pub use error::{EXCERPT_LIMIT, Error, StatusError};
 pub use generated::*;
-pub use response::ApiResponse;
+pub use response::{ApiResponse, ResponseValue};

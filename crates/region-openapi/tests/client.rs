@@ -92,6 +92,7 @@ async fn list_decodes_enums_and_timestamps() {
 
     let response = client.list_regions("org-1").await.unwrap();
     assert_eq!(response.status(), http::StatusCode::OK);
+    let response = response.into_inner();
     let ListRegionsResponse::Ok(regions) = response else {
         panic!("expected Ok, got {response:?}");
     };
@@ -140,7 +141,7 @@ async fn get_keeps_credentials_out_of_debug() {
     .await;
 
     let response = client.get_region_detail("org-1", "region-1").await.unwrap();
-    let GetRegionDetailResponse::Ok(detail) = &response else {
+    let GetRegionDetailResponse::Ok(detail) = &*response else {
         panic!("expected Ok, got {response:?}");
     };
     let kubernetes = detail.spec.kubernetes.as_ref().unwrap();
@@ -189,6 +190,7 @@ async fn create_sends_the_json_body() {
         .create_network("org-1", "project-1", "identity-1", &body)
         .await
         .unwrap();
+    let response = response.into_inner();
     let CreateNetworkResponse::Created(network) = response else {
         panic!("expected Created, got {response:?}");
     };
@@ -235,6 +237,7 @@ async fn update_is_a_put_answered_with_accepted_and_a_body() {
         .await
         .unwrap();
     assert_eq!(response.status(), http::StatusCode::ACCEPTED);
+    let response = response.into_inner();
     let UpdateSecurityGroupResponse::Accepted(group) = response else {
         panic!("expected Accepted, got {response:?}");
     };
@@ -260,7 +263,7 @@ async fn delete_answered_with_accepted_has_no_body() {
         .delete_server("org-1", "project-1", "identity-1", "server-1")
         .await
         .unwrap();
-    assert!(matches!(response, DeleteServerResponse::Accepted));
+    assert!(matches!(*response, DeleteServerResponse::Accepted));
     let request = only_request(&server);
     assert_eq!(request.method, http::Method::DELETE);
     assert_eq!(
@@ -274,6 +277,7 @@ async fn query_parameters_are_encoded_and_repeated() {
     let (server, client) = setup(|_| json_response(200, &json!([]))).await;
     let tags = vec!["foo=cat".to_owned(), "bar dog".to_owned()];
     let response = client.list_servers("org-1", Some(&tags)).await.unwrap();
+    let response = response.into_inner();
     let ListServersResponse::Ok(servers) = response else {
         panic!("expected Ok, got {response:?}");
     };
@@ -301,8 +305,9 @@ async fn references_travel_as_one_percent_encoded_segment() {
         .add_network_reference("net-1", REFERENCE)
         .await
         .unwrap();
-    assert!(matches!(added, AddNetworkReferenceResponse::NoContent));
+    assert!(matches!(*added, AddNetworkReferenceResponse::NoContent));
     let listed = client.list_network_references("net-1").await.unwrap();
+    let listed = listed.into_inner();
     let ListNetworkReferencesResponse::Ok(listed) = listed else {
         panic!("expected Ok, got {listed:?}");
     };
@@ -312,7 +317,10 @@ async fn references_travel_as_one_percent_encoded_segment() {
         .remove_network_reference("net-1", REFERENCE)
         .await
         .unwrap();
-    assert!(matches!(removed, RemoveNetworkReferenceResponse::NoContent));
+    assert!(matches!(
+        *removed,
+        RemoveNetworkReferenceResponse::NoContent
+    ));
 
     let requests = server.requests();
     let seen: Vec<(http::Method, String)> = requests
@@ -350,7 +358,7 @@ async fn every_documented_status_decodes_to_its_variant() {
             .await
             .unwrap();
         assert_eq!(response.status().as_u16(), status);
-        let error = match &response {
+        let error = match &*response {
             AddNetworkReferenceResponse::BadRequest(e)
             | AddNetworkReferenceResponse::Unauthorized(e)
             | AddNetworkReferenceResponse::Forbidden(e)
@@ -359,13 +367,13 @@ async fn every_documented_status_decodes_to_its_variant() {
             | AddNetworkReferenceResponse::InternalServerError(e) => e,
             other => panic!("{status}: unexpected {other:?}"),
         };
-        assert!(format!("{response:?}").starts_with(variant), "{response:?}");
+        assert!(
+            format!("{:?}", *response).starts_with(variant),
+            "{response:?}"
+        );
         // The same body through the trait every response enum implements.
-        assert!(std::ptr::eq(
-            ApiResponse::error_body(&response).unwrap(),
-            error
-        ));
-        assert_eq!(ApiResponse::unexpected_body(&response), None);
+        assert!(std::ptr::eq(response.error_body().unwrap(), error));
+        assert_eq!(response.unexpected_body(), None);
         assert_eq!(serde_json::to_value(error.error).unwrap(), json!(code));
         assert_eq!(error.error_description, format!("answer {status}"));
     }
@@ -380,7 +388,7 @@ async fn every_documented_status_decodes_to_its_variant() {
     let (_server, client) = setup(|_| platform_error(404, "not_found")).await;
     let response = client.list_network_references("net-1").await.unwrap();
     assert!(matches!(
-        response,
+        response.into_inner(),
         ListNetworkReferencesResponse::NotFound(types::Error {
             error: types::ErrorError::NotFound,
             ..
@@ -402,7 +410,7 @@ async fn an_undocumented_status_is_unexpected_and_keeps_the_body() {
         .remove_network_reference("net-1", REFERENCE)
         .await
         .unwrap();
-    let RemoveNetworkReferenceResponse::Unexpected { status, body } = &response else {
+    let RemoveNetworkReferenceResponse::Unexpected { status, body } = &*response else {
         panic!("expected Unexpected, got {response:?}");
     };
     assert_eq!(status.as_u16(), 418);
@@ -420,7 +428,7 @@ async fn an_undocumented_status_is_unexpected_and_keeps_the_body() {
         .await
         .unwrap();
     assert!(
-        matches!(&response, RemoveNetworkReferenceResponse::Unexpected { status, .. } if status.as_u16() == 409),
+        matches!(&*response, RemoveNetworkReferenceResponse::Unexpected { status, .. } if status.as_u16() == 409),
         "{response:?}"
     );
 }
@@ -441,25 +449,33 @@ async fn a_malformed_body_is_a_decode_error_with_status_and_excerpt() {
         "{error}"
     );
 
-    // A documented error status whose body is not the platform's error body.
+    // A documented error status whose body is not JSON (an ingress page) is not decoded: it is
+    // an unexpected answer, and `into_result` reports its status with a bounded excerpt.
     let big = "<html>".repeat(1000);
     let (_server, client) = setup(move |_| {
         http::Response::builder()
             .status(404)
+            .header("content-type", "text/html")
             .body(Bytes::from(big.clone()))
             .unwrap()
     })
     .await;
-    let error = client
+    let response = client
         .add_network_reference("net-1", REFERENCE)
         .await
-        .unwrap_err();
-    assert_eq!(error.status(), Some(http::StatusCode::NOT_FOUND));
-    let Error::Decode { excerpt, .. } = &error else {
-        panic!("expected Decode, got {error:?}");
+        .unwrap();
+    assert!(
+        matches!(&*response, AddNetworkReferenceResponse::Unexpected { status, .. } if *status == 404),
+        "{response:?}"
+    );
+    let error = response.into_result().unwrap_err();
+    assert!(error.is_not_found());
+    assert!(error.error_body().is_none());
+    let Error::Status(status) = &error else {
+        panic!("expected Status, got {error:?}");
     };
-    assert_eq!(excerpt.len(), region_openapi::EXCERPT_LIMIT);
-    assert!(excerpt.starts_with("<html><html>"));
+    assert_eq!(status.excerpt().len(), region_openapi::EXCERPT_LIMIT);
+    assert!(status.excerpt().starts_with("<html><html>"));
 }
 
 /// Appends `x-editor: {name}`, or refuses the request.
@@ -602,4 +618,138 @@ async fn a_malformed_answer_that_may_hold_credentials_is_not_quoted() {
     };
     assert!(excerpt.contains("withheld"), "{excerpt}");
     assert!(!format!("{error:?}").contains("top-secret"), "{error:?}");
+}
+
+#[tokio::test]
+async fn into_result_gives_the_success_body_or_a_typed_error() {
+    let (_server, client) =
+        setup(|_| json_response(200, &json!({ "references": [REFERENCE] }))).await;
+    let listed = client
+        .list_network_references("net-1")
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    assert_eq!(listed.references.len(), 1);
+
+    // A bodyless success is `()`.
+    let (_server, client) = setup(|_| empty_response(204)).await;
+    let () = client
+        .remove_network_reference("net-1", REFERENCE)
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+
+    // A documented error keeps status, headers and the platform's error body.
+    let (_server, client) = setup(|_| {
+        let mut response = json_response(
+            404,
+            &json!({"error": "not_found", "error_description": "no network", "trace_id": "abc"}),
+        );
+        response
+            .headers_mut()
+            .insert("cache-control", http::HeaderValue::from_static("no-cache"));
+        response
+    })
+    .await;
+    let error = client
+        .list_network_references("net-1")
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap_err();
+    assert!(error.is_not_found());
+    assert_eq!(error.status(), Some(http::StatusCode::NOT_FOUND));
+    assert_eq!(error.operation(), Some("listNetworkReferences"));
+    let body = error.error_body().unwrap();
+    assert_eq!(body.error, types::ErrorError::NotFound);
+    assert_eq!(body.error_description, "no network");
+    let Error::Status(status) = &error else {
+        panic!("expected Status, got {error:?}");
+    };
+    assert_eq!(status.headers()["cache-control"], "no-cache");
+    assert!(status.excerpt().contains("no network"), "{status:?}");
+    assert_eq!(
+        error.to_string(),
+        "listNetworkReferences: the server answered 404 Not Found (not_found: no network)"
+    );
+}
+
+#[tokio::test]
+async fn response_headers_are_kept() {
+    let (_server, client) = setup(|_| {
+        let mut response = empty_response(202);
+        response
+            .headers_mut()
+            .insert("retry-after", http::HeaderValue::from_static("30"));
+        response
+    })
+    .await;
+    let response = client
+        .delete_server("org-1", "project-1", "identity-1", "server-1")
+        .await
+        .unwrap();
+    assert_eq!(response.status(), http::StatusCode::ACCEPTED);
+    assert_eq!(response.headers()["retry-after"], "30");
+    let (status, headers, inner) = response.into_parts();
+    assert_eq!(status, http::StatusCode::ACCEPTED);
+    assert_eq!(headers["retry-after"], "30");
+    assert!(matches!(inner, DeleteServerResponse::Accepted));
+}
+
+/// Records the `Operation` extension of every request it sees as an `x-operation` header.
+struct RecordOperation;
+
+impl RequestEditor for RecordOperation {
+    fn edit<'a>(
+        &'a self,
+        request: &'a mut http::Request<Bytes>,
+    ) -> BoxFuture<'a, Result<(), EditorError>> {
+        Box::pin(async move {
+            let operation = request
+                .extensions()
+                .get::<core_client::Operation>()
+                .copied()
+                .ok_or_else(|| EditorError::new("record", std::io::Error::other("no operation")))?;
+            let value = format!("{} {}", operation.id(), operation.path_template());
+            request
+                .headers_mut()
+                .insert("x-operation", http::HeaderValue::from_str(&value).unwrap());
+            Ok(())
+        })
+    }
+}
+
+#[tokio::test]
+async fn editors_see_which_operation_a_request_is() {
+    let (server, client) =
+        setup_with(|_| empty_response(204), vec![Arc::new(RecordOperation)]).await;
+    client
+        .remove_network_reference("net-1", REFERENCE)
+        .await
+        .unwrap();
+    assert_eq!(
+        only_request(&server).header("x-operation"),
+        Some("removeNetworkReference /api/v2/networks/{networkID}/references/{reference}")
+    );
+}
+
+#[tokio::test]
+async fn unexpected_answers_of_credential_bearing_operations_are_not_printed() {
+    let (_server, client) = setup(|_| {
+        http::Response::builder()
+            .status(502)
+            .body(Bytes::from_static(b"kubeconfig: top-secret"))
+            .unwrap()
+    })
+    .await;
+    let response = client.get_region_detail("org-1", "region-1").await.unwrap();
+    let printed = format!("{response:?}");
+    assert!(!printed.contains("top-secret"), "{printed}");
+    assert!(printed.contains("22 bytes withheld"), "{printed}");
+    let error = response.into_result().unwrap_err();
+    let printed = format!("{error:?} {error}");
+    assert!(!printed.contains("top-secret"), "{printed}");
+    assert_eq!(error.status(), Some(http::StatusCode::BAD_GATEWAY));
 }

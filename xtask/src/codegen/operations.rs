@@ -36,6 +36,8 @@ pub struct Operation {
     pub method: String,
     /// Path template, e.g. `/api/v1/organizations/{organizationID}/regions`.
     pub path: String,
+    /// Where the operation is in the spec.
+    pub loc: Loc,
     /// What the operation does.
     pub description: Option<String>,
     /// Path and query parameters, path parameters first in template order.
@@ -330,6 +332,7 @@ fn operation(
         id,
         method: method.to_owned(),
         path: path.to_owned(),
+        loc: loc.clone(),
         description: text(map.get("description")).or_else(|| text(map.get("summary"))),
         params,
         body,

@@ -110,14 +110,18 @@ fn path_and_query_parameters_become_typed_arguments() {
     );
     assert_has(
         &code,
-        r#"let thing_id = crate::client::path_segment(OPERATION, "thingID", thing_id)?;"#,
+        r#"let thing_id = crate::client::path_segment(OPERATION.id(), "thingID", thing_id)?;"#,
     );
     assert_has(&code, r#"::std::format!("/api/v1/things/{thing_id}")"#);
     assert_has(&code, r#"for item in value { query.push("tag", item); }"#);
     assert_has(&code, r#"query.push("limit", &value.to_string());"#);
     assert_has(
         &code,
-        "Sends a `GET` request to `/api/v1/things/{thingID}` (`getThing`).",
+        "Sends a `GET` request to `/api/v1/things/{thingID}` (`getThing`) without a body.",
+    );
+    assert_has(
+        &code,
+        r#"const OPERATION: ::core_client::Operation = ::core_client::Operation::new("getThing", "/api/v1/things/{thingID}");"#,
     );
 }
 
@@ -135,9 +139,27 @@ fn responses_become_enum_variants_and_bodies_are_typed() {
     assert_has(&code, "Self::NotFound => ::http::StatusCode::NOT_FOUND,");
     assert_has(
         &code,
-        "pub async fn put_thing(&self, thing_id: &str, body: &types::Thing) -> ::std::result::Result<PutThingResponse, crate::Error>",
+        "pub async fn put_thing(&self, thing_id: &str, body: &types::Thing) -> ::std::result::Result<crate::ResponseValue<PutThingResponse>, crate::Error>",
     );
-    assert_has(&code, "crate::client::encode_body(OPERATION, body)?");
+    assert_has(&code, "crate::client::encode_body(OPERATION.id(), body)?");
+    // One decoding function per response enum; a body is decoded only when it is JSON.
+    assert_has(
+        &code,
+        "impl crate::response::Decode for GetThingResponse { fn decode(status: ::http::StatusCode, json: bool, body: ::bytes::Bytes)",
+    );
+    assert_has(
+        &code,
+        "200 if json => crate::client::decode::<Self, _>(status, &body).map(Self::Ok),",
+    );
+    assert_has(&code, "404 => ::std::result::Result::Ok(Self::NotFound),");
+    assert_eq!(code.matches("fn decode(").count(), 2);
+    // The documented success is what `into_result` gives.
+    assert_has(&code, "type Success = types::Thing;");
+    assert_has(&code, "type Success = ();");
+    assert_has(
+        &code,
+        "Self::Ok(body) => ::std::result::Result::Ok(body), other => ::std::result::Result::Err(other),",
+    );
 }
 
 #[test]
@@ -480,4 +502,52 @@ components:
     let code = gen_ok(&[("main.yaml", marked)]);
     assert_has(&code, r#".field("blob", &"<redacted>")"#);
     assert_has(&code, r#".field("name", &self.name)"#);
+}
+
+#[test]
+fn answers_of_credential_bearing_operations_are_not_printed_raw() {
+    let code = gen_ok(&[("main.yaml", THINGS)]);
+    // `thing` has a `password`: getThing's enum writes its own Debug, hiding raw bodies.
+    assert_has(&code, "impl ::std::fmt::Debug for GetThingResponse {");
+    assert_has(
+        &code,
+        r#".field("body", &crate::client::Withheld(body.len()))"#,
+    );
+    assert_has(&code, "const SENSITIVE: bool = true;");
+    // putThing answers without a body: the derived Debug is enough.
+    assert_has(
+        &code,
+        "#[derive(Debug)] #[allow(clippy::large_enum_variant)] pub enum PutThingResponse {",
+    );
+    assert_has(&code, "const SENSITIVE: bool = false;");
+}
+
+#[test]
+fn an_operation_needs_exactly_one_success_status() {
+    let two = r#"
+paths:
+  /x:
+    get:
+      operationId: getX
+      responses:
+        '200': {description: Now.}
+        '202': {description: Later.}
+"#;
+    let err = gen_err(&[("main.yaml", two)]);
+    assert!(
+        err.contains(
+            "operation `getX` at main.yaml#/paths/~1x/get documents 2 success (2xx) statuses"
+        ),
+        "{err}"
+    );
+    let none = r#"
+paths:
+  /x:
+    get:
+      operationId: getX
+      responses:
+        '404': {description: Never.}
+"#;
+    let err = gen_err(&[("main.yaml", none)]);
+    assert!(err.contains("documents 0 success (2xx) statuses"), "{err}");
 }
