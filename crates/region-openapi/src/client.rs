@@ -79,8 +79,33 @@ impl Client {
         &self.http
     }
 
-    /// Sends the request for `operation` and decodes the answer into `R`.
-    pub(crate) async fn call<R: Decode>(
+    /// Sends the request for `operation`, without a body, and decodes the answer into `R`.
+    pub(crate) async fn call_empty<R: Decode>(
+        &self,
+        operation: Operation,
+        method: http::Method,
+        path_and_query: String,
+    ) -> Result<ResponseValue<R>, Error> {
+        self.call(operation, method, path_and_query, None).await
+    }
+
+    /// Sends the request for `operation` with `body` as JSON, and decodes the answer into `R`.
+    pub(crate) async fn call_json<R: Decode, B: Serialize>(
+        &self,
+        operation: Operation,
+        method: http::Method,
+        path_and_query: String,
+        body: &B,
+    ) -> Result<ResponseValue<R>, Error> {
+        let body = serde_json::to_vec(body).map_err(|source| Error::Encode {
+            operation: operation.id(),
+            source,
+        })?;
+        self.call(operation, method, path_and_query, Some(body.into()))
+            .await
+    }
+
+    async fn call<R: Decode>(
         &self,
         operation: Operation,
         method: http::Method,
@@ -91,13 +116,13 @@ impl Client {
             .execute(operation, method, path_and_query, body)
             .await?;
         let (parts, body) = response.into_parts();
-        let json = is_json(&parts.headers);
+        let is_json = is_json(&parts.headers);
         let raw = if parts.status.is_success() {
             Bytes::new()
         } else {
             body.clone()
         };
-        let inner = R::decode(parts.status, json, body)?;
+        let inner = R::decode(parts.status, is_json, body)?;
         Ok(ResponseValue::new(parts.status, parts.headers, inner).with_raw(raw))
     }
 
@@ -240,16 +265,6 @@ impl fmt::Debug for Withheld {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "<{} bytes withheld>", self.0)
     }
-}
-
-/// `body` as JSON.
-pub(crate) fn encode_body<T: Serialize>(
-    operation: &'static str,
-    body: &T,
-) -> Result<Option<Bytes>, Error> {
-    serde_json::to_vec(body)
-        .map(|json| Some(Bytes::from(json)))
-        .map_err(|source| Error::Encode { operation, source })
 }
 
 /// `body`, an answer to `R`'s operation, decoded as a `T`. On failure the error keeps the

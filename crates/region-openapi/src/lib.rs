@@ -18,14 +18,14 @@
 //! [`core_client::HttpClient`].
 //!
 //! ```no_run
-//! # async fn demo(http: core_client::HttpClient) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn demo(http: core_client::HttpClient, organization: uuid::Uuid) -> Result<(), Box<dyn std::error::Error>> {
 //! use core_client::ClientBuilder as _;
 //! use region_openapi::Client;
 //!
 //! let client = Client::builder()
 //!     .with_http_client(http)
 //!     .build("https://region.example.com")?;
-//! let regions = client.list_regions("my-organization").await?.into_result()?;
+//! let regions = client.list_regions(organization).await?.into_result()?;
 //! println!("{} regions", regions.len());
 //! # Ok(())
 //! # }

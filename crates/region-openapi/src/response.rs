@@ -5,6 +5,7 @@ use std::{fmt, ops::Deref};
 
 use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
 
 use crate::{
     Error,
@@ -63,9 +64,14 @@ pub trait ApiResponse: Sized {
 
 /// Decoding an answer into an operation's response enum. Implemented by the generated code.
 pub(crate) trait Decode: ApiResponse {
-    /// Decodes the answer with `status` and `body`; `json` says whether its `Content-Type`
+    /// Decodes the answer with `status` and `body`; `is_json` says whether its `Content-Type`
     /// mentions JSON (only then is a body decoded).
-    fn decode(status: StatusCode, json: bool, body: Bytes) -> Result<Self, Error>;
+    fn decode(status: StatusCode, is_json: bool, body: Bytes) -> Result<Self, Error>;
+
+    /// `body` parsed as a `T`; see [`crate::client::decode`].
+    fn parse<T: DeserializeOwned>(status: StatusCode, body: &Bytes) -> Result<T, Error> {
+        crate::client::decode::<Self, T>(status, body)
+    }
 }
 
 /// The answer to a call: its status, its headers (`Location`, `Retry-After`, ...) and the
@@ -127,9 +133,9 @@ impl<R: ApiResponse> ResponseValue<R> {
     /// there is one, and an excerpt of the raw body.
     ///
     /// ```no_run
-    /// # async fn demo(client: region_openapi::Client) -> Result<(), region_openapi::Error> {
-    /// match client.list_network_references("net-1").await?.into_result() {
-    ///     Ok(references) => println!("{} references", references.references.len()),
+    /// # async fn demo(client: region_openapi::Client, network: uuid::Uuid) -> Result<(), region_openapi::Error> {
+    /// match client.get_network_v2(network).await?.into_result() {
+    ///     Ok(network) => println!("{} has prefix {}", *network.metadata.name, network.status.prefix),
     ///     Err(error) if error.is_not_found() => println!("no such network"),
     ///     Err(error) => return Err(error),
     /// }

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result, bail};
+use heck::ToPascalCase;
 use serde_json::Value;
 
 use super::{
@@ -57,17 +58,19 @@ pub enum ParamIn {
     Query,
 }
 
-/// The Rust shape of a parameter value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamKind {
-    /// `&str`.
+/// The Rust type of one parameter value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamType {
+    /// `&str` (`type: string` without a format).
     String,
-    /// `&[String]`, sent as repeated `name=value` pairs.
-    StringArray,
-    /// `i64`.
+    /// `::uuid::Uuid` (`format: uuid`), sent in its hyphenated lower-case form.
+    Uuid,
+    /// `i64` (`type: integer`).
     Integer,
     /// `bool`.
     Boolean,
+    /// A string enum: the definition name of its schema. Sent as its wire text.
+    Enum(String),
 }
 
 /// A parameter of an operation.
@@ -79,8 +82,10 @@ pub struct Param {
     pub location: ParamIn,
     /// Whether it must be given (path parameters always are).
     pub required: bool,
-    /// Value shape.
-    pub kind: ParamKind,
+    /// The type of a value.
+    pub ty: ParamType,
+    /// Whether it is a list, sent as the parameter repeated (`?tag=a&tag=b`); query only.
+    pub repeated: bool,
     /// What it is.
     pub description: Option<String>,
 }
@@ -258,7 +263,7 @@ fn operation(
             bail!("`parameters` at {list_loc} is not a list");
         };
         for index in 0..list.len() {
-            let param = parameter(specs, &list_loc.join(index))?;
+            let param = parameter(specs, defs, &id, &list_loc.join(index))?;
             params.retain(|p| !(p.name == param.name && p.location == param.location));
             params.push(param);
         }
@@ -295,6 +300,20 @@ fn operation(
         None => None,
         Some(_) => Some(request_body(specs, defs, &loc.join("requestBody"))?),
     };
+    // `x-no-body`: the platform's marker for an operation that sends nothing (its Go client
+    // then sends no Content-Type either). Every operation without a `requestBody` is sent
+    // that way; the marker must not contradict a declared body.
+    match map.get("x-no-body") {
+        None | Some(Value::Bool(false)) => {}
+        Some(Value::Bool(true)) if body.is_none() => {}
+        Some(Value::Bool(true)) => {
+            bail!("operation at {loc} has both `x-no-body: true` and a `requestBody`")
+        }
+        Some(other) => bail!(
+            "`x-no-body: {other}` at {} is not a boolean",
+            loc.join("x-no-body")
+        ),
+    }
 
     let responses_loc = loc.join("responses");
     let Some(Value::Object(responses_map)) = map.get("responses") else {
@@ -340,7 +359,47 @@ fn operation(
     })
 }
 
-fn parameter(specs: &Specs, loc: &Loc) -> Result<Param> {
+/// Keys a parameter object may have: the rest (`style`, `explode`, `content`, ...) would
+/// change how it is encoded, which the generator does not implement.
+const PARAMETER_KEYS: &[&str] = &[
+    "name",
+    "in",
+    "description",
+    "required",
+    "schema",
+    "deprecated",
+];
+
+/// Keywords a parameter's schema may use: those that say what a value is, and constraints
+/// the server checks (the client does not: a value it refuses comes back as a 400). Anything
+/// else (`nullable`, `oneOf`, `properties`, ...) would change the type or the encoding.
+const PARAMETER_SCHEMA_KEYS: &[&str] = &[
+    "type",
+    "format",
+    "enum",
+    "items",
+    "description",
+    "title",
+    "default",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+];
+
+fn parameter(
+    specs: &Specs,
+    defs: &mut Definitions,
+    operation_id: &str,
+    loc: &Loc,
+) -> Result<Param> {
     let (resolved, value) = specs.deref(loc)?;
     let name = match value.get("name") {
         Some(Value::String(name)) => name.clone(),
@@ -354,14 +413,8 @@ fn parameter(specs: &Specs, loc: &Loc) -> Result<Param> {
              are supported"
         ),
     };
-    for key in [
-        "style",
-        "explode",
-        "allowReserved",
-        "content",
-        "allowEmptyValue",
-    ] {
-        if value.get(key).is_some() {
+    for key in value.as_object().into_iter().flat_map(|m| m.keys()) {
+        if !PARAMETER_KEYS.contains(&key.as_str()) && !key.starts_with("x-") {
             bail!(
                 "unsupported parameter key `{key}` at {}",
                 resolved.join(key)
@@ -372,37 +425,102 @@ fn parameter(specs: &Specs, loc: &Loc) -> Result<Param> {
     if location == ParamIn::Path && !required {
         bail!("path parameter at {resolved} must be `required: true`");
     }
-    let schema_loc = resolved.join("schema");
-    let (schema_loc, schema) = specs
-        .deref(&schema_loc)
-        .with_context(|| format!("parameter at {loc} has no usable schema"))?;
-    let kind = match schema.get("type").and_then(Value::as_str) {
-        Some("string") => ParamKind::String,
-        Some("integer") => ParamKind::Integer,
-        Some("boolean") => ParamKind::Boolean,
-        Some("array") if location == ParamIn::Query => {
-            let (items_loc, items) = specs.deref(&schema_loc.join("items"))?;
-            match items.get("type").and_then(Value::as_str) {
-                Some("string") => ParamKind::StringArray,
-                other => bail!(
-                    "unsupported array item type {other:?} at {items_loc} for parameter at {loc}"
-                ),
-            }
-        }
-        other => {
-            bail!("unsupported parameter type {other:?} at {schema_loc} for parameter at {loc}")
-        }
+    // An inline enum needs a type name: the parameter component's, without its `Parameter`
+    // suffix (`imageScopeQueryParameter` -> `imageScope`), or the operation's and the
+    // parameter's (`listThingsScope`).
+    let enum_name = match resolved.pointer.strip_prefix("/components/parameters/") {
+        Some(component) => component
+            .trim_end_matches("QueryParameter")
+            .trim_end_matches("Parameter")
+            .to_owned(),
+        None => format!("{operation_id}{}", name.to_pascal_case()),
     };
-    if location == ParamIn::Path && kind != ParamKind::String {
-        bail!("unsupported path parameter at {loc}: path parameters must be strings");
+    let schema_loc = resolved.join("schema");
+    if specs.get(&schema_loc).is_none() {
+        bail!("parameter at {resolved} has no schema");
+    }
+    let (ty, repeated) = param_type(
+        specs,
+        defs,
+        &schema_loc,
+        &enum_name,
+        location == ParamIn::Query,
+    )?;
+    if location == ParamIn::Path && !matches!(ty, ParamType::String | ParamType::Uuid) {
+        bail!(
+            "unsupported path parameter at {loc}: a path parameter must be a string or a uuid, \
+             not {ty:?}"
+        );
     }
     Ok(Param {
         name,
         location,
         required,
-        kind,
+        ty,
+        repeated,
         description: text(value.get("description")),
     })
+}
+
+/// The type of the parameter schema at `loc` (following `$ref`s), and whether it is a list
+/// (`type: array`, allowed when `array` is set). `enum_name` names an inline enum.
+fn param_type(
+    specs: &Specs,
+    defs: &mut Definitions,
+    loc: &Loc,
+    enum_name: &str,
+    array: bool,
+) -> Result<(ParamType, bool)> {
+    let (resolved, schema) = specs.deref(loc)?;
+    let Value::Object(map) = schema else {
+        bail!("parameter schema at {resolved} is not an object");
+    };
+    for key in map.keys() {
+        if !PARAMETER_SCHEMA_KEYS.contains(&key.as_str()) && !key.starts_with("x-") {
+            bail!(
+                "unsupported keyword `{key}` in the parameter schema at {}",
+                resolved.join(key)
+            );
+        }
+    }
+    let kind = map.get("type").and_then(Value::as_str);
+    let format = map.get("format").and_then(Value::as_str);
+    if map.contains_key("enum") {
+        if kind != Some("string") {
+            bail!("unsupported enum at {resolved}: only string enums can be parameters");
+        }
+        // A named enum schema keeps its name; an inline one is named after the parameter.
+        let name = if resolved.pointer.starts_with("/components/schemas/") {
+            defs.add_schema(specs, &resolved)?
+        } else {
+            defs.add_inline(specs, enum_name, &resolved)?
+        };
+        return Ok((ParamType::Enum(name), false));
+    }
+    let ty = match (kind, format) {
+        (Some("string"), None) => ParamType::String,
+        (Some("string"), Some("uuid")) => ParamType::Uuid,
+        (Some("integer"), None | Some("int32" | "int64")) => ParamType::Integer,
+        (Some("boolean"), None) => ParamType::Boolean,
+        (Some("array"), None) if array => {
+            let items = resolved.join("items");
+            if specs.get(&items).is_none() {
+                bail!("array parameter schema at {resolved} has no `items`");
+            }
+            let (ty, _) = param_type(specs, defs, &items, enum_name, false)?;
+            return Ok((ty, true));
+        }
+        (Some("array"), None) => bail!(
+            "unsupported array parameter schema at {resolved}: only query parameters can be \
+             lists, and lists cannot nest"
+        ),
+        (kind, None) => bail!("unsupported parameter type {kind:?} at {resolved}"),
+        (kind, Some(format)) => bail!(
+            "unsupported parameter format `{format}` (type {kind:?}) at {}",
+            resolved.join("format")
+        ),
+    };
+    Ok((ty, false))
 }
 
 /// A request body. Its method always takes and sends the body, including when the spec leaves

@@ -2,7 +2,9 @@
 //! - the derived `Debug` of types that hold credentials is replaced by one that prints
 //!   `<redacted>` in place of those fields;
 //! - fields and enum variants typify leaves undocumented (a property that is only a `$ref`,
-//!   an enum value) get a doc comment naming their wire form, so `missing_docs` holds.
+//!   an enum value) get a doc comment naming their wire form, so `missing_docs` holds;
+//! - the copy of each type's JSON schema typify appends to its docs is dropped: the spec is
+//!   next door, and the copies made up a third of the generated file.
 
 use std::collections::BTreeSet;
 
@@ -21,6 +23,7 @@ pub fn postprocess(tokens: TokenStream, sensitive: &BTreeSet<String>) -> Result<
     for item in file.items {
         match item {
             Item::Enum(mut item) => {
+                strip_schema_docs(&mut item.attrs);
                 for variant in &mut item.variants {
                     if !has_doc(&variant.attrs) {
                         let wire = serde_rename(&variant.attrs)
@@ -32,6 +35,7 @@ pub fn postprocess(tokens: TokenStream, sensitive: &BTreeSet<String>) -> Result<
                 item.to_tokens(&mut out);
             }
             Item::Struct(mut item) => {
+                strip_schema_docs(&mut item.attrs);
                 if let Fields::Named(fields) = &mut item.fields {
                     for field in &mut fields.named {
                         if !has_doc(&field.attrs) {
@@ -77,6 +81,39 @@ fn secret_fields(item: &ItemStruct, sensitive: &BTreeSet<String>) -> Option<BTre
         }
     }
     Some(secrets)
+}
+
+/// Removes the `<details><summary>JSON schema</summary> ... </details>` block (and the empty
+/// line before it) from the doc comment in `attrs`.
+fn strip_schema_docs(attrs: &mut Vec<syn::Attribute>) {
+    let text = |attr: &syn::Attribute| match &attr.meta {
+        syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(s),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(start) = attrs.iter().position(|a| {
+        text(a).is_some_and(|t| t.contains("<details><summary>JSON schema</summary>"))
+    }) else {
+        return;
+    };
+    let Some(end) = attrs[start..]
+        .iter()
+        .position(|a| text(a).is_some_and(|t| t.contains("</details>")))
+        .map(|offset| start + offset)
+    else {
+        return;
+    };
+    let start = if start > 0 && text(&attrs[start - 1]).is_some_and(|t| t.trim().is_empty()) {
+        start - 1
+    } else {
+        start
+    };
+    attrs.drain(start..=end);
 }
 
 fn has_doc(attrs: &[syn::Attribute]) -> bool {

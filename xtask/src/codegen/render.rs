@@ -10,7 +10,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::{
-    operations::{Operation, ParamIn, ParamKind},
+    operations::{Operation, ParamIn, ParamType},
     schema::Definitions,
 };
 
@@ -124,7 +124,7 @@ fn operation(
                 variants.push(quote! { #doc #variant(#ty), });
                 status_arms.push(quote! { Self::#variant(_) => ::http::StatusCode::#constant, });
                 decode_arms.push(quote! {
-                    #code_literal if json => crate::client::decode::<Self, _>(status, &body).map(Self::#variant),
+                    #code_literal if is_json => Self::parse(status, &body).map(Self::#variant),
                 });
                 debug_arms.push(quote! {
                     Self::#variant(value) => f.debug_tuple(#variant_name).field(value).finish(),
@@ -241,7 +241,7 @@ fn operation(
         impl crate::response::Decode for #enum_name {
             fn decode(
                 status: ::http::StatusCode,
-                json: bool,
+                is_json: bool,
                 body: ::bytes::Bytes,
             ) -> ::std::result::Result<Self, crate::Error> {
                 match status.as_u16() {
@@ -265,35 +265,62 @@ fn operation(
             param.description.as_deref().unwrap_or(wire.as_str())
         ));
         match param.location {
-            ParamIn::Path => {
-                args.push(quote! { #name: &str });
-                path_args.push(quote! {
-                    let #name = crate::client::path_segment(OPERATION.id(), #wire, #name)?;
-                });
-            }
+            ParamIn::Path => match &param.ty {
+                ParamType::Uuid => {
+                    // Hex digits and hyphens: nothing to escape, never empty or a dot segment.
+                    args.push(quote! { #name: ::uuid::Uuid });
+                    path_args.push(quote! { let #name = #name.hyphenated(); });
+                }
+                ParamType::String => {
+                    args.push(quote! { #name: &str });
+                    path_args.push(quote! {
+                        let #name = crate::client::path_segment(OPERATION.id(), #wire, #name)?;
+                    });
+                }
+                other => bail!(
+                    "path parameter `{wire}` of `{}` has the unsupported type {other:?}",
+                    op.id
+                ),
+            },
             ParamIn::Query => {
-                let (ty, push) = match param.kind {
-                    ParamKind::String => (quote! { &str }, quote! { query.push(#wire, value); }),
-                    ParamKind::StringArray => (
-                        quote! { &[::std::string::String] },
-                        quote! { for item in value { query.push(#wire, item); } },
+                // The type of one value, and how `value` (a reference to one inside a list)
+                // is written as text.
+                let (item, text) = match &param.ty {
+                    ParamType::String => (quote! { ::std::string::String }, quote! { value }),
+                    ParamType::Uuid => (
+                        quote! { ::uuid::Uuid },
+                        quote! { &value.hyphenated().to_string() },
                     ),
-                    ParamKind::Integer => (
-                        quote! { i64 },
-                        quote! { query.push(#wire, &value.to_string()); },
-                    ),
-                    ParamKind::Boolean => (
+                    ParamType::Integer => (quote! { i64 }, quote! { &value.to_string() }),
+                    ParamType::Boolean => (
                         quote! { bool },
-                        quote! { query.push(#wire, if value { "true" } else { "false" }); },
+                        quote! { if *value { "true" } else { "false" } },
                     ),
+                    ParamType::Enum(schema) => {
+                        let ty = type_of(schema)?;
+                        (quote! { #ty }, quote! { &value.to_string() })
+                    }
+                };
+                let (ty, push) = if param.repeated {
+                    (
+                        quote! { &[#item] },
+                        quote! { for value in #name { query.push(#wire, #text); } },
+                    )
+                } else {
+                    let ty = match &param.ty {
+                        ParamType::String => quote! { &str },
+                        ParamType::Enum(_) => quote! { &#item },
+                        _ => quote! { #item },
+                    };
+                    (ty, quote! { let value = &#name; query.push(#wire, #text); })
                 };
                 if param.required {
                     args.push(quote! { #name: #ty });
-                    query_pushes.push(quote! { { let value = #name; #push } });
+                    query_pushes.push(quote! { { #push } });
                 } else {
                     args.push(quote! { #name: ::std::option::Option<#ty> });
                     query_pushes.push(
-                        quote! { if let ::std::option::Option::Some(value) = #name { #push } },
+                        quote! { if let ::std::option::Option::Some(#name) = #name { #push } },
                     );
                 }
             }
@@ -305,7 +332,7 @@ fn operation(
         Some(body) => {
             let ty = type_of(&body.schema)?;
             body_arg = quote! { , body: &#ty };
-            body_value = quote! { crate::client::encode_body(OPERATION.id(), body)? };
+            body_value = quote! { body };
             arg_docs.push(format!(
                 "- `body`: {}",
                 body.description.as_deref().unwrap_or("the request body")
@@ -313,10 +340,15 @@ fn operation(
         }
         None => {
             body_arg = quote! {};
-            body_value = quote! { ::std::option::Option::None };
+            body_value = quote! {};
         }
     }
     let template = format_template(&op.path, |name| ident(name).to_string());
+    let path = if op.path.contains('{') {
+        quote! { ::std::format!(#template) }
+    } else {
+        quote! { ::std::string::String::from(#template) }
+    };
     let mut doc_lines = Vec::new();
     if let Some(description) = &op.description {
         doc_lines.push(description.clone());
@@ -345,13 +377,18 @@ fn operation(
     ));
     let method_doc = docs(doc_lines);
     let query = if query_pushes.is_empty() {
-        quote! { let path_and_query = path; }
+        quote! {}
     } else {
         quote! {
             let mut query = crate::client::Query::default();
             #(#query_pushes)*
-            let path_and_query = query.append_to(path);
+            let path = query.append_to(path);
         }
+    };
+    let call = if op.body.is_some() {
+        quote! { self.call_json(OPERATION, ::http::Method::#method_const, path, #body_value).await }
+    } else {
+        quote! { self.call_empty(OPERATION, ::http::Method::#method_const, path).await }
     };
     let method = quote! {
         #method_doc
@@ -361,9 +398,9 @@ fn operation(
             const OPERATION: ::core_client::Operation =
                 ::core_client::Operation::new(#operation_id, #path_template);
             #(#path_args)*
-            let path = ::std::format!(#template);
+            let path = #path;
             #query
-            self.call(OPERATION, ::http::Method::#method_const, path_and_query, #body_value).await
+            #call
         }
     };
     Ok((response_enum, method))
