@@ -64,68 +64,68 @@ pub mod types {
         }
     }
     ///Instruction set of the processor.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum Architecture {
         /// `x86_64` on the wire.
-        #[serde(rename = "x86_64")]
         X8664,
         /// `aarch64` on the wire.
-        #[serde(rename = "aarch64")]
         Aarch64,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for Architecture {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::X8664 => f.write_str("x86_64"),
-                Self::Aarch64 => f.write_str("aarch64"),
+    impl Architecture {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::X8664 => "x86_64",
+                Self::Aarch64 => "aarch64",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "x86_64" => ::std::option::Option::Some(Self::X8664),
+                "aarch64" => ::std::option::Option::Some(Self::Aarch64),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for Architecture {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Architecture {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for Architecture {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "x86_64" => Ok(Self::X8664),
-                "aarch64" => Ok(Self::Aarch64),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for Architecture {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for Architecture {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for Architecture {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for Architecture {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for Architecture {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for Architecture {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Authorization servers that issue tokens for the resource.
@@ -151,73 +151,72 @@ pub mod types {
         }
     }
     ///A way of presenting a bearer token.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum BearerMethod {
         /// `header` on the wire.
-        #[serde(rename = "header")]
         Header,
         /// `body` on the wire.
-        #[serde(rename = "body")]
         Body,
         /// `query` on the wire.
-        #[serde(rename = "query")]
         Query,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for BearerMethod {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Header => f.write_str("header"),
-                Self::Body => f.write_str("body"),
-                Self::Query => f.write_str("query"),
+    impl BearerMethod {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Header => "header",
+                Self::Body => "body",
+                Self::Query => "query",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "header" => ::std::option::Option::Some(Self::Header),
+                "body" => ::std::option::Option::Some(Self::Body),
+                "query" => ::std::option::Option::Some(Self::Query),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for BearerMethod {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for BearerMethod {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for BearerMethod {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "header" => Ok(Self::Header),
-                "body" => Ok(Self::Body),
-                "query" => Ok(Self::Query),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for BearerMethod {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for BearerMethod {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for BearerMethod {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for BearerMethod {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for BearerMethod {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for BearerMethod {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Ways of presenting a bearer token the resource accepts.
@@ -276,108 +275,108 @@ pub mod types {
         pub trace_id: ::std::option::Option<::std::string::String>,
     }
     ///Error code: the OAuth 2.0 codes, plus codes of this platform for non-OAuth failures.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ErrorError {
         /// `invalid_request` on the wire.
-        #[serde(rename = "invalid_request")]
         InvalidRequest,
         /// `server_error` on the wire.
-        #[serde(rename = "server_error")]
         ServerError,
         /// `access_denied` on the wire.
-        #[serde(rename = "access_denied")]
         AccessDenied,
         /// `not_found` on the wire.
-        #[serde(rename = "not_found")]
         NotFound,
         /// `conflict` on the wire.
-        #[serde(rename = "conflict")]
         Conflict,
         /// `method_not_allowed` on the wire.
-        #[serde(rename = "method_not_allowed")]
         MethodNotAllowed,
         /// `unsupported_media_type` on the wire.
-        #[serde(rename = "unsupported_media_type")]
         UnsupportedMediaType,
         /// `request_entity_too_large` on the wire.
-        #[serde(rename = "request_entity_too_large")]
         RequestEntityTooLarge,
         /// `unprocessable_content` on the wire.
-        #[serde(rename = "unprocessable_content")]
         UnprocessableContent,
         /// `forbidden` on the wire.
-        #[serde(rename = "forbidden")]
         Forbidden,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for ErrorError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::InvalidRequest => f.write_str("invalid_request"),
-                Self::ServerError => f.write_str("server_error"),
-                Self::AccessDenied => f.write_str("access_denied"),
-                Self::NotFound => f.write_str("not_found"),
-                Self::Conflict => f.write_str("conflict"),
-                Self::MethodNotAllowed => f.write_str("method_not_allowed"),
-                Self::UnsupportedMediaType => f.write_str("unsupported_media_type"),
-                Self::RequestEntityTooLarge => f.write_str("request_entity_too_large"),
-                Self::UnprocessableContent => f.write_str("unprocessable_content"),
-                Self::Forbidden => f.write_str("forbidden"),
+    impl ErrorError {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::InvalidRequest => "invalid_request",
+                Self::ServerError => "server_error",
+                Self::AccessDenied => "access_denied",
+                Self::NotFound => "not_found",
+                Self::Conflict => "conflict",
+                Self::MethodNotAllowed => "method_not_allowed",
+                Self::UnsupportedMediaType => "unsupported_media_type",
+                Self::RequestEntityTooLarge => "request_entity_too_large",
+                Self::UnprocessableContent => "unprocessable_content",
+                Self::Forbidden => "forbidden",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "invalid_request" => ::std::option::Option::Some(Self::InvalidRequest),
+                "server_error" => ::std::option::Option::Some(Self::ServerError),
+                "access_denied" => ::std::option::Option::Some(Self::AccessDenied),
+                "not_found" => ::std::option::Option::Some(Self::NotFound),
+                "conflict" => ::std::option::Option::Some(Self::Conflict),
+                "method_not_allowed" => {
+                    ::std::option::Option::Some(Self::MethodNotAllowed)
+                }
+                "unsupported_media_type" => {
+                    ::std::option::Option::Some(Self::UnsupportedMediaType)
+                }
+                "request_entity_too_large" => {
+                    ::std::option::Option::Some(Self::RequestEntityTooLarge)
+                }
+                "unprocessable_content" => {
+                    ::std::option::Option::Some(Self::UnprocessableContent)
+                }
+                "forbidden" => ::std::option::Option::Some(Self::Forbidden),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ErrorError {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ErrorError {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for ErrorError {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "invalid_request" => Ok(Self::InvalidRequest),
-                "server_error" => Ok(Self::ServerError),
-                "access_denied" => Ok(Self::AccessDenied),
-                "not_found" => Ok(Self::NotFound),
-                "conflict" => Ok(Self::Conflict),
-                "method_not_allowed" => Ok(Self::MethodNotAllowed),
-                "unsupported_media_type" => Ok(Self::UnsupportedMediaType),
-                "request_entity_too_large" => Ok(Self::RequestEntityTooLarge),
-                "unprocessable_content" => Ok(Self::UnprocessableContent),
-                "forbidden" => Ok(Self::Forbidden),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ErrorError {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ErrorError {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for ErrorError {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for ErrorError {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ErrorError {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ErrorError {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///A provider network with external connectivity.
@@ -632,68 +631,68 @@ pub mod types {
         pub vendor: GpuVendor,
     }
     ///Who makes the GPU.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum GpuVendor {
         /// `NVIDIA` on the wire.
-        #[serde(rename = "NVIDIA")]
         Nvidia,
         /// `AMD` on the wire.
-        #[serde(rename = "AMD")]
         Amd,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for GpuVendor {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Nvidia => f.write_str("NVIDIA"),
-                Self::Amd => f.write_str("AMD"),
+    impl GpuVendor {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Nvidia => "NVIDIA",
+                Self::Amd => "AMD",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "NVIDIA" => ::std::option::Option::Some(Self::Nvidia),
+                "AMD" => ::std::option::Option::Some(Self::Amd),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for GpuVendor {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for GpuVendor {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for GpuVendor {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "NVIDIA" => Ok(Self::Nvidia),
-                "AMD" => Ok(Self::Amd),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for GpuVendor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for GpuVendor {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for GpuVendor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for GpuVendor {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for GpuVendor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for GpuVendor {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Identities.
@@ -987,68 +986,68 @@ pub mod types {
         pub version: ::std::string::String,
     }
     ///`ImageScope`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ImageScope {
         /// `owned` on the wire.
-        #[serde(rename = "owned")]
         Owned,
         /// `available` on the wire.
-        #[serde(rename = "available")]
         Available,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for ImageScope {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Owned => f.write_str("owned"),
-                Self::Available => f.write_str("available"),
+    impl ImageScope {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Owned => "owned",
+                Self::Available => "available",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "owned" => ::std::option::Option::Some(Self::Owned),
+                "available" => ::std::option::Option::Some(Self::Available),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ImageScope {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ImageScope {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for ImageScope {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "owned" => Ok(Self::Owned),
-                "available" => Ok(Self::Available),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ImageScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ImageScope {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for ImageScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for ImageScope {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ImageScope {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ImageScope {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///What an image holds and needs.
@@ -1075,78 +1074,76 @@ pub mod types {
         pub virtualization: ImageVirtualization,
     }
     ///Where an image is in its life.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ImageState {
         /// `pending` on the wire.
-        #[serde(rename = "pending")]
         Pending,
         /// `creating` on the wire.
-        #[serde(rename = "creating")]
         Creating,
         /// `ready` on the wire.
-        #[serde(rename = "ready")]
         Ready,
         /// `failed` on the wire.
-        #[serde(rename = "failed")]
         Failed,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for ImageState {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Pending => f.write_str("pending"),
-                Self::Creating => f.write_str("creating"),
-                Self::Ready => f.write_str("ready"),
-                Self::Failed => f.write_str("failed"),
+    impl ImageState {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Pending => "pending",
+                Self::Creating => "creating",
+                Self::Ready => "ready",
+                Self::Failed => "failed",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "pending" => ::std::option::Option::Some(Self::Pending),
+                "creating" => ::std::option::Option::Some(Self::Creating),
+                "ready" => ::std::option::Option::Some(Self::Ready),
+                "failed" => ::std::option::Option::Some(Self::Failed),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ImageState {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ImageState {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for ImageState {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "pending" => Ok(Self::Pending),
-                "creating" => Ok(Self::Creating),
-                "ready" => Ok(Self::Ready),
-                "failed" => Ok(Self::Failed),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ImageState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ImageState {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for ImageState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for ImageState {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ImageState {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ImageState {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Observed state of an image.
@@ -1156,73 +1153,72 @@ pub mod types {
         pub state: ImageState,
     }
     ///The kind of machine an image boots on.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ImageVirtualization {
         /// `virtualized` on the wire.
-        #[serde(rename = "virtualized")]
         Virtualized,
         /// `baremetal` on the wire.
-        #[serde(rename = "baremetal")]
         Baremetal,
         /// `any` on the wire.
-        #[serde(rename = "any")]
         Any,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for ImageVirtualization {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Virtualized => f.write_str("virtualized"),
-                Self::Baremetal => f.write_str("baremetal"),
-                Self::Any => f.write_str("any"),
+    impl ImageVirtualization {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Virtualized => "virtualized",
+                Self::Baremetal => "baremetal",
+                Self::Any => "any",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "virtualized" => ::std::option::Option::Some(Self::Virtualized),
+                "baremetal" => ::std::option::Option::Some(Self::Baremetal),
+                "any" => ::std::option::Option::Some(Self::Any),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ImageVirtualization {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ImageVirtualization {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for ImageVirtualization {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "virtualized" => Ok(Self::Virtualized),
-                "baremetal" => Ok(Self::Baremetal),
-                "any" => Ok(Self::Any),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ImageVirtualization {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ImageVirtualization {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for ImageVirtualization {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for ImageVirtualization {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ImageVirtualization {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ImageVirtualization {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Images.
@@ -1287,18 +1283,7 @@ pub mod types {
         }
     }
     ///Power and lifecycle phase of a server. Once provisioning is done, this is the field to watch: `Running` means ready for use. While a server is being created it is `Queued` (bare metal waiting for hardware) or `Building`.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum InstanceLifecyclePhase {
         /// `Pending` on the wire.
         Pending,
@@ -1312,57 +1297,70 @@ pub mod types {
         Stopping,
         /// `Stopped` on the wire.
         Stopped,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for InstanceLifecyclePhase {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Pending => f.write_str("Pending"),
-                Self::Queued => f.write_str("Queued"),
-                Self::Building => f.write_str("Building"),
-                Self::Running => f.write_str("Running"),
-                Self::Stopping => f.write_str("Stopping"),
-                Self::Stopped => f.write_str("Stopped"),
+    impl InstanceLifecyclePhase {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Pending => "Pending",
+                Self::Queued => "Queued",
+                Self::Building => "Building",
+                Self::Running => "Running",
+                Self::Stopping => "Stopping",
+                Self::Stopped => "Stopped",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "Pending" => ::std::option::Option::Some(Self::Pending),
+                "Queued" => ::std::option::Option::Some(Self::Queued),
+                "Building" => ::std::option::Option::Some(Self::Building),
+                "Running" => ::std::option::Option::Some(Self::Running),
+                "Stopping" => ::std::option::Option::Some(Self::Stopping),
+                "Stopped" => ::std::option::Option::Some(Self::Stopped),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for InstanceLifecyclePhase {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for InstanceLifecyclePhase {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for InstanceLifecyclePhase {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "Pending" => Ok(Self::Pending),
-                "Queued" => Ok(Self::Queued),
-                "Building" => Ok(Self::Building),
-                "Running" => Ok(Self::Running),
-                "Stopping" => Ok(Self::Stopping),
-                "Stopped" => Ok(Self::Stopped),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for InstanceLifecyclePhase {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for InstanceLifecyclePhase {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for InstanceLifecyclePhase {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for InstanceLifecyclePhase {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for InstanceLifecyclePhase {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for InstanceLifecyclePhase {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///An IPv4 address in dotted-decimal form.
@@ -1720,70 +1718,68 @@ pub mod types {
         }
     }
     ///Transport protocol of a listener.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum LoadBalancerListenerProtocolV2 {
         /// `tcp` on the wire.
-        #[serde(rename = "tcp")]
         Tcp,
         /// `udp` on the wire.
-        #[serde(rename = "udp")]
         Udp,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for LoadBalancerListenerProtocolV2 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Tcp => f.write_str("tcp"),
-                Self::Udp => f.write_str("udp"),
+    impl LoadBalancerListenerProtocolV2 {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Tcp => "tcp",
+                Self::Udp => "udp",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "tcp" => ::std::option::Option::Some(Self::Tcp),
+                "udp" => ::std::option::Option::Some(Self::Udp),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for LoadBalancerListenerProtocolV2 {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for LoadBalancerListenerProtocolV2 {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for LoadBalancerListenerProtocolV2 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "tcp" => Ok(Self::Tcp),
-                "udp" => Ok(Self::Udp),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for LoadBalancerListenerProtocolV2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for LoadBalancerListenerProtocolV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String>
-    for LoadBalancerListenerProtocolV2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for LoadBalancerListenerProtocolV2 {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for LoadBalancerListenerProtocolV2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for LoadBalancerListenerProtocolV2 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///A port on which the load balancer accepts traffic, and where it sends it.
@@ -2024,68 +2020,68 @@ pub mod types {
         }
     }
     ///Whether a rule applies to inbound or outbound traffic.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum NetworkDirection {
         /// `ingress` on the wire.
-        #[serde(rename = "ingress")]
         Ingress,
         /// `egress` on the wire.
-        #[serde(rename = "egress")]
         Egress,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for NetworkDirection {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Ingress => f.write_str("ingress"),
-                Self::Egress => f.write_str("egress"),
+    impl NetworkDirection {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Ingress => "ingress",
+                Self::Egress => "egress",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "ingress" => ::std::option::Option::Some(Self::Ingress),
+                "egress" => ::std::option::Option::Some(Self::Egress),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for NetworkDirection {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for NetworkDirection {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for NetworkDirection {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "ingress" => Ok(Self::Ingress),
-                "egress" => Ok(Self::Egress),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for NetworkDirection {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for NetworkDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for NetworkDirection {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for NetworkDirection {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for NetworkDirection {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for NetworkDirection {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Network ID (a UUID).
@@ -2152,83 +2148,80 @@ pub mod types {
         }
     }
     ///IP protocol a rule applies to.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum NetworkProtocol {
         /// `any` on the wire.
-        #[serde(rename = "any")]
         Any,
         /// `icmp` on the wire.
-        #[serde(rename = "icmp")]
         Icmp,
         /// `tcp` on the wire.
-        #[serde(rename = "tcp")]
         Tcp,
         /// `udp` on the wire.
-        #[serde(rename = "udp")]
         Udp,
         /// `vrrp` on the wire.
-        #[serde(rename = "vrrp")]
         Vrrp,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for NetworkProtocol {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Any => f.write_str("any"),
-                Self::Icmp => f.write_str("icmp"),
-                Self::Tcp => f.write_str("tcp"),
-                Self::Udp => f.write_str("udp"),
-                Self::Vrrp => f.write_str("vrrp"),
+    impl NetworkProtocol {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Any => "any",
+                Self::Icmp => "icmp",
+                Self::Tcp => "tcp",
+                Self::Udp => "udp",
+                Self::Vrrp => "vrrp",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "any" => ::std::option::Option::Some(Self::Any),
+                "icmp" => ::std::option::Option::Some(Self::Icmp),
+                "tcp" => ::std::option::Option::Some(Self::Tcp),
+                "udp" => ::std::option::Option::Some(Self::Udp),
+                "vrrp" => ::std::option::Option::Some(Self::Vrrp),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for NetworkProtocol {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for NetworkProtocol {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for NetworkProtocol {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "any" => Ok(Self::Any),
-                "icmp" => Ok(Self::Icmp),
-                "tcp" => Ok(Self::Tcp),
-                "udp" => Ok(Self::Udp),
-                "vrrp" => Ok(Self::Vrrp),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for NetworkProtocol {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for NetworkProtocol {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for NetworkProtocol {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for NetworkProtocol {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for NetworkProtocol {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for NetworkProtocol {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///An (API v1) network.
@@ -2643,63 +2636,64 @@ pub mod types {
         }
     }
     ///The operating system kernel.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum OsKernel {
         /// `linux` on the wire.
-        #[serde(rename = "linux")]
         Linux,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for OsKernel {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Linux => f.write_str("linux"),
+    impl OsKernel {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Linux => "linux",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "linux" => ::std::option::Option::Some(Self::Linux),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for OsKernel {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for OsKernel {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for OsKernel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "linux" => Ok(Self::Linux),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for OsKernel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for OsKernel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for OsKernel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for OsKernel {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for OsKernel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for OsKernel {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Project ID (a UUID). Owned by the identity service; a copy of its schema.
@@ -2916,73 +2910,72 @@ pub mod types {
         pub type_: RegionType,
     }
     ///Which kind of provider backs a region.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum RegionType {
         /// `openstack` on the wire.
-        #[serde(rename = "openstack")]
         Openstack,
         /// `kubernetes` on the wire.
-        #[serde(rename = "kubernetes")]
         Kubernetes,
         /// `simulated` on the wire.
-        #[serde(rename = "simulated")]
         Simulated,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for RegionType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Openstack => f.write_str("openstack"),
-                Self::Kubernetes => f.write_str("kubernetes"),
-                Self::Simulated => f.write_str("simulated"),
+    impl RegionType {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Openstack => "openstack",
+                Self::Kubernetes => "kubernetes",
+                Self::Simulated => "simulated",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "openstack" => ::std::option::Option::Some(Self::Openstack),
+                "kubernetes" => ::std::option::Option::Some(Self::Kubernetes),
+                "simulated" => ::std::option::Option::Some(Self::Simulated),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for RegionType {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for RegionType {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for RegionType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "openstack" => Ok(Self::Openstack),
-                "kubernetes" => Ok(Self::Kubernetes),
-                "simulated" => Ok(Self::Simulated),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for RegionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for RegionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for RegionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for RegionType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for RegionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for RegionType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Regions.
@@ -3006,78 +2999,76 @@ pub mod types {
         }
     }
     ///Whether a resource works as it should.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ResourceHealthStatus {
         /// `unknown` on the wire.
-        #[serde(rename = "unknown")]
         Unknown,
         /// `healthy` on the wire.
-        #[serde(rename = "healthy")]
         Healthy,
         /// `degraded` on the wire.
-        #[serde(rename = "degraded")]
         Degraded,
         /// `error` on the wire.
-        #[serde(rename = "error")]
         Error,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for ResourceHealthStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Unknown => f.write_str("unknown"),
-                Self::Healthy => f.write_str("healthy"),
-                Self::Degraded => f.write_str("degraded"),
-                Self::Error => f.write_str("error"),
+    impl ResourceHealthStatus {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Unknown => "unknown",
+                Self::Healthy => "healthy",
+                Self::Degraded => "degraded",
+                Self::Error => "error",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "unknown" => ::std::option::Option::Some(Self::Unknown),
+                "healthy" => ::std::option::Option::Some(Self::Healthy),
+                "degraded" => ::std::option::Option::Some(Self::Degraded),
+                "error" => ::std::option::Option::Some(Self::Error),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ResourceHealthStatus {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ResourceHealthStatus {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for ResourceHealthStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "unknown" => Ok(Self::Unknown),
-                "healthy" => Ok(Self::Healthy),
-                "degraded" => Ok(Self::Degraded),
-                "error" => Ok(Self::Error),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ResourceHealthStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ResourceHealthStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for ResourceHealthStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for ResourceHealthStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ResourceHealthStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ResourceHealthStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Metadata every resource has, in reads and writes.
@@ -3093,88 +3084,84 @@ pub mod types {
         pub tags: ::std::option::Option<TagList>,
     }
     ///Where the platform is in provisioning a resource.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ResourceProvisioningStatus {
         /// `unknown` on the wire.
-        #[serde(rename = "unknown")]
         Unknown,
         /// `pending` on the wire.
-        #[serde(rename = "pending")]
         Pending,
         /// `provisioning` on the wire.
-        #[serde(rename = "provisioning")]
         Provisioning,
         /// `provisioned` on the wire.
-        #[serde(rename = "provisioned")]
         Provisioned,
         /// `deprovisioning` on the wire.
-        #[serde(rename = "deprovisioning")]
         Deprovisioning,
         /// `error` on the wire.
-        #[serde(rename = "error")]
         Error,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for ResourceProvisioningStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Unknown => f.write_str("unknown"),
-                Self::Pending => f.write_str("pending"),
-                Self::Provisioning => f.write_str("provisioning"),
-                Self::Provisioned => f.write_str("provisioned"),
-                Self::Deprovisioning => f.write_str("deprovisioning"),
-                Self::Error => f.write_str("error"),
+    impl ResourceProvisioningStatus {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Unknown => "unknown",
+                Self::Pending => "pending",
+                Self::Provisioning => "provisioning",
+                Self::Provisioned => "provisioned",
+                Self::Deprovisioning => "deprovisioning",
+                Self::Error => "error",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "unknown" => ::std::option::Option::Some(Self::Unknown),
+                "pending" => ::std::option::Option::Some(Self::Pending),
+                "provisioning" => ::std::option::Option::Some(Self::Provisioning),
+                "provisioned" => ::std::option::Option::Some(Self::Provisioned),
+                "deprovisioning" => ::std::option::Option::Some(Self::Deprovisioning),
+                "error" => ::std::option::Option::Some(Self::Error),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ResourceProvisioningStatus {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ResourceProvisioningStatus {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for ResourceProvisioningStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "unknown" => Ok(Self::Unknown),
-                "pending" => Ok(Self::Pending),
-                "provisioning" => Ok(Self::Provisioning),
-                "provisioned" => Ok(Self::Provisioned),
-                "deprovisioning" => Ok(Self::Deprovisioning),
-                "error" => Ok(Self::Error),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ResourceProvisioningStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ResourceProvisioningStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for ResourceProvisioningStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for ResourceProvisioningStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ResourceProvisioningStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ResourceProvisioningStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Metadata of every resource read.
@@ -4368,73 +4355,72 @@ pub mod types {
         pub public_key: ::std::string::String,
     }
     ///How a server is given SSH access when it is created: trust in a certificate authority (`ca`), a generated key pair (`identityKeypair`), or nothing (`none`).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum SshInjection {
         /// `ca` on the wire.
-        #[serde(rename = "ca")]
         Ca,
         /// `identityKeypair` on the wire.
-        #[serde(rename = "identityKeypair")]
         IdentityKeypair,
         /// `none` on the wire.
-        #[serde(rename = "none")]
         None,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for SshInjection {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Ca => f.write_str("ca"),
-                Self::IdentityKeypair => f.write_str("identityKeypair"),
-                Self::None => f.write_str("none"),
+    impl SshInjection {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Ca => "ca",
+                Self::IdentityKeypair => "identityKeypair",
+                Self::None => "none",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "ca" => ::std::option::Option::Some(Self::Ca),
+                "identityKeypair" => ::std::option::Option::Some(Self::IdentityKeypair),
+                "none" => ::std::option::Option::Some(Self::None),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for SshInjection {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for SshInjection {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for SshInjection {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "ca" => Ok(Self::Ca),
-                "identityKeypair" => Ok(Self::IdentityKeypair),
-                "none" => Ok(Self::None),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for SshInjection {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for SshInjection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for SshInjection {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for SshInjection {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for SshInjection {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for SshInjection {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///An SSH key pair of a server.
@@ -4571,68 +4557,68 @@ pub mod types {
         }
     }
     ///A file-sharing protocol.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum StorageClassProtocolType {
         /// `nfsv3` on the wire.
-        #[serde(rename = "nfsv3")]
         Nfsv3,
         /// `nfsv4` on the wire.
-        #[serde(rename = "nfsv4")]
         Nfsv4,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for StorageClassProtocolType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Nfsv3 => f.write_str("nfsv3"),
-                Self::Nfsv4 => f.write_str("nfsv4"),
+    impl StorageClassProtocolType {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Nfsv3 => "nfsv3",
+                Self::Nfsv4 => "nfsv4",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "nfsv3" => ::std::option::Option::Some(Self::Nfsv3),
+                "nfsv4" => ::std::option::Option::Some(Self::Nfsv4),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for StorageClassProtocolType {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for StorageClassProtocolType {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for StorageClassProtocolType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "nfsv3" => Ok(Self::Nfsv3),
-                "nfsv4" => Ok(Self::Nfsv4),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for StorageClassProtocolType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for StorageClassProtocolType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for StorageClassProtocolType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for StorageClassProtocolType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for StorageClassProtocolType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for StorageClassProtocolType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///A storage class.
@@ -4655,93 +4641,88 @@ pub mod types {
         pub region_id: ::std::string::String,
     }
     ///Day of the week (UTC) for weekly snapshots.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum StorageSnapshotDayOfWeekV2 {
         /// `monday` on the wire.
-        #[serde(rename = "monday")]
         Monday,
         /// `tuesday` on the wire.
-        #[serde(rename = "tuesday")]
         Tuesday,
         /// `wednesday` on the wire.
-        #[serde(rename = "wednesday")]
         Wednesday,
         /// `thursday` on the wire.
-        #[serde(rename = "thursday")]
         Thursday,
         /// `friday` on the wire.
-        #[serde(rename = "friday")]
         Friday,
         /// `saturday` on the wire.
-        #[serde(rename = "saturday")]
         Saturday,
         /// `sunday` on the wire.
-        #[serde(rename = "sunday")]
         Sunday,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for StorageSnapshotDayOfWeekV2 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Monday => f.write_str("monday"),
-                Self::Tuesday => f.write_str("tuesday"),
-                Self::Wednesday => f.write_str("wednesday"),
-                Self::Thursday => f.write_str("thursday"),
-                Self::Friday => f.write_str("friday"),
-                Self::Saturday => f.write_str("saturday"),
-                Self::Sunday => f.write_str("sunday"),
+    impl StorageSnapshotDayOfWeekV2 {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Monday => "monday",
+                Self::Tuesday => "tuesday",
+                Self::Wednesday => "wednesday",
+                Self::Thursday => "thursday",
+                Self::Friday => "friday",
+                Self::Saturday => "saturday",
+                Self::Sunday => "sunday",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "monday" => ::std::option::Option::Some(Self::Monday),
+                "tuesday" => ::std::option::Option::Some(Self::Tuesday),
+                "wednesday" => ::std::option::Option::Some(Self::Wednesday),
+                "thursday" => ::std::option::Option::Some(Self::Thursday),
+                "friday" => ::std::option::Option::Some(Self::Friday),
+                "saturday" => ::std::option::Option::Some(Self::Saturday),
+                "sunday" => ::std::option::Option::Some(Self::Sunday),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for StorageSnapshotDayOfWeekV2 {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for StorageSnapshotDayOfWeekV2 {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for StorageSnapshotDayOfWeekV2 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "monday" => Ok(Self::Monday),
-                "tuesday" => Ok(Self::Tuesday),
-                "wednesday" => Ok(Self::Wednesday),
-                "thursday" => Ok(Self::Thursday),
-                "friday" => Ok(Self::Friday),
-                "saturday" => Ok(Self::Saturday),
-                "sunday" => Ok(Self::Sunday),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for StorageSnapshotDayOfWeekV2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for StorageSnapshotDayOfWeekV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for StorageSnapshotDayOfWeekV2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for StorageSnapshotDayOfWeekV2 {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for StorageSnapshotDayOfWeekV2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for StorageSnapshotDayOfWeekV2 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Named snapshot policies (at most four).
@@ -4965,80 +4946,77 @@ pub mod types {
         pub keep: ::std::num::NonZeroU64,
     }
     ///How often snapshots are taken.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum StorageSnapshotScheduleIntervalV2 {
         /// `hourly` on the wire.
-        #[serde(rename = "hourly")]
         Hourly,
         /// `daily` on the wire.
-        #[serde(rename = "daily")]
         Daily,
         /// `weekly` on the wire.
-        #[serde(rename = "weekly")]
         Weekly,
         /// `monthly` on the wire.
-        #[serde(rename = "monthly")]
         Monthly,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for StorageSnapshotScheduleIntervalV2 {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Hourly => f.write_str("hourly"),
-                Self::Daily => f.write_str("daily"),
-                Self::Weekly => f.write_str("weekly"),
-                Self::Monthly => f.write_str("monthly"),
+    impl StorageSnapshotScheduleIntervalV2 {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Hourly => "hourly",
+                Self::Daily => "daily",
+                Self::Weekly => "weekly",
+                Self::Monthly => "monthly",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "hourly" => ::std::option::Option::Some(Self::Hourly),
+                "daily" => ::std::option::Option::Some(Self::Daily),
+                "weekly" => ::std::option::Option::Some(Self::Weekly),
+                "monthly" => ::std::option::Option::Some(Self::Monthly),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for StorageSnapshotScheduleIntervalV2 {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for StorageSnapshotScheduleIntervalV2 {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for StorageSnapshotScheduleIntervalV2 {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "hourly" => Ok(Self::Hourly),
-                "daily" => Ok(Self::Daily),
-                "weekly" => Ok(Self::Weekly),
-                "monthly" => Ok(Self::Monthly),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for StorageSnapshotScheduleIntervalV2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for StorageSnapshotScheduleIntervalV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String>
-    for StorageSnapshotScheduleIntervalV2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for StorageSnapshotScheduleIntervalV2 {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for StorageSnapshotScheduleIntervalV2 {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for StorageSnapshotScheduleIntervalV2 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///When snapshots are taken.

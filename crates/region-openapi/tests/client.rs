@@ -849,3 +849,133 @@ fn building_without_an_http_client_fails() {
         .unwrap_err();
     assert!(matches!(error, core_client::BuildError::MissingHttpClient));
 }
+
+#[tokio::test]
+async fn values_and_fields_from_a_newer_server_decode() {
+    let (_server, client) = setup(|_| {
+        json_response(
+            200,
+            &json!([{
+                "metadata": {
+                    "id": REGION.to_string(),
+                    "name": "uk-west-1",
+                    "creationTime": "2023-07-31T10:45:45Z",
+                    "provisioningStatus": "paused",
+                    "healthStatus": "healthy",
+                    "labels": {"tier": "gold"}
+                },
+                "spec": {
+                    "type": "hyperscaler",
+                    "features": {"physicalNetworks": false, "gpuPartitioning": true},
+                    "zones": ["a", "b"]
+                }
+            }]),
+        )
+    })
+    .await;
+    let regions = client
+        .list_regions(ORG)
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    let region = &regions[0];
+    assert_eq!(
+        region.spec.type_,
+        types::RegionType::Other("hyperscaler".to_owned())
+    );
+    assert_eq!(region.spec.type_.as_str(), "hyperscaler");
+    assert_eq!(
+        region.metadata.provisioning_status,
+        types::ResourceProvisioningStatus::Other("paused".to_owned())
+    );
+    // The unknown value goes back out as the same text, and text and value agree.
+    assert_eq!(
+        serde_json::to_value(&region.spec.type_).unwrap(),
+        json!("hyperscaler")
+    );
+    assert_eq!(region.spec.type_.to_string(), "hyperscaler");
+    assert_eq!(
+        "hyperscaler".parse::<types::RegionType>(),
+        Ok(region.spec.type_.clone())
+    );
+    // Known values still decode to their variants, through every conversion.
+    assert_eq!(
+        "openstack".parse::<types::RegionType>(),
+        Ok(types::RegionType::Openstack)
+    );
+    assert_eq!(
+        types::RegionType::from("openstack".to_owned()),
+        types::RegionType::Openstack
+    );
+    assert_eq!(
+        serde_json::from_value::<types::RegionType>(json!("kubernetes")).unwrap(),
+        types::RegionType::Kubernetes
+    );
+}
+
+#[tokio::test]
+async fn an_image_with_an_unknown_state_decodes() {
+    let (_server, client) = setup(|_| {
+        json_response(
+            200,
+            &json!([{
+                "metadata": {
+                    "id": "a64f9269-36e0-4312-b8d1-52d93d569b7b",
+                    "name": "ubuntu-24.04",
+                    "creationTime": "2023-02-22T12:04:13Z"
+                },
+                "spec": {
+                    "architecture": "riscv64",
+                    "sizeGiB": 10,
+                    "virtualization": "virtualized",
+                    "os": {"kernel": "linux", "family": "debian", "distro": "ubuntu", "version": "24.04"}
+                },
+                "status": {"state": "quarantined", "reason": "scan pending"}
+            }]),
+        )
+    })
+    .await;
+    let images = client
+        .list_images_v2(REGION, None, None, None)
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    let image = &images[0];
+    assert_eq!(
+        image.status.state,
+        types::ImageState::Other("quarantined".to_owned())
+    );
+    assert_eq!(
+        image.spec.architecture,
+        types::Architecture::Other("riscv64".to_owned())
+    );
+    assert_eq!(
+        image.spec.virtualization,
+        types::ImageVirtualization::Virtualized
+    );
+    // And the image goes back out with the values it came with.
+    let encoded = serde_json::to_value(image).unwrap();
+    assert_eq!(encoded["status"], json!({"state": "quarantined"}));
+    assert_eq!(encoded["spec"]["architecture"], json!("riscv64"));
+}
+
+#[tokio::test]
+async fn an_error_code_the_client_does_not_know_is_kept() {
+    let (_server, client) = setup(|_| platform_error(400, "quota_exceeded")).await;
+    let error = client
+        .get_network_v2(NETWORK)
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(
+        error.error_body().unwrap().error,
+        types::ErrorError::Other("quota_exceeded".to_owned())
+    );
+    assert_eq!(
+        error.to_string(),
+        "getNetworkV2: the server answered 400 Bad Request (quota_exceeded: answer 400)"
+    );
+}

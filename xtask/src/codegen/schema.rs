@@ -14,7 +14,10 @@ use anyhow::{Result, bail};
 use heck::ToPascalCase;
 use serde_json::{Map, Value};
 
-use super::spec::{Loc, Specs};
+use super::{
+    postprocess::CATCH_ALL,
+    spec::{Loc, Specs},
+};
 
 /// Keywords copied as they are.
 const KEPT: &[&str] = &[
@@ -22,7 +25,6 @@ const KEPT: &[&str] = &[
     "format",
     "description",
     "title",
-    "enum",
     "pattern",
     "minLength",
     "maxLength",
@@ -193,6 +195,24 @@ impl Definitions {
                         bail!(
                             "`pattern` {pattern:?} at {at} is not a supported regular expression: {error}"
                         );
+                    }
+                    out.insert(key.clone(), value.clone());
+                }
+                "enum" => {
+                    let Value::Array(values) = value else {
+                        bail!("`enum` at {at} is not a list");
+                    };
+                    // The generated enum keeps unknown values in a variant of this name.
+                    for (index, item) in values.iter().enumerate() {
+                        if let Value::String(text) = item
+                            && text.to_pascal_case() == CATCH_ALL
+                        {
+                            bail!(
+                                "enum value {text:?} at {} would become the variant \
+                                 `{CATCH_ALL}`, which keeps values the client does not know",
+                                at.join(index)
+                            );
+                        }
                     }
                     out.insert(key.clone(), value.clone());
                 }

@@ -180,7 +180,8 @@ fn enums_nullable_and_required_fields() {
     let code = gen_ok(&[("main.yaml", THINGS)]);
     // Enums are Rust enums with the wire names kept.
     assert_has(&code, "pub enum Colour {");
-    assert_has(&code, r#"#[serde(rename = "dark-blue")] DarkBlue,"#);
+    assert_has(&code, r#"/// `dark-blue` on the wire. DarkBlue,"#);
+    assert_has(&code, r#"Self::DarkBlue => "dark-blue","#);
     // Required fields are plain, nullable and optional ones are `Option`.
     assert_has(&code, "pub id: ::std::string::String,");
     assert_has(&code, "pub colour: Colour,");
@@ -1041,4 +1042,61 @@ fn unsupported_parameters_are_errors_naming_the_location() {
         assert!(err.contains(message), "{parameter}: {err}");
         assert!(err.contains("main.yaml#/paths/"), "{parameter}: {err}");
     }
+}
+
+#[test]
+fn string_enums_keep_unknown_values() {
+    let code = gen_ok(&[("main.yaml", THINGS)]);
+    // A catch-all variant; no `Copy`, and serde written out around the wire names.
+    assert_has(
+        &code,
+        "#[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)] pub enum Colour {",
+    );
+    assert_has(&code, "Other(::std::string::String), }");
+    assert_has(
+        &code,
+        r#"fn known(value: &str) -> ::std::option::Option<Self> { match value { "red" => ::std::option::Option::Some(Self::Red), "dark-blue" => ::std::option::Option::Some(Self::DarkBlue), _ => ::std::option::Option::None, } }"#,
+    );
+    assert_has(
+        &code,
+        "Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))",
+    );
+    assert_has(&code, "impl ::serde::Serialize for Colour {");
+    assert_has(&code, "serializer.serialize_str(self.as_str())");
+    assert_has(&code, "impl<'de> ::serde::Deserialize<'de> for Colour {");
+    assert_has(&code, "type Err = ::std::convert::Infallible;");
+    // typify's fallible conversions are gone (they would refuse the unknown value).
+    assert!(!code.contains("TryFrom<&str> for Colour"), "{code}");
+    assert!(!code.contains("invalid value"), "{code}");
+
+    let collision = r#"
+paths: {}
+components:
+  schemas:
+    choice: {type: string, enum: [this, other]}
+"#;
+    let err = gen_err(&[("main.yaml", collision)]);
+    assert!(
+        err.contains(r#"enum value "other" at main.yaml#/components/schemas/choice/enum/1 would become the variant `Other`"#),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_object_fields_are_not_refused() {
+    let closed = r#"
+paths: {}
+components:
+  schemas:
+    closed:
+      type: object
+      additionalProperties: false
+      required: [name]
+      properties:
+        name: {type: string}
+"#;
+    let code = gen_ok(&[("main.yaml", closed)]);
+    assert_has(&code, "pub struct Closed {");
+    assert_has(&code, "pub name: ::std::string::String,");
+    assert!(!code.contains("deny_unknown_fields"), "{code}");
 }
