@@ -13,9 +13,27 @@ use crate::{
     response::Decode,
 };
 
-/// Everything but RFC 3986 unreserved characters is percent-encoded, in path segments and in
-/// query names and values. `/` in particular, so a reference stays one segment.
-const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+/// What Go's `url.PathEscape` leaves alone in a path segment, which is what the platform's
+/// generated Go client (oapi-codegen's runtime) applies to path parameters: RFC 3986
+/// unreserved characters and the sub-delimiters `$&+:=@`. Everything else is percent-encoded,
+/// `/` `;` `,` `?` and `%` included, so a value is always exactly one segment and an
+/// already-escaped value (`a.b%2Fc`) is escaped again (`a.b%252Fc`).
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b':')
+    .remove(b'=')
+    .remove(b'@');
+
+/// Everything but RFC 3986 unreserved characters is percent-encoded in query names and values
+/// (`=` and `&` inside a value in particular: `?tag=name%3Dvalue`). Go's `url.QueryEscape`
+/// differs only in writing a space as `+`, which servers decode the same.
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -213,7 +231,8 @@ impl core_client::ClientBuilder for ClientBuilder {
     }
 }
 
-/// `value` percent-encoded as one path segment. An empty value, `.` and `..` are refused:
+/// `value` percent-encoded as one path segment, as Go's `url.PathEscape` does (see
+/// [`PATH_SEGMENT`]). An empty value, `.` and `..` are refused:
 /// after normalisation they would address another resource (`/networks/../references`), and
 /// percent-encoding them does not help, since normalisers decode `%2E` first.
 pub(crate) fn path_segment(
@@ -224,7 +243,7 @@ pub(crate) fn path_segment(
     let reason = match value {
         "" => "empty",
         "." | ".." => "a dot segment",
-        _ => return Ok(utf8_percent_encode(value, ENCODE).to_string()),
+        _ => return Ok(utf8_percent_encode(value, PATH_SEGMENT).to_string()),
     };
     Err(Error::InvalidPathParameter {
         operation,
@@ -243,9 +262,9 @@ impl Query {
         if !self.0.is_empty() {
             self.0.push('&');
         }
-        self.0.extend(utf8_percent_encode(name, ENCODE));
+        self.0.extend(utf8_percent_encode(name, QUERY));
         self.0.push('=');
-        self.0.extend(utf8_percent_encode(value, ENCODE));
+        self.0.extend(utf8_percent_encode(value, QUERY));
     }
 
     /// `path`, followed by `?` and the parameters when there are any.
@@ -301,7 +320,26 @@ mod tests {
             .unwrap(),
             "kubernetesclusters.kubernetes.unikorn-cloud.org%2Fabc"
         );
-        assert_eq!(path_segment("op", "id", "a b?#").unwrap(), "a%20b%3F%23");
+        // Go's url.PathEscape, character class by character class.
+        for (value, escaped) in [
+            ("a b?#", "a%20b%3F%23"),
+            ("az-AZ_09.~", "az-AZ_09.~"),
+            ("$&+:=@", "$&+:=@"),
+            ("/;,?%", "%2F%3B%2C%3F%25"),
+            (
+                "!*'()[]{}\"<>|\\^`",
+                "%21%2A%27%28%29%5B%5D%7B%7D%22%3C%3E%7C%5C%5E%60",
+            ),
+            ("é", "%C3%A9"),
+            // An already escaped reference is escaped again: `%2F` travels as `%252F`.
+            ("a.b%2Fc", "a.b%252Fc"),
+        ] {
+            assert_eq!(
+                path_segment("op", "id", value).unwrap(),
+                escaped,
+                "{value:?}"
+            );
+        }
         for (value, expected) in [
             ("", "empty"),
             (".", "a dot segment"),

@@ -358,6 +358,19 @@ async fn add_reference_is_a_bodyless_put_with_the_reference_escaped_again() {
 }
 
 #[tokio::test]
+async fn string_path_parameters_are_escaped_like_go_path_escape() {
+    let (server, client) = setup(|_| empty_response(204)).await;
+    client
+        .remove_network_reference(NETWORK, "a$&+:=@b/c;d,e?f g%h")
+        .await
+        .unwrap();
+    assert_eq!(
+        only_request(&server).uri.path(),
+        format!("/api/v2/networks/{NETWORK}/references/a$&+:=@b%2Fc%3Bd%2Ce%3Ff%20g%25h")
+    );
+}
+
+#[tokio::test]
 async fn an_action_is_a_bodyless_post() {
     let (server, client) = setup(|_| empty_response(202)).await;
     let started = client.start_server_v2(SERVER).await.unwrap();
