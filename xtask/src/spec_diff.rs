@@ -165,7 +165,7 @@ fn load(path: &Path) -> Result<Value> {
 
 /// Parses a YAML document into JSON values.
 pub fn parse(text: &str) -> Result<Value> {
-    Ok(serde_yaml::from_str(text)?)
+    Ok(serde_saphyr::from_str(text)?)
 }
 
 /// Compares `ours` with `upstream`.
