@@ -1942,7 +1942,7 @@ pub mod types {
         )]
         pub vip_address: ::std::option::Option<Ipv4Address>,
     }
-    ///A load balancer.
+    ///A load balancer, as read.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct LoadBalancerV2Read {
         /// The `metadata` property; see its type.
@@ -3330,7 +3330,7 @@ pub mod types {
             self.0.fmt(f)
         }
     }
-    ///A security group.
+    ///A security group, as read.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SecurityGroupRead {
         /// The `metadata` property; see its type.
@@ -3466,7 +3466,7 @@ pub mod types {
         /// The `rules` property; see its type.
         pub rules: SecurityGroupRuleV2List,
     }
-    ///A security group.
+    ///A security group, as read.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SecurityGroupV2Read {
         /// The `metadata` property; see its type.
@@ -3737,7 +3737,7 @@ pub mod types {
         ///Give the load balancer a public IP address.
         pub enabled: bool,
     }
-    ///A server.
+    ///A server, as read.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerRead {
         /// The `metadata` property; see its type.
@@ -3747,7 +3747,7 @@ pub mod types {
         /// The `status` property; see its type.
         pub status: ServerStatus,
     }
-    ///A security group.
+    ///A security group the server is in.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerSecurityGroup {
         ///ID of the security group.
@@ -3957,7 +3957,7 @@ pub mod types {
             }
         }
     }
-    ///A server.
+    ///A server, as read.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerV2Read {
         /// The `metadata` property; see its type.
@@ -4339,7 +4339,7 @@ pub mod types {
         #[serde(rename = "publicKey")]
         pub public_key: ::std::string::String,
     }
-    ///An SSH certificate authority.
+    ///An SSH certificate authority, as read.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SshCertificateAuthorityV2Read {
         /// The `metadata` property; see its type.
@@ -4621,7 +4621,7 @@ pub mod types {
                 .map(Self::from)
         }
     }
-    ///A storage class.
+    ///A storage class on offer.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct StorageClassV2Read {
         /// The `metadata` property; see its type.
@@ -5573,7 +5573,7 @@ impl crate::response::Decode for CreateIdentityResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateImageResponse {
-    /// `200 OK`: An image.
+    /// `200 OK`: The image.
     Ok(types::Image),
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
@@ -5653,7 +5653,7 @@ impl crate::response::Decode for CreateImageResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateLoadBalancerResponse {
-    /// `201 Created`: A load balancer.
+    /// `201 Created`: The load balancer.
     Created(types::LoadBalancerV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -5818,7 +5818,7 @@ impl crate::response::Decode for CreateNetworkResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateNetworkV2Response {
-    /// `201 Created`: A network.
+    /// `201 Created`: The network.
     Created(types::NetworkV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -5903,7 +5903,7 @@ impl crate::response::Decode for CreateNetworkV2Response {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateSecurityGroupResponse {
-    /// `201 Created`: A security group.
+    /// `201 Created`: The security group.
     Created(types::SecurityGroupRead),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -5983,7 +5983,7 @@ impl crate::response::Decode for CreateSecurityGroupResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateSecurityGroupV2Response {
-    /// `201 Created`: A security group.
+    /// `201 Created`: The security group.
     Created(types::SecurityGroupV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -6057,7 +6057,7 @@ impl crate::response::Decode for CreateSecurityGroupV2Response {
 /// The answer to [`Client::create_server`](crate::Client::create_server) (`createServer`): one variant per documented status, with its decoded body.
 #[allow(clippy::large_enum_variant)]
 pub enum CreateServerResponse {
-    /// `201 Created`: A server.
+    /// `201 Created`: The server.
     Created(types::ServerRead),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -6160,7 +6160,7 @@ impl crate::response::Decode for CreateServerResponse {
 /// The answer to [`Client::create_server_v2`](crate::Client::create_server_v2) (`createServerV2`): one variant per documented status, with its decoded body.
 #[allow(clippy::large_enum_variant)]
 pub enum CreateServerV2Response {
-    /// `201 Created`: A server.
+    /// `201 Created`: The server.
     Created(types::ServerV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -6272,7 +6272,7 @@ impl crate::response::Decode for CreateServerV2Response {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateSshCertificateAuthorityResponse {
-    /// `201 Created`: An SSH certificate authority.
+    /// `201 Created`: The SSH certificate authority.
     Created(types::SshCertificateAuthorityV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -7415,7 +7415,7 @@ impl crate::response::Decode for GetIdentityResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetLoadBalancerResponse {
-    /// `200 OK`: A load balancer.
+    /// `200 OK`: The load balancer.
     Ok(types::LoadBalancerV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -7575,7 +7575,7 @@ impl crate::response::Decode for GetNetworkResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetNetworkV2Response {
-    /// `200 OK`: A network.
+    /// `200 OK`: The network.
     Ok(types::NetworkV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -7805,7 +7805,7 @@ impl crate::response::Decode for GetRegionDetailResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetSecurityGroupResponse {
-    /// `200 OK`: A security group.
+    /// `200 OK`: The security group.
     Ok(types::SecurityGroupRead),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -7885,7 +7885,7 @@ impl crate::response::Decode for GetSecurityGroupResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetSecurityGroupV2Response {
-    /// `200 OK`: A security group.
+    /// `200 OK`: The security group.
     Ok(types::SecurityGroupV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -7964,7 +7964,7 @@ impl crate::response::Decode for GetSecurityGroupV2Response {
 /// The answer to [`Client::get_server`](crate::Client::get_server) (`getServer`): one variant per documented status, with its decoded body.
 #[allow(clippy::large_enum_variant)]
 pub enum GetServerResponse {
-    /// `200 OK`: A server.
+    /// `200 OK`: The server.
     Ok(types::ServerRead),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -8582,7 +8582,7 @@ impl crate::response::Decode for GetServerSshKeyResponse {
 /// The answer to [`Client::get_server_v2`](crate::Client::get_server_v2) (`getServerV2`): one variant per documented status, with its decoded body.
 #[allow(clippy::large_enum_variant)]
 pub enum GetServerV2Response {
-    /// `200 OK`: A server.
+    /// `200 OK`: The server.
     Ok(types::ServerV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -8686,7 +8686,7 @@ impl crate::response::Decode for GetServerV2Response {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetSshCertificateAuthorityResponse {
-    /// `200 OK`: An SSH certificate authority.
+    /// `200 OK`: The SSH certificate authority.
     Ok(types::SshCertificateAuthorityV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -10348,7 +10348,7 @@ impl crate::response::Decode for RemoveNetworkReferenceResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum SnapshotServerV2Response {
-    /// `201 Created`: An image.
+    /// `201 Created`: The image.
     Created(types::Image),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -10993,7 +10993,7 @@ impl crate::response::Decode for UpdateFileStorageResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum UpdateLoadBalancerResponse {
-    /// `202 Accepted`: A load balancer.
+    /// `202 Accepted`: The load balancer.
     Accepted(types::LoadBalancerV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -11083,7 +11083,7 @@ impl crate::response::Decode for UpdateLoadBalancerResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum UpdateNetworkV2Response {
-    /// `202 Accepted`: A network.
+    /// `202 Accepted`: The network.
     Accepted(types::NetworkV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -11173,7 +11173,7 @@ impl crate::response::Decode for UpdateNetworkV2Response {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum UpdateSecurityGroupResponse {
-    /// `202 Accepted`: A security group.
+    /// `202 Accepted`: The security group.
     Accepted(types::SecurityGroupRead),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -11253,7 +11253,7 @@ impl crate::response::Decode for UpdateSecurityGroupResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum UpdateSecurityGroupV2Response {
-    /// `202 Accepted`: A security group.
+    /// `202 Accepted`: The security group.
     Accepted(types::SecurityGroupV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -11332,7 +11332,7 @@ impl crate::response::Decode for UpdateSecurityGroupV2Response {
 /// The answer to [`Client::update_server`](crate::Client::update_server) (`updateServer`): one variant per documented status, with its decoded body.
 #[allow(clippy::large_enum_variant)]
 pub enum UpdateServerResponse {
-    /// `202 Accepted`: A server.
+    /// `202 Accepted`: The server.
     Accepted(types::ServerRead),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
@@ -11435,7 +11435,7 @@ impl crate::response::Decode for UpdateServerResponse {
 /// The answer to [`Client::update_server_v2`](crate::Client::update_server_v2) (`updateServerV2`): one variant per documented status, with its decoded body.
 #[allow(clippy::large_enum_variant)]
 pub enum UpdateServerV2Response {
-    /// `202 Accepted`: A server.
+    /// `202 Accepted`: The server.
     Accepted(types::ServerV2Read),
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
