@@ -14,6 +14,11 @@ use test_support::{Ca, KeyEncoding, kube::KubeApi, region::RegionApi};
 const NS: &str = "unikorn";
 const ORG: &str = "9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c";
 const PROJECT: &str = "77b0d4aa-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+/// `ORG` as the generated client takes it.
+fn org_id() -> region_client::region_openapi::uuid::Uuid {
+    ORG.parse().unwrap()
+}
+
 const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
 
 struct Stack {
@@ -73,7 +78,7 @@ async fn both_paths_and_references_across_all_layers() {
     let alice = Principal::new(ORG, PROJECT, "alice@example.com");
     let ctx = RequestContext::new().with_principal(alice.clone());
     let api = s.client.api_client(&ctx).await.unwrap();
-    assert_eq!(api.list_regions(ORG).await.unwrap().status(), 200);
+    assert_eq!(api.list_regions(org_id()).await.unwrap().status(), 200);
 
     let controller = s.client.controller_client(&cluster()).await.unwrap();
     let references = References::new(controller);
@@ -114,7 +119,7 @@ async fn both_paths_and_references_across_all_layers() {
 async fn a_rotated_client_certificate_is_presented_and_signs_from_then_on() {
     let s = stack().await;
     let api = s.client.controller_client(&cluster()).await.unwrap();
-    api.list_regions(ORG).await.unwrap();
+    api.list_regions(org_id()).await.unwrap();
     let before = s.region.server().requests().pop().unwrap();
 
     // Rotate the client certificate to a new RSA key and pick it up.
@@ -130,7 +135,7 @@ async fn a_rotated_client_certificate_is_presented_and_signs_from_then_on() {
 
     // The same API client, built before the rotation, now presents and signs with the new one,
     // and the platform accepts it.
-    api.list_regions(ORG).await.unwrap();
+    api.list_regions(org_id()).await.unwrap();
     let after = s.region.server().requests().pop().unwrap();
     assert_eq!(after.peer_certificates[0], rotated.cert_der);
     assert_ne!(after.peer_certificates[0], before.peer_certificates[0]);

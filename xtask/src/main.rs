@@ -3,12 +3,15 @@
 //! - `cargo xtask codegen`: regenerate `crates/region-openapi/src/generated.rs` from
 //!   `openapi/region.spec.yaml`;
 //! - `cargo xtask codegen --check`: fail (naming the file) when the committed file is stale;
+//! - `cargo xtask spec-diff <upstream region spec> <upstream common spec> [--identity <spec>]`:
+//!   list every difference between `openapi/` and the platform's own spec files;
 //! - `cargo xtask bench [--quick]`: run the benchmarks and print the ratios they measure.
 
 mod bench;
 mod codegen;
+mod spec_diff;
 
-use std::process::ExitCode;
+use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
@@ -28,6 +31,20 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Compare openapi/region.spec.yaml and openapi/common.spec.yaml with the platform's own
+    /// files, ignoring descriptions, summaries, examples, operationIds and `x-` keys; exit
+    /// non-zero when anything else differs.
+    SpecDiff {
+        /// The platform's region spec (uni-region `pkg/openapi/server.spec.yaml` of the release).
+        region: PathBuf,
+        /// The core spec it references (uni-core `pkg/openapi/common.spec.yaml`, at the
+        /// version the region spec's `$ref`s name).
+        common: PathBuf,
+        /// The identity spec the region spec borrows `organizationId` and `projectId` from
+        /// (uni-identity `pkg/openapi/server.spec.yaml`); without it our copies are not checked.
+        #[arg(long)]
+        identity: Option<PathBuf>,
+    },
     /// Run every benchmark and print the ratio of each pair measured side by side.
     Bench {
         /// Shorter warm-up and measurement (1 s and 3 s per benchmark).
@@ -39,6 +56,11 @@ enum Command {
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Codegen { check } => codegen::run(check),
+        Command::SpecDiff {
+            region,
+            common,
+            identity,
+        } => spec_diff::run(&region, &common, identity.as_deref()),
         Command::Bench { quick } => bench::run(quick),
     };
     match result {

@@ -31,7 +31,7 @@ use region_client::{
     Client, HttpClientOptions, HttpOptions, Principal, References, ReferencesError, RequestContext,
     ResourceReference,
     identity_client::{Error as ClientError, principal::Caller},
-    region_openapi::ApiResponse,
+    region_openapi::{ApiResponse, ResponseValue, uuid::Uuid},
 };
 use test_support::{Ca, KeyEncoding, KeyKind, kube::KubeApi, region::RegionApi};
 
@@ -61,6 +61,8 @@ struct Args {
 /// Everything the steps need, local or remote.
 struct Stack {
     args: Args,
+    /// `args.organization_id`, parsed.
+    organization: Uuid,
     region: Client,
     network_id: String,
     local: Option<Local>,
@@ -123,6 +125,7 @@ async fn stack() -> anyhow::Result<Stack> {
             .context("reading the current kubeconfig")?;
         return Ok(Stack {
             region: Client::new(kube, region_options, client_options),
+            organization: args.organization_id.parse()?,
             args,
             network_id,
             local: None,
@@ -157,6 +160,7 @@ async fn stack() -> anyhow::Result<Stack> {
         "    Secrets    {NS}/region-ca (CA), {NS}/compute-client (RSA), {NS}/compute-ec (P-256)"
     );
     Ok(Stack {
+        organization: args.organization_id.parse()?,
         region: Client::new(
             kube.client(),
             region_options.clone(),
@@ -190,7 +194,7 @@ async fn step_api_path(stack: &Stack, impersonate: bool) -> anyhow::Result<()> {
         ctx = ctx.impersonating();
     }
     let api = stack.region.api_client(&ctx).await?;
-    let answer = api.list_regions(&stack.args.organization_id).await?;
+    let answer = api.list_regions(stack.organization).await?;
     settle("list regions", &answer)?;
     println!("    GET regions -> {} (trace {trace_id})", answer.status());
     show_last(stack)?;
@@ -215,7 +219,7 @@ async fn step_controller_path(stack: &Stack) -> anyhow::Result<()> {
     let reconcile = Context::current().with_span(provider.tracer("quickstart").start("reconcile"));
     let trace_id = reconcile.span().span_context().trace_id();
     let answer = api
-        .list_regions(&stack.args.organization_id)
+        .list_regions(stack.organization)
         .with_context(reconcile)
         .await?;
     settle("list regions", &answer)?;
@@ -243,7 +247,7 @@ async fn step_ec_key(stack: &Stack) -> anyhow::Result<()> {
             let answer = ec
                 .api_client(&ctx)
                 .await?
-                .list_regions(&stack.args.organization_id)
+                .list_regions(stack.organization)
                 .await?;
             settle("list regions", &answer)?;
             println!(
@@ -335,18 +339,13 @@ fn cluster(args: &Args) -> DynamicObject {
 }
 
 /// An error naming the platform's answer when `answer` is not a success.
-fn settle(what: &str, answer: &impl ApiResponse) -> anyhow::Result<()> {
+fn settle<R: ApiResponse>(what: &str, answer: &ResponseValue<R>) -> anyhow::Result<()> {
     if answer.status().is_success() {
         return Ok(());
     }
     let body = answer
         .error_body()
         .map(|e| format!("{e:?}"))
-        .or_else(|| {
-            answer
-                .unexpected_body()
-                .map(|b| String::from_utf8_lossy(b).into_owned())
-        })
         .unwrap_or_default();
     bail!(
         "{what}: the region API answered {}: {body}",

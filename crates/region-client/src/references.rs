@@ -6,8 +6,7 @@ use core_client::{
     reference::{ReferenceError, ResourceReference},
 };
 use http::StatusCode;
-use region_openapi::{ApiResponse, types};
-use uuid::Uuid;
+use region_openapi::{StatusError, types, uuid::Uuid};
 
 /// The operation a [`ReferencesError`] is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,37 +29,38 @@ pub enum ReferencesError {
         network_id: String,
         /// Why it does not parse.
         #[source]
-        source: uuid::Error,
+        source: region_openapi::uuid::Error,
     },
     /// The resource cannot be referenced (no name, or not a valid qualified name). Nothing was
     /// sent.
     #[error(transparent)]
     Reference(#[from] ReferenceError),
     /// The region API answered with anything but the operation's success (201 for add, 204
-    /// for remove).
+    /// for remove): 404 for an unknown network, 400 when adding to a network being deleted,
+    /// 403 when not allowed, ... The answer (status, headers, the platform's error body) is the
+    /// source.
     #[error(
-        "region API answered {status} to {operation:?} reference on network {network_id}{}",
-        describe(.body)
+        "region API answered {} to {operation:?} reference on network {network_id}{}",
+        .answer.status(),
+        describe(.answer)
     )]
     Status {
         /// Add or remove.
         operation: ReferenceOperation,
         /// The network.
         network_id: Uuid,
-        /// The status: 404 for an unknown network, 400 when adding to a network being
-        /// deleted, 403 when not allowed, ...
-        status: StatusCode,
-        /// The platform's error body (`error`, `error_description`, `trace_id`), when the
-        /// answer carried one.
-        body: Option<types::Error>,
+        /// The answer.
+        #[source]
+        answer: Box<StatusError>,
     },
     /// The request could not be sent or its answer read.
     #[error(transparent)]
-    Request(#[from] region_openapi::Error),
+    Request(region_openapi::Error),
 }
 
-fn describe(body: &Option<types::Error>) -> String {
-    body.as_ref()
+fn describe(answer: &StatusError) -> String {
+    answer
+        .error_body()
         .map(|b| format!(": {}", b.error_description))
         .unwrap_or_default()
 }
@@ -69,7 +69,7 @@ impl ReferencesError {
     /// The HTTP status, when the region API answered.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::Status { status, .. } => Some(*status),
+            Self::Status { answer, .. } => Some(answer.status()),
             _ => None,
         }
     }
@@ -77,7 +77,7 @@ impl ReferencesError {
     /// The platform's error body, when the region API answered with one.
     pub fn error_body(&self) -> Option<&types::Error> {
         match self {
-            Self::Status { body, .. } => body.as_ref(),
+            Self::Status { answer, .. } => answer.error_body(),
             _ => None,
         }
     }
@@ -95,10 +95,9 @@ impl ReferencesError {
             self,
             Self::Status {
                 operation: ReferenceOperation::Add,
-                status: StatusCode::BAD_REQUEST,
                 ..
             }
-        )
+        ) && self.status() == Some(StatusCode::BAD_REQUEST)
     }
 
     /// Whether the caller is not allowed to manage references on the network (403).
@@ -155,16 +154,11 @@ impl References {
         reference: &ResourceReference,
     ) -> Result<(), ReferencesError> {
         let network_id = parse_network_id(network_id)?;
-        let response = self
+        let answer = self
             .client
-            .add_network_reference(&network_id.to_string(), &path_escape(reference.as_str()))
-            .await?;
-        settle(
-            ReferenceOperation::Add,
-            network_id,
-            StatusCode::CREATED,
-            &response,
-        )
+            .add_network_reference(network_id, &path_escape(reference.as_str()))
+            .await;
+        settle(ReferenceOperation::Add, network_id, answer)
     }
 
     /// Records that `reference` no longer depends on network `network_id`. Removing an absent
@@ -175,16 +169,11 @@ impl References {
         reference: &ResourceReference,
     ) -> Result<(), ReferencesError> {
         let network_id = parse_network_id(network_id)?;
-        let response = self
+        let answer = self
             .client
-            .remove_network_reference(&network_id.to_string(), &path_escape(reference.as_str()))
-            .await?;
-        settle(
-            ReferenceOperation::Remove,
-            network_id,
-            StatusCode::NO_CONTENT,
-            &response,
-        )
+            .remove_network_reference(network_id, &path_escape(reference.as_str()))
+            .await;
+        settle(ReferenceOperation::Remove, network_id, answer)
     }
 
     /// [`References::add_network_reference`] for the reference of `resource` (see
@@ -226,29 +215,22 @@ fn parse_network_id(network_id: &str) -> Result<Uuid, ReferencesError> {
     })
 }
 
-/// `Ok` exactly on `success`, else the error with the platform's error body when there is one.
-fn settle(
+/// `Ok` exactly on the operation's documented success (201 for add, 204 for remove), as the
+/// platform's helper decides; any other answer is [`ReferencesError::Status`].
+fn settle<R: region_openapi::ApiResponse<Success = ()>>(
     operation: ReferenceOperation,
     network_id: Uuid,
-    success: StatusCode,
-    response: &impl ApiResponse,
+    answer: Result<region_openapi::ResponseValue<R>, region_openapi::Error>,
 ) -> Result<(), ReferencesError> {
-    let status = response.status();
-    if status == success {
-        return Ok(());
+    match answer.and_then(region_openapi::ResponseValue::into_result) {
+        Ok(()) => Ok(()),
+        Err(region_openapi::Error::Status(answer)) => Err(ReferencesError::Status {
+            operation,
+            network_id,
+            answer,
+        }),
+        Err(other) => Err(ReferencesError::Request(other)),
     }
-    let body = match response.error_body() {
-        Some(body) => Some(body.clone()),
-        None => response
-            .unexpected_body()
-            .and_then(|raw| serde_json::from_slice(raw).ok()),
-    };
-    Err(ReferencesError::Status {
-        operation,
-        network_id,
-        status,
-        body,
-    })
 }
 
 #[cfg(test)]

@@ -18,6 +18,11 @@ use test_support::{Ca, KeyEncoding, kube::KubeApi, region::RegionApi};
 const NS: &str = "unikorn";
 const ORG: &str = "9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c";
 const PROJECT: &str = "77b0d4aa-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+/// `ORG` as the generated client takes it.
+fn org_id() -> region_client::region_openapi::uuid::Uuid {
+    ORG.parse().unwrap()
+}
+
 const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
 
 struct Setup {
@@ -105,7 +110,7 @@ async fn the_api_path_is_accepted_by_the_platform() {
         .with_principal(alice())
         .with_otel_context(otel);
     let api = s.client.api_client(&ctx).await.unwrap();
-    let regions = api.list_regions(ORG).await.unwrap();
+    let regions = api.list_regions(org_id()).await.unwrap();
     assert_eq!(regions.status(), 200);
 
     let seen = s.region.seen().pop().unwrap();
@@ -128,7 +133,7 @@ async fn the_api_path_is_accepted_by_the_platform() {
 async fn the_controller_path_is_signed_and_accepted_by_the_platform() {
     let s = setup().await;
     let api = s.client.controller_client(&cluster()).await.unwrap();
-    assert_eq!(api.list_regions(ORG).await.unwrap().status(), 200);
+    assert_eq!(api.list_regions(org_id()).await.unwrap().status(), 200);
     let seen = s.region.seen().pop().unwrap();
     assert_eq!(seen.authenticated.unwrap().principal, Some(alice()));
     jws::verify(
@@ -142,7 +147,7 @@ async fn the_controller_path_is_signed_and_accepted_by_the_platform() {
 async fn the_plain_client_adds_nothing_so_the_platform_wants_a_principal() {
     let s = setup().await;
     let api = s.client.http_client().await.unwrap();
-    assert_eq!(api.list_regions(ORG).await.unwrap().status(), 400);
+    assert_eq!(api.list_regions(org_id()).await.unwrap().status(), 400);
     let seen = s.region.seen().pop().unwrap();
     for header in ["x-principal", "traceparent", "authorization"] {
         assert!(seen.request.headers.get(header).is_none(), "{header}");
@@ -249,6 +254,7 @@ async fn failures_are_typed_with_the_platforms_error_body() {
         body.error_description,
         "unable to add reference, resource is being deleted"
     );
+    assert_eq!(body.trace_id.as_deref().map(str::len), Some(32));
     // Removing still works on a network being deleted.
     references
         .remove_network_reference(NETWORK, &reference)

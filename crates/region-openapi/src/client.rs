@@ -3,15 +3,20 @@
 use std::{fmt, sync::Arc};
 
 use bytes::Bytes;
-use core_client::{BaseUrl, BuildError, HttpClient, RequestEditor, apply_editors};
+use core_client::{BaseUrl, BuildError, HttpClient, Operation, RequestEditor, apply_editors};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{Error, error::excerpt};
+use crate::{
+    ApiResponse, Error, ResponseValue,
+    error::{excerpt, withheld},
+    response::Decode,
+};
 
-/// Everything but RFC 3986 unreserved characters is percent-encoded, in path segments and in
-/// query names and values. `/` in particular, so a reference stays one segment.
-const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+/// Everything but RFC 3986 unreserved characters is percent-encoded in query names and values
+/// (`=` and `&` inside a value in particular: `?tag=name%3Dvalue`). Go's `url.QueryEscape`
+/// differs only in writing a space as `+`, which servers decode the same.
+const QUERY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')
@@ -75,31 +80,99 @@ impl Client {
         &self.http
     }
 
-    /// Builds the request, runs every editor in order, and sends it.
-    pub(crate) async fn execute(
+    /// Sends the request for `operation`, without a body, and decodes the answer into `R`.
+    pub(crate) async fn call_empty<R: Decode>(
         &self,
-        operation: &'static str,
+        operation: Operation,
+        method: http::Method,
+        path_and_query: String,
+    ) -> Result<ResponseValue<R>, Error> {
+        self.call(operation, method, path_and_query, None).await
+    }
+
+    /// Sends the request for `operation` with `body` as JSON, and decodes the answer into `R`.
+    pub(crate) async fn call_json<R: Decode, B: Serialize>(
+        &self,
+        operation: Operation,
+        method: http::Method,
+        path_and_query: String,
+        body: &B,
+    ) -> Result<ResponseValue<R>, Error> {
+        let body = serde_json::to_vec(body).map_err(|source| Error::Encode {
+            operation: operation.id(),
+            source,
+        })?;
+        self.call(operation, method, path_and_query, Some(body.into()))
+            .await
+    }
+
+    async fn call<R: Decode>(
+        &self,
+        operation: Operation,
+        method: http::Method,
+        path_and_query: String,
+        body: Option<Bytes>,
+    ) -> Result<ResponseValue<R>, Error> {
+        let response = self
+            .execute(operation, method, path_and_query, body)
+            .await?;
+        let (parts, body) = response.into_parts();
+        let is_json = is_json(&parts.headers);
+        let raw = if parts.status.is_success() {
+            Bytes::new()
+        } else {
+            body.clone()
+        };
+        let inner = R::decode(parts.status, is_json, body)?;
+        Ok(ResponseValue::new(parts.status, parts.headers, inner).with_raw(raw))
+    }
+
+    /// Builds the request, marks it with `operation`, runs every editor in order, and sends it.
+    async fn execute(
+        &self,
+        operation: Operation,
         method: http::Method,
         path_and_query: String,
         body: Option<Bytes>,
     ) -> Result<http::Response<Bytes>, Error> {
+        let id = operation.id();
         let uri = self
             .base_url
             .join(&path_and_query)
-            .map_err(|source| Error::InvalidRequest { operation, source })?;
+            .map_err(|source| Error::InvalidRequest {
+                operation: id,
+                source,
+            })?;
         let mut builder = http::Request::builder()
             .method(method)
             .uri(uri)
             .header(http::header::ACCEPT, "application/json");
+        // A request without a body has no Content-Type either (`x-no-body` operations and
+        // every GET and DELETE): there is nothing to describe.
         if body.is_some() {
             builder = builder.header(http::header::CONTENT_TYPE, "application/json");
         }
-        let mut request = builder
-            .body(body.unwrap_or_default())
-            .map_err(|source| Error::InvalidRequest { operation, source })?;
+        let mut request =
+            builder
+                .body(body.unwrap_or_default())
+                .map_err(|source| Error::InvalidRequest {
+                    operation: id,
+                    source,
+                })?;
+        request.extensions_mut().insert(operation);
         apply_editors(&self.editors, &mut request).await?;
         Ok(self.http.send(request).await?)
     }
+}
+
+/// Whether `headers` declare a JSON body: the `Content-Type` mentions `json`
+/// (`application/json`, `application/problem+json`, ...), case-insensitively. The platform's
+/// Go client decodes a body on the same condition.
+fn is_json(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().contains("json"))
 }
 
 /// Builds a [`Client`]; see [`core_client::ClientBuilder`].
@@ -141,7 +214,8 @@ impl core_client::ClientBuilder for ClientBuilder {
     }
 }
 
-/// `value` percent-encoded as one path segment. An empty value, `.` and `..` are refused:
+/// `value` percent-encoded as one path segment, as Go's `url.PathEscape` does (see
+/// [`core_client::path_escape`]). An empty value, `.` and `..` are refused:
 /// after normalisation they would address another resource (`/networks/../references`), and
 /// percent-encoding them does not help, since normalisers decode `%2E` first.
 pub(crate) fn path_segment(
@@ -152,7 +226,7 @@ pub(crate) fn path_segment(
     let reason = match value {
         "" => "empty",
         "." | ".." => "a dot segment",
-        _ => return Ok(utf8_percent_encode(value, ENCODE).to_string()),
+        _ => return Ok(core_client::path_escape(value)),
     };
     Err(Error::InvalidPathParameter {
         operation,
@@ -171,9 +245,9 @@ impl Query {
         if !self.0.is_empty() {
             self.0.push('&');
         }
-        self.0.extend(utf8_percent_encode(name, ENCODE));
+        self.0.extend(utf8_percent_encode(name, QUERY));
         self.0.push('=');
-        self.0.extend(utf8_percent_encode(value, ENCODE));
+        self.0.extend(utf8_percent_encode(value, QUERY));
     }
 
     /// `path`, followed by `?` and the parameters when there are any.
@@ -186,44 +260,30 @@ impl Query {
     }
 }
 
-/// `body` as JSON.
-pub(crate) fn encode_body<T: Serialize>(
-    operation: &'static str,
-    body: &T,
-) -> Result<Option<Bytes>, Error> {
-    serde_json::to_vec(body)
-        .map(|json| Some(Bytes::from(json)))
-        .map_err(|source| Error::Encode { operation, source })
+/// Stands in for a body that may hold credentials in `Debug` output: only its length shows.
+pub(crate) struct Withheld(pub(crate) usize);
+
+impl fmt::Debug for Withheld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{} bytes withheld>", self.0)
+    }
 }
 
-/// `body` decoded as a `T`; on failure the error keeps the status and an excerpt.
-pub(crate) fn decode<T: DeserializeOwned>(
-    operation: &'static str,
+/// `body`, an answer to `R`'s operation, decoded as a `T`. On failure the error keeps the
+/// status and an excerpt of the body, or says it was withheld when `R`'s answers may hold
+/// credentials.
+pub(crate) fn decode<R: ApiResponse, T: DeserializeOwned>(
     status: http::StatusCode,
     body: &Bytes,
 ) -> Result<T, Error> {
     serde_json::from_slice(body).map_err(|source| Error::Decode {
-        operation,
+        operation: R::OPERATION,
         status,
-        excerpt: excerpt(body),
-        source,
-    })
-}
-
-/// Like [`decode`], for bodies that may hold credentials (e.g. a kubeconfig): the error's
-/// excerpt says the body was withheld instead of quoting it.
-pub(crate) fn decode_withholding_body<T: DeserializeOwned>(
-    operation: &'static str,
-    status: http::StatusCode,
-    body: &Bytes,
-) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|source| Error::Decode {
-        operation,
-        status,
-        excerpt: format!(
-            "<{} bytes withheld: this answer may hold credentials>",
-            body.len()
-        ),
+        excerpt: if R::SENSITIVE {
+            withheld(body.len())
+        } else {
+            excerpt(body)
+        },
         source,
     })
 }
@@ -243,7 +303,26 @@ mod tests {
             .unwrap(),
             "kubernetesclusters.kubernetes.unikorn-cloud.org%2Fabc"
         );
-        assert_eq!(path_segment("op", "id", "a b?#").unwrap(), "a%20b%3F%23");
+        // Go's url.PathEscape, character class by character class.
+        for (value, escaped) in [
+            ("a b?#", "a%20b%3F%23"),
+            ("az-AZ_09.~", "az-AZ_09.~"),
+            ("$&+:=@", "$&+:=@"),
+            ("/;,?%", "%2F%3B%2C%3F%25"),
+            (
+                "!*'()[]{}\"<>|\\^`",
+                "%21%2A%27%28%29%5B%5D%7B%7D%22%3C%3E%7C%5C%5E%60",
+            ),
+            ("é", "%C3%A9"),
+            // An already escaped reference is escaped again: `%2F` travels as `%252F`.
+            ("a.b%2Fc", "a.b%252Fc"),
+        ] {
+            assert_eq!(
+                path_segment("op", "id", value).unwrap(),
+                escaped,
+                "{value:?}"
+            );
+        }
         for (value, expected) in [
             ("", "empty"),
             (".", "a dot segment"),
@@ -258,6 +337,25 @@ mod tests {
             );
         }
         assert_eq!(path_segment("op", "id", "...").unwrap(), "...");
+    }
+
+    #[test]
+    fn only_json_content_types_are_decoded() {
+        let with = |value: &'static str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(value),
+            );
+            is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("application/json; charset=utf-8"));
+        assert!(with("Application/JSON"));
+        assert!(with("application/problem+json"));
+        assert!(!with("text/html"));
+        assert!(!with("text/plain; charset=utf-8"));
+        assert!(!is_json(&http::HeaderMap::new()));
     }
 
     #[test]

@@ -1,14 +1,24 @@
-//! [`Error`]: why a region API call produced no response value.
+//! [`Error`]: why a region API call gave no usable answer, and [`StatusError`]: an answer that
+//! was not the operation's documented success.
+
+use std::fmt;
 
 use core_client::{EditorError, HttpError};
+use http::{HeaderMap, StatusCode};
 
-/// How many bytes of an undecodable body [`Error::Decode`] keeps.
+use crate::types;
+
+/// How many bytes of a body an excerpt ([`Error::Decode`], [`StatusError::excerpt`]) keeps.
 pub const EXCERPT_LIMIT: usize = 512;
 
-/// A region API call failed before a documented (or unexpected) answer could be returned.
+/// A region API call failed.
 ///
-/// A server answering with an error status is *not* an `Error`: it is a variant of the
-/// operation's response enum.
+/// A method fails only when no answer could be read and decoded: the request was refused
+/// before sending, the transport failed, or a documented body does not match its schema.
+/// Every answer the server gives (documented error statuses included) comes back as a
+/// [`ResponseValue`](crate::ResponseValue); its
+/// [`into_result`](crate::ResponseValue::into_result) turns anything but the documented
+/// success into [`Error::Status`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -49,28 +59,35 @@ pub enum Error {
     /// Boxed: the transport error is large and this is the uncommon path.
     #[error(transparent)]
     Http(Box<HttpError>),
-    /// The server answered with a documented status, but its body does not match the schema
-    /// (likely a server/spec version mismatch).
+    /// The server answered with a documented status and a JSON body, but the body does not
+    /// match the schema (a required field missing, a wrong type, ...): likely a server whose
+    /// contract changed incompatibly. Unknown fields and unknown enum values are not errors.
     #[error("{operation}: the {status} answer does not match the API schema")]
     Decode {
         /// The `operationId`.
         operation: &'static str,
         /// The status the server answered with.
-        status: http::StatusCode,
+        status: StatusCode,
         /// The start of the body (at most [`EXCERPT_LIMIT`] bytes, lossily UTF-8), or a note
-        /// that it was withheld when the answer's schema holds credentials.
+        /// that it was withheld when the operation's answers may hold credentials.
         excerpt: String,
         /// The JSON error.
         #[source]
         source: serde_json::Error,
     },
+    /// The server answered, but not with the operation's documented success: a documented
+    /// error status, an undocumented status, or a body that is not JSON. Only
+    /// [`ResponseValue::into_result`](crate::ResponseValue::into_result) returns it.
+    #[error(transparent)]
+    Status(Box<StatusError>),
 }
 
 impl Error {
     /// The status the server answered with, when the failure came after an answer.
-    pub fn status(&self) -> Option<http::StatusCode> {
+    pub fn status(&self) -> Option<StatusCode> {
         match self {
             Self::Decode { status, .. } => Some(*status),
+            Self::Status(error) => Some(error.status),
             Self::Http(error) => match error.as_ref() {
                 HttpError::Body { status, .. } | HttpError::BodyTooLarge { status, .. } => {
                     Some(*status)
@@ -88,13 +105,28 @@ impl Error {
             | Self::Encode { operation, .. }
             | Self::InvalidRequest { operation, .. }
             | Self::Decode { operation, .. } => Some(*operation),
+            Self::Status(error) => Some(error.operation),
             _ => None,
         }
+    }
+
+    /// Whether the server answered `404 Not Found`.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
     }
 
     /// Whether the server's answer could not be decoded.
     pub fn is_decode(&self) -> bool {
         matches!(self, Self::Decode { .. })
+    }
+
+    /// The platform's error body (`{"error", "error_description", "trace_id"}`), when the
+    /// server answered with one.
+    pub fn error_body(&self) -> Option<&types::Error> {
+        match self {
+            Self::Status(error) => error.error_body(),
+            _ => None,
+        }
     }
 }
 
@@ -104,10 +136,75 @@ impl From<HttpError> for Error {
     }
 }
 
+/// An answer that was not the operation's documented success, as
+/// [`ResponseValue::into_result`](crate::ResponseValue::into_result) reports it.
+///
+/// The excerpt of the raw body is withheld (replaced by a note) when the operation's answers
+/// may hold credentials, so `Debug` and `Display` never show them.
+#[derive(Debug)]
+pub struct StatusError {
+    pub(crate) operation: &'static str,
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) error_body: Option<types::Error>,
+    pub(crate) excerpt: String,
+}
+
+impl StatusError {
+    /// The `operationId` of the call.
+    pub fn operation(&self) -> &'static str {
+        self.operation
+    }
+
+    /// The status the server answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The response headers (e.g. `WWW-Authenticate` on a 401, `Retry-After`).
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The platform's error body, when the answer carried one (a documented error status with
+    /// a JSON body that parsed).
+    pub fn error_body(&self) -> Option<&types::Error> {
+        self.error_body.as_ref()
+    }
+
+    /// The start of the raw body (at most [`EXCERPT_LIMIT`] bytes, lossily UTF-8), or a note
+    /// that it was withheld.
+    pub fn excerpt(&self) -> &str {
+        &self.excerpt
+    }
+
+    /// Whether the server answered `404 Not Found`.
+    pub fn is_not_found(&self) -> bool {
+        self.status == StatusCode::NOT_FOUND
+    }
+}
+
+impl fmt::Display for StatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: the server answered {}", self.operation, self.status)?;
+        if let Some(body) = &self.error_body {
+            write!(f, " ({}: {})", body.error, body.error_description)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for StatusError {}
+
 /// The first [`EXCERPT_LIMIT`] bytes of `body`, lossily decoded.
 pub(crate) fn excerpt(body: &[u8]) -> String {
     let end = body.len().min(EXCERPT_LIMIT);
     String::from_utf8_lossy(&body[..end]).into_owned()
+}
+
+/// What stands in for a body of `len` bytes that may hold credentials.
+pub(crate) fn withheld(len: usize) -> String {
+    format!("<{len} bytes withheld: this operation's answers may hold credentials>")
 }
 
 #[cfg(test)]
@@ -119,5 +216,13 @@ mod tests {
         let body = vec![b'a'; 2 * EXCERPT_LIMIT];
         assert_eq!(excerpt(&body).len(), EXCERPT_LIMIT);
         assert_eq!(excerpt(&[0x66, 0xff, 0x6f]), "f\u{fffd}o");
+    }
+
+    #[test]
+    fn withheld_bodies_only_say_their_length() {
+        assert_eq!(
+            withheld(12),
+            "<12 bytes withheld: this operation's answers may hold credentials>"
+        );
     }
 }

@@ -41,258 +41,353 @@ pub mod types {
             }
         }
     }
-    ///The body of every error answer; the codes follow OAuth 2.0, extended for non-OAuth APIs.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "The body of every error answer; the codes follow OAuth 2.0, extended for non-OAuth APIs.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "error",
-    ///    "error_description"
-    ///  ],
-    ///  "properties": {
-    ///    "error": {
-    ///      "description": "Machine readable error code.",
-    ///      "type": "string",
-    ///      "enum": [
-    ///        "invalid_request",
-    ///        "unauthorized_client",
-    ///        "access_denied",
-    ///        "unsupported_response_type",
-    ///        "invalid_scope",
-    ///        "server_error",
-    ///        "temporarily_unavailable",
-    ///        "invalid_client",
-    ///        "invalid_grant",
-    ///        "unsupported_grant_type",
-    ///        "not_found",
-    ///        "conflict",
-    ///        "method_not_allowed",
-    ///        "unsupported_media_type",
-    ///        "forbidden"
-    ///      ]
-    ///    },
-    ///    "error_description": {
-    ///      "description": "Human readable detail of what went wrong.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///IP prefixes the server may send from besides its own address (by default traffic from any other source address is dropped). Lets the server route traffic without NAT.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct AllowedSourceAddresses(pub ::std::vec::Vec<::std::string::String>);
+    impl ::std::ops::Deref for AllowedSourceAddresses {
+        type Target = ::std::vec::Vec<::std::string::String>;
+        fn deref(&self) -> &::std::vec::Vec<::std::string::String> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AllowedSourceAddresses>
+    for ::std::vec::Vec<::std::string::String> {
+        fn from(value: AllowedSourceAddresses) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<::std::string::String>>
+    for AllowedSourceAddresses {
+        fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
+            Self(value)
+        }
+    }
+    ///Instruction set of the processor.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    pub enum Architecture {
+        /// `x86_64` on the wire.
+        X8664,
+        /// `aarch64` on the wire.
+        Aarch64,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
+    }
+    impl Architecture {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::X8664 => "x86_64",
+                Self::Aarch64 => "aarch64",
+                Self::Other(value) => value,
+            }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "x86_64" => ::std::option::Option::Some(Self::X8664),
+                "aarch64" => ::std::option::Option::Some(Self::Aarch64),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for Architecture {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for Architecture {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
+        }
+    }
+    impl ::std::str::FromStr for Architecture {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for Architecture {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for Architecture {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for Architecture {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///Authorization servers that issue tokens for the resource.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct AuthorizationServerList(pub ::std::vec::Vec<::std::string::String>);
+    impl ::std::ops::Deref for AuthorizationServerList {
+        type Target = ::std::vec::Vec<::std::string::String>;
+        fn deref(&self) -> &::std::vec::Vec<::std::string::String> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<AuthorizationServerList>
+    for ::std::vec::Vec<::std::string::String> {
+        fn from(value: AuthorizationServerList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<::std::string::String>>
+    for AuthorizationServerList {
+        fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
+            Self(value)
+        }
+    }
+    ///A way of presenting a bearer token.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    pub enum BearerMethod {
+        /// `header` on the wire.
+        Header,
+        /// `body` on the wire.
+        Body,
+        /// `query` on the wire.
+        Query,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
+    }
+    impl BearerMethod {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Header => "header",
+                Self::Body => "body",
+                Self::Query => "query",
+                Self::Other(value) => value,
+            }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "header" => ::std::option::Option::Some(Self::Header),
+                "body" => ::std::option::Option::Some(Self::Body),
+                "query" => ::std::option::Option::Some(Self::Query),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for BearerMethod {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for BearerMethod {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
+        }
+    }
+    impl ::std::str::FromStr for BearerMethod {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for BearerMethod {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for BearerMethod {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for BearerMethod {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///Ways of presenting a bearer token the resource accepts.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct BearerMethodList(pub ::std::vec::Vec<BearerMethod>);
+    impl ::std::ops::Deref for BearerMethodList {
+        type Target = ::std::vec::Vec<BearerMethod>;
+        fn deref(&self) -> &::std::vec::Vec<BearerMethod> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<BearerMethodList> for ::std::vec::Vec<BearerMethod> {
+        fn from(value: BearerMethodList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<BearerMethod>> for BearerMethodList {
+        fn from(value: ::std::vec::Vec<BearerMethod>) -> Self {
+            Self(value)
+        }
+    }
+    ///Console log of a server.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
+    pub struct ConsoleOutput {
+        ///The log text. Boot logs may show generated passwords.
+        pub contents: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for ConsoleOutput {
+        /// Hand-written (by the generator) so that `contents` never reach logs: they hold credentials.
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ConsoleOutput").field("contents", &"<redacted>").finish()
+        }
+    }
+    ///A console session.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
+    pub struct ConsoleSession {
+        ///Where to open the console. Grants access to it, so it is a credential.
+        pub url: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for ConsoleSession {
+        /// Hand-written (by the generator) so that `url` never reach logs: they hold credentials.
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ConsoleSession").field("url", &"<redacted>").finish()
+        }
+    }
+    ///The body of every error answer, shaped like an OAuth 2.0 error.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Error {
-        ///Machine readable error code.
+        ///Error code: the OAuth 2.0 codes, plus codes of this platform for non-OAuth failures.
         pub error: ErrorError,
-        ///Human readable detail of what went wrong.
+        ///What went wrong, for people.
         pub error_description: ::std::string::String,
+        ///Trace ID of the request, to find it in the platform's logs.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub trace_id: ::std::option::Option<::std::string::String>,
     }
-    ///Machine readable error code.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Machine readable error code.",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "invalid_request",
-    ///    "unauthorized_client",
-    ///    "access_denied",
-    ///    "unsupported_response_type",
-    ///    "invalid_scope",
-    ///    "server_error",
-    ///    "temporarily_unavailable",
-    ///    "invalid_client",
-    ///    "invalid_grant",
-    ///    "unsupported_grant_type",
-    ///    "not_found",
-    ///    "conflict",
-    ///    "method_not_allowed",
-    ///    "unsupported_media_type",
-    ///    "forbidden"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    ///Error code: the OAuth 2.0 codes, plus codes of this platform for non-OAuth failures.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ErrorError {
         /// `invalid_request` on the wire.
-        #[serde(rename = "invalid_request")]
         InvalidRequest,
-        /// `unauthorized_client` on the wire.
-        #[serde(rename = "unauthorized_client")]
-        UnauthorizedClient,
-        /// `access_denied` on the wire.
-        #[serde(rename = "access_denied")]
-        AccessDenied,
-        /// `unsupported_response_type` on the wire.
-        #[serde(rename = "unsupported_response_type")]
-        UnsupportedResponseType,
-        /// `invalid_scope` on the wire.
-        #[serde(rename = "invalid_scope")]
-        InvalidScope,
         /// `server_error` on the wire.
-        #[serde(rename = "server_error")]
         ServerError,
-        /// `temporarily_unavailable` on the wire.
-        #[serde(rename = "temporarily_unavailable")]
-        TemporarilyUnavailable,
-        /// `invalid_client` on the wire.
-        #[serde(rename = "invalid_client")]
-        InvalidClient,
-        /// `invalid_grant` on the wire.
-        #[serde(rename = "invalid_grant")]
-        InvalidGrant,
-        /// `unsupported_grant_type` on the wire.
-        #[serde(rename = "unsupported_grant_type")]
-        UnsupportedGrantType,
+        /// `access_denied` on the wire.
+        AccessDenied,
         /// `not_found` on the wire.
-        #[serde(rename = "not_found")]
         NotFound,
         /// `conflict` on the wire.
-        #[serde(rename = "conflict")]
         Conflict,
         /// `method_not_allowed` on the wire.
-        #[serde(rename = "method_not_allowed")]
         MethodNotAllowed,
         /// `unsupported_media_type` on the wire.
-        #[serde(rename = "unsupported_media_type")]
         UnsupportedMediaType,
+        /// `request_entity_too_large` on the wire.
+        RequestEntityTooLarge,
+        /// `unprocessable_content` on the wire.
+        UnprocessableContent,
         /// `forbidden` on the wire.
-        #[serde(rename = "forbidden")]
         Forbidden,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for ErrorError {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::InvalidRequest => f.write_str("invalid_request"),
-                Self::UnauthorizedClient => f.write_str("unauthorized_client"),
-                Self::AccessDenied => f.write_str("access_denied"),
-                Self::UnsupportedResponseType => f.write_str("unsupported_response_type"),
-                Self::InvalidScope => f.write_str("invalid_scope"),
-                Self::ServerError => f.write_str("server_error"),
-                Self::TemporarilyUnavailable => f.write_str("temporarily_unavailable"),
-                Self::InvalidClient => f.write_str("invalid_client"),
-                Self::InvalidGrant => f.write_str("invalid_grant"),
-                Self::UnsupportedGrantType => f.write_str("unsupported_grant_type"),
-                Self::NotFound => f.write_str("not_found"),
-                Self::Conflict => f.write_str("conflict"),
-                Self::MethodNotAllowed => f.write_str("method_not_allowed"),
-                Self::UnsupportedMediaType => f.write_str("unsupported_media_type"),
-                Self::Forbidden => f.write_str("forbidden"),
+    impl ErrorError {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::InvalidRequest => "invalid_request",
+                Self::ServerError => "server_error",
+                Self::AccessDenied => "access_denied",
+                Self::NotFound => "not_found",
+                Self::Conflict => "conflict",
+                Self::MethodNotAllowed => "method_not_allowed",
+                Self::UnsupportedMediaType => "unsupported_media_type",
+                Self::RequestEntityTooLarge => "request_entity_too_large",
+                Self::UnprocessableContent => "unprocessable_content",
+                Self::Forbidden => "forbidden",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "invalid_request" => ::std::option::Option::Some(Self::InvalidRequest),
+                "server_error" => ::std::option::Option::Some(Self::ServerError),
+                "access_denied" => ::std::option::Option::Some(Self::AccessDenied),
+                "not_found" => ::std::option::Option::Some(Self::NotFound),
+                "conflict" => ::std::option::Option::Some(Self::Conflict),
+                "method_not_allowed" => {
+                    ::std::option::Option::Some(Self::MethodNotAllowed)
+                }
+                "unsupported_media_type" => {
+                    ::std::option::Option::Some(Self::UnsupportedMediaType)
+                }
+                "request_entity_too_large" => {
+                    ::std::option::Option::Some(Self::RequestEntityTooLarge)
+                }
+                "unprocessable_content" => {
+                    ::std::option::Option::Some(Self::UnprocessableContent)
+                }
+                "forbidden" => ::std::option::Option::Some(Self::Forbidden),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ErrorError {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ErrorError {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for ErrorError {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "invalid_request" => Ok(Self::InvalidRequest),
-                "unauthorized_client" => Ok(Self::UnauthorizedClient),
-                "access_denied" => Ok(Self::AccessDenied),
-                "unsupported_response_type" => Ok(Self::UnsupportedResponseType),
-                "invalid_scope" => Ok(Self::InvalidScope),
-                "server_error" => Ok(Self::ServerError),
-                "temporarily_unavailable" => Ok(Self::TemporarilyUnavailable),
-                "invalid_client" => Ok(Self::InvalidClient),
-                "invalid_grant" => Ok(Self::InvalidGrant),
-                "unsupported_grant_type" => Ok(Self::UnsupportedGrantType),
-                "not_found" => Ok(Self::NotFound),
-                "conflict" => Ok(Self::Conflict),
-                "method_not_allowed" => Ok(Self::MethodNotAllowed),
-                "unsupported_media_type" => Ok(Self::UnsupportedMediaType),
-                "forbidden" => Ok(Self::Forbidden),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ErrorError {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ErrorError {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for ErrorError {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for ErrorError {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ErrorError {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ErrorError {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
-    ///A provider network usable for external connectivity.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A provider network usable for external connectivity.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "id",
-    ///    "name"
-    ///  ],
-    ///  "properties": {
-    ///    "id": {
-    ///      "description": "Provider identifier.",
-    ///      "type": "string"
-    ///    },
-    ///    "name": {
-    ///      "description": "Provider name.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A provider network with external connectivity.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ExternalNetwork {
-        ///Provider identifier.
+        ///Provider ID of the network.
         pub id: ::std::string::String,
-        ///Provider name.
+        ///Provider name of the network.
         pub name: ::std::string::String,
     }
     ///External networks.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "External networks.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/externalNetwork"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct ExternalNetworks(pub ::std::vec::Vec<ExternalNetwork>);
@@ -312,29 +407,50 @@ pub mod types {
             Self(value)
         }
     }
-    ///A machine size.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A machine size.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/staticResourceMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/flavorSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///File storage ID (a UUID).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct FileStorageId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for FileStorageId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FileStorageId> for ::uuid::Uuid {
+        fn from(value: FileStorageId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for FileStorageId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for FileStorageId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileStorageId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for FileStorageId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::fmt::Display for FileStorageId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    ///The size and hardware of a flavor.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Flavor {
         /// The `metadata` property; see its type.
@@ -342,83 +458,82 @@ pub mod types {
         /// The `spec` property; see its type.
         pub spec: FlavorSpec,
     }
-    ///The size of a flavor.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "The size of a flavor.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "cpus",
-    ///    "disk",
-    ///    "memory"
-    ///  ],
-    ///  "properties": {
-    ///    "baremetal": {
-    ///      "description": "Whether machines of this flavor are dedicated hardware.",
-    ///      "type": "boolean"
-    ///    },
-    ///    "cpuFamily": {
-    ///      "description": "Free form CPU description.",
-    ///      "type": "string"
-    ///    },
-    ///    "cpus": {
-    ///      "description": "CPU count.",
-    ///      "type": "integer"
-    ///    },
-    ///    "disk": {
-    ///      "description": "Ephemeral disk in GB.",
-    ///      "type": "integer"
-    ///    },
-    ///    "gpu": {
-    ///      "$ref": "#/definitions/gpuSpec"
-    ///    },
-    ///    "memory": {
-    ///      "description": "Memory in GiB.",
-    ///      "type": "integer"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Flavor ID (a UUID).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct FlavorId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for FlavorId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<FlavorId> for ::uuid::Uuid {
+        fn from(value: FlavorId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for FlavorId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for FlavorId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FlavorId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for FlavorId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::fmt::Display for FlavorId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    ///The size and hardware of a flavor.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct FlavorSpec {
-        ///Whether machines of this flavor are dedicated hardware.
+        /// The `architecture` property; see its type.
+        pub architecture: Architecture,
+        ///The flavor is a whole dedicated (bare-metal) machine.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub baremetal: ::std::option::Option<bool>,
-        ///Free form CPU description.
+        ///Free text naming the CPU (model, generation, ...).
         #[serde(
             rename = "cpuFamily",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub cpu_family: ::std::option::Option<::std::string::String>,
-        ///CPU count.
+        ///Number of virtual CPUs.
         pub cpus: i64,
-        ///Ephemeral disk in GB.
+        ///Ephemeral disk, in GB.
         pub disk: i64,
         /// The `gpu` property; see its type.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub gpu: ::std::option::Option<GpuSpec>,
-        ///Memory in GiB.
+        ///Memory, in GiB.
         pub memory: i64,
+        ///A server of this flavor must name its target host with `infrastructureRef`.
+        #[serde(
+            rename = "pinnedOnly",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub pinned_only: ::std::option::Option<bool>,
     }
-    ///Machine sizes available in the region.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Machine sizes available in the region.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/flavor"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Flavors.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct Flavors(pub ::std::vec::Vec<Flavor>);
@@ -438,17 +553,7 @@ pub mod types {
             Self(value)
         }
     }
-    ///A GPU model name.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A GPU model name.",
-    ///  "type": "string"
-    ///}
-    /// ```
-    /// </details>
+    ///A GPU model name or number.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -489,20 +594,7 @@ pub mod types {
             self.0.fmt(f)
         }
     }
-    ///GPU model names.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "GPU model names.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/gpuModel"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///GPU models.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct GpuModelList(pub ::std::vec::Vec<GpuModel>);
@@ -523,152 +615,87 @@ pub mod types {
         }
     }
     ///The GPUs of a flavor.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "The GPUs of a flavor.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "logicalCount",
-    ///    "memory",
-    ///    "model",
-    ///    "physicalCount",
-    ///    "vendor"
-    ///  ],
-    ///  "properties": {
-    ///    "logicalCount": {
-    ///      "description": "Number of GPUs the operating system sees.",
-    ///      "type": "integer"
-    ///    },
-    ///    "memory": {
-    ///      "description": "Memory per GPU in GiB.",
-    ///      "type": "integer"
-    ///    },
-    ///    "model": {
-    ///      "description": "GPU model name.",
-    ///      "type": "string"
-    ///    },
-    ///    "physicalCount": {
-    ///      "description": "Number of physical GPU cards.",
-    ///      "type": "integer"
-    ///    },
-    ///    "vendor": {
-    ///      "$ref": "#/definitions/gpuVendor"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GpuSpec {
-        ///Number of GPUs the operating system sees.
+        ///Number of GPUs the operating system sees (a card may expose several).
         #[serde(rename = "logicalCount")]
         pub logical_count: i64,
-        ///Memory per GPU in GiB.
+        ///Memory per GPU, in GiB.
         pub memory: i64,
         ///GPU model name.
         pub model: ::std::string::String,
-        ///Number of physical GPU cards.
+        ///Number of GPU cards.
         #[serde(rename = "physicalCount")]
         pub physical_count: i64,
         /// The `vendor` property; see its type.
         pub vendor: GpuVendor,
     }
-    ///A GPU manufacturer.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A GPU manufacturer.",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "NVIDIA",
-    ///    "AMD"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    ///Who makes the GPU.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum GpuVendor {
         /// `NVIDIA` on the wire.
-        #[serde(rename = "NVIDIA")]
         Nvidia,
         /// `AMD` on the wire.
-        #[serde(rename = "AMD")]
         Amd,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for GpuVendor {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Nvidia => f.write_str("NVIDIA"),
-                Self::Amd => f.write_str("AMD"),
+    impl GpuVendor {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Nvidia => "NVIDIA",
+                Self::Amd => "AMD",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "NVIDIA" => ::std::option::Option::Some(Self::Nvidia),
+                "AMD" => ::std::option::Option::Some(Self::Amd),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for GpuVendor {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for GpuVendor {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for GpuVendor {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "NVIDIA" => Ok(Self::Nvidia),
-                "AMD" => Ok(Self::Amd),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for GpuVendor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for GpuVendor {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for GpuVendor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for GpuVendor {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for GpuVendor {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for GpuVendor {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Identities.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Identities.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/identityRead"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct IdentitiesRead(pub ::std::vec::Vec<IdentityRead>);
@@ -688,29 +715,50 @@ pub mod types {
             Self(value)
         }
     }
-    ///An identity: scoped cloud credentials for provisioning.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "An identity: scoped cloud credentials for provisioning.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/projectScopedResourceReadMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/identitySpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Identity ID (a UUID).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct IdentityId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for IdentityId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<IdentityId> for ::uuid::Uuid {
+        fn from(value: IdentityId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for IdentityId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for IdentityId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for IdentityId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for IdentityId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::fmt::Display for IdentityId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    ///Provider-specific part of an identity.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct IdentityRead {
         /// The `metadata` property; see its type.
@@ -718,92 +766,26 @@ pub mod types {
         /// The `spec` property; see its type.
         pub spec: IdentitySpec,
     }
-    ///Provider specific description of an identity.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Provider specific description of an identity.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "regionId",
-    ///    "type"
-    ///  ],
-    ///  "properties": {
-    ///    "openstack": {
-    ///      "$ref": "#/definitions/identitySpecOpenStack"
-    ///    },
-    ///    "regionId": {
-    ///      "description": "Region the identity lives in.",
-    ///      "type": "string"
-    ///    },
-    ///    "type": {
-    ///      "$ref": "#/definitions/regionType"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Provider-specific part of an identity.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct IdentitySpec {
         /// The `openstack` property; see its type.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub openstack: ::std::option::Option<IdentitySpecOpenStack>,
-        ///Region the identity lives in.
+        ///The region the resource lives in.
         #[serde(rename = "regionId")]
         pub region_id: ::std::string::String,
         /// The `type` property; see its type.
         #[serde(rename = "type")]
         pub type_: RegionType,
     }
-    ///OpenStack credentials and objects allocated for an identity.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "OpenStack credentials and objects allocated for an identity.",
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "cloud": {
-    ///      "description": "Cloud name inside the cloud config.",
-    ///      "type": "string"
-    ///    },
-    ///    "cloudConfig": {
-    ///      "description": "Base64 OpenStack cloud config (a credential).",
-    ///      "type": "string"
-    ///    },
-    ///    "projectId": {
-    ///      "description": "OpenStack project created for the identity.",
-    ///      "type": "string"
-    ///    },
-    ///    "serverGroupId": {
-    ///      "description": "OpenStack server group created for the identity.",
-    ///      "type": "string"
-    ///    },
-    ///    "sshKeyName": {
-    ///      "description": "Name of the SSH key pair created for the identity.",
-    ///      "type": "string"
-    ///    },
-    ///    "sshPrivateKey": {
-    ///      "description": "Private half of that SSH key pair (a credential).",
-    ///      "type": "string"
-    ///    },
-    ///    "userId": {
-    ///      "description": "OpenStack user created for the identity.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///OpenStack access details of an identity.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     pub struct IdentitySpecOpenStack {
-        ///Cloud name inside the cloud config.
+        ///Name of the cloud entry in `cloudConfig`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub cloud: ::std::option::Option<::std::string::String>,
-        ///Base64 OpenStack cloud config (a credential).
+        ///OpenStack clouds.yaml for the identity, base64-encoded. A credential.
         #[serde(
             rename = "cloudConfig",
             default,
@@ -831,7 +813,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub ssh_key_name: ::std::option::Option<::std::string::String>,
-        ///Private half of that SSH key pair (a credential).
+        ///Private half of the SSH key pair created for the identity, for use by other platform services. A credential.
         #[serde(
             rename = "sshPrivateKey",
             default,
@@ -877,28 +859,6 @@ pub mod types {
         }
     }
     ///Request to create an identity.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Request to create an identity.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/resourceWriteMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/identityWriteSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct IdentityWrite {
         /// The `metadata` property; see its type.
@@ -906,92 +866,57 @@ pub mod types {
         /// The `spec` property; see its type.
         pub spec: IdentityWriteSpec,
     }
-    ///What to create an identity with.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "What to create an identity with.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "regionId"
-    ///  ],
-    ///  "properties": {
-    ///    "regionId": {
-    ///      "description": "Region to create the identity in.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///What to create an identity for.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct IdentityWriteSpec {
-        ///Region to create the identity in.
+        /// The `regionId` property; see its type.
         #[serde(rename = "regionId")]
-        pub region_id: ::std::string::String,
+        pub region_id: RegionId,
     }
-    ///A machine image.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A machine image.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/staticResourceMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/imageSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///What an image holds and needs.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Image {
         /// The `metadata` property; see its type.
         pub metadata: StaticResourceMetadata,
         /// The `spec` property; see its type.
         pub spec: ImageSpec,
+        /// The `status` property; see its type.
+        pub status: ImageStatus,
     }
-    ///The GPU driver baked into an image.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "The GPU driver baked into an image.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "driver",
-    ///    "vendor"
-    ///  ],
-    ///  "properties": {
-    ///    "driver": {
-    ///      "description": "Driver version, in the vendor's numbering.",
-    ///      "type": "string"
-    ///    },
-    ///    "models": {
-    ///      "$ref": "#/definitions/gpuModelList"
-    ///    },
-    ///    "vendor": {
-    ///      "$ref": "#/definitions/gpuVendor"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Request to import an image.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ImageCreate {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: ImageCreateSpec,
+    }
+    ///What to import as an image, and what it holds.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ImageCreateSpec {
+        /// The `architecture` property; see its type.
+        pub architecture: Architecture,
+        /// The `gpu` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub gpu: ::std::option::Option<ImageGpu>,
+        /// The `os` property; see its type.
+        pub os: ImageOs,
+        /// The `softwareVersions` property; see its type.
+        #[serde(
+            rename = "softwareVersions",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub software_versions: ::std::option::Option<SoftwareVersions>,
+        ///Where to download the raw disk image from.
+        pub uri: ::std::string::String,
+        /// The `virtualization` property; see its type.
+        pub virtualization: ImageVirtualization,
+    }
+    ///The GPU driver an image comes with.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ImageGpu {
-        ///Driver version, in the vendor's numbering.
+        ///Version of the GPU driver (the vendor's own numbering).
         pub driver: ::std::string::String,
         /// The `models` property; see its type.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -999,49 +924,53 @@ pub mod types {
         /// The `vendor` property; see its type.
         pub vendor: GpuVendor,
     }
+    ///Image ID (a UUID).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct ImageId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for ImageId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ImageId> for ::uuid::Uuid {
+        fn from(value: ImageId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for ImageId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for ImageId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ImageId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for ImageId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::fmt::Display for ImageId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
     ///The operating system of an image.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "The operating system of an image.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "distro",
-    ///    "family",
-    ///    "kernel",
-    ///    "version"
-    ///  ],
-    ///  "properties": {
-    ///    "codename": {
-    ///      "description": "Free form release code name, e.g. noble.",
-    ///      "type": "string"
-    ///    },
-    ///    "distro": {
-    ///      "$ref": "#/definitions/osDistro"
-    ///    },
-    ///    "family": {
-    ///      "$ref": "#/definitions/osFamily"
-    ///    },
-    ///    "kernel": {
-    ///      "$ref": "#/definitions/osKernel"
-    ///    },
-    ///    "variant": {
-    ///      "description": "Free form variant, e.g. server.",
-    ///      "type": "string"
-    ///    },
-    ///    "version": {
-    ///      "description": "Release version, e.g. 24.04.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ImageOs {
-        ///Free form release code name, e.g. noble.
+        ///Release code name, e.g. `noble`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub codename: ::std::option::Option<::std::string::String>,
         /// The `distro` property; see its type.
@@ -1050,54 +979,88 @@ pub mod types {
         pub family: OsFamily,
         /// The `kernel` property; see its type.
         pub kernel: OsKernel,
-        ///Free form variant, e.g. server.
+        ///Edition of the distribution, e.g. `server`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub variant: ::std::option::Option<::std::string::String>,
-        ///Release version, e.g. 24.04.
+        ///Release version, e.g. `24.04`.
         pub version: ::std::string::String,
     }
-    ///What an image contains and needs.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "What an image contains and needs.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "os",
-    ///    "sizeGiB",
-    ///    "virtualization"
-    ///  ],
-    ///  "properties": {
-    ///    "gpu": {
-    ///      "$ref": "#/definitions/imageGpu"
-    ///    },
-    ///    "os": {
-    ///      "$ref": "#/definitions/imageOS"
-    ///    },
-    ///    "sizeGiB": {
-    ///      "description": "Smallest disk the image fits on, in GiB.",
-    ///      "type": "integer"
-    ///    },
-    ///    "softwareVersions": {
-    ///      "$ref": "#/definitions/softwareVersions"
-    ///    },
-    ///    "virtualization": {
-    ///      "$ref": "#/definitions/imageVirtualization"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///`ImageScope`
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    pub enum ImageScope {
+        /// `owned` on the wire.
+        Owned,
+        /// `available` on the wire.
+        Available,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
+    }
+    impl ImageScope {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Owned => "owned",
+                Self::Available => "available",
+                Self::Other(value) => value,
+            }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "owned" => ::std::option::Option::Some(Self::Owned),
+                "available" => ::std::option::Option::Some(Self::Available),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ImageScope {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ImageScope {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
+        }
+    }
+    impl ::std::str::FromStr for ImageScope {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ImageScope {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ImageScope {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ImageScope {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///What an image holds and needs.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ImageSpec {
+        /// The `architecture` property; see its type.
+        pub architecture: Architecture,
         /// The `gpu` property; see its type.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub gpu: ::std::option::Option<ImageGpu>,
         /// The `os` property; see its type.
         pub os: ImageOs,
-        ///Smallest disk the image fits on, in GiB.
+        ///Smallest disk, in GiB, the image fits on.
         #[serde(rename = "sizeGiB")]
         pub size_gi_b: i64,
         /// The `softwareVersions` property; see its type.
@@ -1110,105 +1073,155 @@ pub mod types {
         /// The `virtualization` property; see its type.
         pub virtualization: ImageVirtualization,
     }
-    ///Which machines an image can boot on.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Which machines an image can boot on.",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "virtualized",
-    ///    "baremetal",
-    ///    "any"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    ///Where an image is in its life.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    pub enum ImageState {
+        /// `pending` on the wire.
+        Pending,
+        /// `creating` on the wire.
+        Creating,
+        /// `ready` on the wire.
+        Ready,
+        /// `failed` on the wire.
+        Failed,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
+    }
+    impl ImageState {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Pending => "pending",
+                Self::Creating => "creating",
+                Self::Ready => "ready",
+                Self::Failed => "failed",
+                Self::Other(value) => value,
+            }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "pending" => ::std::option::Option::Some(Self::Pending),
+                "creating" => ::std::option::Option::Some(Self::Creating),
+                "ready" => ::std::option::Option::Some(Self::Ready),
+                "failed" => ::std::option::Option::Some(Self::Failed),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ImageState {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ImageState {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
+        }
+    }
+    impl ::std::str::FromStr for ImageState {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for ImageState {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for ImageState {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for ImageState {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///Observed state of an image.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ImageStatus {
+        /// The `state` property; see its type.
+        pub state: ImageState,
+    }
+    ///The kind of machine an image boots on.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ImageVirtualization {
         /// `virtualized` on the wire.
-        #[serde(rename = "virtualized")]
         Virtualized,
         /// `baremetal` on the wire.
-        #[serde(rename = "baremetal")]
         Baremetal,
         /// `any` on the wire.
-        #[serde(rename = "any")]
         Any,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for ImageVirtualization {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Virtualized => f.write_str("virtualized"),
-                Self::Baremetal => f.write_str("baremetal"),
-                Self::Any => f.write_str("any"),
+    impl ImageVirtualization {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Virtualized => "virtualized",
+                Self::Baremetal => "baremetal",
+                Self::Any => "any",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "virtualized" => ::std::option::Option::Some(Self::Virtualized),
+                "baremetal" => ::std::option::Option::Some(Self::Baremetal),
+                "any" => ::std::option::Option::Some(Self::Any),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ImageVirtualization {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ImageVirtualization {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for ImageVirtualization {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "virtualized" => Ok(Self::Virtualized),
-                "baremetal" => Ok(Self::Baremetal),
-                "any" => Ok(Self::Any),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ImageVirtualization {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ImageVirtualization {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for ImageVirtualization {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for ImageVirtualization {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ImageVirtualization {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ImageVirtualization {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
-    ///Machine images usable in the region.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Machine images usable in the region.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/image"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Images.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct Images(pub ::std::vec::Vec<Image>);
@@ -1228,17 +1241,7 @@ pub mod types {
             Self(value)
         }
     }
-    ///IPv4 address (dotted quad).
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "IPv4 address (dotted quad).",
-    ///  "type": "string"
-    ///}
-    /// ```
-    /// </details>
+    ///Provider ID of a physical host. When given, the server is placed on that host directly, bypassing the scheduler.
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -1251,27 +1254,151 @@ pub mod types {
         PartialOrd
     )]
     #[serde(transparent)]
-    pub struct Ipv4Address(pub ::std::string::String);
-    impl ::std::ops::Deref for Ipv4Address {
+    pub struct InfrastructureRef(pub ::std::string::String);
+    impl ::std::ops::Deref for InfrastructureRef {
         type Target = ::std::string::String;
         fn deref(&self) -> &::std::string::String {
             &self.0
         }
     }
-    impl ::std::convert::From<Ipv4Address> for ::std::string::String {
-        fn from(value: Ipv4Address) -> Self {
+    impl ::std::convert::From<InfrastructureRef> for ::std::string::String {
+        fn from(value: InfrastructureRef) -> Self {
             value.0
         }
     }
-    impl ::std::convert::From<::std::string::String> for Ipv4Address {
+    impl ::std::convert::From<::std::string::String> for InfrastructureRef {
         fn from(value: ::std::string::String) -> Self {
             Self(value)
         }
     }
-    impl ::std::str::FromStr for Ipv4Address {
+    impl ::std::str::FromStr for InfrastructureRef {
         type Err = ::std::convert::Infallible;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
             Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::fmt::Display for InfrastructureRef {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    ///Power and lifecycle phase of a server. Once provisioning is done, this is the field to watch: `Running` means ready for use. While a server is being created it is `Queued` (bare metal waiting for hardware) or `Building`.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    pub enum InstanceLifecyclePhase {
+        /// `Pending` on the wire.
+        Pending,
+        /// `Queued` on the wire.
+        Queued,
+        /// `Building` on the wire.
+        Building,
+        /// `Running` on the wire.
+        Running,
+        /// `Stopping` on the wire.
+        Stopping,
+        /// `Stopped` on the wire.
+        Stopped,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
+    }
+    impl InstanceLifecyclePhase {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Pending => "Pending",
+                Self::Queued => "Queued",
+                Self::Building => "Building",
+                Self::Running => "Running",
+                Self::Stopping => "Stopping",
+                Self::Stopped => "Stopped",
+                Self::Other(value) => value,
+            }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "Pending" => ::std::option::Option::Some(Self::Pending),
+                "Queued" => ::std::option::Option::Some(Self::Queued),
+                "Building" => ::std::option::Option::Some(Self::Building),
+                "Running" => ::std::option::Option::Some(Self::Running),
+                "Stopping" => ::std::option::Option::Some(Self::Stopping),
+                "Stopped" => ::std::option::Option::Some(Self::Stopped),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for InstanceLifecyclePhase {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for InstanceLifecyclePhase {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
+        }
+    }
+    impl ::std::str::FromStr for InstanceLifecyclePhase {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for InstanceLifecyclePhase {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for InstanceLifecyclePhase {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for InstanceLifecyclePhase {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///An IPv4 address in dotted-decimal form.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct Ipv4Address(pub ::std::net::Ipv4Addr);
+    impl ::std::ops::Deref for Ipv4Address {
+        type Target = ::std::net::Ipv4Addr;
+        fn deref(&self) -> &::std::net::Ipv4Addr {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Ipv4Address> for ::std::net::Ipv4Addr {
+        fn from(value: Ipv4Address) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::net::Ipv4Addr> for Ipv4Address {
+        fn from(value: ::std::net::Ipv4Addr) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for Ipv4Address {
+        type Err = <::std::net::Ipv4Addr as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for Ipv4Address {
+        type Error = <::std::net::Ipv4Addr as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for Ipv4Address {
+        type Error = <::std::net::Ipv4Addr as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
         }
     }
     impl ::std::fmt::Display for Ipv4Address {
@@ -1280,19 +1407,6 @@ pub mod types {
         }
     }
     ///IPv4 addresses.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "IPv4 addresses.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/ipv4Address"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct Ipv4AddressList(pub ::std::vec::Vec<Ipv4Address>);
@@ -1312,18 +1426,7 @@ pub mod types {
             Self(value)
         }
     }
-    ///A string usable as a Kubernetes label value (alphanumeric at both ends, at most 63 characters).
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A string usable as a Kubernetes label value (alphanumeric at both ends, at most 63 characters).",
-    ///  "type": "string",
-    ///  "pattern": "^[0-9A-Za-z](?:[0-9A-Za-z-_.]{0,61}[0-9A-Za-z])?$"
-    ///}
-    /// ```
-    /// </details>
+    ///A valid Kubernetes label value (so names can be used as database index keys).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct KubernetesLabelValue(::std::string::String);
@@ -1395,19 +1498,7 @@ pub mod types {
                 })
         }
     }
-    ///A Kubernetes object name: 1 to 63 characters.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A Kubernetes object name: 1 to 63 characters.",
-    ///  "type": "string",
-    ///  "maxLength": 63,
-    ///  "minLength": 1
-    ///}
-    /// ```
-    /// </details>
+    ///A Kubernetes resource name: a DNS label of at most 63 lower-case letters, digits and hyphens, starting and ending with a letter or digit.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct KubernetesNameParameter(::std::string::String);
@@ -1472,187 +1563,668 @@ pub mod types {
                 })
         }
     }
-    ///Traffic direction a rule applies to.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Traffic direction a rule applies to.",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "ingress",
-    ///    "egress"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    ///How backends are probed; a failing backend gets no traffic.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LoadBalancerHealthCheckV2 {
+        ///Successful probes in a row before a backend gets traffic again.
+        #[serde(
+            rename = "healthyThreshold",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub healthy_threshold: ::std::option::Option<::std::num::NonZeroU64>,
+        ///Seconds between two probes.
+        #[serde(
+            rename = "intervalSeconds",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub interval_seconds: ::std::option::Option<::std::num::NonZeroU64>,
+        ///Seconds a probe may take before it counts as failed.
+        #[serde(
+            rename = "timeoutSeconds",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub timeout_seconds: ::std::option::Option<::std::num::NonZeroU64>,
+        ///Failed probes in a row before a backend stops getting traffic.
+        #[serde(
+            rename = "unhealthyThreshold",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub unhealthy_threshold: ::std::option::Option<::std::num::NonZeroU64>,
+    }
+    impl ::std::default::Default for LoadBalancerHealthCheckV2 {
+        fn default() -> Self {
+            Self {
+                healthy_threshold: Default::default(),
+                interval_seconds: Default::default(),
+                timeout_seconds: Default::default(),
+                unhealthy_threshold: Default::default(),
+            }
+        }
+    }
+    ///Load balancer ID (a UUID).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct LoadBalancerId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for LoadBalancerId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<LoadBalancerId> for ::uuid::Uuid {
+        fn from(value: LoadBalancerId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for LoadBalancerId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for LoadBalancerId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LoadBalancerId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for LoadBalancerId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::fmt::Display for LoadBalancerId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    ///Listener name: a DNS label starting with a lower-case letter.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct LoadBalancerListenerNameV2(::std::string::String);
+    impl ::std::ops::Deref for LoadBalancerListenerNameV2 {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<LoadBalancerListenerNameV2> for ::std::string::String {
+        fn from(value: LoadBalancerListenerNameV2) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for LoadBalancerListenerNameV2 {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 63usize {
+                return Err("longer than 63 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z]([-a-z0-9]*[a-z0-9])?$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z]([-a-z0-9]*[a-z0-9])?$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LoadBalancerListenerNameV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<&::std::string::String> for LoadBalancerListenerNameV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for LoadBalancerListenerNameV2 {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LoadBalancerListenerNameV2 {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Transport protocol of a listener.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    pub enum LoadBalancerListenerProtocolV2 {
+        /// `tcp` on the wire.
+        Tcp,
+        /// `udp` on the wire.
+        Udp,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
+    }
+    impl LoadBalancerListenerProtocolV2 {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Tcp => "tcp",
+                Self::Udp => "udp",
+                Self::Other(value) => value,
+            }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "tcp" => ::std::option::Option::Some(Self::Tcp),
+                "udp" => ::std::option::Option::Some(Self::Udp),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for LoadBalancerListenerProtocolV2 {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for LoadBalancerListenerProtocolV2 {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
+        }
+    }
+    impl ::std::str::FromStr for LoadBalancerListenerProtocolV2 {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for LoadBalancerListenerProtocolV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for LoadBalancerListenerProtocolV2 {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LoadBalancerListenerProtocolV2 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///A port on which the load balancer accepts traffic, and where it sends it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LoadBalancerListenerV2 {
+        ///IPv4 source prefixes (CIDR) allowed to connect; without it any source may.
+        #[serde(
+            rename = "allowedCidrs",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub allowed_cidrs: ::std::vec::Vec<LoadBalancerListenerV2AllowedCidrsItem>,
+        ///Seconds an idle connection is kept. TCP only (60 when left out); not allowed for UDP.
+        #[serde(
+            rename = "idleTimeoutSeconds",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub idle_timeout_seconds: ::std::option::Option<::std::num::NonZeroU64>,
+        /// The `name` property; see its type.
+        pub name: LoadBalancerListenerNameV2,
+        /// The `pool` property; see its type.
+        pub pool: LoadBalancerPoolV2,
+        ///Port the listener accepts traffic on.
+        pub port: ::std::num::NonZeroU64,
+        /// The `protocol` property; see its type.
+        pub protocol: LoadBalancerListenerProtocolV2,
+    }
+    ///`LoadBalancerListenerV2AllowedCidrsItem`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct LoadBalancerListenerV2AllowedCidrsItem(::std::string::String);
+    impl ::std::ops::Deref for LoadBalancerListenerV2AllowedCidrsItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<LoadBalancerListenerV2AllowedCidrsItem>
+    for ::std::string::String {
+        fn from(value: LoadBalancerListenerV2AllowedCidrsItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for LoadBalancerListenerV2AllowedCidrsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            {
+                ::regress::Regex::new(
+                        "^(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]?[0-9])\\/(?:3[0-2]|[1-2]?[0-9])$",
+                    )
+                    .unwrap()
+            });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|[01]?[0-9]?[0-9])\\/(?:3[0-2]|[1-2]?[0-9])$\""
+                        .into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LoadBalancerListenerV2AllowedCidrsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<&::std::string::String>
+    for LoadBalancerListenerV2AllowedCidrsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for LoadBalancerListenerV2AllowedCidrsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for LoadBalancerListenerV2AllowedCidrsItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A backend that receives traffic.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LoadBalancerMemberV2 {
+        /// The `address` property; see its type.
+        pub address: Ipv4Address,
+        ///Port on the backend that traffic is sent to.
+        pub port: ::std::num::NonZeroU64,
+    }
+    ///The backends of a listener.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LoadBalancerPoolV2 {
+        /// The `healthCheck` property; see its type.
+        #[serde(
+            rename = "healthCheck",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub health_check: ::std::option::Option<LoadBalancerHealthCheckV2>,
+        ///The backends.
+        pub members: ::std::vec::Vec<LoadBalancerMemberV2>,
+        ///Send a PROXY protocol v2 header to the backends.
+        #[serde(
+            rename = "proxyProtocolV2",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub proxy_protocol_v2: ::std::option::Option<bool>,
+    }
+    ///Request to create a load balancer.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LoadBalancerV2Create {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: LoadBalancerV2CreateSpec,
+    }
+    ///What to create a load balancer with.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LoadBalancerV2CreateSpec {
+        ///The listeners (at least one).
+        pub listeners: ::std::vec::Vec<LoadBalancerListenerV2>,
+        /// The `networkId` property; see its type.
+        #[serde(rename = "networkId")]
+        pub network_id: NetworkId,
+        ///Give the load balancer a public IP address.
+        #[serde(
+            rename = "publicIP",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub public_ip: ::std::option::Option<bool>,
+        /// The `vipAddress` property; see its type.
+        #[serde(
+            rename = "vipAddress",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vip_address: ::std::option::Option<Ipv4Address>,
+    }
+    ///A load balancer, as read.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LoadBalancerV2Read {
+        /// The `metadata` property; see its type.
+        pub metadata: ProjectScopedResourceReadMetadata,
+        /// The `spec` property; see its type.
+        pub spec: LoadBalancerV2Spec,
+        /// The `status` property; see its type.
+        pub status: LoadBalancerV2Status,
+    }
+    ///The settings of a load balancer that may change.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LoadBalancerV2Spec {
+        ///The listeners (at least one).
+        pub listeners: ::std::vec::Vec<LoadBalancerListenerV2>,
+        ///Give the load balancer a public IP address.
+        #[serde(
+            rename = "publicIP",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub public_ip: ::std::option::Option<bool>,
+    }
+    ///Observed state of a load balancer (read only).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LoadBalancerV2Status {
+        ///The network the load balancer is on.
+        #[serde(rename = "networkId")]
+        pub network_id: ::std::string::String,
+        /// The `publicIP` property; see its type.
+        #[serde(
+            rename = "publicIP",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub public_ip: ::std::option::Option<Ipv4Address>,
+        ///The region the load balancer lives in.
+        #[serde(rename = "regionId")]
+        pub region_id: ::std::string::String,
+        /// The `vipAddress` property; see its type.
+        #[serde(
+            rename = "vipAddress",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vip_address: ::std::option::Option<Ipv4Address>,
+    }
+    ///Request to change a load balancer.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct LoadBalancerV2Update {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: LoadBalancerV2Spec,
+    }
+    ///Load balancers.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct LoadBalancersV2Read(pub ::std::vec::Vec<LoadBalancerV2Read>);
+    impl ::std::ops::Deref for LoadBalancersV2Read {
+        type Target = ::std::vec::Vec<LoadBalancerV2Read>;
+        fn deref(&self) -> &::std::vec::Vec<LoadBalancerV2Read> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<LoadBalancersV2Read>
+    for ::std::vec::Vec<LoadBalancerV2Read> {
+        fn from(value: LoadBalancersV2Read) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<LoadBalancerV2Read>>
+    for LoadBalancersV2Read {
+        fn from(value: ::std::vec::Vec<LoadBalancerV2Read>) -> Self {
+            Self(value)
+        }
+    }
+    ///Whether a rule applies to inbound or outbound traffic.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum NetworkDirection {
         /// `ingress` on the wire.
-        #[serde(rename = "ingress")]
         Ingress,
         /// `egress` on the wire.
-        #[serde(rename = "egress")]
         Egress,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for NetworkDirection {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Ingress => f.write_str("ingress"),
-                Self::Egress => f.write_str("egress"),
+    impl NetworkDirection {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Ingress => "ingress",
+                Self::Egress => "egress",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "ingress" => ::std::option::Option::Some(Self::Ingress),
+                "egress" => ::std::option::Option::Some(Self::Egress),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for NetworkDirection {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for NetworkDirection {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for NetworkDirection {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "ingress" => Ok(Self::Ingress),
-                "egress" => Ok(Self::Egress),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for NetworkDirection {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+    impl ::std::fmt::Display for NetworkDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for NetworkDirection {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for NetworkDirection {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///Network ID (a UUID).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct NetworkId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for NetworkId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NetworkId> for ::uuid::Uuid {
+        fn from(value: NetworkId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for NetworkId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for NetworkId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for NetworkId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for NetworkDirection {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+    impl ::std::convert::TryFrom<String> for NetworkId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for NetworkDirection {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for NetworkId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
         }
     }
-    ///Transport protocol a rule applies to.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Transport protocol a rule applies to.",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "tcp",
-    ///    "udp"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    ///Network IDs.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct NetworkIdList(pub ::std::vec::Vec<::std::string::String>);
+    impl ::std::ops::Deref for NetworkIdList {
+        type Target = ::std::vec::Vec<::std::string::String>;
+        fn deref(&self) -> &::std::vec::Vec<::std::string::String> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NetworkIdList> for ::std::vec::Vec<::std::string::String> {
+        fn from(value: NetworkIdList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<::std::string::String>> for NetworkIdList {
+        fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
+            Self(value)
+        }
+    }
+    ///IP protocol a rule applies to.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum NetworkProtocol {
+        /// `any` on the wire.
+        Any,
+        /// `icmp` on the wire.
+        Icmp,
         /// `tcp` on the wire.
-        #[serde(rename = "tcp")]
         Tcp,
         /// `udp` on the wire.
-        #[serde(rename = "udp")]
         Udp,
+        /// `vrrp` on the wire.
+        Vrrp,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for NetworkProtocol {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Tcp => f.write_str("tcp"),
-                Self::Udp => f.write_str("udp"),
+    impl NetworkProtocol {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Any => "any",
+                Self::Icmp => "icmp",
+                Self::Tcp => "tcp",
+                Self::Udp => "udp",
+                Self::Vrrp => "vrrp",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "any" => ::std::option::Option::Some(Self::Any),
+                "icmp" => ::std::option::Option::Some(Self::Icmp),
+                "tcp" => ::std::option::Option::Some(Self::Tcp),
+                "udp" => ::std::option::Option::Some(Self::Udp),
+                "vrrp" => ::std::option::Option::Some(Self::Vrrp),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for NetworkProtocol {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for NetworkProtocol {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for NetworkProtocol {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "tcp" => Ok(Self::Tcp),
-                "udp" => Ok(Self::Udp),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for NetworkProtocol {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for NetworkProtocol {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for NetworkProtocol {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for NetworkProtocol {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for NetworkProtocol {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for NetworkProtocol {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
-    ///A network.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A network.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/projectScopedResourceReadMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/networkReadSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///An (API v1) network.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct NetworkRead {
         /// The `metadata` property; see its type.
@@ -1660,42 +2232,7 @@ pub mod types {
         /// The `spec` property; see its type.
         pub spec: NetworkReadSpec,
     }
-    ///A network as provisioned.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A network as provisioned.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "dnsNameservers",
-    ///    "prefix",
-    ///    "regionId",
-    ///    "type"
-    ///  ],
-    ///  "properties": {
-    ///    "dnsNameservers": {
-    ///      "$ref": "#/definitions/ipv4AddressList"
-    ///    },
-    ///    "openstack": {
-    ///      "$ref": "#/definitions/networkSpecOpenstack"
-    ///    },
-    ///    "prefix": {
-    ///      "description": "IPv4 prefix (CIDR) of the network.",
-    ///      "type": "string"
-    ///    },
-    ///    "regionId": {
-    ///      "description": "Region the network lives in.",
-    ///      "type": "string"
-    ///    },
-    ///    "type": {
-    ///      "$ref": "#/definitions/regionType"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Settings of an (API v1) network.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct NetworkReadSpec {
         /// The `dnsNameservers` property; see its type.
@@ -1706,93 +2243,49 @@ pub mod types {
         pub openstack: ::std::option::Option<NetworkSpecOpenstack>,
         ///IPv4 prefix (CIDR) of the network.
         pub prefix: ::std::string::String,
-        ///Region the network lives in.
+        ///The region the resource lives in.
         #[serde(rename = "regionId")]
         pub region_id: ::std::string::String,
-        /// The `type` property; see its type.
-        #[serde(rename = "type")]
-        pub type_: RegionType,
     }
-    ///The references held on a network.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "The references held on a network.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "references"
-    ///  ],
-    ///  "properties": {
-    ///    "references": {
-    ///      "description": "The references, each `{plural}.{group}/{name}`.",
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/definitions/resourceReference"
-    ///      }
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Addresses at the start of a network set aside, when the network is created, for platform use such as file storage; they cannot change later. Example: reserving a /25 of 192.168.0.0/24 keeps 192.168.0.0/25 and leaves .128 to .254 for DHCP.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct NetworkReferences {
-        ///The references, each `{plural}.{group}/{name}`.
-        pub references: ::std::vec::Vec<ResourceReference>,
+    pub struct NetworkReservations {
+        ///Prefix length of the reserved block at the start of the network; it must be longer than the network's own prefix length. Of the block, the network address (.0) and the gateway (.1) are not usable, so reserved addresses start at .2.
+        #[serde(rename = "prefixLength")]
+        pub prefix_length: i64,
+        ///Prefix length of a block at the start of the reservation kept for the provider; the rest of the reservation serves file storage. Equal to `prefixLength`, the whole reservation goes to the provider. Example: a /24 with `prefixLength` 25 and this 28 gives 192.168.0.0/28 to the provider and .16 to .127 to storage.
+        #[serde(
+            rename = "providerReservedPrefixLength",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub provider_reserved_prefix_length: ::std::option::Option<i64>,
     }
-    ///OpenStack objects backing a network.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "OpenStack objects backing a network.",
-    ///  "properties": {
-    ///    "networkId": {
-    ///      "description": "OpenStack network.",
-    ///      "type": "string"
-    ///    },
-    ///    "routerId": {
-    ///      "description": "OpenStack router.",
-    ///      "type": "string"
-    ///    },
-    ///    "subnetId": {
-    ///      "description": "OpenStack subnet.",
-    ///      "type": "string"
-    ///    },
-    ///    "vlanId": {
-    ///      "description": "VLAN allocated to the network.",
-    ///      "type": "integer"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///OpenStack resources backing an (API v1) network.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct NetworkSpecOpenstack {
-        ///OpenStack network.
+        ///OpenStack network ID.
         #[serde(
             rename = "networkId",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub network_id: ::std::option::Option<::std::string::String>,
-        ///OpenStack router.
+        ///OpenStack router ID.
         #[serde(
             rename = "routerId",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub router_id: ::std::option::Option<::std::string::String>,
-        ///OpenStack subnet.
+        ///OpenStack subnet ID.
         #[serde(
             rename = "subnetId",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub subnet_id: ::std::option::Option<::std::string::String>,
-        ///VLAN allocated to the network.
+        ///VLAN ID assigned to the network.
         #[serde(
             rename = "vlanId",
             default,
@@ -1810,28 +2303,79 @@ pub mod types {
             }
         }
     }
-    ///Request to create a network.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Request to create a network.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/resourceWriteMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/networkWriteSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Request to create an (API v1) network.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct NetworkV2Create {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: NetworkV2CreateSpec,
+    }
+    ///The settings of a network that may change.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct NetworkV2CreateSpec {
+        /// The `dnsNameservers` property; see its type.
+        #[serde(rename = "dnsNameservers")]
+        pub dns_nameservers: Ipv4AddressList,
+        ///Organization to create the resource in.
+        #[serde(rename = "organizationId")]
+        pub organization_id: ::std::string::String,
+        ///IPv4 prefix (CIDR) of the network. It cannot be changed later, so size it for the network's whole life.
+        pub prefix: ::std::string::String,
+        ///Project to create the resource in.
+        #[serde(rename = "projectId")]
+        pub project_id: ::std::string::String,
+        /// The `regionId` property; see its type.
+        #[serde(rename = "regionId")]
+        pub region_id: RegionId,
+        /// The `reservations` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub reservations: ::std::option::Option<NetworkReservations>,
+        /// The `routes` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub routes: ::std::option::Option<Routes>,
+    }
+    ///An (API v1) network.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct NetworkV2Read {
+        /// The `metadata` property; see its type.
+        pub metadata: ProjectScopedResourceReadMetadata,
+        /// The `spec` property; see its type.
+        pub spec: NetworkV2Spec,
+        /// The `status` property; see its type.
+        pub status: NetworkV2Status,
+    }
+    ///The settings of a network that may change.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct NetworkV2Spec {
+        /// The `dnsNameservers` property; see its type.
+        #[serde(rename = "dnsNameservers")]
+        pub dns_nameservers: Ipv4AddressList,
+        /// The `routes` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub routes: ::std::option::Option<Routes>,
+    }
+    ///Observed state of a network (read only).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct NetworkV2Status {
+        ///IPv4 prefix (CIDR) of the network.
+        pub prefix: ::std::string::String,
+        ///The region the network lives in.
+        #[serde(rename = "regionId")]
+        pub region_id: ::std::string::String,
+        /// The `reservations` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub reservations: ::std::option::Option<NetworkReservations>,
+    }
+    ///Request to change a network.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct NetworkV2Update {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: NetworkV2Spec,
+    }
+    ///Request to create an (API v1) network.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct NetworkWrite {
         /// The `metadata` property; see its type.
@@ -1840,52 +2384,16 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub spec: ::std::option::Option<NetworkWriteSpec>,
     }
-    ///What to create a network with.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "What to create a network with.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "dnsNameservers",
-    ///    "prefix"
-    ///  ],
-    ///  "properties": {
-    ///    "dnsNameservers": {
-    ///      "$ref": "#/definitions/ipv4AddressList"
-    ///    },
-    ///    "prefix": {
-    ///      "description": "IPv4 prefix (CIDR) for the network.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Settings of an (API v1) network.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct NetworkWriteSpec {
         /// The `dnsNameservers` property; see its type.
         #[serde(rename = "dnsNameservers")]
         pub dns_nameservers: Ipv4AddressList,
-        ///IPv4 prefix (CIDR) for the network.
+        ///IPv4 prefix (CIDR) of the network.
         pub prefix: ::std::string::String,
     }
     ///Networks.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Networks.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/networkRead"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct NetworksRead(pub ::std::vec::Vec<NetworkRead>);
@@ -1905,33 +2413,89 @@ pub mod types {
             Self(value)
         }
     }
-    ///Read metadata of a resource owned by an organization.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Read metadata of a resource owned by an organization.",
-    ///  "allOf": [
-    ///    {
-    ///      "$ref": "#/definitions/resourceReadMetadata"
-    ///    },
-    ///    {
-    ///      "type": "object",
-    ///      "required": [
-    ///        "organizationId"
-    ///      ],
-    ///      "properties": {
-    ///        "organizationId": {
-    ///          "description": "The owning organization.",
-    ///          "type": "string"
-    ///        }
-    ///      }
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///Networks.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct NetworksV2Read(pub ::std::vec::Vec<NetworkV2Read>);
+    impl ::std::ops::Deref for NetworksV2Read {
+        type Target = ::std::vec::Vec<NetworkV2Read>;
+        fn deref(&self) -> &::std::vec::Vec<NetworkV2Read> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<NetworksV2Read> for ::std::vec::Vec<NetworkV2Read> {
+        fn from(value: NetworksV2Read) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<NetworkV2Read>> for NetworksV2Read {
+        fn from(value: ::std::vec::Vec<NetworkV2Read>) -> Self {
+            Self(value)
+        }
+    }
+    ///NFS settings.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Nfsv2Spec {
+        ///Map the root user of clients to an unprivileged user.
+        #[serde(rename = "rootSquash")]
+        pub root_squash: bool,
+    }
+    ///OAuth 2.0 protected resource metadata (RFC 9728).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct OpenidProtectedResource {
+        /// The `authorization_servers` property; see its type.
+        pub authorization_servers: AuthorizationServerList,
+        /// The `bearer_methods_supported` property; see its type.
+        pub bearer_methods_supported: BearerMethodList,
+        ///Base URL (scheme and host) of the resource.
+        pub resource: ::std::string::String,
+        /// The `scopes_supported` property; see its type.
+        pub scopes_supported: ScopeList,
+    }
+    ///Organization ID (a UUID). Owned by the identity service; a copy of its schema.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct OrganizationId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for OrganizationId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<OrganizationId> for ::uuid::Uuid {
+        fn from(value: OrganizationId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for OrganizationId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for OrganizationId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for OrganizationId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for OrganizationId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::fmt::Display for OrganizationId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    ///Metadata of a resource read that belongs to an organization.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OrganizationScopedResourceReadMetadata {
         ///Who created the resource.
@@ -1944,7 +2508,7 @@ pub mod types {
         ///When the resource was created.
         #[serde(rename = "creationTime")]
         pub creation_time: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///When deletion of the resource was requested.
+        ///When deletion of the resource started.
         #[serde(
             rename = "deletionTime",
             default,
@@ -1953,13 +2517,13 @@ pub mod types {
         pub deletion_time: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
-        ///Optional free text describing the resource.
+        ///Free text describing the resource, beside its name.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         /// The `healthStatus` property; see its type.
         #[serde(rename = "healthStatus")]
         pub health_status: ResourceHealthStatus,
-        ///The resource identifier.
+        ///Resource ID.
         pub id: ::std::string::String,
         ///Who last changed the resource.
         #[serde(
@@ -1979,7 +2543,7 @@ pub mod types {
         >,
         /// The `name` property; see its type.
         pub name: KubernetesLabelValue,
-        ///The owning organization.
+        ///Organization the resource belongs to.
         #[serde(rename = "organizationId")]
         pub organization_id: ::std::string::String,
         /// The `provisioningStatus` property; see its type.
@@ -1989,26 +2553,11 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub tags: ::std::option::Option<TagList>,
     }
-    ///Operating system distribution.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Operating system distribution.",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "rocky",
-    ///    "ubuntu"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///Operating system distribution (e.g. `ubuntu`).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -2016,78 +2565,40 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    pub enum OsDistro {
-        /// `rocky` on the wire.
-        #[serde(rename = "rocky")]
-        Rocky,
-        /// `ubuntu` on the wire.
-        #[serde(rename = "ubuntu")]
-        Ubuntu,
+    #[serde(transparent)]
+    pub struct OsDistro(pub ::std::string::String);
+    impl ::std::ops::Deref for OsDistro {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
     }
-    impl ::std::fmt::Display for OsDistro {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Rocky => f.write_str("rocky"),
-                Self::Ubuntu => f.write_str("ubuntu"),
-            }
+    impl ::std::convert::From<OsDistro> for ::std::string::String {
+        fn from(value: OsDistro) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for OsDistro {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
         }
     }
     impl ::std::str::FromStr for OsDistro {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "rocky" => Ok(Self::Rocky),
-                "ubuntu" => Ok(Self::Ubuntu),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
         }
     }
-    impl ::std::convert::TryFrom<&str> for OsDistro {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for OsDistro {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for OsDistro {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for OsDistro {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///Operating system family (package format).
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Operating system family (package format).",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "redhat",
-    ///    "debian"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///Operating system family; usually tells the package format (e.g. `debian`).
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -2095,158 +2606,140 @@ pub mod types {
         PartialEq,
         PartialOrd
     )]
-    pub enum OsFamily {
-        /// `redhat` on the wire.
-        #[serde(rename = "redhat")]
-        Redhat,
-        /// `debian` on the wire.
-        #[serde(rename = "debian")]
-        Debian,
+    #[serde(transparent)]
+    pub struct OsFamily(pub ::std::string::String);
+    impl ::std::ops::Deref for OsFamily {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
     }
-    impl ::std::fmt::Display for OsFamily {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Redhat => f.write_str("redhat"),
-                Self::Debian => f.write_str("debian"),
-            }
+    impl ::std::convert::From<OsFamily> for ::std::string::String {
+        fn from(value: OsFamily) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for OsFamily {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
         }
     }
     impl ::std::str::FromStr for OsFamily {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "redhat" => Ok(Self::Redhat),
-                "debian" => Ok(Self::Debian),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
         }
     }
-    impl ::std::convert::TryFrom<&str> for OsFamily {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for OsFamily {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for OsFamily {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for OsFamily {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    ///Operating system kernel.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Operating system kernel.",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "linux"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    ///The operating system kernel.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum OsKernel {
         /// `linux` on the wire.
-        #[serde(rename = "linux")]
         Linux,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for OsKernel {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Linux => f.write_str("linux"),
+    impl OsKernel {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Linux => "linux",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "linux" => ::std::option::Option::Some(Self::Linux),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for OsKernel {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for OsKernel {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for OsKernel {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "linux" => Ok(Self::Linux),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for OsKernel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+    impl ::std::fmt::Display for OsKernel {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for OsKernel {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for OsKernel {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///Project ID (a UUID). Owned by the identity service; a copy of its schema.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct ProjectId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for ProjectId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ProjectId> for ::uuid::Uuid {
+        fn from(value: ProjectId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for ProjectId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for ProjectId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ProjectId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for OsKernel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+    impl ::std::convert::TryFrom<String> for ProjectId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
             value.parse()
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for OsKernel {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ProjectId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
         }
     }
-    ///Read metadata of a resource owned by a project.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Read metadata of a resource owned by a project.",
-    ///  "allOf": [
-    ///    {
-    ///      "$ref": "#/definitions/organizationScopedResourceReadMetadata"
-    ///    },
-    ///    {
-    ///      "type": "object",
-    ///      "required": [
-    ///        "projectId"
-    ///      ],
-    ///      "properties": {
-    ///        "projectId": {
-    ///          "description": "The owning project.",
-    ///          "type": "string"
-    ///        }
-    ///      }
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///Metadata of a resource read that belongs to a project.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ProjectScopedResourceReadMetadata {
         ///Who created the resource.
@@ -2259,7 +2752,7 @@ pub mod types {
         ///When the resource was created.
         #[serde(rename = "creationTime")]
         pub creation_time: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///When deletion of the resource was requested.
+        ///When deletion of the resource started.
         #[serde(
             rename = "deletionTime",
             default,
@@ -2268,13 +2761,13 @@ pub mod types {
         pub deletion_time: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
-        ///Optional free text describing the resource.
+        ///Free text describing the resource, beside its name.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         /// The `healthStatus` property; see its type.
         #[serde(rename = "healthStatus")]
         pub health_status: ResourceHealthStatus,
-        ///The resource identifier.
+        ///Resource ID.
         pub id: ::std::string::String,
         ///Who last changed the resource.
         #[serde(
@@ -2294,10 +2787,10 @@ pub mod types {
         >,
         /// The `name` property; see its type.
         pub name: KubernetesLabelValue,
-        ///The owning organization.
+        ///Organization the resource belongs to.
         #[serde(rename = "organizationId")]
         pub organization_id: ::std::string::String,
-        ///The owning project.
+        ///Project the resource belongs to.
         #[serde(rename = "projectId")]
         pub project_id: ::std::string::String,
         /// The `provisioningStatus` property; see its type.
@@ -2307,62 +2800,29 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub tags: ::std::option::Option<TagList>,
     }
-    ///Extra region detail for Kubernetes regions.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Extra region detail for Kubernetes regions.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "kubeconfig"
-    ///  ],
-    ///  "properties": {
-    ///    "kubeconfig": {
-    ///      "description": "Base64 kubeconfig giving access to the region (a credential).",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Access details of a region whose type is `kubernetes`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     pub struct RegionDetailKubernetes {
-        ///Base64 kubeconfig giving access to the region (a credential).
+        ///The domain name services in the region should be published under.
+        #[serde(
+            rename = "domainName",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub domain_name: ::std::option::Option<::std::string::String>,
+        ///Kubeconfig for the region's cluster, base64-encoded. A credential.
         pub kubeconfig: ::std::string::String,
     }
     impl ::std::fmt::Debug for RegionDetailKubernetes {
         /// Hand-written (by the generator) so that `kubeconfig` never reach logs: they hold credentials.
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             f.debug_struct("RegionDetailKubernetes")
+                .field("domain_name", &self.domain_name)
                 .field("kubeconfig", &"<redacted>")
                 .finish()
         }
     }
-    ///A region with its privileged detail.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A region with its privileged detail.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/resourceReadMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/regionDetailSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A region as listed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RegionDetailRead {
         /// The `metadata` property; see its type.
@@ -2370,32 +2830,7 @@ pub mod types {
         /// The `spec` property; see its type.
         pub spec: RegionDetailSpec,
     }
-    ///Region specification including provider specific (privileged) detail.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Region specification including provider specific (privileged) detail.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "features",
-    ///    "type"
-    ///  ],
-    ///  "properties": {
-    ///    "features": {
-    ///      "$ref": "#/definitions/regionFeatures"
-    ///    },
-    ///    "kubernetes": {
-    ///      "$ref": "#/definitions/regionDetailKubernetes"
-    ///    },
-    ///    "type": {
-    ///      "$ref": "#/definitions/regionType"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///What a region is.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RegionDetailSpec {
         /// The `features` property; see its type.
@@ -2407,55 +2842,57 @@ pub mod types {
         #[serde(rename = "type")]
         pub type_: RegionType,
     }
-    ///Optional capabilities a region offers.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Optional capabilities a region offers.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "physicalNetworks"
-    ///  ],
-    ///  "properties": {
-    ///    "physicalNetworks": {
-    ///      "description": "Whether clusters in the region need a physical network (for bare-metal machines on a VLAN).",
-    ///      "type": "boolean"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Optional capabilities of a region.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RegionFeatures {
-        ///Whether clusters in the region need a physical network (for bare-metal machines on a VLAN).
+        ///The region can provision physical networks (e.g. VLANs), and clusters should get one: it runs bare-metal machines that need them.
         #[serde(rename = "physicalNetworks")]
         pub physical_networks: bool,
     }
+    ///Region ID (a UUID).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct RegionId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for RegionId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<RegionId> for ::uuid::Uuid {
+        fn from(value: RegionId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for RegionId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for RegionId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for RegionId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for RegionId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::fmt::Display for RegionId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
     ///A region as listed.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A region as listed.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/resourceReadMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/regionSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RegionRead {
         /// The `metadata` property; see its type.
@@ -2463,29 +2900,7 @@ pub mod types {
         /// The `spec` property; see its type.
         pub spec: RegionSpec,
     }
-    ///What a region is and what it offers.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "What a region is and what it offers.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "features",
-    ///    "type"
-    ///  ],
-    ///  "properties": {
-    ///    "features": {
-    ///      "$ref": "#/definitions/regionFeatures"
-    ///    },
-    ///    "type": {
-    ///      "$ref": "#/definitions/regionType"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///What a region is.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RegionSpec {
         /// The `features` property; see its type.
@@ -2495,98 +2910,75 @@ pub mod types {
         pub type_: RegionType,
     }
     ///Which kind of provider backs a region.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Which kind of provider backs a region.",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "openstack",
-    ///    "kubernetes"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum RegionType {
         /// `openstack` on the wire.
-        #[serde(rename = "openstack")]
         Openstack,
         /// `kubernetes` on the wire.
-        #[serde(rename = "kubernetes")]
         Kubernetes,
+        /// `simulated` on the wire.
+        Simulated,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for RegionType {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Openstack => f.write_str("openstack"),
-                Self::Kubernetes => f.write_str("kubernetes"),
+    impl RegionType {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Openstack => "openstack",
+                Self::Kubernetes => "kubernetes",
+                Self::Simulated => "simulated",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "openstack" => ::std::option::Option::Some(Self::Openstack),
+                "kubernetes" => ::std::option::Option::Some(Self::Kubernetes),
+                "simulated" => ::std::option::Option::Some(Self::Simulated),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for RegionType {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for RegionType {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for RegionType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "openstack" => Ok(Self::Openstack),
-                "kubernetes" => Ok(Self::Kubernetes),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for RegionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for RegionType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for RegionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for RegionType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for RegionType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for RegionType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
     ///Regions.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Regions.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/regionRead"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct Regions(pub ::std::vec::Vec<RegionRead>);
@@ -2606,125 +2998,83 @@ pub mod types {
             Self(value)
         }
     }
-    ///How healthy a provisioned resource is.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "How healthy a provisioned resource is.",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "unknown",
-    ///    "healthy",
-    ///    "degraded",
-    ///    "error"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    ///Whether a resource works as it should.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ResourceHealthStatus {
         /// `unknown` on the wire.
-        #[serde(rename = "unknown")]
         Unknown,
         /// `healthy` on the wire.
-        #[serde(rename = "healthy")]
         Healthy,
         /// `degraded` on the wire.
-        #[serde(rename = "degraded")]
         Degraded,
         /// `error` on the wire.
-        #[serde(rename = "error")]
         Error,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for ResourceHealthStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Unknown => f.write_str("unknown"),
-                Self::Healthy => f.write_str("healthy"),
-                Self::Degraded => f.write_str("degraded"),
-                Self::Error => f.write_str("error"),
+    impl ResourceHealthStatus {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Unknown => "unknown",
+                Self::Healthy => "healthy",
+                Self::Degraded => "degraded",
+                Self::Error => "error",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "unknown" => ::std::option::Option::Some(Self::Unknown),
+                "healthy" => ::std::option::Option::Some(Self::Healthy),
+                "degraded" => ::std::option::Option::Some(Self::Degraded),
+                "error" => ::std::option::Option::Some(Self::Error),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ResourceHealthStatus {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ResourceHealthStatus {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for ResourceHealthStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "unknown" => Ok(Self::Unknown),
-                "healthy" => Ok(Self::Healthy),
-                "degraded" => Ok(Self::Degraded),
-                "error" => Ok(Self::Error),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ResourceHealthStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ResourceHealthStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for ResourceHealthStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for ResourceHealthStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ResourceHealthStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ResourceHealthStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
-    ///Metadata every resource carries on both reads and writes.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Metadata every resource carries on both reads and writes.",
-    ///  "required": [
-    ///    "name"
-    ///  ],
-    ///  "properties": {
-    ///    "description": {
-    ///      "description": "Optional free text describing the resource.",
-    ///      "type": "string"
-    ///    },
-    ///    "name": {
-    ///      "$ref": "#/definitions/kubernetesLabelValue"
-    ///    },
-    ///    "tags": {
-    ///      "$ref": "#/definitions/tagList"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Metadata every resource has, in reads and writes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ResourceMetadata {
-        ///Optional free text describing the resource.
+        ///Free text describing the resource, beside its name.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         /// The `name` property; see its type.
@@ -2733,138 +3083,88 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub tags: ::std::option::Option<TagList>,
     }
-    ///Where a resource is in its provisioning life cycle.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Where a resource is in its provisioning life cycle.",
-    ///  "type": "string",
-    ///  "enum": [
-    ///    "unknown",
-    ///    "provisioning",
-    ///    "provisioned",
-    ///    "deprovisioning",
-    ///    "error"
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Copy,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd
-    )]
+    ///Where the platform is in provisioning a resource.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     pub enum ResourceProvisioningStatus {
         /// `unknown` on the wire.
-        #[serde(rename = "unknown")]
         Unknown,
+        /// `pending` on the wire.
+        Pending,
         /// `provisioning` on the wire.
-        #[serde(rename = "provisioning")]
         Provisioning,
         /// `provisioned` on the wire.
-        #[serde(rename = "provisioned")]
         Provisioned,
         /// `deprovisioning` on the wire.
-        #[serde(rename = "deprovisioning")]
         Deprovisioning,
         /// `error` on the wire.
-        #[serde(rename = "error")]
         Error,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
     }
-    impl ::std::fmt::Display for ResourceProvisioningStatus {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Unknown => f.write_str("unknown"),
-                Self::Provisioning => f.write_str("provisioning"),
-                Self::Provisioned => f.write_str("provisioned"),
-                Self::Deprovisioning => f.write_str("deprovisioning"),
-                Self::Error => f.write_str("error"),
+    impl ResourceProvisioningStatus {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Unknown => "unknown",
+                Self::Pending => "pending",
+                Self::Provisioning => "provisioning",
+                Self::Provisioned => "provisioned",
+                Self::Deprovisioning => "deprovisioning",
+                Self::Error => "error",
+                Self::Other(value) => value,
             }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "unknown" => ::std::option::Option::Some(Self::Unknown),
+                "pending" => ::std::option::Option::Some(Self::Pending),
+                "provisioning" => ::std::option::Option::Some(Self::Provisioning),
+                "provisioned" => ::std::option::Option::Some(Self::Provisioned),
+                "deprovisioning" => ::std::option::Option::Some(Self::Deprovisioning),
+                "error" => ::std::option::Option::Some(Self::Error),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for ResourceProvisioningStatus {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for ResourceProvisioningStatus {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
         }
     }
     impl ::std::str::FromStr for ResourceProvisioningStatus {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "unknown" => Ok(Self::Unknown),
-                "provisioning" => Ok(Self::Provisioning),
-                "provisioned" => Ok(Self::Provisioned),
-                "deprovisioning" => Ok(Self::Deprovisioning),
-                "error" => Ok(Self::Error),
-                _ => Err("invalid value".into()),
-            }
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
         }
     }
-    impl ::std::convert::TryFrom<&str> for ResourceProvisioningStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::std::fmt::Display for ResourceProvisioningStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<&::std::string::String> for ResourceProvisioningStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl ::serde::Serialize for ResourceProvisioningStatus {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
         }
     }
-    impl ::std::convert::TryFrom<::std::string::String> for ResourceProvisioningStatus {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl<'de> ::serde::Deserialize<'de> for ResourceProvisioningStatus {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
         }
     }
-    ///Metadata returned when reading a provisioned resource.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Metadata returned when reading a provisioned resource.",
-    ///  "allOf": [
-    ///    {
-    ///      "$ref": "#/definitions/staticResourceMetadata"
-    ///    },
-    ///    {
-    ///      "type": "object",
-    ///      "required": [
-    ///        "healthStatus",
-    ///        "provisioningStatus"
-    ///      ],
-    ///      "properties": {
-    ///        "deletionTime": {
-    ///          "description": "When deletion of the resource was requested.",
-    ///          "type": "string",
-    ///          "format": "date-time"
-    ///        },
-    ///        "healthStatus": {
-    ///          "$ref": "#/definitions/resourceHealthStatus"
-    ///        },
-    ///        "provisioningStatus": {
-    ///          "$ref": "#/definitions/resourceProvisioningStatus"
-    ///        }
-    ///      }
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///Metadata of every resource read.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ResourceReadMetadata {
         ///Who created the resource.
@@ -2877,7 +3177,7 @@ pub mod types {
         ///When the resource was created.
         #[serde(rename = "creationTime")]
         pub creation_time: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///When deletion of the resource was requested.
+        ///When deletion of the resource started.
         #[serde(
             rename = "deletionTime",
             default,
@@ -2886,13 +3186,13 @@ pub mod types {
         pub deletion_time: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
-        ///Optional free text describing the resource.
+        ///Free text describing the resource, beside its name.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         /// The `healthStatus` property; see its type.
         #[serde(rename = "healthStatus")]
         pub health_status: ResourceHealthStatus,
-        ///The resource identifier.
+        ///Resource ID.
         pub id: ::std::string::String,
         ///Who last changed the resource.
         #[serde(
@@ -2919,89 +3219,7 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub tags: ::std::option::Option<TagList>,
     }
-    ///A reference to a Kubernetes resource: `{plural}.{group}/{name}`.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A reference to a Kubernetes resource: `{plural}.{group}/{name}`.",
-    ///  "type": "string",
-    ///  "minLength": 1
-    ///}
-    /// ```
-    /// </details>
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct ResourceReference(::std::string::String);
-    impl ::std::ops::Deref for ResourceReference {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<ResourceReference> for ::std::string::String {
-        fn from(value: ResourceReference) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for ResourceReference {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for ResourceReference {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<&::std::string::String> for ResourceReference {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for ResourceReference {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for ResourceReference {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
     ///`ResourceWriteMetadata`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "$ref": "#/definitions/resourceMetadata"
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct ResourceWriteMetadata(pub ResourceMetadata);
@@ -3021,87 +3239,147 @@ pub mod types {
             Self(value)
         }
     }
-    ///A security group: firewall rules for servers.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A security group: firewall rules for servers.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/projectScopedResourceReadMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/securityGroupReadSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A static route.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct Route {
+        ///IPv4 address of the gateway for the destination.
+        pub nexthop: ::std::string::String,
+        ///Destination IPv4 prefix (CIDR).
+        pub prefix: ::std::string::String,
+    }
+    ///Static routes.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct Routes(pub ::std::vec::Vec<Route>);
+    impl ::std::ops::Deref for Routes {
+        type Target = ::std::vec::Vec<Route>;
+        fn deref(&self) -> &::std::vec::Vec<Route> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<Routes> for ::std::vec::Vec<Route> {
+        fn from(value: Routes) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<Route>> for Routes {
+        fn from(value: ::std::vec::Vec<Route>) -> Self {
+            Self(value)
+        }
+    }
+    ///OAuth scopes needed.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct ScopeList(pub ::std::vec::Vec<::std::string::String>);
+    impl ::std::ops::Deref for ScopeList {
+        type Target = ::std::vec::Vec<::std::string::String>;
+        fn deref(&self) -> &::std::vec::Vec<::std::string::String> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ScopeList> for ::std::vec::Vec<::std::string::String> {
+        fn from(value: ScopeList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<::std::string::String>> for ScopeList {
+        fn from(value: ::std::vec::Vec<::std::string::String>) -> Self {
+            Self(value)
+        }
+    }
+    ///Security group ID (a UUID).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SecurityGroupId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for SecurityGroupId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SecurityGroupId> for ::uuid::Uuid {
+        fn from(value: SecurityGroupId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for SecurityGroupId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for SecurityGroupId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SecurityGroupId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for SecurityGroupId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::fmt::Display for SecurityGroupId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    ///A security group, as read.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SecurityGroupRead {
         /// The `metadata` property; see its type.
         pub metadata: ProjectScopedResourceReadMetadata,
         /// The `spec` property; see its type.
-        pub spec: SecurityGroupReadSpec,
+        pub spec: SecurityGroupSpec,
     }
-    ///A security group as provisioned.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A security group as provisioned.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "regionId"
-    ///  ],
-    ///  "properties": {
-    ///    "regionId": {
-    ///      "description": "Region the security group lives in.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A firewall rule (layer 3 and up). Without `cidr` it matches any address (0.0.0.0/0); `port` is only for TCP and UDP, and without it every port matches.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct SecurityGroupReadSpec {
-        ///Region the security group lives in.
-        #[serde(rename = "regionId")]
-        pub region_id: ::std::string::String,
+    pub struct SecurityGroupRule {
+        /// The `cidr` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub cidr: ::std::option::Option<Ipv4Address>,
+        /// The `direction` property; see its type.
+        pub direction: NetworkDirection,
+        /// The `port` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub port: ::std::option::Option<SecurityGroupRulePort>,
+        /// The `protocol` property; see its type.
+        pub protocol: NetworkProtocol,
     }
-    ///Port or port range a rule matches; give one of them.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Port or port range a rule matches; give one of them.",
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "number": {
-    ///      "description": "A single port.",
-    ///      "type": "integer"
-    ///    },
-    ///    "range": {
-    ///      "$ref": "#/definitions/securityGroupRulePortRange"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Firewall rules.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SecurityGroupRuleList(pub ::std::vec::Vec<SecurityGroupRule>);
+    impl ::std::ops::Deref for SecurityGroupRuleList {
+        type Target = ::std::vec::Vec<SecurityGroupRule>;
+        fn deref(&self) -> &::std::vec::Vec<SecurityGroupRule> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SecurityGroupRuleList>
+    for ::std::vec::Vec<SecurityGroupRule> {
+        fn from(value: SecurityGroupRuleList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<SecurityGroupRule>>
+    for SecurityGroupRuleList {
+        fn from(value: ::std::vec::Vec<SecurityGroupRule>) -> Self {
+            Self(value)
+        }
+    }
+    ///Which ports a rule allows: one port or a range.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SecurityGroupRulePort {
-        ///A single port.
+        ///The one port allowed.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub number: ::std::option::Option<i64>,
+        pub number: ::std::option::Option<::std::num::NonZeroU64>,
         /// The `range` property; see its type.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub range: ::std::option::Option<SecurityGroupRulePortRange>,
@@ -3114,258 +3392,123 @@ pub mod types {
             }
         }
     }
-    ///An inclusive port range.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "An inclusive port range.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "end",
-    ///    "start"
-    ///  ],
-    ///  "properties": {
-    ///    "end": {
-    ///      "description": "Last port.",
-    ///      "type": "integer"
-    ///    },
-    ///    "start": {
-    ///      "description": "First port.",
-    ///      "type": "integer"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///An inclusive range of ports (TCP and UDP only).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SecurityGroupRulePortRange {
-        ///Last port.
-        pub end: i64,
-        ///First port.
-        pub start: i64,
+        ///Last port of the range.
+        pub end: ::std::num::NonZeroU64,
+        ///First port of the range.
+        pub start: ::std::num::NonZeroU64,
     }
-    ///A security group rule.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A security group rule.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/projectScopedResourceReadMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/securityGroupRuleSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A firewall rule (layer 3 and up). Without `prefix` it matches any address (0.0.0.0/0).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct SecurityGroupRuleRead {
-        /// The `metadata` property; see its type.
-        pub metadata: ProjectScopedResourceReadMetadata,
-        /// The `spec` property; see its type.
-        pub spec: SecurityGroupRuleSpec,
-    }
-    ///What traffic a rule allows.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "What traffic a rule allows.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "cidr",
-    ///    "direction",
-    ///    "port",
-    ///    "protocol"
-    ///  ],
-    ///  "properties": {
-    ///    "cidr": {
-    ///      "$ref": "#/definitions/ipv4Address"
-    ///    },
-    ///    "direction": {
-    ///      "$ref": "#/definitions/networkDirection"
-    ///    },
-    ///    "port": {
-    ///      "$ref": "#/definitions/securityGroupRulePort"
-    ///    },
-    ///    "protocol": {
-    ///      "$ref": "#/definitions/networkProtocol"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct SecurityGroupRuleSpec {
-        /// The `cidr` property; see its type.
-        pub cidr: Ipv4Address,
+    pub struct SecurityGroupRuleV2 {
         /// The `direction` property; see its type.
         pub direction: NetworkDirection,
-        /// The `port` property; see its type.
-        pub port: SecurityGroupRulePort,
+        ///Port (TCP and UDP only); without it every port matches.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub port: ::std::option::Option<::std::num::NonZeroU64>,
+        ///Last port of a range starting at `port` (TCP and UDP only).
+        #[serde(
+            rename = "portMax",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub port_max: ::std::option::Option<::std::num::NonZeroU64>,
+        /// The `prefix` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub prefix: ::std::option::Option<Ipv4Address>,
         /// The `protocol` property; see its type.
         pub protocol: NetworkProtocol,
     }
-    ///Request to create a security group rule.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Request to create a security group rule.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/resourceWriteMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/securityGroupRuleSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    pub struct SecurityGroupRuleWrite {
-        /// The `metadata` property; see its type.
-        pub metadata: ResourceWriteMetadata,
-        /// The `spec` property; see its type.
-        pub spec: SecurityGroupRuleSpec,
-    }
-    ///Security group rules.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Security group rules.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/securityGroupRuleRead"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Firewall rules.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
-    pub struct SecurityGroupRulesRead(pub ::std::vec::Vec<SecurityGroupRuleRead>);
-    impl ::std::ops::Deref for SecurityGroupRulesRead {
-        type Target = ::std::vec::Vec<SecurityGroupRuleRead>;
-        fn deref(&self) -> &::std::vec::Vec<SecurityGroupRuleRead> {
+    pub struct SecurityGroupRuleV2List(pub ::std::vec::Vec<SecurityGroupRuleV2>);
+    impl ::std::ops::Deref for SecurityGroupRuleV2List {
+        type Target = ::std::vec::Vec<SecurityGroupRuleV2>;
+        fn deref(&self) -> &::std::vec::Vec<SecurityGroupRuleV2> {
             &self.0
         }
     }
-    impl ::std::convert::From<SecurityGroupRulesRead>
-    for ::std::vec::Vec<SecurityGroupRuleRead> {
-        fn from(value: SecurityGroupRulesRead) -> Self {
+    impl ::std::convert::From<SecurityGroupRuleV2List>
+    for ::std::vec::Vec<SecurityGroupRuleV2> {
+        fn from(value: SecurityGroupRuleV2List) -> Self {
             value.0
         }
     }
-    impl ::std::convert::From<::std::vec::Vec<SecurityGroupRuleRead>>
-    for SecurityGroupRulesRead {
-        fn from(value: ::std::vec::Vec<SecurityGroupRuleRead>) -> Self {
+    impl ::std::convert::From<::std::vec::Vec<SecurityGroupRuleV2>>
+    for SecurityGroupRuleV2List {
+        fn from(value: ::std::vec::Vec<SecurityGroupRuleV2>) -> Self {
             Self(value)
         }
     }
-    ///Request to create or update a security group.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Request to create or update a security group.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/resourceWriteMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/securityGroupWriteSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///The rules of a security group.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SecurityGroupSpec {
+        /// The `rules` property; see its type.
+        pub rules: SecurityGroupRuleList,
+    }
+    ///Request to create or replace an (API v1) security group.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SecurityGroupV2Create {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: SecurityGroupV2CreateSpec,
+    }
+    ///The rules of a security group.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SecurityGroupV2CreateSpec {
+        /// The `networkId` property; see its type.
+        #[serde(rename = "networkId")]
+        pub network_id: NetworkId,
+        /// The `rules` property; see its type.
+        pub rules: SecurityGroupRuleV2List,
+    }
+    ///A security group, as read.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SecurityGroupV2Read {
+        /// The `metadata` property; see its type.
+        pub metadata: ProjectScopedResourceReadMetadata,
+        /// The `spec` property; see its type.
+        pub spec: SecurityGroupV2Spec,
+        /// The `status` property; see its type.
+        pub status: SecurityGroupV2Status,
+    }
+    ///The rules of a security group.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SecurityGroupV2Spec {
+        /// The `rules` property; see its type.
+        pub rules: SecurityGroupRuleV2List,
+    }
+    ///Observed state of a security group (read only).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SecurityGroupV2Status {
+        ///The network the security group belongs to.
+        #[serde(rename = "networkId")]
+        pub network_id: ::std::string::String,
+        ///The region the security group lives in.
+        #[serde(rename = "regionId")]
+        pub region_id: ::std::string::String,
+    }
+    ///Request to create or replace an (API v1) security group.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SecurityGroupV2Update {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: SecurityGroupV2Spec,
+    }
+    ///Request to create or replace an (API v1) security group.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SecurityGroupWrite {
         /// The `metadata` property; see its type.
         pub metadata: ResourceWriteMetadata,
         /// The `spec` property; see its type.
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub spec: ::std::option::Option<SecurityGroupWriteSpec>,
-    }
-    ///What to create a security group with (currently nothing).
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "What to create a security group with (currently nothing).",
-    ///  "type": "object"
-    ///}
-    /// ```
-    /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(transparent)]
-    pub struct SecurityGroupWriteSpec(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for SecurityGroupWriteSpec {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<SecurityGroupWriteSpec>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: SecurityGroupWriteSpec) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for SecurityGroupWriteSpec {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
-        }
+        pub spec: SecurityGroupSpec,
     }
     ///Security groups.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Security groups.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/securityGroupRead"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct SecurityGroupsRead(pub ::std::vec::Vec<SecurityGroupRead>);
@@ -3387,18 +3530,29 @@ pub mod types {
             Self(value)
         }
     }
-    ///A version of the form v1.2.3 (no pre-release or build suffix).
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A version of the form v1.2.3 (no pre-release or build suffix).",
-    ///  "type": "string",
-    ///  "pattern": "^v\\d+\\.\\d+\\.\\d+$"
-    ///}
-    /// ```
-    /// </details>
+    ///Security groups.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SecurityGroupsV2Read(pub ::std::vec::Vec<SecurityGroupV2Read>);
+    impl ::std::ops::Deref for SecurityGroupsV2Read {
+        type Target = ::std::vec::Vec<SecurityGroupV2Read>;
+        fn deref(&self) -> &::std::vec::Vec<SecurityGroupV2Read> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SecurityGroupsV2Read>
+    for ::std::vec::Vec<SecurityGroupV2Read> {
+        fn from(value: SecurityGroupsV2Read) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<SecurityGroupV2Read>>
+    for SecurityGroupsV2Read {
+        fn from(value: ::std::vec::Vec<SecurityGroupV2Read>) -> Self {
+            Self(value)
+        }
+    }
+    ///A version `vMAJOR.MINOR.PATCH`, without pre-release or build parts.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct Semver(::std::string::String);
@@ -3462,29 +3616,50 @@ pub mod types {
                 })
         }
     }
-    ///A network attachment of a server.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A network attachment of a server.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "id"
-    ///  ],
-    ///  "properties": {
-    ///    "allowedAddressPairs": {
-    ///      "$ref": "#/definitions/serverNetworkAllowedAddressPairList"
-    ///    },
-    ///    "id": {
-    ///      "description": "Network to attach to.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Server ID (a UUID).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct ServerId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for ServerId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ServerId> for ::uuid::Uuid {
+        fn from(value: ServerId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for ServerId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for ServerId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ServerId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for ServerId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::fmt::Display for ServerId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    ///A network interface of a server.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerNetwork {
         /// The `allowedAddressPairs` property; see its type.
@@ -3496,36 +3671,13 @@ pub mod types {
         pub allowed_address_pairs: ::std::option::Option<
             ServerNetworkAllowedAddressPairList,
         >,
-        ///Network to attach to.
+        ///ID of the network to attach.
         pub id: ::std::string::String,
     }
-    ///An extra IP (range) and MAC allowed through a server port.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "An extra IP (range) and MAC allowed through a server port.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "cidr"
-    ///  ],
-    ///  "properties": {
-    ///    "cidr": {
-    ///      "description": "Allowed CIDR.",
-    ///      "type": "string"
-    ///    },
-    ///    "macAddress": {
-    ///      "description": "Allowed MAC address.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///An additional MAC/IP address (or range) allowed to pass through the port.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerNetworkAllowedAddressPair {
-        ///Allowed CIDR.
+        ///Allowed IP prefix (CIDR).
         pub cidr: ::std::string::String,
         ///Allowed MAC address.
         #[serde(
@@ -3535,20 +3687,7 @@ pub mod types {
         )]
         pub mac_address: ::std::option::Option<::std::string::String>,
     }
-    ///Extra address pairs allowed through the port.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Extra address pairs allowed through the port.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/serverNetworkAllowedAddressPair"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Extra addresses a port may send from.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct ServerNetworkAllowedAddressPairList(
@@ -3572,22 +3711,7 @@ pub mod types {
             Self(value)
         }
     }
-    ///Networks the server attaches to (exactly one for now).
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Networks the server attaches to (exactly one for now).",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/serverNetwork"
-    ///  },
-    ///  "maxItems": 1,
-    ///  "minItems": 1
-    ///}
-    /// ```
-    /// </details>
+    ///Networks.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct ServerNetworkList(pub [ServerNetwork; 1usize]);
@@ -3607,58 +3731,13 @@ pub mod types {
             Self(value)
         }
     }
-    ///Public IP settings of a server.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Public IP settings of a server.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "enabled"
-    ///  ],
-    ///  "properties": {
-    ///    "enabled": {
-    ///      "description": "Whether the server gets a public IP.",
-    ///      "type": "boolean"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Whether a server gets a public IP address.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerPublicIpAllocation {
-        ///Whether the server gets a public IP.
+        ///Give the load balancer a public IP address.
         pub enabled: bool,
     }
-    ///A server.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A server.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec",
-    ///    "status"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/projectScopedResourceReadMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/serverSpec"
-    ///    },
-    ///    "status": {
-    ///      "$ref": "#/definitions/serverStatus"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A server, as read.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerRead {
         /// The `metadata` property; see its type.
@@ -3668,45 +3747,13 @@ pub mod types {
         /// The `status` property; see its type.
         pub status: ServerStatus,
     }
-    ///A security group applied to a server.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A security group applied to a server.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "id"
-    ///  ],
-    ///  "properties": {
-    ///    "id": {
-    ///      "description": "Security group identifier.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A security group the server is in.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerSecurityGroup {
-        ///Security group identifier.
+        ///ID of the security group.
         pub id: ::std::string::String,
     }
-    ///Security groups applied to a server.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Security groups applied to a server.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/serverSecurityGroup"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Security groups.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct ServerSecurityGroupList(pub ::std::vec::Vec<ServerSecurityGroup>);
@@ -3728,54 +3775,15 @@ pub mod types {
             Self(value)
         }
     }
-    ///What a server runs and where it connects.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "What a server runs and where it connects.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "flavorId",
-    ///    "imageId",
-    ///    "networks"
-    ///  ],
-    ///  "properties": {
-    ///    "flavorId": {
-    ///      "description": "Flavor (size) of the server.",
-    ///      "type": "string"
-    ///    },
-    ///    "imageId": {
-    ///      "description": "Image the server boots.",
-    ///      "type": "string"
-    ///    },
-    ///    "networks": {
-    ///      "$ref": "#/definitions/serverNetworkList"
-    ///    },
-    ///    "publicIPAllocation": {
-    ///      "$ref": "#/definitions/serverPublicIPAllocation"
-    ///    },
-    ///    "securityGroups": {
-    ///      "$ref": "#/definitions/serverSecurityGroupList"
-    ///    },
-    ///    "userData": {
-    ///      "description": "Base64 data (e.g. cloud-init) handed to the server at boot.",
-    ///      "type": "string",
-    ///      "format": "byte"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    ///The settings of an (API v1) server.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     pub struct ServerSpec {
-        ///Flavor (size) of the server.
+        /// The `flavorId` property; see its type.
         #[serde(rename = "flavorId")]
-        pub flavor_id: ::std::string::String,
-        ///Image the server boots.
+        pub flavor_id: FlavorId,
+        /// The `imageId` property; see its type.
         #[serde(rename = "imageId")]
-        pub image_id: ::std::string::String,
+        pub image_id: ImageId,
         /// The `networks` property; see its type.
         pub networks: ServerNetworkList,
         /// The `publicIPAllocation` property; see its type.
@@ -3792,7 +3800,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub security_groups: ::std::option::Option<ServerSecurityGroupList>,
-        ///Base64 data (e.g. cloud-init) handed to the server at boot.
+        ///Base64-encoded data (e.g. cloud-init) handed to the server at boot. May hold credentials.
         #[serde(
             rename = "userData",
             default,
@@ -3800,29 +3808,25 @@ pub mod types {
         )]
         pub user_data: ::std::option::Option<::std::string::String>,
     }
-    ///Observed state of a server.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Observed state of a server.",
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "privateIP": {
-    ///      "description": "Private IP address.",
-    ///      "type": "string"
-    ///    },
-    ///    "publicIP": {
-    ///      "description": "Public IP address, if any.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    impl ::std::fmt::Debug for ServerSpec {
+        /// Hand-written (by the generator) so that `user_data` never reach logs: they hold credentials.
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ServerSpec")
+                .field("flavor_id", &self.flavor_id)
+                .field("image_id", &self.image_id)
+                .field("networks", &self.networks)
+                .field("public_ip_allocation", &self.public_ip_allocation)
+                .field("security_groups", &self.security_groups)
+                .field("user_data", &self.user_data.as_ref().map(|_| "<redacted>"))
+                .finish()
+        }
+    }
+    ///Observed state of an (API v1) server.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerStatus {
+        /// The `phase` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub phase: ::std::option::Option<InstanceLifecyclePhase>,
         ///Private IP address.
         #[serde(
             rename = "privateIP",
@@ -3830,7 +3834,7 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub private_ip: ::std::option::Option<::std::string::String>,
-        ///Public IP address, if any.
+        ///Public IP address.
         #[serde(
             rename = "publicIP",
             default,
@@ -3841,34 +3845,251 @@ pub mod types {
     impl ::std::default::Default for ServerStatus {
         fn default() -> Self {
             Self {
+                phase: Default::default(),
                 private_ip: Default::default(),
                 public_ip: Default::default(),
             }
         }
     }
-    ///Request to create or update a server.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Request to create or update a server.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "metadata": {
-    ///      "$ref": "#/definitions/resourceWriteMetadata"
-    ///    },
-    ///    "spec": {
-    ///      "$ref": "#/definitions/serverSpec"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Request to create a server.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ServerV2Create {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: ServerV2CreateSpec,
+    }
+    ///The settings of an (API v1) server.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
+    pub struct ServerV2CreateSpec {
+        /// The `flavorId` property; see its type.
+        #[serde(rename = "flavorId")]
+        pub flavor_id: FlavorId,
+        /// The `imageId` property; see its type.
+        #[serde(rename = "imageId")]
+        pub image_id: ImageId,
+        /// The `infrastructureRef` property; see its type.
+        #[serde(
+            rename = "infrastructureRef",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub infrastructure_ref: ::std::option::Option<InfrastructureRef>,
+        /// The `networkId` property; see its type.
+        #[serde(rename = "networkId")]
+        pub network_id: NetworkId,
+        /// The `networking` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub networking: ::std::option::Option<ServerV2Networking>,
+        /// The `sshCertificateAuthorityId` property; see its type.
+        #[serde(
+            rename = "sshCertificateAuthorityId",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ssh_certificate_authority_id: ::std::option::Option<
+            SshCertificateAuthorityIdString,
+        >,
+        /// The `sshInjection` property; see its type.
+        #[serde(
+            rename = "sshInjection",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ssh_injection: ::std::option::Option<SshInjection>,
+        ///Base64-encoded boot data for cloud-init (a script, a cloud-config document, a MIME multi-part archive, ...). May hold credentials.
+        #[serde(
+            rename = "userData",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_data: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for ServerV2CreateSpec {
+        /// Hand-written (by the generator) so that `user_data` never reach logs: they hold credentials.
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ServerV2CreateSpec")
+                .field("flavor_id", &self.flavor_id)
+                .field("image_id", &self.image_id)
+                .field("infrastructure_ref", &self.infrastructure_ref)
+                .field("network_id", &self.network_id)
+                .field("networking", &self.networking)
+                .field(
+                    "ssh_certificate_authority_id",
+                    &self.ssh_certificate_authority_id,
+                )
+                .field("ssh_injection", &self.ssh_injection)
+                .field("user_data", &self.user_data.as_ref().map(|_| "<redacted>"))
+                .finish()
+        }
+    }
+    ///Network settings of a server.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ServerV2Networking {
+        /// The `allowedSourceAddresses` property; see its type.
+        #[serde(
+            rename = "allowedSourceAddresses",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub allowed_source_addresses: ::std::option::Option<AllowedSourceAddresses>,
+        ///Give the server a public IP address.
+        #[serde(
+            rename = "publicIP",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub public_ip: ::std::option::Option<bool>,
+        /// The `securityGroups` property; see its type.
+        #[serde(
+            rename = "securityGroups",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub security_groups: ::std::option::Option<ServerV2SecurityGroupIdList>,
+    }
+    impl ::std::default::Default for ServerV2Networking {
+        fn default() -> Self {
+            Self {
+                allowed_source_addresses: Default::default(),
+                public_ip: Default::default(),
+                security_groups: Default::default(),
+            }
+        }
+    }
+    ///A server, as read.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ServerV2Read {
+        /// The `metadata` property; see its type.
+        pub metadata: ProjectScopedResourceReadMetadata,
+        /// The `spec` property; see its type.
+        pub spec: ServerV2Spec,
+        /// The `status` property; see its type.
+        pub status: ServerV2Status,
+    }
+    ///Security group IDs.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct ServerV2SecurityGroupIdList(pub ::std::vec::Vec<SecurityGroupId>);
+    impl ::std::ops::Deref for ServerV2SecurityGroupIdList {
+        type Target = ::std::vec::Vec<SecurityGroupId>;
+        fn deref(&self) -> &::std::vec::Vec<SecurityGroupId> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ServerV2SecurityGroupIdList>
+    for ::std::vec::Vec<SecurityGroupId> {
+        fn from(value: ServerV2SecurityGroupIdList) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<SecurityGroupId>>
+    for ServerV2SecurityGroupIdList {
+        fn from(value: ::std::vec::Vec<SecurityGroupId>) -> Self {
+            Self(value)
+        }
+    }
+    ///The settings of an (API v1) server.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
+    pub struct ServerV2Spec {
+        /// The `flavorId` property; see its type.
+        #[serde(rename = "flavorId")]
+        pub flavor_id: FlavorId,
+        /// The `imageId` property; see its type.
+        #[serde(rename = "imageId")]
+        pub image_id: ImageId,
+        /// The `networking` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub networking: ::std::option::Option<ServerV2Networking>,
+        ///Base64-encoded boot data for cloud-init (a script, a cloud-config document, a MIME multi-part archive, ...). May hold credentials.
+        #[serde(
+            rename = "userData",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub user_data: ::std::option::Option<::std::string::String>,
+    }
+    impl ::std::fmt::Debug for ServerV2Spec {
+        /// Hand-written (by the generator) so that `user_data` never reach logs: they hold credentials.
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ServerV2Spec")
+                .field("flavor_id", &self.flavor_id)
+                .field("image_id", &self.image_id)
+                .field("networking", &self.networking)
+                .field("user_data", &self.user_data.as_ref().map(|_| "<redacted>"))
+                .finish()
+        }
+    }
+    ///Observed state of a server (read only).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ServerV2Status {
+        /// The `infrastructureRef` property; see its type.
+        #[serde(
+            rename = "infrastructureRef",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub infrastructure_ref: ::std::option::Option<InfrastructureRef>,
+        ///MAC address of the server's interface.
+        #[serde(
+            rename = "macAddress",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mac_address: ::std::option::Option<::std::string::String>,
+        /// The `networkId` property; see its type.
+        #[serde(rename = "networkId")]
+        pub network_id: NetworkId,
+        /// The `powerState` property; see its type.
+        #[serde(
+            rename = "powerState",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub power_state: ::std::option::Option<InstanceLifecyclePhase>,
+        ///Private IP address.
+        #[serde(
+            rename = "privateIP",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub private_ip: ::std::option::Option<::std::string::String>,
+        ///Public IP address.
+        #[serde(
+            rename = "publicIP",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub public_ip: ::std::option::Option<::std::string::String>,
+        /// The `regionId` property; see its type.
+        #[serde(rename = "regionId")]
+        pub region_id: RegionId,
+        /// The `sshCertificateAuthorityId` property; see its type.
+        #[serde(
+            rename = "sshCertificateAuthorityId",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ssh_certificate_authority_id: ::std::option::Option<
+            SshCertificateAuthorityIdString,
+        >,
+        /// The `sshInjection` property; see its type.
+        #[serde(
+            rename = "sshInjection",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ssh_injection: ::std::option::Option<SshInjection>,
+    }
+    ///Request to change a server.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ServerV2Update {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: ServerV2Spec,
+    }
+    ///Request to create or replace an (API v1) server.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerWrite {
         /// The `metadata` property; see its type.
@@ -3877,19 +4098,6 @@ pub mod types {
         pub spec: ServerSpec,
     }
     ///Servers.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Servers.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/serverRead"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct ServersRead(pub ::std::vec::Vec<ServerRead>);
@@ -3909,20 +4117,72 @@ pub mod types {
             Self(value)
         }
     }
-    ///Versions of software preinstalled on an image, by package name.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Versions of software preinstalled on an image, by package name.",
-    ///  "type": "object",
-    ///  "additionalProperties": {
-    ///    "$ref": "#/definitions/semver"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Servers.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct ServersV2Read(pub ::std::vec::Vec<ServerV2Read>);
+    impl ::std::ops::Deref for ServersV2Read {
+        type Target = ::std::vec::Vec<ServerV2Read>;
+        fn deref(&self) -> &::std::vec::Vec<ServerV2Read> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<ServersV2Read> for ::std::vec::Vec<ServerV2Read> {
+        fn from(value: ServersV2Read) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<ServerV2Read>> for ServersV2Read {
+        fn from(value: ::std::vec::Vec<ServerV2Read>) -> Self {
+            Self(value)
+        }
+    }
+    ///Release of the running service, set when the binary was built; development builds say 0.0.0.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct ServiceVersionRead {
+        ///Name of the service.
+        pub name: ::std::string::String,
+        ///Release version, e.g. `v1.2.3`.
+        pub version: ::std::string::String,
+    }
+    ///Request to import an image.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SnapshotCreate {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: SnapshotCreateSpec,
+    }
+    ///Options for a snapshot image (none yet: the image inherits what it needs from the server's image).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SnapshotCreateSpec(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for SnapshotCreateSpec {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SnapshotCreateSpec>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: SnapshotCreateSpec) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for SnapshotCreateSpec {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///Versions of the software installed in an image, by software name.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct SoftwareVersions(
@@ -3948,53 +4208,235 @@ pub mod types {
             Self(value)
         }
     }
-    ///Metadata of a resource that exists without being provisioned (no status).
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Metadata of a resource that exists without being provisioned (no status).",
-    ///  "type": "object",
-    ///  "allOf": [
-    ///    {
-    ///      "$ref": "#/definitions/resourceMetadata"
-    ///    },
-    ///    {
-    ///      "type": "object",
-    ///      "required": [
-    ///        "creationTime",
-    ///        "id"
-    ///      ],
-    ///      "properties": {
-    ///        "createdBy": {
-    ///          "description": "Who created the resource.",
-    ///          "type": "string"
-    ///        },
-    ///        "creationTime": {
-    ///          "description": "When the resource was created.",
-    ///          "type": "string",
-    ///          "format": "date-time"
-    ///        },
-    ///        "id": {
-    ///          "description": "The resource identifier.",
-    ///          "type": "string"
-    ///        },
-    ///        "modifiedBy": {
-    ///          "description": "Who last changed the resource.",
-    ///          "type": "string"
-    ///        },
-    ///        "modifiedTime": {
-    ///          "description": "When the resource was last changed.",
-    ///          "type": "string",
-    ///          "format": "date-time"
-    ///        }
-    ///      }
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///SSH certificate authorities.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SshCertificateAuthoritiesV2Read(
+        pub ::std::vec::Vec<SshCertificateAuthorityV2Read>,
+    );
+    impl ::std::ops::Deref for SshCertificateAuthoritiesV2Read {
+        type Target = ::std::vec::Vec<SshCertificateAuthorityV2Read>;
+        fn deref(&self) -> &::std::vec::Vec<SshCertificateAuthorityV2Read> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SshCertificateAuthoritiesV2Read>
+    for ::std::vec::Vec<SshCertificateAuthorityV2Read> {
+        fn from(value: SshCertificateAuthoritiesV2Read) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<SshCertificateAuthorityV2Read>>
+    for SshCertificateAuthoritiesV2Read {
+        fn from(value: ::std::vec::Vec<SshCertificateAuthorityV2Read>) -> Self {
+            Self(value)
+        }
+    }
+    ///SSH certificate authority ID (a UUID).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct SshCertificateAuthorityId(pub ::uuid::Uuid);
+    impl ::std::ops::Deref for SshCertificateAuthorityId {
+        type Target = ::uuid::Uuid;
+        fn deref(&self) -> &::uuid::Uuid {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SshCertificateAuthorityId> for ::uuid::Uuid {
+        fn from(value: SshCertificateAuthorityId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::uuid::Uuid> for SshCertificateAuthorityId {
+        fn from(value: ::uuid::Uuid) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for SshCertificateAuthorityId {
+        type Err = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.parse()?))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for SshCertificateAuthorityId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: &str) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<String> for SshCertificateAuthorityId {
+        type Error = <::uuid::Uuid as ::std::str::FromStr>::Err;
+        fn try_from(value: String) -> ::std::result::Result<Self, Self::Error> {
+            value.parse()
+        }
+    }
+    impl ::std::fmt::Display for SshCertificateAuthorityId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    ///ID of the SSH certificate authority.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct SshCertificateAuthorityIdString(pub ::std::string::String);
+    impl ::std::ops::Deref for SshCertificateAuthorityIdString {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<SshCertificateAuthorityIdString>
+    for ::std::string::String {
+        fn from(value: SshCertificateAuthorityIdString) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for SshCertificateAuthorityIdString {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::str::FromStr for SshCertificateAuthorityIdString {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::fmt::Display for SshCertificateAuthorityIdString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    ///Request to create an SSH certificate authority.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SshCertificateAuthorityV2Create {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: SshCertificateAuthorityV2CreateSpec,
+    }
+    ///What to create an SSH certificate authority with.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SshCertificateAuthorityV2CreateSpec {
+        ///Organization the authority belongs to.
+        #[serde(rename = "organizationId")]
+        pub organization_id: ::std::string::String,
+        ///Project the authority belongs to.
+        #[serde(rename = "projectId")]
+        pub project_id: ::std::string::String,
+        ///Public key of the authority, on one line in OpenSSH format.
+        #[serde(rename = "publicKey")]
+        pub public_key: ::std::string::String,
+    }
+    ///An SSH certificate authority, as read.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SshCertificateAuthorityV2Read {
+        /// The `metadata` property; see its type.
+        pub metadata: ProjectScopedResourceReadMetadata,
+        /// The `spec` property; see its type.
+        pub spec: SshCertificateAuthorityV2Spec,
+    }
+    ///An OpenSSH user certificate authority, trusted by servers that use it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct SshCertificateAuthorityV2Spec {
+        ///Public key of the authority, on one line in OpenSSH format.
+        #[serde(rename = "publicKey")]
+        pub public_key: ::std::string::String,
+    }
+    ///How a server is given SSH access when it is created: trust in a certificate authority (`ca`), a generated key pair (`identityKeypair`), or nothing (`none`).
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    pub enum SshInjection {
+        /// `ca` on the wire.
+        Ca,
+        /// `identityKeypair` on the wire.
+        IdentityKeypair,
+        /// `none` on the wire.
+        None,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
+    }
+    impl SshInjection {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Ca => "ca",
+                Self::IdentityKeypair => "identityKeypair",
+                Self::None => "none",
+                Self::Other(value) => value,
+            }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "ca" => ::std::option::Option::Some(Self::Ca),
+                "identityKeypair" => ::std::option::Option::Some(Self::IdentityKeypair),
+                "none" => ::std::option::Option::Some(Self::None),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for SshInjection {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for SshInjection {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
+        }
+    }
+    impl ::std::str::FromStr for SshInjection {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for SshInjection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for SshInjection {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for SshInjection {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///An SSH key pair of a server.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
+    pub struct SshKey {
+        ///Private key, in OpenSSH format. A credential.
+        #[serde(rename = "privateKey")]
+        pub private_key: ::std::string::String,
+    }
+    impl ::std::fmt::Debug for SshKey {
+        /// Hand-written (by the generator) so that `private_key` never reach logs: they hold credentials.
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SshKey").field("private_key", &"<redacted>").finish()
+        }
+    }
+    ///Metadata of resources that are never provisioned, so have no provisioning or health status.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct StaticResourceMetadata {
         ///Who created the resource.
@@ -4007,10 +4449,10 @@ pub mod types {
         ///When the resource was created.
         #[serde(rename = "creationTime")]
         pub creation_time: ::chrono::DateTime<::chrono::offset::Utc>,
-        ///Optional free text describing the resource.
+        ///Free text describing the resource, beside its name.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
-        ///The resource identifier.
+        ///Resource ID.
         pub id: ::std::string::String,
         ///Who last changed the resource.
         #[serde(
@@ -4034,52 +4476,822 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub tags: ::std::option::Option<TagList>,
     }
-    ///A user supplied name/value pair attached to a resource.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "A user supplied name/value pair attached to a resource.",
-    ///  "type": "object",
-    ///  "required": [
-    ///    "name",
-    ///    "value"
-    ///  ],
-    ///  "properties": {
-    ///    "name": {
-    ///      "description": "The tag name, unique on a resource.",
-    ///      "type": "string"
-    ///    },
-    ///    "value": {
-    ///      "description": "The tag value.",
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Observed attachments of file storage.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct StorageAttachmentListV2Status(
+        pub ::std::vec::Vec<StorageAttachmentV2Status>,
+    );
+    impl ::std::ops::Deref for StorageAttachmentListV2Status {
+        type Target = ::std::vec::Vec<StorageAttachmentV2Status>;
+        fn deref(&self) -> &::std::vec::Vec<StorageAttachmentV2Status> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StorageAttachmentListV2Status>
+    for ::std::vec::Vec<StorageAttachmentV2Status> {
+        fn from(value: StorageAttachmentListV2Status) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<StorageAttachmentV2Status>>
+    for StorageAttachmentListV2Status {
+        fn from(value: ::std::vec::Vec<StorageAttachmentV2Status>) -> Self {
+            Self(value)
+        }
+    }
+    ///Where file storage is attached.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageAttachmentV2Spec {
+        /// The `networkIds` property; see its type.
+        #[serde(rename = "networkIds")]
+        pub network_ids: NetworkIdList,
+    }
+    ///Where file storage is attached.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageAttachmentV2Status {
+        ///NFS mount options to use, by option name.
+        #[serde(
+            rename = "mountOptions",
+            default,
+            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+        )]
+        pub mount_options: ::std::collections::HashMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        ///What to mount, as `<host>:<path>`.
+        #[serde(
+            rename = "mountSource",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub mount_source: ::std::option::Option<::std::string::String>,
+        ///ID of the network attached.
+        #[serde(rename = "networkId")]
+        pub network_id: ::std::string::String,
+        /// The `provisioningStatus` property; see its type.
+        #[serde(rename = "provisioningStatus")]
+        pub provisioning_status: ResourceProvisioningStatus,
+    }
+    ///Storage classes.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct StorageClassListV2Read(pub ::std::vec::Vec<StorageClassV2Read>);
+    impl ::std::ops::Deref for StorageClassListV2Read {
+        type Target = ::std::vec::Vec<StorageClassV2Read>;
+        fn deref(&self) -> &::std::vec::Vec<StorageClassV2Read> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StorageClassListV2Read>
+    for ::std::vec::Vec<StorageClassV2Read> {
+        fn from(value: StorageClassListV2Read) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<StorageClassV2Read>>
+    for StorageClassListV2Read {
+        fn from(value: ::std::vec::Vec<StorageClassV2Read>) -> Self {
+            Self(value)
+        }
+    }
+    ///A file-sharing protocol.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    pub enum StorageClassProtocolType {
+        /// `nfsv3` on the wire.
+        Nfsv3,
+        /// `nfsv4` on the wire.
+        Nfsv4,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
+    }
+    impl StorageClassProtocolType {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Nfsv3 => "nfsv3",
+                Self::Nfsv4 => "nfsv4",
+                Self::Other(value) => value,
+            }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "nfsv3" => ::std::option::Option::Some(Self::Nfsv3),
+                "nfsv4" => ::std::option::Option::Some(Self::Nfsv4),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for StorageClassProtocolType {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for StorageClassProtocolType {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
+        }
+    }
+    impl ::std::str::FromStr for StorageClassProtocolType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for StorageClassProtocolType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for StorageClassProtocolType {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StorageClassProtocolType {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///A storage class on offer.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageClassV2Read {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceReadMetadata,
+        /// The `spec` property; see its type.
+        pub spec: StorageClassV2Spec,
+    }
+    ///What a storage class offers.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageClassV2Spec {
+        ///How many IP addresses storage of this class wants; more addresses can give more throughput. An attachment gets at most as many as the network's storage range can give.
+        pub parallelism: ::std::num::NonZeroU64,
+        ///Protocols storage of this class can be mounted with.
+        pub protocols: ::std::vec::Vec<StorageClassProtocolType>,
+        ///The region the storage class is offered in.
+        #[serde(rename = "regionId")]
+        pub region_id: ::std::string::String,
+    }
+    ///Day of the week (UTC) for weekly snapshots.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    pub enum StorageSnapshotDayOfWeekV2 {
+        /// `monday` on the wire.
+        Monday,
+        /// `tuesday` on the wire.
+        Tuesday,
+        /// `wednesday` on the wire.
+        Wednesday,
+        /// `thursday` on the wire.
+        Thursday,
+        /// `friday` on the wire.
+        Friday,
+        /// `saturday` on the wire.
+        Saturday,
+        /// `sunday` on the wire.
+        Sunday,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
+    }
+    impl StorageSnapshotDayOfWeekV2 {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Monday => "monday",
+                Self::Tuesday => "tuesday",
+                Self::Wednesday => "wednesday",
+                Self::Thursday => "thursday",
+                Self::Friday => "friday",
+                Self::Saturday => "saturday",
+                Self::Sunday => "sunday",
+                Self::Other(value) => value,
+            }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "monday" => ::std::option::Option::Some(Self::Monday),
+                "tuesday" => ::std::option::Option::Some(Self::Tuesday),
+                "wednesday" => ::std::option::Option::Some(Self::Wednesday),
+                "thursday" => ::std::option::Option::Some(Self::Thursday),
+                "friday" => ::std::option::Option::Some(Self::Friday),
+                "saturday" => ::std::option::Option::Some(Self::Saturday),
+                "sunday" => ::std::option::Option::Some(Self::Sunday),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for StorageSnapshotDayOfWeekV2 {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for StorageSnapshotDayOfWeekV2 {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
+        }
+    }
+    impl ::std::str::FromStr for StorageSnapshotDayOfWeekV2 {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for StorageSnapshotDayOfWeekV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for StorageSnapshotDayOfWeekV2 {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StorageSnapshotDayOfWeekV2 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///Named snapshot policies (at most four).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct StorageSnapshotPolicyListV2Spec(
+        pub ::std::vec::Vec<StorageSnapshotPolicyV2Spec>,
+    );
+    impl ::std::ops::Deref for StorageSnapshotPolicyListV2Spec {
+        type Target = ::std::vec::Vec<StorageSnapshotPolicyV2Spec>;
+        fn deref(&self) -> &::std::vec::Vec<StorageSnapshotPolicyV2Spec> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StorageSnapshotPolicyListV2Spec>
+    for ::std::vec::Vec<StorageSnapshotPolicyV2Spec> {
+        fn from(value: StorageSnapshotPolicyListV2Spec) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<StorageSnapshotPolicyV2Spec>>
+    for StorageSnapshotPolicyListV2Spec {
+        fn from(value: ::std::vec::Vec<StorageSnapshotPolicyV2Spec>) -> Self {
+            Self(value)
+        }
+    }
+    ///Observed state of each snapshot policy.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct StorageSnapshotPolicyListV2Status(
+        pub ::std::vec::Vec<StorageSnapshotPolicyV2Status>,
+    );
+    impl ::std::ops::Deref for StorageSnapshotPolicyListV2Status {
+        type Target = ::std::vec::Vec<StorageSnapshotPolicyV2Status>;
+        fn deref(&self) -> &::std::vec::Vec<StorageSnapshotPolicyV2Status> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StorageSnapshotPolicyListV2Status>
+    for ::std::vec::Vec<StorageSnapshotPolicyV2Status> {
+        fn from(value: StorageSnapshotPolicyListV2Status) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<StorageSnapshotPolicyV2Status>>
+    for StorageSnapshotPolicyListV2Status {
+        fn from(value: ::std::vec::Vec<StorageSnapshotPolicyV2Status>) -> Self {
+            Self(value)
+        }
+    }
+    ///A named snapshot policy.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageSnapshotPolicyV2Spec {
+        ///Name of the policy; identifies it across updates.
+        pub name: StorageSnapshotPolicyV2SpecName,
+        /// The `retention` property; see its type.
+        pub retention: StorageSnapshotRetentionV2Spec,
+        /// The `schedule` property; see its type.
+        pub schedule: StorageSnapshotScheduleV2Spec,
+    }
+    ///Name of the policy; identifies it across updates.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StorageSnapshotPolicyV2SpecName(::std::string::String);
+    impl ::std::ops::Deref for StorageSnapshotPolicyV2SpecName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StorageSnapshotPolicyV2SpecName>
+    for ::std::string::String {
+        fn from(value: StorageSnapshotPolicyV2SpecName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StorageSnapshotPolicyV2SpecName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 19usize {
+                return Err("longer than 19 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z]([-a-z0-9]*[a-z0-9])?$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z]([-a-z0-9]*[a-z0-9])?$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StorageSnapshotPolicyV2SpecName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<&::std::string::String>
+    for StorageSnapshotPolicyV2SpecName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StorageSnapshotPolicyV2SpecName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StorageSnapshotPolicyV2SpecName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Observed state of one snapshot policy.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageSnapshotPolicyV2Status {
+        ///Details about the policy's state, for people.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<::std::string::String>,
+        ///Name of the policy; identifies it across updates.
+        pub name: StorageSnapshotPolicyV2StatusName,
+        /// The `provisioningStatus` property; see its type.
+        #[serde(rename = "provisioningStatus")]
+        pub provisioning_status: ResourceProvisioningStatus,
+    }
+    ///Name of the policy; identifies it across updates.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StorageSnapshotPolicyV2StatusName(::std::string::String);
+    impl ::std::ops::Deref for StorageSnapshotPolicyV2StatusName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StorageSnapshotPolicyV2StatusName>
+    for ::std::string::String {
+        fn from(value: StorageSnapshotPolicyV2StatusName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StorageSnapshotPolicyV2StatusName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 19usize {
+                return Err("longer than 19 characters".into());
+            }
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z]([-a-z0-9]*[a-z0-9])?$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^[a-z]([-a-z0-9]*[a-z0-9])?$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StorageSnapshotPolicyV2StatusName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<&::std::string::String>
+    for StorageSnapshotPolicyV2StatusName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StorageSnapshotPolicyV2StatusName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StorageSnapshotPolicyV2StatusName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///How many snapshots are kept.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageSnapshotRetentionV2Spec {
+        ///Number of snapshots kept.
+        pub keep: ::std::num::NonZeroU64,
+    }
+    ///How often snapshots are taken.
+    #[derive(Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    pub enum StorageSnapshotScheduleIntervalV2 {
+        /// `hourly` on the wire.
+        Hourly,
+        /// `daily` on the wire.
+        Daily,
+        /// `weekly` on the wire.
+        Weekly,
+        /// `monthly` on the wire.
+        Monthly,
+        /// A value this client does not know, kept as it was sent (the server is newer than
+        /// the spec the client was generated from). Decoding never puts a known value here.
+        Other(::std::string::String),
+    }
+    impl StorageSnapshotScheduleIntervalV2 {
+        /// The value as it travels on the wire.
+        pub fn as_str(&self) -> &str {
+            match self {
+                Self::Hourly => "hourly",
+                Self::Daily => "daily",
+                Self::Weekly => "weekly",
+                Self::Monthly => "monthly",
+                Self::Other(value) => value,
+            }
+        }
+        fn known(value: &str) -> ::std::option::Option<Self> {
+            match value {
+                "hourly" => ::std::option::Option::Some(Self::Hourly),
+                "daily" => ::std::option::Option::Some(Self::Daily),
+                "weekly" => ::std::option::Option::Some(Self::Weekly),
+                "monthly" => ::std::option::Option::Some(Self::Monthly),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::convert::From<&str> for StorageSnapshotScheduleIntervalV2 {
+        fn from(value: &str) -> Self {
+            Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned()))
+        }
+    }
+    impl ::std::convert::From<::std::string::String>
+    for StorageSnapshotScheduleIntervalV2 {
+        fn from(value: ::std::string::String) -> Self {
+            Self::known(&value).unwrap_or(Self::Other(value))
+        }
+    }
+    impl ::std::str::FromStr for StorageSnapshotScheduleIntervalV2 {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            ::std::result::Result::Ok(Self::from(value))
+        }
+    }
+    impl ::std::fmt::Display for StorageSnapshotScheduleIntervalV2 {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
+    impl ::serde::Serialize for StorageSnapshotScheduleIntervalV2 {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_str(self.as_str())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StorageSnapshotScheduleIntervalV2 {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            <::std::string::String as ::serde::Deserialize>::deserialize(deserializer)
+                .map(Self::from)
+        }
+    }
+    ///When snapshots are taken.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageSnapshotScheduleV2Spec {
+        ///Day of the month (UTC) for monthly snapshots.
+        #[serde(
+            rename = "dayOfMonth",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub day_of_month: ::std::option::Option<::std::num::NonZeroU64>,
+        /// The `dayOfWeek` property; see its type.
+        #[serde(
+            rename = "dayOfWeek",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub day_of_week: ::std::option::Option<StorageSnapshotDayOfWeekV2>,
+        /// The `interval` property; see its type.
+        pub interval: StorageSnapshotScheduleIntervalV2,
+        ///Time of day in UTC, `HH:MMZ`.
+        #[serde(
+            rename = "timeOfDay",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub time_of_day: ::std::option::Option<StorageSnapshotScheduleV2SpecTimeOfDay>,
+    }
+    ///Time of day in UTC, `HH:MMZ`.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct StorageSnapshotScheduleV2SpecTimeOfDay(::std::string::String);
+    impl ::std::ops::Deref for StorageSnapshotScheduleV2SpecTimeOfDay {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StorageSnapshotScheduleV2SpecTimeOfDay>
+    for ::std::string::String {
+        fn from(value: StorageSnapshotScheduleV2SpecTimeOfDay) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for StorageSnapshotScheduleV2SpecTimeOfDay {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^([01][0-9]|2[0-3]):[0-5][0-9]Z$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err(
+                    "doesn't match pattern \"^([01][0-9]|2[0-3]):[0-5][0-9]Z$\"".into(),
+                );
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StorageSnapshotScheduleV2SpecTimeOfDay {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<&::std::string::String>
+    for StorageSnapshotScheduleV2SpecTimeOfDay {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for StorageSnapshotScheduleV2SpecTimeOfDay {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for StorageSnapshotScheduleV2SpecTimeOfDay {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The kind of file storage, with its settings.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageTypeV2Spec {
+        /// The `NFS` property; see its type.
+        #[serde(
+            rename = "NFS",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub nfs: ::std::option::Option<Nfsv2Spec>,
+    }
+    impl ::std::default::Default for StorageTypeV2Spec {
+        fn default() -> Self {
+            Self { nfs: Default::default() }
+        }
+    }
+    ///Space used by file storage, in bytes.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageUsageV2Status {
+        ///Capacity in bytes.
+        #[serde(rename = "capacityBytes")]
+        pub capacity_bytes: i64,
+        ///When these numbers were measured.
+        #[serde(
+            rename = "updatedAt",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_at: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Bytes in use.
+        #[serde(
+            rename = "usedBytes",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub used_bytes: ::std::option::Option<i64>,
+    }
+    ///Request to create file storage. Left out, default snapshot protection is on (`null` is refused); snapshot policies are stored exactly as given, none when the list is left out or empty.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageV2Create {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: StorageV2CreateSpec,
+    }
+    ///`StorageV2CreateSpec`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageV2CreateSpec {
+        /// The `attachments` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub attachments: ::std::option::Option<StorageAttachmentV2Spec>,
+        ///Whether the platform's default snapshot protection is on. Left out on create it is on; left out on update it is unchanged; reads show the setting in force. `null` is refused.
+        #[serde(
+            rename = "defaultSnapshotProtectionEnabled",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub default_snapshot_protection_enabled: ::std::option::Option<bool>,
+        ///Organization to create the resource in.
+        #[serde(rename = "organizationId")]
+        pub organization_id: ::std::string::String,
+        ///Project to create the resource in.
+        #[serde(rename = "projectId")]
+        pub project_id: ::std::string::String,
+        /// The `regionId` property; see its type.
+        #[serde(rename = "regionId")]
+        pub region_id: RegionId,
+        ///Size in GiB.
+        #[serde(rename = "sizeGiB")]
+        pub size_gi_b: i64,
+        /// The `snapshotPolicies` property; see its type.
+        #[serde(
+            rename = "snapshotPolicies",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub snapshot_policies: ::std::option::Option<StorageSnapshotPolicyListV2Spec>,
+        ///ID of the storage class to create the storage with.
+        #[serde(rename = "storageClassId")]
+        pub storage_class_id: ::std::string::String,
+        /// The `storageType` property; see its type.
+        #[serde(rename = "storageType")]
+        pub storage_type: StorageTypeV2Spec,
+    }
+    ///File storage.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[serde(transparent)]
+    pub struct StorageV2List(pub ::std::vec::Vec<StorageV2Read>);
+    impl ::std::ops::Deref for StorageV2List {
+        type Target = ::std::vec::Vec<StorageV2Read>;
+        fn deref(&self) -> &::std::vec::Vec<StorageV2Read> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<StorageV2List> for ::std::vec::Vec<StorageV2Read> {
+        fn from(value: StorageV2List) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<StorageV2Read>> for StorageV2List {
+        fn from(value: ::std::vec::Vec<StorageV2Read>) -> Self {
+            Self(value)
+        }
+    }
+    ///File storage.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageV2Read {
+        /// The `metadata` property; see its type.
+        pub metadata: ProjectScopedResourceReadMetadata,
+        /// The `spec` property; see its type.
+        pub spec: StorageV2Spec,
+        /// The `status` property; see its type.
+        pub status: StorageV2Status,
+    }
+    ///The settings of file storage that may change.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageV2Spec {
+        /// The `attachments` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub attachments: ::std::option::Option<StorageAttachmentV2Spec>,
+        ///Whether the platform's default snapshot protection is on. Left out on create it is on; left out on update it is unchanged; reads show the setting in force. `null` is refused.
+        #[serde(
+            rename = "defaultSnapshotProtectionEnabled",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub default_snapshot_protection_enabled: ::std::option::Option<bool>,
+        ///Size in GiB.
+        #[serde(rename = "sizeGiB")]
+        pub size_gi_b: i64,
+        /// The `snapshotPolicies` property; see its type.
+        #[serde(
+            rename = "snapshotPolicies",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub snapshot_policies: ::std::option::Option<StorageSnapshotPolicyListV2Spec>,
+        /// The `storageType` property; see its type.
+        #[serde(rename = "storageType")]
+        pub storage_type: StorageTypeV2Spec,
+    }
+    ///Observed state of file storage (read only).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageV2Status {
+        /// The `attachments` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub attachments: ::std::option::Option<StorageAttachmentListV2Status>,
+        ///The region the resource lives in.
+        #[serde(rename = "regionId")]
+        pub region_id: ::std::string::String,
+        /// The `snapshotPolicies` property; see its type.
+        #[serde(rename = "snapshotPolicies")]
+        pub snapshot_policies: StorageSnapshotPolicyListV2Status,
+        ///ID of the storage class.
+        #[serde(rename = "storageClassId")]
+        pub storage_class_id: ::std::string::String,
+        /// The `usage` property; see its type.
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub usage: ::std::option::Option<StorageUsageV2Status>,
+    }
+    ///Request to change file storage. Left out, default snapshot protection and the user-defined snapshot policies stay as they are (`null` is refused); an empty policy list removes them all and a non-empty one replaces them.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct StorageV2Update {
+        /// The `metadata` property; see its type.
+        pub metadata: ResourceWriteMetadata,
+        /// The `spec` property; see its type.
+        pub spec: StorageV2Spec,
+    }
+    ///A name/value pair attached to a resource by its users, e.g. to group resources; the platform gives tags no meaning.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Tag {
-        ///The tag name, unique on a resource.
+        ///Tag name, unique on the resource.
         pub name: ::std::string::String,
-        ///The tag value.
+        ///Tag value.
         pub value: ::std::string::String,
     }
-    ///Tags attached to a resource.
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "description": "Tags attached to a resource.",
-    ///  "type": "array",
-    ///  "items": {
-    ///    "$ref": "#/definitions/tag"
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Tags.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct TagList(pub ::std::vec::Vec<Tag>);
@@ -4104,46 +5316,41 @@ pub mod types {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum AddNetworkReferenceResponse {
-    /// `204 No Content`: The network now holds (or no longer holds) the reference.
-    NoContent,
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `201 Created`: The network holds the reference (it may have held it already).
+    Created,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `404 Not Found`: The resource does not exist.
+    /// `404 Not Found`: No such resource.
     NotFound(types::Error),
-    /// `409 Conflict`: The request conflicts with the current state of the resource.
-    Conflict(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl AddNetworkReferenceResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for AddNetworkReferenceResponse {
+    type Success = ();
+    const OPERATION: &'static str = "addNetworkReference";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
-            Self::NoContent => ::http::StatusCode::NO_CONTENT,
+            Self::Created => ::http::StatusCode::CREATED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
             Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::Conflict(_) => ::http::StatusCode::CONFLICT,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for AddNetworkReferenceResponse {
-    fn status(&self) -> ::http::StatusCode {
-        AddNetworkReferenceResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4151,7 +5358,6 @@ impl crate::ApiResponse for AddNetworkReferenceResponse {
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
             | Self::NotFound(error)
-            | Self::Conflict(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -4162,32 +5368,160 @@ impl crate::ApiResponse for AddNetworkReferenceResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for AddNetworkReferenceResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 => ::std::result::Result::Ok(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::create_file_storage`](crate::Client::create_file_storage) (`createFileStorage`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum CreateFileStorageResponse {
+    /// `201 Created`: File storage.
+    Created(types::StorageV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for CreateFileStorageResponse {
+    type Success = types::StorageV2Read;
+    const OPERATION: &'static str = "createFileStorage";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created(_) => ::http::StatusCode::CREATED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateFileStorageResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::create_identity`](crate::Client::create_identity) (`createIdentity`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateIdentityResponse {
     /// `201 Created`: An identity.
     Created(types::IdentityRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl CreateIdentityResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl ::std::fmt::Debug for CreateIdentityResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Created(value) => f.debug_tuple("Created").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for CreateIdentityResponse {
+    type Success = types::IdentityRead;
+    const OPERATION: &'static str = "createIdentity";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Created(_) => ::http::StatusCode::CREATED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4197,11 +5531,6 @@ impl CreateIdentityResponse {
             Self::Unexpected { status, .. } => *status,
         }
     }
-}
-impl crate::ApiResponse for CreateIdentityResponse {
-    fn status(&self) -> ::http::StatusCode {
-        CreateIdentityResponse::status(self)
-    }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
@@ -4215,6 +5544,193 @@ impl crate::ApiResponse for CreateIdentityResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateIdentityResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::create_image`](crate::Client::create_image) (`createImage`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum CreateImageResponse {
+    /// `200 OK`: The image.
+    Ok(types::Image),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for CreateImageResponse {
+    type Success = types::Image;
+    const OPERATION: &'static str = "createImage";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateImageResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::create_load_balancer`](crate::Client::create_load_balancer) (`createLoadBalancer`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum CreateLoadBalancerResponse {
+    /// `201 Created`: The load balancer.
+    Created(types::LoadBalancerV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for CreateLoadBalancerResponse {
+    type Success = types::LoadBalancerV2Read;
+    const OPERATION: &'static str = "createLoadBalancer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created(_) => ::http::StatusCode::CREATED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateLoadBalancerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4222,46 +5738,48 @@ impl crate::ApiResponse for CreateIdentityResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateNetworkResponse {
-    /// `201 Created`: A network.
+    /// `201 Created`: An (API v1) network.
     Created(types::NetworkRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl CreateNetworkResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for CreateNetworkResponse {
+    type Success = types::NetworkRead;
+    const OPERATION: &'static str = "createNetwork";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Created(_) => ::http::StatusCode::CREATED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for CreateNetworkResponse {
-    fn status(&self) -> ::http::StatusCode {
-        CreateNetworkResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -4270,6 +5788,114 @@ impl crate::ApiResponse for CreateNetworkResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateNetworkResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::create_network_v2`](crate::Client::create_network_v2) (`createNetworkV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum CreateNetworkV2Response {
+    /// `201 Created`: The network.
+    Created(types::NetworkV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for CreateNetworkV2Response {
+    type Success = types::NetworkV2Read;
+    const OPERATION: &'static str = "createNetworkV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created(_) => ::http::StatusCode::CREATED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateNetworkV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4277,46 +5903,48 @@ impl crate::ApiResponse for CreateNetworkResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateSecurityGroupResponse {
-    /// `201 Created`: A security group.
+    /// `201 Created`: The security group.
     Created(types::SecurityGroupRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
-}
-impl CreateSecurityGroupResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
 }
 impl crate::ApiResponse for CreateSecurityGroupResponse {
+    type Success = types::SecurityGroupRead;
+    const OPERATION: &'static str = "createSecurityGroup";
+    const SENSITIVE: bool = false;
     fn status(&self) -> ::http::StatusCode {
-        CreateSecurityGroupResponse::status(self)
+        match self {
+            Self::Created(_) => ::http::StatusCode::CREATED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -4327,32 +5955,58 @@ impl crate::ApiResponse for CreateSecurityGroupResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
 }
-/// The answer to [`Client::create_security_group_rule`](crate::Client::create_security_group_rule) (`createSecurityGroupRule`): one variant per documented status, with its decoded body.
+impl crate::response::Decode for CreateSecurityGroupResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::create_security_group_v2`](crate::Client::create_security_group_v2) (`createSecurityGroupV2`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
-pub enum CreateSecurityGroupRuleResponse {
-    /// `201 Created`: A security group rule.
-    Created(types::SecurityGroupRuleRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+pub enum CreateSecurityGroupV2Response {
+    /// `201 Created`: The security group.
+    Created(types::SecurityGroupV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl CreateSecurityGroupRuleResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for CreateSecurityGroupV2Response {
+    type Success = types::SecurityGroupV2Read;
+    const OPERATION: &'static str = "createSecurityGroupV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Created(_) => ::http::StatusCode::CREATED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4362,11 +6016,6 @@ impl CreateSecurityGroupRuleResponse {
             Self::Unexpected { status, .. } => *status,
         }
     }
-}
-impl crate::ApiResponse for CreateSecurityGroupRuleResponse {
-    fn status(&self) -> ::http::StatusCode {
-        CreateSecurityGroupRuleResponse::status(self)
-    }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
@@ -4380,53 +6029,100 @@ impl crate::ApiResponse for CreateSecurityGroupRuleResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateSecurityGroupV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
 /// The answer to [`Client::create_server`](crate::Client::create_server) (`createServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum CreateServerResponse {
-    /// `201 Created`: A server.
+    /// `201 Created`: The server.
     Created(types::ServerRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl CreateServerResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl ::std::fmt::Debug for CreateServerResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Created(value) => f.debug_tuple("Created").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for CreateServerResponse {
+    type Success = types::ServerRead;
+    const OPERATION: &'static str = "createServer";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Created(_) => ::http::StatusCode::CREATED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for CreateServerResponse {
-    fn status(&self) -> ::http::StatusCode {
-        CreateServerResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -4435,6 +6131,300 @@ impl crate::ApiResponse for CreateServerResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::create_server_v2`](crate::Client::create_server_v2) (`createServerV2`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum CreateServerV2Response {
+    /// `201 Created`: The server.
+    Created(types::ServerV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
+    Conflict(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for CreateServerV2Response {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Created(value) => f.debug_tuple("Created").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::Conflict(value) => f.debug_tuple("Conflict").field(value).finish(),
+            Self::UnprocessableEntity(value) => {
+                f.debug_tuple("UnprocessableEntity").field(value).finish()
+            }
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for CreateServerV2Response {
+    type Success = types::ServerV2Read;
+    const OPERATION: &'static str = "createServerV2";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created(_) => ::http::StatusCode::CREATED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::Conflict(_) => ::http::StatusCode::CONFLICT,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::Conflict(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateServerV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            409 if is_json => Self::parse(status, &body).map(Self::Conflict),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::create_ssh_certificate_authority`](crate::Client::create_ssh_certificate_authority) (`createSshCertificateAuthority`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum CreateSshCertificateAuthorityResponse {
+    /// `201 Created`: The SSH certificate authority.
+    Created(types::SshCertificateAuthorityV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for CreateSshCertificateAuthorityResponse {
+    type Success = types::SshCertificateAuthorityV2Read;
+    const OPERATION: &'static str = "createSshCertificateAuthority";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created(_) => ::http::StatusCode::CREATED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for CreateSshCertificateAuthorityResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::delete_file_storage`](crate::Client::delete_file_storage) (`deleteFileStorage`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum DeleteFileStorageResponse {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for DeleteFileStorageResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteFileStorage";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteFileStorageResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4442,29 +6432,32 @@ impl crate::ApiResponse for CreateServerResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum DeleteIdentityResponse {
-    /// `202 Accepted`: Accepted; the work completes asynchronously, watch the resource status.
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
     Accepted,
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `404 Not Found`: The resource does not exist.
+    /// `404 Not Found`: No such resource.
     NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl DeleteIdentityResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for DeleteIdentityResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteIdentity";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -4474,11 +6467,6 @@ impl DeleteIdentityResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for DeleteIdentityResponse {
-    fn status(&self) -> ::http::StatusCode {
-        DeleteIdentityResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4494,6 +6482,189 @@ impl crate::ApiResponse for DeleteIdentityResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteIdentityResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::delete_image`](crate::Client::delete_image) (`deleteImage`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum DeleteImageResponse {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for DeleteImageResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteImage";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteImageResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::delete_load_balancer`](crate::Client::delete_load_balancer) (`deleteLoadBalancer`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum DeleteLoadBalancerResponse {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for DeleteLoadBalancerResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteLoadBalancer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteLoadBalancerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4501,46 +6672,48 @@ impl crate::ApiResponse for DeleteIdentityResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum DeleteNetworkResponse {
-    /// `202 Accepted`: Accepted; the work completes asynchronously, watch the resource status.
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
     Accepted,
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl DeleteNetworkResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for DeleteNetworkResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteNetwork";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for DeleteNetworkResponse {
-    fn status(&self) -> ::http::StatusCode {
-        DeleteNetworkResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -4549,6 +6722,109 @@ impl crate::ApiResponse for DeleteNetworkResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteNetworkResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::delete_network_v2`](crate::Client::delete_network_v2) (`deleteNetworkV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum DeleteNetworkV2Response {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for DeleteNetworkV2Response {
+    type Success = ();
+    const OPERATION: &'static str = "deleteNetworkV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteNetworkV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4556,101 +6832,48 @@ impl crate::ApiResponse for DeleteNetworkResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum DeleteSecurityGroupResponse {
-    /// `202 Accepted`: Accepted; the work completes asynchronously, watch the resource status.
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
     Accepted,
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
-}
-impl DeleteSecurityGroupResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
 }
 impl crate::ApiResponse for DeleteSecurityGroupResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteSecurityGroup";
+    const SENSITIVE: bool = false;
     fn status(&self) -> ::http::StatusCode {
-        DeleteSecurityGroupResponse::status(self)
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-}
-/// The answer to [`Client::delete_security_group_rule`](crate::Client::delete_security_group_rule) (`deleteSecurityGroupRule`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteSecurityGroupRuleResponse {
-    /// `202 Accepted`: Accepted; the work completes asynchronously, watch the resource status.
-    Accepted,
-    /// `400 Bad Request`: The request was malformed or failed validation.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
-    InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded response body.
-        body: ::bytes::Bytes,
-    },
-}
-impl DeleteSecurityGroupRuleResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for DeleteSecurityGroupRuleResponse {
-    fn status(&self) -> ::http::StatusCode {
-        DeleteSecurityGroupRuleResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -4659,6 +6882,109 @@ impl crate::ApiResponse for DeleteSecurityGroupRuleResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteSecurityGroupResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::delete_security_group_v2`](crate::Client::delete_security_group_v2) (`deleteSecurityGroupV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum DeleteSecurityGroupV2Response {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for DeleteSecurityGroupV2Response {
+    type Success = ();
+    const OPERATION: &'static str = "deleteSecurityGroupV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteSecurityGroupV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4666,46 +6992,48 @@ impl crate::ApiResponse for DeleteSecurityGroupRuleResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum DeleteServerResponse {
-    /// `202 Accepted`: Accepted; the work completes asynchronously, watch the resource status.
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
     Accepted,
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl DeleteServerResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for DeleteServerResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteServer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for DeleteServerResponse {
-    fn status(&self) -> ::http::StatusCode {
-        DeleteServerResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -4716,51 +7044,236 @@ impl crate::ApiResponse for DeleteServerResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
 }
-/// The answer to [`Client::get_identity`](crate::Client::get_identity) (`getIdentity`): one variant per documented status, with its decoded body.
+impl crate::response::Decode for DeleteServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::delete_server_v2`](crate::Client::delete_server_v2) (`deleteServerV2`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
-pub enum GetIdentityResponse {
-    /// `200 OK`: An identity.
-    Ok(types::IdentityRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+pub enum DeleteServerV2Response {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl GetIdentityResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for DeleteServerV2Response {
+    type Success = ();
+    const OPERATION: &'static str = "deleteServerV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteServerV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::delete_ssh_certificate_authority`](crate::Client::delete_ssh_certificate_authority) (`deleteSshCertificateAuthority`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum DeleteSshCertificateAuthorityResponse {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for DeleteSshCertificateAuthorityResponse {
+    type Success = ();
+    const OPERATION: &'static str = "deleteSshCertificateAuthority";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for DeleteSshCertificateAuthorityResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_file_storage`](crate::Client::get_file_storage) (`getFileStorage`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum GetFileStorageResponse {
+    /// `200 OK`: File storage.
+    Ok(types::StorageV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for GetFileStorageResponse {
+    type Success = types::StorageV2Read;
+    const OPERATION: &'static str = "getFileStorage";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for GetIdentityResponse {
-    fn status(&self) -> ::http::StatusCode {
-        GetIdentityResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -4769,6 +7282,212 @@ impl crate::ApiResponse for GetIdentityResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetFileStorageResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_identity`](crate::Client::get_identity) (`getIdentity`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum GetIdentityResponse {
+    /// `200 OK`: An identity.
+    Ok(types::IdentityRead),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for GetIdentityResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for GetIdentityResponse {
+    type Success = types::IdentityRead;
+    const OPERATION: &'static str = "getIdentity";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetIdentityResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_load_balancer`](crate::Client::get_load_balancer) (`getLoadBalancer`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum GetLoadBalancerResponse {
+    /// `200 OK`: The load balancer.
+    Ok(types::LoadBalancerV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for GetLoadBalancerResponse {
+    type Success = types::LoadBalancerV2Read;
+    const OPERATION: &'static str = "getLoadBalancer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetLoadBalancerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4776,46 +7495,48 @@ impl crate::ApiResponse for GetIdentityResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetNetworkResponse {
-    /// `200 OK`: A network.
+    /// `200 OK`: An (API v1) network.
     Ok(types::NetworkRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl GetNetworkResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for GetNetworkResponse {
+    type Success = types::NetworkRead;
+    const OPERATION: &'static str = "getNetwork";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for GetNetworkResponse {
-    fn status(&self) -> ::http::StatusCode {
-        GetNetworkResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -4826,32 +7547,213 @@ impl crate::ApiResponse for GetNetworkResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
 }
-/// The answer to [`Client::get_region_detail`](crate::Client::get_region_detail) (`getRegionDetail`): one variant per documented status, with its decoded body.
+impl crate::response::Decode for GetNetworkResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_network_v2`](crate::Client::get_network_v2) (`getNetworkV2`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
-pub enum GetRegionDetailResponse {
-    /// `200 OK`: The region with its privileged detail.
-    Ok(types::RegionDetailRead),
-    /// `401 Unauthorized`: No valid access token was presented.
+pub enum GetNetworkV2Response {
+    /// `200 OK`: The network.
+    Ok(types::NetworkV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `404 Not Found`: The resource does not exist.
+    /// `404 Not Found`: No such resource.
     NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl GetRegionDetailResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for GetNetworkV2Response {
+    type Success = types::NetworkV2Read;
+    const OPERATION: &'static str = "getNetworkV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetNetworkV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_openid_protected_resource`](crate::Client::get_openid_protected_resource) (`getOpenidProtectedResource`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum GetOpenidProtectedResourceResponse {
+    /// `200 OK`: Where to get a token for this API. Also pointed to from 401 answers, so clients can find out how to authenticate.
+    Ok(types::OpenidProtectedResource),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for GetOpenidProtectedResourceResponse {
+    type Success = types::OpenidProtectedResource;
+    const OPERATION: &'static str = "getOpenidProtectedResource";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        ::std::option::Option::None
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetOpenidProtectedResourceResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_region_detail`](crate::Client::get_region_detail) (`getRegionDetail`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum GetRegionDetailResponse {
+    /// `200 OK`: The region, with its access details.
+    Ok(types::RegionDetailRead),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for GetRegionDetailResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for GetRegionDetailResponse {
+    type Success = types::RegionDetailRead;
+    const OPERATION: &'static str = "getRegionDetail";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
@@ -4860,11 +7762,6 @@ impl GetRegionDetailResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for GetRegionDetailResponse {
-    fn status(&self) -> ::http::StatusCode {
-        GetRegionDetailResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -4879,6 +7776,28 @@ impl crate::ApiResponse for GetRegionDetailResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetRegionDetailResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
@@ -4886,101 +7805,48 @@ impl crate::ApiResponse for GetRegionDetailResponse {
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetSecurityGroupResponse {
-    /// `200 OK`: A security group.
+    /// `200 OK`: The security group.
     Ok(types::SecurityGroupRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
-}
-impl GetSecurityGroupResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
 }
 impl crate::ApiResponse for GetSecurityGroupResponse {
+    type Success = types::SecurityGroupRead;
+    const OPERATION: &'static str = "getSecurityGroup";
+    const SENSITIVE: bool = false;
     fn status(&self) -> ::http::StatusCode {
-        GetSecurityGroupResponse::status(self)
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-}
-/// The answer to [`Client::get_security_group_rule`](crate::Client::get_security_group_rule) (`getSecurityGroupRule`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetSecurityGroupRuleResponse {
-    /// `200 OK`: A security group rule.
-    Ok(types::SecurityGroupRuleRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
-    InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded response body.
-        body: ::bytes::Bytes,
-    },
-}
-impl GetSecurityGroupRuleResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for GetSecurityGroupRuleResponse {
-    fn status(&self) -> ::http::StatusCode {
-        GetSecurityGroupRuleResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -4989,303 +7855,165 @@ impl crate::ApiResponse for GetSecurityGroupRuleResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetSecurityGroupResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_security_group_v2`](crate::Client::get_security_group_v2) (`getSecurityGroupV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum GetSecurityGroupV2Response {
+    /// `200 OK`: The security group.
+    Ok(types::SecurityGroupV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for GetSecurityGroupV2Response {
+    type Success = types::SecurityGroupV2Read;
+    const OPERATION: &'static str = "getSecurityGroupV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetSecurityGroupV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
 /// The answer to [`Client::get_server`](crate::Client::get_server) (`getServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum GetServerResponse {
-    /// `200 OK`: A server.
+    /// `200 OK`: The server.
     Ok(types::ServerRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl GetServerResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl ::std::fmt::Debug for GetServerResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
         }
     }
 }
 impl crate::ApiResponse for GetServerResponse {
+    type Success = types::ServerRead;
+    const OPERATION: &'static str = "getServer";
+    const SENSITIVE: bool = true;
     fn status(&self) -> ::http::StatusCode {
-        GetServerResponse::status(self)
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-}
-/// The answer to [`Client::list_external_networks`](crate::Client::list_external_networks) (`listExternalNetworks`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListExternalNetworksResponse {
-    /// `200 OK`: External networks.
-    Ok(types::ExternalNetworks),
-    /// `401 Unauthorized`: No valid access token was presented.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
-    Forbidden(types::Error),
-    /// `404 Not Found`: The resource does not exist.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
-    InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded response body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ListExternalNetworksResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-}
-impl crate::ApiResponse for ListExternalNetworksResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListExternalNetworksResponse::status(self)
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-}
-/// The answer to [`Client::list_flavors`](crate::Client::list_flavors) (`listFlavors`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListFlavorsResponse {
-    /// `200 OK`: Flavors.
-    Ok(types::Flavors),
-    /// `400 Bad Request`: The request was malformed or failed validation.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
-    Unauthorized(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
-    InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded response body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ListFlavorsResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-}
-impl crate::ApiResponse for ListFlavorsResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListFlavorsResponse::status(self)
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-}
-/// The answer to [`Client::list_identities`](crate::Client::list_identities) (`listIdentities`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListIdentitiesResponse {
-    /// `200 OK`: Identities.
-    Ok(types::IdentitiesRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
-    InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded response body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ListIdentitiesResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-}
-impl crate::ApiResponse for ListIdentitiesResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListIdentitiesResponse::status(self)
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-}
-/// The answer to [`Client::list_images`](crate::Client::list_images) (`listImages`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListImagesResponse {
-    /// `200 OK`: Images.
-    Ok(types::Images),
-    /// `400 Bad Request`: The request was malformed or failed validation.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
-    Unauthorized(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
-    InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded response body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ListImagesResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-}
-impl crate::ApiResponse for ListImagesResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListImagesResponse::status(self)
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-}
-/// The answer to [`Client::list_network_references`](crate::Client::list_network_references) (`listNetworkReferences`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListNetworkReferencesResponse {
-    /// `200 OK`: The references held on the network.
-    Ok(types::NetworkReferences),
-    /// `400 Bad Request`: The request was malformed or failed validation.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
-    Forbidden(types::Error),
-    /// `404 Not Found`: The resource does not exist.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
-    InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded response body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ListNetworkReferencesResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
@@ -5295,11 +8023,6 @@ impl ListNetworkReferencesResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListNetworkReferencesResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListNetworkReferencesResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5317,51 +8040,99 @@ impl crate::ApiResponse for ListNetworkReferencesResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
 }
-/// The answer to [`Client::list_networks`](crate::Client::list_networks) (`listNetworks`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
+impl crate::response::Decode for GetServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_server_console_output`](crate::Client::get_server_console_output) (`getServerConsoleOutput`): one variant per documented status, with its decoded body.
 #[allow(clippy::large_enum_variant)]
-pub enum ListNetworksResponse {
-    /// `200 OK`: Networks.
-    Ok(types::NetworksRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+pub enum GetServerConsoleOutputResponse {
+    /// `200 OK`: The console log.
+    Ok(types::ConsoleOutput),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListNetworksResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl ::std::fmt::Debug for GetServerConsoleOutputResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for GetServerConsoleOutputResponse {
+    type Success = types::ConsoleOutput;
+    const OPERATION: &'static str = "getServerConsoleOutput";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListNetworksResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListNetworksResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -5372,39 +8143,655 @@ impl crate::ApiResponse for ListNetworksResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
 }
-/// The answer to [`Client::list_regions`](crate::Client::list_regions) (`listRegions`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
+impl crate::response::Decode for GetServerConsoleOutputResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_server_console_output_v2`](crate::Client::get_server_console_output_v2) (`getServerConsoleOutputV2`): one variant per documented status, with its decoded body.
 #[allow(clippy::large_enum_variant)]
-pub enum ListRegionsResponse {
-    /// `200 OK`: Regions.
-    Ok(types::Regions),
-    /// `401 Unauthorized`: No valid access token was presented.
+pub enum GetServerConsoleOutputV2Response {
+    /// `200 OK`: The console log.
+    Ok(types::ConsoleOutput),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl ListRegionsResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl ::std::fmt::Debug for GetServerConsoleOutputV2Response {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for GetServerConsoleOutputV2Response {
+    type Success = types::ConsoleOutput;
+    const OPERATION: &'static str = "getServerConsoleOutputV2";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetServerConsoleOutputV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_server_console_session`](crate::Client::get_server_console_session) (`getServerConsoleSession`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum GetServerConsoleSessionResponse {
+    /// `200 OK`: A console session.
+    Ok(types::ConsoleSession),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for GetServerConsoleSessionResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for GetServerConsoleSessionResponse {
+    type Success = types::ConsoleSession;
+    const OPERATION: &'static str = "getServerConsoleSession";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetServerConsoleSessionResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_server_console_session_v2`](crate::Client::get_server_console_session_v2) (`getServerConsoleSessionV2`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum GetServerConsoleSessionV2Response {
+    /// `200 OK`: A console session.
+    Ok(types::ConsoleSession),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for GetServerConsoleSessionV2Response {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for GetServerConsoleSessionV2Response {
+    type Success = types::ConsoleSession;
+    const OPERATION: &'static str = "getServerConsoleSessionV2";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetServerConsoleSessionV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_server_ssh_key`](crate::Client::get_server_ssh_key) (`getServerSshKey`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum GetServerSshKeyResponse {
+    /// `200 OK`: An SSH key pair of a server.
+    Ok(types::SshKey),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for GetServerSshKeyResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for GetServerSshKeyResponse {
+    type Success = types::SshKey;
+    const OPERATION: &'static str = "getServerSshKey";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetServerSshKeyResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_server_v2`](crate::Client::get_server_v2) (`getServerV2`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum GetServerV2Response {
+    /// `200 OK`: The server.
+    Ok(types::ServerV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for GetServerV2Response {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for GetServerV2Response {
+    type Success = types::ServerV2Read;
+    const OPERATION: &'static str = "getServerV2";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetServerV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_ssh_certificate_authority`](crate::Client::get_ssh_certificate_authority) (`getSshCertificateAuthority`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum GetSshCertificateAuthorityResponse {
+    /// `200 OK`: The SSH certificate authority.
+    Ok(types::SshCertificateAuthorityV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for GetSshCertificateAuthorityResponse {
+    type Success = types::SshCertificateAuthorityV2Read;
+    const OPERATION: &'static str = "getSshCertificateAuthority";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for GetSshCertificateAuthorityResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::get_version`](crate::Client::get_version) (`getVersion`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum GetVersionResponse {
+    /// `200 OK`: Release of the running service.
+    Ok(types::ServiceVersionRead),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for GetVersionResponse {
+    type Success = types::ServiceVersionRead;
+    const OPERATION: &'static str = "getVersion";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Ok(_) => ::http::StatusCode::OK,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for ListRegionsResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListRegionsResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5420,201 +8807,59 @@ impl crate::ApiResponse for ListRegionsResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
 }
-/// The answer to [`Client::list_security_group_rules`](crate::Client::list_security_group_rules) (`listSecurityGroupRules`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListSecurityGroupRulesResponse {
-    /// `200 OK`: Security group rules.
-    Ok(types::SecurityGroupRulesRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
-    InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
-    Unexpected {
-        /// The status the server answered with.
+impl crate::response::Decode for GetVersionResponse {
+    fn decode(
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        is_json: bool,
         body: ::bytes::Bytes,
-    },
-}
-impl ListSecurityGroupRulesResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
-impl crate::ApiResponse for ListSecurityGroupRulesResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListSecurityGroupRulesResponse::status(self)
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-}
-/// The answer to [`Client::list_security_groups`](crate::Client::list_security_groups) (`listSecurityGroups`): one variant per documented status, with its decoded body.
+/// The answer to [`Client::hard_reboot_server`](crate::Client::hard_reboot_server) (`hardRebootServer`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
-pub enum ListSecurityGroupsResponse {
-    /// `200 OK`: Security groups.
-    Ok(types::SecurityGroupsRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+pub enum HardRebootServerResponse {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
-    InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded response body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ListSecurityGroupsResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-}
-impl crate::ApiResponse for ListSecurityGroupsResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListSecurityGroupsResponse::status(self)
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-}
-/// The answer to [`Client::list_servers`](crate::Client::list_servers) (`listServers`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListServersResponse {
-    /// `200 OK`: Servers.
-    Ok(types::ServersRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
-    InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded response body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ListServersResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-}
-impl crate::ApiResponse for ListServersResponse {
-    fn status(&self) -> ::http::StatusCode {
-        ListServersResponse::status(self)
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-}
-/// The answer to [`Client::remove_network_reference`](crate::Client::remove_network_reference) (`removeNetworkReference`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum RemoveNetworkReferenceResponse {
-    /// `204 No Content`: The network now holds (or no longer holds) the reference.
-    NoContent,
-    /// `400 Bad Request`: The request was malformed or failed validation.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
-    Forbidden(types::Error),
-    /// `404 Not Found`: The resource does not exist.
+    /// `404 Not Found`: No such resource.
     NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl RemoveNetworkReferenceResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for HardRebootServerResponse {
+    type Success = ();
+    const OPERATION: &'static str = "hardRebootServer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
-            Self::NoContent => ::http::StatusCode::NO_CONTENT,
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
@@ -5622,11 +8867,6 @@ impl RemoveNetworkReferenceResponse {
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for RemoveNetworkReferenceResponse {
-    fn status(&self) -> ::http::StatusCode {
-        RemoveNetworkReferenceResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
@@ -5644,51 +8884,2337 @@ impl crate::ApiResponse for RemoveNetworkReferenceResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for HardRebootServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::hard_reboot_server_v2`](crate::Client::hard_reboot_server_v2) (`hardRebootServerV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum HardRebootServerV2Response {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for HardRebootServerV2Response {
+    type Success = ();
+    const OPERATION: &'static str = "hardRebootServerV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for HardRebootServerV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_external_networks`](crate::Client::list_external_networks) (`listExternalNetworks`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListExternalNetworksResponse {
+    /// `200 OK`: External networks.
+    Ok(types::ExternalNetworks),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListExternalNetworksResponse {
+    type Success = types::ExternalNetworks;
+    const OPERATION: &'static str = "listExternalNetworks";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListExternalNetworksResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_file_storage`](crate::Client::list_file_storage) (`listFileStorage`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListFileStorageResponse {
+    /// `200 OK`: File storage.
+    Ok(types::StorageV2List),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListFileStorageResponse {
+    type Success = types::StorageV2List;
+    const OPERATION: &'static str = "listFileStorage";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListFileStorageResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_file_storage_classes`](crate::Client::list_file_storage_classes) (`listFileStorageClasses`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListFileStorageClassesResponse {
+    /// `200 OK`: Storage classes.
+    Ok(types::StorageClassListV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListFileStorageClassesResponse {
+    type Success = types::StorageClassListV2Read;
+    const OPERATION: &'static str = "listFileStorageClasses";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListFileStorageClassesResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_flavors`](crate::Client::list_flavors) (`listFlavors`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListFlavorsResponse {
+    /// `200 OK`: Flavors.
+    Ok(types::Flavors),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListFlavorsResponse {
+    type Success = types::Flavors;
+    const OPERATION: &'static str = "listFlavors";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListFlavorsResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_identities`](crate::Client::list_identities) (`listIdentities`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum ListIdentitiesResponse {
+    /// `200 OK`: Identities.
+    Ok(types::IdentitiesRead),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for ListIdentitiesResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for ListIdentitiesResponse {
+    type Success = types::IdentitiesRead;
+    const OPERATION: &'static str = "listIdentities";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListIdentitiesResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_images`](crate::Client::list_images) (`listImages`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListImagesResponse {
+    /// `200 OK`: Images.
+    Ok(types::Images),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListImagesResponse {
+    type Success = types::Images;
+    const OPERATION: &'static str = "listImages";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListImagesResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_images_v2`](crate::Client::list_images_v2) (`listImagesV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListImagesV2Response {
+    /// `200 OK`: Images.
+    Ok(types::Images),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListImagesV2Response {
+    type Success = types::Images;
+    const OPERATION: &'static str = "listImagesV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListImagesV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_load_balancers`](crate::Client::list_load_balancers) (`listLoadBalancers`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListLoadBalancersResponse {
+    /// `200 OK`: Load balancers.
+    Ok(types::LoadBalancersV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListLoadBalancersResponse {
+    type Success = types::LoadBalancersV2Read;
+    const OPERATION: &'static str = "listLoadBalancers";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListLoadBalancersResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_networks`](crate::Client::list_networks) (`listNetworks`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListNetworksResponse {
+    /// `200 OK`: Networks.
+    Ok(types::NetworksRead),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListNetworksResponse {
+    type Success = types::NetworksRead;
+    const OPERATION: &'static str = "listNetworks";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListNetworksResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_networks_v2`](crate::Client::list_networks_v2) (`listNetworksV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListNetworksV2Response {
+    /// `200 OK`: Networks.
+    Ok(types::NetworksV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListNetworksV2Response {
+    type Success = types::NetworksV2Read;
+    const OPERATION: &'static str = "listNetworksV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListNetworksV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_regions`](crate::Client::list_regions) (`listRegions`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListRegionsResponse {
+    /// `200 OK`: Regions.
+    Ok(types::Regions),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListRegionsResponse {
+    type Success = types::Regions;
+    const OPERATION: &'static str = "listRegions";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListRegionsResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_security_groups`](crate::Client::list_security_groups) (`listSecurityGroups`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListSecurityGroupsResponse {
+    /// `200 OK`: Security groups.
+    Ok(types::SecurityGroupsRead),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListSecurityGroupsResponse {
+    type Success = types::SecurityGroupsRead;
+    const OPERATION: &'static str = "listSecurityGroups";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListSecurityGroupsResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_security_groups_v2`](crate::Client::list_security_groups_v2) (`listSecurityGroupsV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListSecurityGroupsV2Response {
+    /// `200 OK`: Security groups.
+    Ok(types::SecurityGroupsV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListSecurityGroupsV2Response {
+    type Success = types::SecurityGroupsV2Read;
+    const OPERATION: &'static str = "listSecurityGroupsV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListSecurityGroupsV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_servers`](crate::Client::list_servers) (`listServers`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum ListServersResponse {
+    /// `200 OK`: Servers.
+    Ok(types::ServersRead),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for ListServersResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for ListServersResponse {
+    type Success = types::ServersRead;
+    const OPERATION: &'static str = "listServers";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListServersResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_servers_v2`](crate::Client::list_servers_v2) (`listServersV2`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum ListServersV2Response {
+    /// `200 OK`: Servers.
+    Ok(types::ServersV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for ListServersV2Response {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for ListServersV2Response {
+    type Success = types::ServersV2Read;
+    const OPERATION: &'static str = "listServersV2";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListServersV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::list_ssh_certificate_authorities`](crate::Client::list_ssh_certificate_authorities) (`listSshCertificateAuthorities`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum ListSshCertificateAuthoritiesResponse {
+    /// `200 OK`: SSH certificate authorities.
+    Ok(types::SshCertificateAuthoritiesV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for ListSshCertificateAuthoritiesResponse {
+    type Success = types::SshCertificateAuthoritiesV2Read;
+    const OPERATION: &'static str = "listSshCertificateAuthorities";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(_) => ::http::StatusCode::OK,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Ok(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for ListSshCertificateAuthoritiesResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            200 if is_json => Self::parse(status, &body).map(Self::Ok),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::remove_network_reference`](crate::Client::remove_network_reference) (`removeNetworkReference`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum RemoveNetworkReferenceResponse {
+    /// `204 No Content`: The network does not hold the reference (any more).
+    NoContent,
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for RemoveNetworkReferenceResponse {
+    type Success = ();
+    const OPERATION: &'static str = "removeNetworkReference";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::NoContent => ::http::StatusCode::NO_CONTENT,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::NoContent => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for RemoveNetworkReferenceResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            204 => ::std::result::Result::Ok(Self::NoContent),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::snapshot_server_v2`](crate::Client::snapshot_server_v2) (`snapshotServerV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum SnapshotServerV2Response {
+    /// `201 Created`: The image.
+    Created(types::Image),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for SnapshotServerV2Response {
+    type Success = types::Image;
+    const OPERATION: &'static str = "snapshotServerV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created(_) => ::http::StatusCode::CREATED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Created(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for SnapshotServerV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            201 if is_json => Self::parse(status, &body).map(Self::Created),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::soft_reboot_server`](crate::Client::soft_reboot_server) (`softRebootServer`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum SoftRebootServerResponse {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for SoftRebootServerResponse {
+    type Success = ();
+    const OPERATION: &'static str = "softRebootServer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for SoftRebootServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::soft_reboot_server_v2`](crate::Client::soft_reboot_server_v2) (`softRebootServerV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum SoftRebootServerV2Response {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for SoftRebootServerV2Response {
+    type Success = ();
+    const OPERATION: &'static str = "softRebootServerV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for SoftRebootServerV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::start_server`](crate::Client::start_server) (`startServer`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum StartServerResponse {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for StartServerResponse {
+    type Success = ();
+    const OPERATION: &'static str = "startServer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for StartServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::start_server_v2`](crate::Client::start_server_v2) (`startServerV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum StartServerV2Response {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for StartServerV2Response {
+    type Success = ();
+    const OPERATION: &'static str = "startServerV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for StartServerV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::stop_server`](crate::Client::stop_server) (`stopServer`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum StopServerResponse {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for StopServerResponse {
+    type Success = ();
+    const OPERATION: &'static str = "stopServer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for StopServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::stop_server_v2`](crate::Client::stop_server_v2) (`stopServerV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum StopServerV2Response {
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    Accepted,
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for StopServerV2Response {
+    type Success = ();
+    const OPERATION: &'static str = "stopServerV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted => ::std::result::Result::Ok(()),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for StopServerV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 => ::std::result::Result::Ok(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::update_file_storage`](crate::Client::update_file_storage) (`updateFileStorage`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum UpdateFileStorageResponse {
+    /// `202 Accepted`: File storage.
+    Accepted(types::StorageV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for UpdateFileStorageResponse {
+    type Success = types::StorageV2Read;
+    const OPERATION: &'static str = "updateFileStorage";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for UpdateFileStorageResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::update_load_balancer`](crate::Client::update_load_balancer) (`updateLoadBalancer`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum UpdateLoadBalancerResponse {
+    /// `202 Accepted`: The load balancer.
+    Accepted(types::LoadBalancerV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
+    Conflict(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for UpdateLoadBalancerResponse {
+    type Success = types::LoadBalancerV2Read;
+    const OPERATION: &'static str = "updateLoadBalancer";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::Conflict(_) => ::http::StatusCode::CONFLICT,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::Conflict(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for UpdateLoadBalancerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            409 if is_json => Self::parse(status, &body).map(Self::Conflict),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::update_network_v2`](crate::Client::update_network_v2) (`updateNetworkV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum UpdateNetworkV2Response {
+    /// `202 Accepted`: The network.
+    Accepted(types::NetworkV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
+    Conflict(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for UpdateNetworkV2Response {
+    type Success = types::NetworkV2Read;
+    const OPERATION: &'static str = "updateNetworkV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::Conflict(_) => ::http::StatusCode::CONFLICT,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::Conflict(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for UpdateNetworkV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            409 if is_json => Self::parse(status, &body).map(Self::Conflict),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 /// The answer to [`Client::update_security_group`](crate::Client::update_security_group) (`updateSecurityGroup`): one variant per documented status, with its decoded body.
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum UpdateSecurityGroupResponse {
-    /// `202 Accepted`: A security group.
+    /// `202 Accepted`: The security group.
     Accepted(types::SecurityGroupRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl UpdateSecurityGroupResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl crate::ApiResponse for UpdateSecurityGroupResponse {
+    type Success = types::SecurityGroupRead;
+    const OPERATION: &'static str = "updateSecurityGroup";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for UpdateSecurityGroupResponse {
-    fn status(&self) -> ::http::StatusCode {
-        UpdateSecurityGroupResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -5697,53 +11223,181 @@ impl crate::ApiResponse for UpdateSecurityGroupResponse {
         match self {
             Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
             _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for UpdateSecurityGroupResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::update_security_group_v2`](crate::Client::update_security_group_v2) (`updateSecurityGroupV2`): one variant per documented status, with its decoded body.
+#[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
+pub enum UpdateSecurityGroupV2Response {
+    /// `202 Accepted`: The security group.
+    Accepted(types::SecurityGroupV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl crate::ApiResponse for UpdateSecurityGroupV2Response {
+    type Success = types::SecurityGroupV2Read;
+    const OPERATION: &'static str = "updateSecurityGroupV2";
+    const SENSITIVE: bool = false;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for UpdateSecurityGroupV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
         }
     }
 }
 /// The answer to [`Client::update_server`](crate::Client::update_server) (`updateServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
 pub enum UpdateServerResponse {
-    /// `202 Accepted`: A server.
+    /// `202 Accepted`: The server.
     Accepted(types::ServerRead),
-    /// `400 Bad Request`: The request was malformed or failed validation.
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
     BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid access token was presented.
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
     Unauthorized(types::Error),
-    /// `403 Forbidden`: The caller is not allowed to do this.
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
     Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed; retrying may help.
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
     InternalServerError(types::Error),
-    /// A status the API does not document for this operation.
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
     Unexpected {
         /// The status the server answered with.
         status: ::http::StatusCode,
-        /// The undecoded response body.
+        /// The undecoded body.
         body: ::bytes::Bytes,
     },
 }
-impl UpdateServerResponse {
-    /// The HTTP status of the answer.
-    pub fn status(&self) -> ::http::StatusCode {
+impl ::std::fmt::Debug for UpdateServerResponse {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Accepted(value) => f.debug_tuple("Accepted").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for UpdateServerResponse {
+    type Success = types::ServerRead;
+    const OPERATION: &'static str = "updateServer";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
         match self {
             Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
             Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
             Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unexpected { status, .. } => *status,
         }
-    }
-}
-impl crate::ApiResponse for UpdateServerResponse {
-    fn status(&self) -> ::http::StatusCode {
-        UpdateServerResponse::status(self)
     }
     fn error_body(&self) -> ::std::option::Option<&types::Error> {
         match self {
             Self::BadRequest(error)
             | Self::Unauthorized(error)
             | Self::Forbidden(error)
+            | Self::NotFound(error)
             | Self::InternalServerError(error) => ::std::option::Option::Some(error),
             _ => ::std::option::Option::None,
         }
@@ -5754,2632 +11408,2307 @@ impl crate::ApiResponse for UpdateServerResponse {
             _ => ::std::option::Option::None,
         }
     }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for UpdateServerResponse {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
+}
+/// The answer to [`Client::update_server_v2`](crate::Client::update_server_v2) (`updateServerV2`): one variant per documented status, with its decoded body.
+#[allow(clippy::large_enum_variant)]
+pub enum UpdateServerV2Response {
+    /// `202 Accepted`: The server.
+    Accepted(types::ServerV2Read),
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    BadRequest(types::Error),
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    Unauthorized(types::Error),
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    Forbidden(types::Error),
+    /// `404 Not Found`: No such resource.
+    NotFound(types::Error),
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    UnprocessableEntity(types::Error),
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    InternalServerError(types::Error),
+    /// An answer the spec does not document: an undocumented status, or a documented
+    /// one whose `Content-Type` is not JSON.
+    Unexpected {
+        /// The status the server answered with.
+        status: ::http::StatusCode,
+        /// The undecoded body.
+        body: ::bytes::Bytes,
+    },
+}
+impl ::std::fmt::Debug for UpdateServerV2Response {
+    /// Written out so that the body of an `Unexpected` answer is not printed:
+    /// this operation's answers may hold credentials.
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Accepted(value) => f.debug_tuple("Accepted").field(value).finish(),
+            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
+            Self::Unauthorized(value) => {
+                f.debug_tuple("Unauthorized").field(value).finish()
+            }
+            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
+            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
+            Self::UnprocessableEntity(value) => {
+                f.debug_tuple("UnprocessableEntity").field(value).finish()
+            }
+            Self::InternalServerError(value) => {
+                f.debug_tuple("InternalServerError").field(value).finish()
+            }
+            Self::Unexpected { status, body } => {
+                f.debug_struct("Unexpected")
+                    .field("status", status)
+                    .field("body", &crate::client::Withheld(body.len()))
+                    .finish()
+            }
+        }
+    }
+}
+impl crate::ApiResponse for UpdateServerV2Response {
+    type Success = types::ServerV2Read;
+    const OPERATION: &'static str = "updateServerV2";
+    const SENSITIVE: bool = true;
+    fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
+            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
+            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
+            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Unexpected { status, .. } => *status,
+        }
+    }
+    fn error_body(&self) -> ::std::option::Option<&types::Error> {
+        match self {
+            Self::BadRequest(error)
+            | Self::Unauthorized(error)
+            | Self::Forbidden(error)
+            | Self::NotFound(error)
+            | Self::UnprocessableEntity(error)
+            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
+        match self {
+            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
+            _ => ::std::option::Option::None,
+        }
+    }
+    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+        match self {
+            Self::Accepted(body) => ::std::result::Result::Ok(body),
+            other => ::std::result::Result::Err(other),
+        }
+    }
+}
+impl crate::response::Decode for UpdateServerV2Response {
+    fn decode(
+        status: ::http::StatusCode,
+        is_json: bool,
+        body: ::bytes::Bytes,
+    ) -> ::std::result::Result<Self, crate::Error> {
+        match status.as_u16() {
+            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
+            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
+            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
+            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
+            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
+            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
+            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
+            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
+        }
+    }
 }
 impl crate::Client {
-    /// Record that a resource uses a network, so the network is not deleted under it. Adding a reference twice is not an error.
+    /// Records that the resource named by `reference` uses the network. Adding a reference that is already held succeeds. Takes no request body.
     ///
-    /// Sends a `PUT` request to `/api/v2/networks/{networkID}/references/{reference}` (`addNetworkReference`).
+    /// Sends a `PUT` request to `/api/v2/networks/{networkID}/references/{reference}` (`addNetworkReference`) without a body.
     ///
     /// Arguments:
-    /// - `network_id`: Network identifier.
-    /// - `reference`: A resource reference, `{plural}.{group}/{name}`; it contains a `/`, so it must be percent-encoded as one path segment.
+    /// - `network_id`: ID of the network.
+    /// - `reference`: A reference to a resource of another service, `<plural>.<group>/<name>` (the server takes any non-empty text).
     ///
-    /// Every documented status comes back as a [`AddNetworkReferenceResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`AddNetworkReferenceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn add_network_reference(
         &self,
-        network_id: &str,
+        network_id: ::uuid::Uuid,
         reference: &str,
-    ) -> ::std::result::Result<AddNetworkReferenceResponse, crate::Error> {
-        const OPERATION: &str = "addNetworkReference";
-        let network_id = crate::client::path_segment(
-            OPERATION,
-            "networkID",
-            network_id,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<AddNetworkReferenceResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "addNetworkReference",
+            "/api/v2/networks/{networkID}/references/{reference}",
+        );
+        let network_id = network_id.hyphenated();
+        let reference = crate::client::path_segment(
+            OPERATION.id(),
+            "reference",
+            reference,
         )?;
-        let reference = crate::client::path_segment(OPERATION, "reference", reference)?;
         let path = ::std::format!(
             "/api/v2/networks/{network_id}/references/{reference}"
         );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::PUT,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            204u16 => ::std::result::Result::Ok(AddNetworkReferenceResponse::NoContent),
-            400u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            409u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::Conflict(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    AddNetworkReferenceResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(AddNetworkReferenceResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        self.call_empty(OPERATION, ::http::Method::PUT, path).await
     }
-    /// Create an identity in a region.
+    /// Creates file storage. The snapshot policies in `spec.snapshotPolicies` are stored as given; leaving the list out or empty stores none. The platform-managed default snapshot protection is set separately, with `spec.defaultSnapshotProtectionEnabled`.
     ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities` (`createIdentity`).
+    /// Sends a `POST` request to `/api/v2/filestorage` (`createFileStorage`) with a JSON body.
     ///
     /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
+    /// - `body`: The file storage to create.
+    ///
+    /// Every answer is a [`CreateFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_file_storage(
+        &self,
+        body: &types::StorageV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateFileStorageResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createFileStorage",
+            "/api/v2/filestorage",
+        );
+        let path = ::std::string::String::from("/api/v2/filestorage");
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+    }
+    /// Creates an identity for the project in a region.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities` (`createIdentity`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
     /// - `body`: The identity to create.
     ///
-    /// Every documented status comes back as a [`CreateIdentityResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`CreateIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn create_identity(
         &self,
-        organization_id: &str,
-        project_id: &str,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
         body: &types::IdentityWrite,
-    ) -> ::std::result::Result<CreateIdentityResponse, crate::Error> {
-        const OPERATION: &str = "createIdentity";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateIdentityResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createIdentity",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities"
         );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::POST,
-                path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            201u16 => {
-                ::std::result::Result::Ok(
-                    CreateIdentityResponse::Created(
-                        crate::client::decode_withholding_body(
-                            OPERATION,
-                            status,
-                            &payload,
-                        )?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    CreateIdentityResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    CreateIdentityResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    CreateIdentityResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    CreateIdentityResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(CreateIdentityResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
     }
-    /// Create a network for an identity.
+    /// Imports a disk image from a publicly reachable URL. The file must be a raw disk image; convert other formats (qcow2, ...) first.
     ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks` (`createNetwork`).
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images` (`createImage`) with a JSON body.
     ///
     /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `body`: The network to create.
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    /// - `body`: The image to import.
     ///
-    /// Every documented status comes back as a [`CreateNetworkResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_network(
+    /// Every answer is a [`CreateImageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_image(
         &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        body: &types::NetworkWrite,
-    ) -> ::std::result::Result<CreateNetworkResponse, crate::Error> {
-        const OPERATION: &str = "createNetwork";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks"
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+        body: &types::ImageCreate,
+    ) -> ::std::result::Result<crate::ResponseValue<CreateImageResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createImage",
+            "/api/v1/organizations/{organizationID}/regions/{regionID}/images",
         );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::POST,
-                path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            201u16 => {
-                ::std::result::Result::Ok(
-                    CreateNetworkResponse::Created(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    CreateNetworkResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    CreateNetworkResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    CreateNetworkResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    CreateNetworkResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(CreateNetworkResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Create a security group for an identity.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups` (`createSecurityGroup`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `body`: The security group to create or update.
-    ///
-    /// Every documented status comes back as a [`CreateSecurityGroupResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_security_group(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        body: &types::SecurityGroupWrite,
-    ) -> ::std::result::Result<CreateSecurityGroupResponse, crate::Error> {
-        const OPERATION: &str = "createSecurityGroup";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::POST,
-                path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            201u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupResponse::Created(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(CreateSecurityGroupResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Add a rule to a security group.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules` (`createSecurityGroupRule`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `security_group_id`: Security group identifier.
-    /// - `body`: The rule to create.
-    ///
-    /// Every documented status comes back as a [`CreateSecurityGroupRuleResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_security_group_rule(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        security_group_id: &str,
-        body: &types::SecurityGroupRuleWrite,
-    ) -> ::std::result::Result<CreateSecurityGroupRuleResponse, crate::Error> {
-        const OPERATION: &str = "createSecurityGroupRule";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let security_group_id = crate::client::path_segment(
-            OPERATION,
-            "securityGroupID",
-            security_group_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}/rules"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::POST,
-                path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            201u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupRuleResponse::Created(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupRuleResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupRuleResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupRuleResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    CreateSecurityGroupRuleResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(CreateSecurityGroupRuleResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Create a server for an identity.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers` (`createServer`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `body`: The server to create or update.
-    ///
-    /// Every documented status comes back as a [`CreateServerResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_server(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        body: &types::ServerWrite,
-    ) -> ::std::result::Result<CreateServerResponse, crate::Error> {
-        const OPERATION: &str = "createServer";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::POST,
-                path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            201u16 => {
-                ::std::result::Result::Ok(
-                    CreateServerResponse::Created(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    CreateServerResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    CreateServerResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    CreateServerResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    CreateServerResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(CreateServerResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Delete an identity and everything provisioned with it.
-    ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`deleteIdentity`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    ///
-    /// Every documented status comes back as a [`DeleteIdentityResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_identity(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-    ) -> ::std::result::Result<DeleteIdentityResponse, crate::Error> {
-        const OPERATION: &str = "deleteIdentity";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::DELETE,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => ::std::result::Result::Ok(DeleteIdentityResponse::Accepted),
-            400u16 => {
-                ::std::result::Result::Ok(
-                    DeleteIdentityResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    DeleteIdentityResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    DeleteIdentityResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    DeleteIdentityResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    DeleteIdentityResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(DeleteIdentityResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Delete a network.
-    ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`deleteNetwork`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `network_id`: Network identifier.
-    ///
-    /// Every documented status comes back as a [`DeleteNetworkResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_network(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        network_id: &str,
-    ) -> ::std::result::Result<DeleteNetworkResponse, crate::Error> {
-        const OPERATION: &str = "deleteNetwork";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let network_id = crate::client::path_segment(
-            OPERATION,
-            "networkID",
-            network_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::DELETE,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => ::std::result::Result::Ok(DeleteNetworkResponse::Accepted),
-            400u16 => {
-                ::std::result::Result::Ok(
-                    DeleteNetworkResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    DeleteNetworkResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    DeleteNetworkResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    DeleteNetworkResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(DeleteNetworkResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Delete a security group.
-    ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`deleteSecurityGroup`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `security_group_id`: Security group identifier.
-    ///
-    /// Every documented status comes back as a [`DeleteSecurityGroupResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_security_group(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        security_group_id: &str,
-    ) -> ::std::result::Result<DeleteSecurityGroupResponse, crate::Error> {
-        const OPERATION: &str = "deleteSecurityGroup";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let security_group_id = crate::client::path_segment(
-            OPERATION,
-            "securityGroupID",
-            security_group_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::DELETE,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => ::std::result::Result::Ok(DeleteSecurityGroupResponse::Accepted),
-            400u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(DeleteSecurityGroupResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Delete a security group rule.
-    ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules/{ruleID}` (`deleteSecurityGroupRule`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `security_group_id`: Security group identifier.
-    /// - `rule_id`: Security group rule identifier.
-    ///
-    /// Every documented status comes back as a [`DeleteSecurityGroupRuleResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_security_group_rule(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        security_group_id: &str,
-        rule_id: &str,
-    ) -> ::std::result::Result<DeleteSecurityGroupRuleResponse, crate::Error> {
-        const OPERATION: &str = "deleteSecurityGroupRule";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let security_group_id = crate::client::path_segment(
-            OPERATION,
-            "securityGroupID",
-            security_group_id,
-        )?;
-        let rule_id = crate::client::path_segment(OPERATION, "ruleID", rule_id)?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}/rules/{rule_id}"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::DELETE,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => {
-                ::std::result::Result::Ok(DeleteSecurityGroupRuleResponse::Accepted)
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupRuleResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupRuleResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupRuleResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    DeleteSecurityGroupRuleResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(DeleteSecurityGroupRuleResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Delete a server.
-    ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`deleteServer`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `server_id`: Server identifier.
-    ///
-    /// Every documented status comes back as a [`DeleteServerResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_server(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        server_id: &str,
-    ) -> ::std::result::Result<DeleteServerResponse, crate::Error> {
-        const OPERATION: &str = "deleteServer";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let server_id = crate::client::path_segment(OPERATION, "serverID", server_id)?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::DELETE,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => ::std::result::Result::Ok(DeleteServerResponse::Accepted),
-            400u16 => {
-                ::std::result::Result::Ok(
-                    DeleteServerResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    DeleteServerResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    DeleteServerResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    DeleteServerResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(DeleteServerResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Read an identity.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`getIdentity`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    ///
-    /// Every documented status comes back as a [`GetIdentityResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_identity(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-    ) -> ::std::result::Result<GetIdentityResponse, crate::Error> {
-        const OPERATION: &str = "getIdentity";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetIdentityResponse::Ok(
-                        crate::client::decode_withholding_body(
-                            OPERATION,
-                            status,
-                            &payload,
-                        )?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    GetIdentityResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetIdentityResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetIdentityResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetIdentityResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetIdentityResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Read a network.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`getNetwork`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `network_id`: Network identifier.
-    ///
-    /// Every documented status comes back as a [`GetNetworkResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_network(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        network_id: &str,
-    ) -> ::std::result::Result<GetNetworkResponse, crate::Error> {
-        const OPERATION: &str = "getNetwork";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let network_id = crate::client::path_segment(
-            OPERATION,
-            "networkID",
-            network_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetNetworkResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    GetNetworkResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetNetworkResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetNetworkResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetNetworkResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetNetworkResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Read a region including privileged, credential-bearing detail.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/detail` (`getRegionDetail`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `region_id`: Region identifier.
-    ///
-    /// Every documented status comes back as a [`GetRegionDetailResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_region_detail(
-        &self,
-        organization_id: &str,
-        region_id: &str,
-    ) -> ::std::result::Result<GetRegionDetailResponse, crate::Error> {
-        const OPERATION: &str = "getRegionDetail";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let region_id = crate::client::path_segment(OPERATION, "regionID", region_id)?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/regions/{region_id}/detail"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetRegionDetailResponse::Ok(
-                        crate::client::decode_withholding_body(
-                            OPERATION,
-                            status,
-                            &payload,
-                        )?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetRegionDetailResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetRegionDetailResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    GetRegionDetailResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetRegionDetailResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetRegionDetailResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Read a security group.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`getSecurityGroup`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `security_group_id`: Security group identifier.
-    ///
-    /// Every documented status comes back as a [`GetSecurityGroupResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_security_group(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        security_group_id: &str,
-    ) -> ::std::result::Result<GetSecurityGroupResponse, crate::Error> {
-        const OPERATION: &str = "getSecurityGroup";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let security_group_id = crate::client::path_segment(
-            OPERATION,
-            "securityGroupID",
-            security_group_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetSecurityGroupResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Read a security group rule.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules/{ruleID}` (`getSecurityGroupRule`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `security_group_id`: Security group identifier.
-    /// - `rule_id`: Security group rule identifier.
-    ///
-    /// Every documented status comes back as a [`GetSecurityGroupRuleResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_security_group_rule(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        security_group_id: &str,
-        rule_id: &str,
-    ) -> ::std::result::Result<GetSecurityGroupRuleResponse, crate::Error> {
-        const OPERATION: &str = "getSecurityGroupRule";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let security_group_id = crate::client::path_segment(
-            OPERATION,
-            "securityGroupID",
-            security_group_id,
-        )?;
-        let rule_id = crate::client::path_segment(OPERATION, "ruleID", rule_id)?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}/rules/{rule_id}"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupRuleResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupRuleResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupRuleResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupRuleResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetSecurityGroupRuleResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetSecurityGroupRuleResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// Read a server.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`getServer`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `server_id`: Server identifier.
-    ///
-    /// Every documented status comes back as a [`GetServerResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_server(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        server_id: &str,
-    ) -> ::std::result::Result<GetServerResponse, crate::Error> {
-        const OPERATION: &str = "getServer";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let server_id = crate::client::path_segment(OPERATION, "serverID", server_id)?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    GetServerResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    GetServerResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    GetServerResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    GetServerResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    GetServerResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(GetServerResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// List the external networks of a region.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks` (`listExternalNetworks`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `region_id`: Region identifier.
-    ///
-    /// Every documented status comes back as a [`ListExternalNetworksResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_external_networks(
-        &self,
-        organization_id: &str,
-        region_id: &str,
-    ) -> ::std::result::Result<ListExternalNetworksResponse, crate::Error> {
-        const OPERATION: &str = "listExternalNetworks";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let region_id = crate::client::path_segment(OPERATION, "regionID", region_id)?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/regions/{region_id}/externalnetworks"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListExternalNetworksResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListExternalNetworksResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListExternalNetworksResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    ListExternalNetworksResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListExternalNetworksResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListExternalNetworksResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// List the machine flavors of a region.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/flavors` (`listFlavors`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `region_id`: Region identifier.
-    ///
-    /// Every documented status comes back as a [`ListFlavorsResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_flavors(
-        &self,
-        organization_id: &str,
-        region_id: &str,
-    ) -> ::std::result::Result<ListFlavorsResponse, crate::Error> {
-        const OPERATION: &str = "listFlavors";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let region_id = crate::client::path_segment(OPERATION, "regionID", region_id)?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/regions/{region_id}/flavors"
-        );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListFlavorsResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListFlavorsResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListFlavorsResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListFlavorsResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListFlavorsResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// List the identities of an organization.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/identities` (`listIdentities`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    ///
-    /// Every documented status comes back as a [`ListIdentitiesResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_identities(
-        &self,
-        organization_id: &str,
-    ) -> ::std::result::Result<ListIdentitiesResponse, crate::Error> {
-        const OPERATION: &str = "listIdentities";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let path = ::std::format!("/api/v1/organizations/{organization_id}/identities");
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListIdentitiesResponse::Ok(
-                        crate::client::decode_withholding_body(
-                            OPERATION,
-                            status,
-                            &payload,
-                        )?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListIdentitiesResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListIdentitiesResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListIdentitiesResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListIdentitiesResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListIdentitiesResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// List the machine images of a region.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images` (`listImages`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `region_id`: Region identifier.
-    ///
-    /// Every documented status comes back as a [`ListImagesResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_images(
-        &self,
-        organization_id: &str,
-        region_id: &str,
-    ) -> ::std::result::Result<ListImagesResponse, crate::Error> {
-        const OPERATION: &str = "listImages";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let region_id = crate::client::path_segment(OPERATION, "regionID", region_id)?;
+        let organization_id = organization_id.hyphenated();
+        let region_id = region_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/images"
         );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListImagesResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListImagesResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListImagesResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListImagesResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListImagesResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
     }
-    /// List the references that keep a network alive.
+    /// Creates a load balancer on a network.
     ///
-    /// Sends a `GET` request to `/api/v2/networks/{networkID}/references` (`listNetworkReferences`).
+    /// Sends a `POST` request to `/api/v2/loadbalancers` (`createLoadBalancer`) with a JSON body.
     ///
     /// Arguments:
-    /// - `network_id`: Network identifier.
+    /// - `body`: The load balancer to create.
     ///
-    /// Every documented status comes back as a [`ListNetworkReferencesResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_network_references(
+    /// Every answer is a [`CreateLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_load_balancer(
         &self,
-        network_id: &str,
-    ) -> ::std::result::Result<ListNetworkReferencesResponse, crate::Error> {
-        const OPERATION: &str = "listNetworkReferences";
-        let network_id = crate::client::path_segment(
-            OPERATION,
-            "networkID",
-            network_id,
-        )?;
-        let path = ::std::format!("/api/v2/networks/{network_id}/references");
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworkReferencesResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListNetworkReferencesResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        body: &types::LoadBalancerV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateLoadBalancerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createLoadBalancer",
+            "/api/v2/loadbalancers",
+        );
+        let path = ::std::string::String::from("/api/v2/loadbalancers");
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
     }
-    /// List the networks of an organization.
+    /// Creates an (API v1) network for an identity.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/networks` (`listNetworks`).
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks` (`createNetwork`) with a JSON body.
     ///
     /// Arguments:
-    /// - `organization_id`: Organization identifier.
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `body`: The network to create.
     ///
-    /// Every documented status comes back as a [`ListNetworksResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`CreateNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_network(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        body: &types::NetworkWrite,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateNetworkResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createNetwork",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks"
+        );
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+    }
+    /// Creates a network in a region for a project.
+    ///
+    /// Sends a `POST` request to `/api/v2/networks` (`createNetworkV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `body`: The network to create.
+    ///
+    /// Every answer is a [`CreateNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_network_v2(
+        &self,
+        body: &types::NetworkV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateNetworkV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createNetworkV2",
+            "/api/v2/networks",
+        );
+        let path = ::std::string::String::from("/api/v2/networks");
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+    }
+    /// Creates an (API v1) security group for an identity.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups` (`createSecurityGroup`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `body`: The security group.
+    ///
+    /// Every answer is a [`CreateSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_security_group(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        body: &types::SecurityGroupWrite,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateSecurityGroupResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createSecurityGroup",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups"
+        );
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+    }
+    /// Creates a security group on a network.
+    ///
+    /// Sends a `POST` request to `/api/v2/securitygroups` (`createSecurityGroupV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `body`: The security group.
+    ///
+    /// Every answer is a [`CreateSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_security_group_v2(
+        &self,
+        body: &types::SecurityGroupV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateSecurityGroupV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createSecurityGroupV2",
+            "/api/v2/securitygroups",
+        );
+        let path = ::std::string::String::from("/api/v2/securitygroups");
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+    }
+    /// Creates an (API v1) server for an identity.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers` (`createServer`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `body`: The server.
+    ///
+    /// Every answer is a [`CreateServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        body: &types::ServerWrite,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateServerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers"
+        );
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+    }
+    /// Creates a server on a network.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers` (`createServerV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `body`: The server.
+    ///
+    /// Every answer is a [`CreateServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_server_v2(
+        &self,
+        body: &types::ServerV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateServerV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createServerV2",
+            "/api/v2/servers",
+        );
+        let path = ::std::string::String::from("/api/v2/servers");
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+    }
+    /// Registers the public key of an SSH user certificate authority for a project.
+    ///
+    /// Sends a `POST` request to `/api/v2/sshcertificateauthorities` (`createSshCertificateAuthority`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `body`: The SSH certificate authority to create.
+    ///
+    /// Every answer is a [`CreateSshCertificateAuthorityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_ssh_certificate_authority(
+        &self,
+        body: &types::SshCertificateAuthorityV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateSshCertificateAuthorityResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "createSshCertificateAuthority",
+            "/api/v2/sshcertificateauthorities",
+        );
+        let path = ::std::string::String::from("/api/v2/sshcertificateauthorities");
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+    }
+    /// Deletes file storage.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/filestorage/{filestorageID}` (`deleteFileStorage`) without a body.
+    ///
+    /// Arguments:
+    /// - `filestorage_id`: ID of the file storage.
+    ///
+    /// Every answer is a [`DeleteFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_file_storage(
+        &self,
+        filestorage_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteFileStorageResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteFileStorage",
+            "/api/v2/filestorage/{filestorageID}",
+        );
+        let filestorage_id = filestorage_id.hyphenated();
+        let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Deletes an identity together with every resource created with it.
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`deleteIdentity`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    ///
+    /// Every answer is a [`DeleteIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_identity(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteIdentityResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteIdentity",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Deletes a disk image of the organization.
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}` (`deleteImage`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    /// - `image_id`: ID of the image.
+    ///
+    /// Every answer is a [`DeleteImageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_image(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+        image_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<DeleteImageResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteImage",
+            "/api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let region_id = region_id.hyphenated();
+        let image_id = image_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/images/{image_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Deletes a load balancer.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/loadbalancers/{loadBalancerID}` (`deleteLoadBalancer`) without a body.
+    ///
+    /// Arguments:
+    /// - `load_balancer_id`: ID of the load balancer.
+    ///
+    /// Every answer is a [`DeleteLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_load_balancer(
+        &self,
+        load_balancer_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteLoadBalancerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteLoadBalancer",
+            "/api/v2/loadbalancers/{loadBalancerID}",
+        );
+        let load_balancer_id = load_balancer_id.hyphenated();
+        let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Deletes an (API v1) network.
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`deleteNetwork`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `network_id`: ID of the network.
+    ///
+    /// Every answer is a [`DeleteNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_network(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        network_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteNetworkResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteNetwork",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let network_id = network_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Deletes a network.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/networks/{networkID}` (`deleteNetworkV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `network_id`: ID of the network.
+    ///
+    /// Every answer is a [`DeleteNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_network_v2(
+        &self,
+        network_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteNetworkV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteNetworkV2",
+            "/api/v2/networks/{networkID}",
+        );
+        let network_id = network_id.hyphenated();
+        let path = ::std::format!("/api/v2/networks/{network_id}");
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Deletes an (API v1) security group.
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`deleteSecurityGroup`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `security_group_id`: ID of the security group.
+    ///
+    /// Every answer is a [`DeleteSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_security_group(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        security_group_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteSecurityGroupResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteSecurityGroup",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let security_group_id = security_group_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Deletes a security group.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/securitygroups/{securityGroupID}` (`deleteSecurityGroupV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `security_group_id`: ID of the security group.
+    ///
+    /// Every answer is a [`DeleteSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_security_group_v2(
+        &self,
+        security_group_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteSecurityGroupV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteSecurityGroupV2",
+            "/api/v2/securitygroups/{securityGroupID}",
+        );
+        let security_group_id = security_group_id.hyphenated();
+        let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Deletes an (API v1) server.
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`deleteServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`DeleteServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteServerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Deletes a server.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/servers/{serverID}` (`deleteServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`DeleteServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteServerV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteServerV2",
+            "/api/v2/servers/{serverID}",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}");
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Deletes an SSH certificate authority.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}` (`deleteSshCertificateAuthority`) without a body.
+    ///
+    /// Arguments:
+    /// - `ssh_certificate_authority_id`: ID of the SSH certificate authority.
+    ///
+    /// Every answer is a [`DeleteSshCertificateAuthorityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_ssh_certificate_authority(
+        &self,
+        ssh_certificate_authority_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteSshCertificateAuthorityResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "deleteSshCertificateAuthority",
+            "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
+        );
+        let ssh_certificate_authority_id = ssh_certificate_authority_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v2/sshcertificateauthorities/{ssh_certificate_authority_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+    }
+    /// Reads one file storage.
+    ///
+    /// Sends a `GET` request to `/api/v2/filestorage/{filestorageID}` (`getFileStorage`) without a body.
+    ///
+    /// Arguments:
+    /// - `filestorage_id`: ID of the file storage.
+    ///
+    /// Every answer is a [`GetFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_file_storage(
+        &self,
+        filestorage_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetFileStorageResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getFileStorage",
+            "/api/v2/filestorage/{filestorageID}",
+        );
+        let filestorage_id = filestorage_id.hyphenated();
+        let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads one identity.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`getIdentity`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    ///
+    /// Every answer is a [`GetIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_identity(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<GetIdentityResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getIdentity",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads one load balancer.
+    ///
+    /// Sends a `GET` request to `/api/v2/loadbalancers/{loadBalancerID}` (`getLoadBalancer`) without a body.
+    ///
+    /// Arguments:
+    /// - `load_balancer_id`: ID of the load balancer.
+    ///
+    /// Every answer is a [`GetLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_load_balancer(
+        &self,
+        load_balancer_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetLoadBalancerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getLoadBalancer",
+            "/api/v2/loadbalancers/{loadBalancerID}",
+        );
+        let load_balancer_id = load_balancer_id.hyphenated();
+        let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads one (API v1) network.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`getNetwork`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `network_id`: ID of the network.
+    ///
+    /// Every answer is a [`GetNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_network(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        network_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<GetNetworkResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getNetwork",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let network_id = network_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads one network.
+    ///
+    /// Sends a `GET` request to `/api/v2/networks/{networkID}` (`getNetworkV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `network_id`: ID of the network.
+    ///
+    /// Every answer is a [`GetNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_network_v2(
+        &self,
+        network_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetNetworkV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getNetworkV2",
+            "/api/v2/networks/{networkID}",
+        );
+        let network_id = network_id.hyphenated();
+        let path = ::std::format!("/api/v2/networks/{network_id}");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Returns which authorization servers issue tokens for this API, and how tokens are presented. Needs no authentication.
+    ///
+    /// Sends a `GET` request to `/.well-known/openid-protected-resource` (`getOpenidProtectedResource`) without a body.
+    ///
+    /// Every answer is a [`GetOpenidProtectedResourceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_openid_protected_resource(
+        &self,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetOpenidProtectedResourceResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getOpenidProtectedResource",
+            "/.well-known/openid-protected-resource",
+        );
+        let path = ::std::string::String::from("/.well-known/openid-protected-resource");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads one region including its provider access details (for a Kubernetes region, its kubeconfig). The answer holds credentials.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/detail` (`getRegionDetail`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    ///
+    /// Every answer is a [`GetRegionDetailResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_region_detail(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetRegionDetailResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getRegionDetail",
+            "/api/v1/organizations/{organizationID}/regions/{regionID}/detail",
+        );
+        let organization_id = organization_id.hyphenated();
+        let region_id = region_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/detail"
+        );
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads one (API v1) security group.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`getSecurityGroup`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `security_group_id`: ID of the security group.
+    ///
+    /// Every answer is a [`GetSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_security_group(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        security_group_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetSecurityGroupResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getSecurityGroup",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let security_group_id = security_group_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads one security group.
+    ///
+    /// Sends a `GET` request to `/api/v2/securitygroups/{securityGroupID}` (`getSecurityGroupV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `security_group_id`: ID of the security group.
+    ///
+    /// Every answer is a [`GetSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_security_group_v2(
+        &self,
+        security_group_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetSecurityGroupV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getSecurityGroupV2",
+            "/api/v2/securitygroups/{securityGroupID}",
+        );
+        let security_group_id = security_group_id.hyphenated();
+        let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads one (API v1) server.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`getServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`GetServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<GetServerResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads the console log of an (API v1) server.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput` (`getServerConsoleOutput`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    /// - `length`: How much of the console log to return.
+    ///
+    /// Every answer is a [`GetServerConsoleOutputResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_console_output(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+        length: ::std::option::Option<i64>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetServerConsoleOutputResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getServerConsoleOutput",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/consoleoutput"
+        );
+        let mut query = crate::client::Query::default();
+        if let ::std::option::Option::Some(length) = length {
+            let value = &length;
+            query.push("length", &value.to_string());
+        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads the console log of a server.
+    ///
+    /// Sends a `GET` request to `/api/v2/servers/{serverID}/consoleoutput` (`getServerConsoleOutputV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    /// - `length`: How much of the console log to return.
+    ///
+    /// Every answer is a [`GetServerConsoleOutputV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_console_output_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+        length: ::std::option::Option<i64>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetServerConsoleOutputV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getServerConsoleOutputV2",
+            "/api/v2/servers/{serverID}/consoleoutput",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}/consoleoutput");
+        let mut query = crate::client::Query::default();
+        if let ::std::option::Option::Some(length) = length {
+            let value = &length;
+            query.push("length", &value.to_string());
+        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Opens a console session on an (API v1) server and returns the URL to reach it. The URL grants access to the console.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions` (`getServerConsoleSession`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`GetServerConsoleSessionResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_console_session(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetServerConsoleSessionResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getServerConsoleSession",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/consolesessions"
+        );
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Opens a console session on a server and returns the URL to reach it. The URL grants access to the console.
+    ///
+    /// Sends a `GET` request to `/api/v2/servers/{serverID}/consolesessions` (`getServerConsoleSessionV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`GetServerConsoleSessionV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_console_session_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetServerConsoleSessionV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getServerConsoleSessionV2",
+            "/api/v2/servers/{serverID}/consolesessions",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}/consolesessions");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads the private SSH key generated for a server. The answer holds credentials.
+    ///
+    /// Sends a `GET` request to `/api/v2/servers/{serverID}/sshkey` (`getServerSshKey`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`GetServerSshKeyResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_ssh_key(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetServerSshKeyResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getServerSshKey",
+            "/api/v2/servers/{serverID}/sshkey",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}/sshkey");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads one server.
+    ///
+    /// Sends a `GET` request to `/api/v2/servers/{serverID}` (`getServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`GetServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<GetServerV2Response>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getServerV2",
+            "/api/v2/servers/{serverID}",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reads one SSH certificate authority.
+    ///
+    /// Sends a `GET` request to `/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}` (`getSshCertificateAuthority`) without a body.
+    ///
+    /// Arguments:
+    /// - `ssh_certificate_authority_id`: ID of the SSH certificate authority.
+    ///
+    /// Every answer is a [`GetSshCertificateAuthorityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_ssh_certificate_authority(
+        &self,
+        ssh_certificate_authority_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetSshCertificateAuthorityResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getSshCertificateAuthority",
+            "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
+        );
+        let ssh_certificate_authority_id = ssh_certificate_authority_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v2/sshcertificateauthorities/{ssh_certificate_authority_id}"
+        );
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Reports the release of the running service binary, so callers and deployment checks can tell which version answers.
+    ///
+    /// Sends a `GET` request to `/api/version` (`getVersion`) without a body.
+    ///
+    /// Every answer is a [`GetVersionResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_version(
+        &self,
+    ) -> ::std::result::Result<crate::ResponseValue<GetVersionResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "getVersion",
+            "/api/version",
+        );
+        let path = ::std::string::String::from("/api/version");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Power-cycles an (API v1) server without involving its operating system. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot` (`hardRebootServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`HardRebootServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn hard_reboot_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<HardRebootServerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "hardRebootServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/hardreboot"
+        );
+        self.call_empty(OPERATION, ::http::Method::POST, path).await
+    }
+    /// Power-cycles a server without involving its operating system. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers/{serverID}/hardreboot` (`hardRebootServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`HardRebootServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn hard_reboot_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<HardRebootServerV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "hardRebootServerV2",
+            "/api/v2/servers/{serverID}/hardreboot",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}/hardreboot");
+        self.call_empty(OPERATION, ::http::Method::POST, path).await
+    }
+    /// Lists the external networks of a region.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks` (`listExternalNetworks`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    ///
+    /// Every answer is a [`ListExternalNetworksResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_external_networks(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListExternalNetworksResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listExternalNetworks",
+            "/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks",
+        );
+        let organization_id = organization_id.hyphenated();
+        let region_id = region_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/externalnetworks"
+        );
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists file storage, optionally filtered by organization, project and region.
+    ///
+    /// Sends a `GET` request to `/api/v2/filestorage` (`listFileStorage`) without a body.
+    ///
+    /// Arguments:
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    /// - `region_id`: Only resources in these regions.
+    ///
+    /// Every answer is a [`ListFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_file_storage(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListFileStorageResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listFileStorage",
+            "/api/v2/filestorage",
+        );
+        let path = ::std::string::String::from("/api/v2/filestorage");
+        let mut query = crate::client::Query::default();
+        if let ::std::option::Option::Some(tag) = tag {
+            for value in tag {
+                query.push("tag", value);
+            }
+        }
+        if let ::std::option::Option::Some(organization_id) = organization_id {
+            for value in organization_id {
+                query.push("organizationID", value);
+            }
+        }
+        if let ::std::option::Option::Some(project_id) = project_id {
+            for value in project_id {
+                query.push("projectID", value);
+            }
+        }
+        if let ::std::option::Option::Some(region_id) = region_id {
+            for value in region_id {
+                query.push("regionID", value);
+            }
+        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists the file storage classes, optionally filtered by region.
+    ///
+    /// Sends a `GET` request to `/api/v2/filestorageclasses` (`listFileStorageClasses`) without a body.
+    ///
+    /// Arguments:
+    /// - `region_id`: Only resources in these regions.
+    ///
+    /// Every answer is a [`ListFileStorageClassesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_file_storage_classes(
+        &self,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListFileStorageClassesResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listFileStorageClasses",
+            "/api/v2/filestorageclasses",
+        );
+        let path = ::std::string::String::from("/api/v2/filestorageclasses");
+        let mut query = crate::client::Query::default();
+        if let ::std::option::Option::Some(region_id) = region_id {
+            for value in region_id {
+                query.push("regionID", value);
+            }
+        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists the machine flavors of a region.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/flavors` (`listFlavors`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    ///
+    /// Every answer is a [`ListFlavorsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_flavors(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<ListFlavorsResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listFlavors",
+            "/api/v1/organizations/{organizationID}/regions/{regionID}/flavors",
+        );
+        let organization_id = organization_id.hyphenated();
+        let region_id = region_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/flavors"
+        );
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists every identity of the organization.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/identities` (`listIdentities`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    ///
+    /// Every answer is a [`ListIdentitiesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_identities(
+        &self,
+        organization_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListIdentitiesResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listIdentities",
+            "/api/v1/organizations/{organizationID}/identities",
+        );
+        let organization_id = organization_id.hyphenated();
+        let path = ::std::format!("/api/v1/organizations/{organization_id}/identities");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists the disk images of a region.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images` (`listImages`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    ///
+    /// Every answer is a [`ListImagesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_images(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<ListImagesResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listImages",
+            "/api/v1/organizations/{organizationID}/regions/{regionID}/images",
+        );
+        let organization_id = organization_id.hyphenated();
+        let region_id = region_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/images"
+        );
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists the disk images of a region, optionally only those the organization owns or can use, and only those in given states.
+    ///
+    /// Sends a `GET` request to `/api/v2/regions/{regionID}/images` (`listImagesV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `region_id`: ID of the region.
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `scope`: `owned`: only images of the organization given; `available`: every image the organization can use (its own and shared ones).
+    /// - `status`: Only images in these states.
+    ///
+    /// Every answer is a [`ListImagesV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_images_v2(
+        &self,
+        region_id: ::uuid::Uuid,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        scope: ::std::option::Option<&types::ImageScope>,
+        status: ::std::option::Option<&[types::ImageState]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListImagesV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listImagesV2",
+            "/api/v2/regions/{regionID}/images",
+        );
+        let region_id = region_id.hyphenated();
+        let path = ::std::format!("/api/v2/regions/{region_id}/images");
+        let mut query = crate::client::Query::default();
+        if let ::std::option::Option::Some(organization_id) = organization_id {
+            for value in organization_id {
+                query.push("organizationID", value);
+            }
+        }
+        if let ::std::option::Option::Some(scope) = scope {
+            let value = &scope;
+            query.push("scope", &value.to_string());
+        }
+        if let ::std::option::Option::Some(status) = status {
+            for value in status {
+                query.push("status", &value.to_string());
+            }
+        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists load balancers, optionally filtered by organization, project, region and network.
+    ///
+    /// Sends a `GET` request to `/api/v2/loadbalancers` (`listLoadBalancers`) without a body.
+    ///
+    /// Arguments:
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    /// - `region_id`: Only resources in these regions.
+    /// - `network_id`: Only resources on these networks.
+    ///
+    /// Every answer is a [`ListLoadBalancersResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_load_balancers(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+        network_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListLoadBalancersResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listLoadBalancers",
+            "/api/v2/loadbalancers",
+        );
+        let path = ::std::string::String::from("/api/v2/loadbalancers");
+        let mut query = crate::client::Query::default();
+        if let ::std::option::Option::Some(tag) = tag {
+            for value in tag {
+                query.push("tag", value);
+            }
+        }
+        if let ::std::option::Option::Some(organization_id) = organization_id {
+            for value in organization_id {
+                query.push("organizationID", value);
+            }
+        }
+        if let ::std::option::Option::Some(project_id) = project_id {
+            for value in project_id {
+                query.push("projectID", value);
+            }
+        }
+        if let ::std::option::Option::Some(region_id) = region_id {
+            for value in region_id {
+                query.push("regionID", value);
+            }
+        }
+        if let ::std::option::Option::Some(network_id) = network_id {
+            for value in network_id {
+                query.push("networkID", value);
+            }
+        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists the (API v1) networks of the organization.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/networks` (`listNetworks`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    ///
+    /// Every answer is a [`ListNetworksResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_networks(
         &self,
-        organization_id: &str,
-    ) -> ::std::result::Result<ListNetworksResponse, crate::Error> {
-        const OPERATION: &str = "listNetworks";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
+        organization_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListNetworksResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listNetworks",
+            "/api/v1/organizations/{organizationID}/networks",
+        );
+        let organization_id = organization_id.hyphenated();
         let path = ::std::format!("/api/v1/organizations/{organization_id}/networks");
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworksResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworksResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworksResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworksResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListNetworksResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListNetworksResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
     }
-    /// List the regions the organization may use.
+    /// Lists networks, optionally filtered by organization, project and region.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions` (`listRegions`).
+    /// Sends a `GET` request to `/api/v2/networks` (`listNetworksV2`) without a body.
     ///
     /// Arguments:
-    /// - `organization_id`: Organization identifier.
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    /// - `region_id`: Only resources in these regions.
     ///
-    /// Every documented status comes back as a [`ListRegionsResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListNetworksV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_networks_v2(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListNetworksV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listNetworksV2",
+            "/api/v2/networks",
+        );
+        let path = ::std::string::String::from("/api/v2/networks");
+        let mut query = crate::client::Query::default();
+        if let ::std::option::Option::Some(tag) = tag {
+            for value in tag {
+                query.push("tag", value);
+            }
+        }
+        if let ::std::option::Option::Some(organization_id) = organization_id {
+            for value in organization_id {
+                query.push("organizationID", value);
+            }
+        }
+        if let ::std::option::Option::Some(project_id) = project_id {
+            for value in project_id {
+                query.push("projectID", value);
+            }
+        }
+        if let ::std::option::Option::Some(region_id) = region_id {
+            for value in region_id {
+                query.push("regionID", value);
+            }
+        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists the regions the organization may use.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions` (`listRegions`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    ///
+    /// Every answer is a [`ListRegionsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_regions(
         &self,
-        organization_id: &str,
-    ) -> ::std::result::Result<ListRegionsResponse, crate::Error> {
-        const OPERATION: &str = "listRegions";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let path = ::std::format!("/api/v1/organizations/{organization_id}/regions");
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListRegionsResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListRegionsResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListRegionsResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListRegionsResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
-    }
-    /// List the rules of a security group.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}/rules` (`listSecurityGroupRules`).
-    ///
-    /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `security_group_id`: Security group identifier.
-    ///
-    /// Every documented status comes back as a [`ListSecurityGroupRulesResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_security_group_rules(
-        &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        security_group_id: &str,
-    ) -> ::std::result::Result<ListSecurityGroupRulesResponse, crate::Error> {
-        const OPERATION: &str = "listSecurityGroupRules";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let security_group_id = crate::client::path_segment(
-            OPERATION,
-            "securityGroupID",
-            security_group_id,
-        )?;
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}/rules"
+        organization_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<ListRegionsResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listRegions",
+            "/api/v1/organizations/{organizationID}/regions",
         );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupRulesResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupRulesResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupRulesResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupRulesResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupRulesResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListSecurityGroupRulesResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        let organization_id = organization_id.hyphenated();
+        let path = ::std::format!("/api/v1/organizations/{organization_id}/regions");
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
     }
-    /// List the security groups of an organization.
+    /// Lists the (API v1) security groups of the organization.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/securitygroups` (`listSecurityGroups`).
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/securitygroups` (`listSecurityGroups`) without a body.
     ///
     /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `tag`: Only return resources carrying these tags, each given as `name=value`.
+    /// - `organization_id`: ID of the organization.
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
     ///
-    /// Every documented status comes back as a [`ListSecurityGroupsResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListSecurityGroupsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_security_groups(
         &self,
-        organization_id: &str,
+        organization_id: ::uuid::Uuid,
         tag: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<ListSecurityGroupsResponse, crate::Error> {
-        const OPERATION: &str = "listSecurityGroups";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListSecurityGroupsResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listSecurityGroups",
+            "/api/v1/organizations/{organizationID}/securitygroups",
+        );
+        let organization_id = organization_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/securitygroups"
         );
         let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(value) = tag {
-            for item in value {
-                query.push("tag", item);
+        if let ::std::option::Option::Some(tag) = tag {
+            for value in tag {
+                query.push("tag", value);
             }
         }
-        let path_and_query = query.append_to(path);
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupsResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupsResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupsResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupsResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListSecurityGroupsResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListSecurityGroupsResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
     }
-    /// List the servers of an organization.
+    /// Lists security groups, optionally filtered by organization, project, region and network.
     ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/servers` (`listServers`).
+    /// Sends a `GET` request to `/api/v2/securitygroups` (`listSecurityGroupsV2`) without a body.
     ///
     /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `tag`: Only return resources carrying these tags, each given as `name=value`.
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    /// - `region_id`: Only resources in these regions.
+    /// - `network_id`: Only resources on these networks.
     ///
-    /// Every documented status comes back as a [`ListServersResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListSecurityGroupsV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_security_groups_v2(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+        network_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListSecurityGroupsV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listSecurityGroupsV2",
+            "/api/v2/securitygroups",
+        );
+        let path = ::std::string::String::from("/api/v2/securitygroups");
+        let mut query = crate::client::Query::default();
+        if let ::std::option::Option::Some(tag) = tag {
+            for value in tag {
+                query.push("tag", value);
+            }
+        }
+        if let ::std::option::Option::Some(organization_id) = organization_id {
+            for value in organization_id {
+                query.push("organizationID", value);
+            }
+        }
+        if let ::std::option::Option::Some(project_id) = project_id {
+            for value in project_id {
+                query.push("projectID", value);
+            }
+        }
+        if let ::std::option::Option::Some(region_id) = region_id {
+            for value in region_id {
+                query.push("regionID", value);
+            }
+        }
+        if let ::std::option::Option::Some(network_id) = network_id {
+            for value in network_id {
+                query.push("networkID", value);
+            }
+        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists the (API v1) servers of the organization.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/servers` (`listServers`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    ///
+    /// Every answer is a [`ListServersResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn list_servers(
         &self,
-        organization_id: &str,
+        organization_id: ::uuid::Uuid,
         tag: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<ListServersResponse, crate::Error> {
-        const OPERATION: &str = "listServers";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
+    ) -> ::std::result::Result<crate::ResponseValue<ListServersResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listServers",
+            "/api/v1/organizations/{organizationID}/servers",
+        );
+        let organization_id = organization_id.hyphenated();
         let path = ::std::format!("/api/v1/organizations/{organization_id}/servers");
         let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(value) = tag {
-            for item in value {
-                query.push("tag", item);
+        if let ::std::option::Option::Some(tag) = tag {
+            for value in tag {
+                query.push("tag", value);
             }
         }
-        let path_and_query = query.append_to(path);
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::GET,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            200u16 => {
-                ::std::result::Result::Ok(
-                    ListServersResponse::Ok(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    ListServersResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    ListServersResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    ListServersResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    ListServersResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(ListServersResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
     }
-    /// Drop a reference from a network. Removing an absent reference is not an error.
+    /// Lists servers, optionally filtered by organization, project, region and network.
     ///
-    /// Sends a `DELETE` request to `/api/v2/networks/{networkID}/references/{reference}` (`removeNetworkReference`).
+    /// Sends a `GET` request to `/api/v2/servers` (`listServersV2`) without a body.
     ///
     /// Arguments:
-    /// - `network_id`: Network identifier.
-    /// - `reference`: A resource reference, `{plural}.{group}/{name}`; it contains a `/`, so it must be percent-encoded as one path segment.
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    /// - `region_id`: Only resources in these regions.
+    /// - `network_id`: Only resources on these networks.
     ///
-    /// Every documented status comes back as a [`RemoveNetworkReferenceResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`ListServersV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_servers_v2(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+        network_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListServersV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listServersV2",
+            "/api/v2/servers",
+        );
+        let path = ::std::string::String::from("/api/v2/servers");
+        let mut query = crate::client::Query::default();
+        if let ::std::option::Option::Some(tag) = tag {
+            for value in tag {
+                query.push("tag", value);
+            }
+        }
+        if let ::std::option::Option::Some(organization_id) = organization_id {
+            for value in organization_id {
+                query.push("organizationID", value);
+            }
+        }
+        if let ::std::option::Option::Some(project_id) = project_id {
+            for value in project_id {
+                query.push("projectID", value);
+            }
+        }
+        if let ::std::option::Option::Some(region_id) = region_id {
+            for value in region_id {
+                query.push("regionID", value);
+            }
+        }
+        if let ::std::option::Option::Some(network_id) = network_id {
+            for value in network_id {
+                query.push("networkID", value);
+            }
+        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Lists SSH certificate authorities, optionally filtered by organization and project.
+    ///
+    /// Sends a `GET` request to `/api/v2/sshcertificateauthorities` (`listSshCertificateAuthorities`) without a body.
+    ///
+    /// Arguments:
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    ///
+    /// Every answer is a [`ListSshCertificateAuthoritiesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_ssh_certificate_authorities(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListSshCertificateAuthoritiesResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "listSshCertificateAuthorities",
+            "/api/v2/sshcertificateauthorities",
+        );
+        let path = ::std::string::String::from("/api/v2/sshcertificateauthorities");
+        let mut query = crate::client::Query::default();
+        if let ::std::option::Option::Some(tag) = tag {
+            for value in tag {
+                query.push("tag", value);
+            }
+        }
+        if let ::std::option::Option::Some(organization_id) = organization_id {
+            for value in organization_id {
+                query.push("organizationID", value);
+            }
+        }
+        if let ::std::option::Option::Some(project_id) = project_id {
+            for value in project_id {
+                query.push("projectID", value);
+            }
+        }
+        let path = query.append_to(path);
+        self.call_empty(OPERATION, ::http::Method::GET, path).await
+    }
+    /// Drops the reference `reference` from the network. Removing a reference that is not held succeeds.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/networks/{networkID}/references/{reference}` (`removeNetworkReference`) without a body.
+    ///
+    /// Arguments:
+    /// - `network_id`: ID of the network.
+    /// - `reference`: A reference to a resource of another service, `<plural>.<group>/<name>` (the server takes any non-empty text).
+    ///
+    /// Every answer is a [`RemoveNetworkReferenceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `204 No Content` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn remove_network_reference(
         &self,
-        network_id: &str,
+        network_id: ::uuid::Uuid,
         reference: &str,
-    ) -> ::std::result::Result<RemoveNetworkReferenceResponse, crate::Error> {
-        const OPERATION: &str = "removeNetworkReference";
-        let network_id = crate::client::path_segment(
-            OPERATION,
-            "networkID",
-            network_id,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<RemoveNetworkReferenceResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "removeNetworkReference",
+            "/api/v2/networks/{networkID}/references/{reference}",
+        );
+        let network_id = network_id.hyphenated();
+        let reference = crate::client::path_segment(
+            OPERATION.id(),
+            "reference",
+            reference,
         )?;
-        let reference = crate::client::path_segment(OPERATION, "reference", reference)?;
         let path = ::std::format!(
             "/api/v2/networks/{network_id}/references/{reference}"
         );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::DELETE,
-                path_and_query,
-                ::std::option::Option::None,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            204u16 => {
-                ::std::result::Result::Ok(RemoveNetworkReferenceResponse::NoContent)
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    RemoveNetworkReferenceResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    RemoveNetworkReferenceResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    RemoveNetworkReferenceResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            404u16 => {
-                ::std::result::Result::Ok(
-                    RemoveNetworkReferenceResponse::NotFound(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    RemoveNetworkReferenceResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(RemoveNetworkReferenceResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
     }
-    /// Replace a security group.
+    /// Creates a new image from the current disk of a server.
     ///
-    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`updateSecurityGroup`).
+    /// Sends a `POST` request to `/api/v2/servers/{serverID}/snapshot` (`snapshotServerV2`) with a JSON body.
     ///
     /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `security_group_id`: Security group identifier.
-    /// - `body`: The security group to create or update.
+    /// - `server_id`: ID of the server.
+    /// - `body`: The image to create from the server.
     ///
-    /// Every documented status comes back as a [`UpdateSecurityGroupResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`SnapshotServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn snapshot_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+        body: &types::SnapshotCreate,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<SnapshotServerV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "snapshotServerV2",
+            "/api/v2/servers/{serverID}/snapshot",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}/snapshot");
+        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+    }
+    /// Asks the operating system of an (API v1) server to restart. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot` (`softRebootServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`SoftRebootServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn soft_reboot_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<SoftRebootServerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "softRebootServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/softreboot"
+        );
+        self.call_empty(OPERATION, ::http::Method::POST, path).await
+    }
+    /// Asks the operating system of a server to restart. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers/{serverID}/softreboot` (`softRebootServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`SoftRebootServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn soft_reboot_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<SoftRebootServerV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "softRebootServerV2",
+            "/api/v2/servers/{serverID}/softreboot",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}/softreboot");
+        self.call_empty(OPERATION, ::http::Method::POST, path).await
+    }
+    /// Powers on a stopped (API v1) server. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start` (`startServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`StartServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn start_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<StartServerResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "startServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/start"
+        );
+        self.call_empty(OPERATION, ::http::Method::POST, path).await
+    }
+    /// Powers on a stopped server. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers/{serverID}/start` (`startServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`StartServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn start_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<StartServerV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "startServerV2",
+            "/api/v2/servers/{serverID}/start",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}/start");
+        self.call_empty(OPERATION, ::http::Method::POST, path).await
+    }
+    /// Powers off a running (API v1) server; start it again with startServer. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop` (`stopServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`StopServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn stop_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<StopServerResponse>, crate::Error> {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "stopServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/stop"
+        );
+        self.call_empty(OPERATION, ::http::Method::POST, path).await
+    }
+    /// Powers off a running server; start it again with startServerV2. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers/{serverID}/stop` (`stopServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`StopServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn stop_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<StopServerV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "stopServerV2",
+            "/api/v2/servers/{serverID}/stop",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}/stop");
+        self.call_empty(OPERATION, ::http::Method::POST, path).await
+    }
+    /// Changes file storage. Leaving `spec.snapshotPolicies` out keeps the current user-defined policies, an empty list removes them all, and a non-empty list replaces them. Default snapshot protection is set separately, with `spec.defaultSnapshotProtectionEnabled`.
+    ///
+    /// Sends a `PUT` request to `/api/v2/filestorage/{filestorageID}` (`updateFileStorage`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `filestorage_id`: ID of the file storage.
+    /// - `body`: The new state of the file storage.
+    ///
+    /// Every answer is a [`UpdateFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_file_storage(
+        &self,
+        filestorage_id: ::uuid::Uuid,
+        body: &types::StorageV2Update,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateFileStorageResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "updateFileStorage",
+            "/api/v2/filestorage/{filestorageID}",
+        );
+        let filestorage_id = filestorage_id.hyphenated();
+        let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
+        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+    }
+    /// Replaces the listeners and metadata of a load balancer.
+    ///
+    /// Sends a `PUT` request to `/api/v2/loadbalancers/{loadBalancerID}` (`updateLoadBalancer`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `load_balancer_id`: ID of the load balancer.
+    /// - `body`: The new state of the load balancer.
+    ///
+    /// Every answer is a [`UpdateLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_load_balancer(
+        &self,
+        load_balancer_id: ::uuid::Uuid,
+        body: &types::LoadBalancerV2Update,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateLoadBalancerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "updateLoadBalancer",
+            "/api/v2/loadbalancers/{loadBalancerID}",
+        );
+        let load_balancer_id = load_balancer_id.hyphenated();
+        let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
+        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+    }
+    /// Changes the fields of a network that may change after creation (metadata, DNS servers, routes).
+    ///
+    /// Sends a `PUT` request to `/api/v2/networks/{networkID}` (`updateNetworkV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `network_id`: ID of the network.
+    /// - `body`: The network to create.
+    ///
+    /// Every answer is a [`UpdateNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_network_v2(
+        &self,
+        network_id: ::uuid::Uuid,
+        body: &types::NetworkV2Update,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateNetworkV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "updateNetworkV2",
+            "/api/v2/networks/{networkID}",
+        );
+        let network_id = network_id.hyphenated();
+        let path = ::std::format!("/api/v2/networks/{network_id}");
+        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+    }
+    /// Replaces the rules and metadata of an (API v1) security group.
+    ///
+    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`updateSecurityGroup`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `security_group_id`: ID of the security group.
+    /// - `body`: The security group.
+    ///
+    /// Every answer is a [`UpdateSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn update_security_group(
         &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        security_group_id: &str,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        security_group_id: ::uuid::Uuid,
         body: &types::SecurityGroupWrite,
-    ) -> ::std::result::Result<UpdateSecurityGroupResponse, crate::Error> {
-        const OPERATION: &str = "updateSecurityGroup";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let security_group_id = crate::client::path_segment(
-            OPERATION,
-            "securityGroupID",
-            security_group_id,
-        )?;
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateSecurityGroupResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "updateSecurityGroup",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let security_group_id = security_group_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
         );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::PUT,
-                path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => {
-                ::std::result::Result::Ok(
-                    UpdateSecurityGroupResponse::Accepted(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    UpdateSecurityGroupResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    UpdateSecurityGroupResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    UpdateSecurityGroupResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    UpdateSecurityGroupResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(UpdateSecurityGroupResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
     }
-    /// Replace a server.
+    /// Replaces the rules and metadata of a security group.
     ///
-    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`updateServer`).
+    /// Sends a `PUT` request to `/api/v2/securitygroups/{securityGroupID}` (`updateSecurityGroupV2`) with a JSON body.
     ///
     /// Arguments:
-    /// - `organization_id`: Organization identifier.
-    /// - `project_id`: Project identifier.
-    /// - `identity_id`: Identity identifier.
-    /// - `server_id`: Server identifier.
-    /// - `body`: The server to create or update.
+    /// - `security_group_id`: ID of the security group.
+    /// - `body`: The security group.
     ///
-    /// Every documented status comes back as a [`UpdateServerResponse`] variant; only failures to send, edit or decode are an [`Error`](crate::Error).
+    /// Every answer is a [`UpdateSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_security_group_v2(
+        &self,
+        security_group_id: ::uuid::Uuid,
+        body: &types::SecurityGroupV2Update,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateSecurityGroupV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "updateSecurityGroupV2",
+            "/api/v2/securitygroups/{securityGroupID}",
+        );
+        let security_group_id = security_group_id.hyphenated();
+        let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
+        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+    }
+    /// Replaces the specification of an (API v1) server.
+    ///
+    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`updateServer`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    /// - `body`: The server.
+    ///
+    /// Every answer is a [`UpdateServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
     pub async fn update_server(
         &self,
-        organization_id: &str,
-        project_id: &str,
-        identity_id: &str,
-        server_id: &str,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
         body: &types::ServerWrite,
-    ) -> ::std::result::Result<UpdateServerResponse, crate::Error> {
-        const OPERATION: &str = "updateServer";
-        let organization_id = crate::client::path_segment(
-            OPERATION,
-            "organizationID",
-            organization_id,
-        )?;
-        let project_id = crate::client::path_segment(
-            OPERATION,
-            "projectID",
-            project_id,
-        )?;
-        let identity_id = crate::client::path_segment(
-            OPERATION,
-            "identityID",
-            identity_id,
-        )?;
-        let server_id = crate::client::path_segment(OPERATION, "serverID", server_id)?;
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateServerResponse>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "updateServer",
+            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
+        );
+        let organization_id = organization_id.hyphenated();
+        let project_id = project_id.hyphenated();
+        let identity_id = identity_id.hyphenated();
+        let server_id = server_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
         );
-        let path_and_query = path;
-        let response = self
-            .execute(
-                OPERATION,
-                ::http::Method::PUT,
-                path_and_query,
-                crate::client::encode_body(OPERATION, body)?,
-            )
-            .await?;
-        let status = response.status();
-        let payload = response.into_body();
-        match status.as_u16() {
-            202u16 => {
-                ::std::result::Result::Ok(
-                    UpdateServerResponse::Accepted(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            400u16 => {
-                ::std::result::Result::Ok(
-                    UpdateServerResponse::BadRequest(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            401u16 => {
-                ::std::result::Result::Ok(
-                    UpdateServerResponse::Unauthorized(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            403u16 => {
-                ::std::result::Result::Ok(
-                    UpdateServerResponse::Forbidden(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            500u16 => {
-                ::std::result::Result::Ok(
-                    UpdateServerResponse::InternalServerError(
-                        crate::client::decode(OPERATION, status, &payload)?,
-                    ),
-                )
-            }
-            _ => {
-                ::std::result::Result::Ok(UpdateServerResponse::Unexpected {
-                    status,
-                    body: payload,
-                })
-            }
-        }
+        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+    }
+    /// Replaces the specification of a server.
+    ///
+    /// Sends a `PUT` request to `/api/v2/servers/{serverID}` (`updateServerV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    /// - `body`: The server.
+    ///
+    /// Every answer is a [`UpdateServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+        body: &types::ServerV2Update,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateServerV2Response>,
+        crate::Error,
+    > {
+        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
+            "updateServerV2",
+            "/api/v2/servers/{serverID}",
+        );
+        let server_id = server_id.hyphenated();
+        let path = ::std::format!("/api/v2/servers/{server_id}");
+        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
     }
 }

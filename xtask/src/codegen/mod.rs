@@ -2,10 +2,17 @@
 //! `openapi/region.spec.yaml` (and the files it references).
 //!
 //! Pipeline: [`spec`] loads the documents, [`schema`] turns their schemas into a JSON Schema
-//! `definitions` document for `typify`, [`operations`] reads the operations, [`render`] turns
-//! them into methods and response enums, [`postprocess`] keeps credentials out of `Debug`, and
-//! `prettyplease` formats the result. Every map is ordered, so the same specs always give the
-//! same bytes.
+//! `definitions` document for `typify`, [`operations`] reads the operations (typed parameters,
+//! bodies, documented statuses), [`render`] turns them into methods and one response enum per
+//! operation with its single decoding function, [`postprocess`] touches up typify's types
+//! (credentials out of `Debug`, forward-compatible enums, no `deny_unknown_fields`, no schema
+//! copies in the docs), and `prettyplease` formats the result. Every map is ordered, so the
+//! same specs always give the same bytes.
+//!
+//! The generator is strict: a construct it does not implement (a header parameter, a
+//! `default` response, an inline body schema, a parameter `style`, a second 2xx status, two
+//! schemas with one Rust type name, ...) is an error naming its location in the spec, never
+//! something silently skipped.
 
 pub mod operations;
 pub mod postprocess;

@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result, bail};
+use heck::ToPascalCase;
 use serde_json::Value;
 
 use super::{
@@ -36,6 +37,8 @@ pub struct Operation {
     pub method: String,
     /// Path template, e.g. `/api/v1/organizations/{organizationID}/regions`.
     pub path: String,
+    /// Where the operation is in the spec.
+    pub loc: Loc,
     /// What the operation does.
     pub description: Option<String>,
     /// Path and query parameters, path parameters first in template order.
@@ -55,17 +58,19 @@ pub enum ParamIn {
     Query,
 }
 
-/// The Rust shape of a parameter value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParamKind {
-    /// `&str`.
+/// The Rust type of one parameter value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamType {
+    /// `&str` (`type: string` without a format).
     String,
-    /// `&[String]`, sent as repeated `name=value` pairs.
-    StringArray,
-    /// `i64`.
+    /// `::uuid::Uuid` (`format: uuid`), sent in its hyphenated lower-case form.
+    Uuid,
+    /// `i64` (`type: integer`).
     Integer,
     /// `bool`.
     Boolean,
+    /// A string enum: the definition name of its schema. Sent as its wire text.
+    Enum(String),
 }
 
 /// A parameter of an operation.
@@ -77,8 +82,10 @@ pub struct Param {
     pub location: ParamIn,
     /// Whether it must be given (path parameters always are).
     pub required: bool,
-    /// Value shape.
-    pub kind: ParamKind,
+    /// The type of a value.
+    pub ty: ParamType,
+    /// Whether it is a list, sent as the parameter repeated (`?tag=a&tag=b`); query only.
+    pub repeated: bool,
     /// What it is.
     pub description: Option<String>,
 }
@@ -103,76 +110,55 @@ pub struct Response {
     pub schema: Option<String>,
 }
 
-/// A status code the generator knows a name for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A documented status code, with the names `http::StatusCode` gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     /// The code.
     pub code: u16,
-    /// Variant name, e.g. `NotFound`.
-    pub variant: &'static str,
-    /// `http::StatusCode` constant, e.g. `NOT_FOUND`.
-    pub constant: &'static str,
-    /// Reason phrase, e.g. `Not Found`.
+    /// Variant name, e.g. `NotFound`: the canonical reason in PascalCase.
+    pub variant: String,
+    /// `http::StatusCode` constant, e.g. `NOT_FOUND`: the canonical reason in SHOUTY_SNAKE
+    /// case, which is how `http` names its constants.
+    pub constant: String,
+    /// Canonical reason phrase, e.g. `Not Found`.
     pub reason: &'static str,
 }
 
-const STATUSES: &[(u16, &str, &str, &str)] = &[
-    (200, "Ok", "OK", "OK"),
-    (201, "Created", "CREATED", "Created"),
-    (202, "Accepted", "ACCEPTED", "Accepted"),
-    (204, "NoContent", "NO_CONTENT", "No Content"),
-    (304, "NotModified", "NOT_MODIFIED", "Not Modified"),
-    (400, "BadRequest", "BAD_REQUEST", "Bad Request"),
-    (401, "Unauthorized", "UNAUTHORIZED", "Unauthorized"),
-    (403, "Forbidden", "FORBIDDEN", "Forbidden"),
-    (404, "NotFound", "NOT_FOUND", "Not Found"),
-    (
-        405,
-        "MethodNotAllowed",
-        "METHOD_NOT_ALLOWED",
-        "Method Not Allowed",
-    ),
-    (409, "Conflict", "CONFLICT", "Conflict"),
-    (410, "Gone", "GONE", "Gone"),
-    (
-        412,
-        "PreconditionFailed",
-        "PRECONDITION_FAILED",
-        "Precondition Failed",
-    ),
-    (
-        415,
-        "UnsupportedMediaType",
-        "UNSUPPORTED_MEDIA_TYPE",
-        "Unsupported Media Type",
-    ),
-    (
-        422,
-        "UnprocessableEntity",
-        "UNPROCESSABLE_ENTITY",
-        "Unprocessable Entity",
-    ),
-    (
-        429,
-        "TooManyRequests",
-        "TOO_MANY_REQUESTS",
-        "Too Many Requests",
-    ),
-    (
-        500,
-        "InternalServerError",
-        "INTERNAL_SERVER_ERROR",
-        "Internal Server Error",
-    ),
-    (502, "BadGateway", "BAD_GATEWAY", "Bad Gateway"),
-    (
-        503,
-        "ServiceUnavailable",
-        "SERVICE_UNAVAILABLE",
-        "Service Unavailable",
-    ),
-    (504, "GatewayTimeout", "GATEWAY_TIMEOUT", "Gateway Timeout"),
-];
+impl Status {
+    /// The names of `code`, or `None` when `http` knows no reason phrase for it.
+    pub fn new(code: u16) -> Option<Self> {
+        let reason = http::StatusCode::from_u16(code).ok()?.canonical_reason()?;
+        // `I'm a teapot` is `IM_A_TEAPOT`: apostrophes vanish, other separators split words.
+        let words: Vec<String> = reason
+            .replace('\'', "")
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let variant = words
+            .iter()
+            .map(|w| {
+                let lower = w.to_ascii_lowercase();
+                let mut chars = lower.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let constant = words
+            .iter()
+            .map(|w| w.to_ascii_uppercase())
+            .collect::<Vec<_>>()
+            .join("_");
+        Some(Self {
+            code,
+            variant,
+            constant,
+            reason,
+        })
+    }
+}
 
 fn status(key: &str, at: &Loc) -> Result<Status> {
     let code: u16 = key
@@ -184,18 +170,9 @@ fn status(key: &str, at: &Loc) -> Result<Status> {
                 "unsupported response key `{key}` at {at}: only explicit status codes are supported"
             )
         })?;
-    STATUSES
-        .iter()
-        .find(|(c, _, _, _)| *c == code)
-        .map(|&(code, variant, constant, reason)| Status {
-            code,
-            variant,
-            constant,
-            reason,
-        })
-        .with_context(|| {
-            format!("unsupported status code {code} at {at}: add it to the generator's table")
-        })
+    Status::new(code).with_context(|| {
+        format!("unsupported status code {code} at {at}: it has no standard reason phrase")
+    })
 }
 
 /// Reads every operation of the main spec, registering the schemas they use in `defs`.
@@ -286,7 +263,7 @@ fn operation(
             bail!("`parameters` at {list_loc} is not a list");
         };
         for index in 0..list.len() {
-            let param = parameter(specs, &list_loc.join(index))?;
+            let param = parameter(specs, defs, &id, &list_loc.join(index))?;
             params.retain(|p| !(p.name == param.name && p.location == param.location));
             params.push(param);
         }
@@ -323,6 +300,20 @@ fn operation(
         None => None,
         Some(_) => Some(request_body(specs, defs, &loc.join("requestBody"))?),
     };
+    // `x-no-body`: the platform's marker for an operation that sends nothing (its Go client
+    // then sends no Content-Type either). Every operation without a `requestBody` is sent
+    // that way; the marker must not contradict a declared body.
+    match map.get("x-no-body") {
+        None | Some(Value::Bool(false)) => {}
+        Some(Value::Bool(true)) if body.is_none() => {}
+        Some(Value::Bool(true)) => {
+            bail!("operation at {loc} has both `x-no-body: true` and a `requestBody`")
+        }
+        Some(other) => bail!(
+            "`x-no-body: {other}` at {} is not a boolean",
+            loc.join("x-no-body")
+        ),
+    }
 
     let responses_loc = loc.join("responses");
     let Some(Value::Object(responses_map)) = map.get("responses") else {
@@ -360,6 +351,7 @@ fn operation(
         id,
         method: method.to_owned(),
         path: path.to_owned(),
+        loc: loc.clone(),
         description: text(map.get("description")).or_else(|| text(map.get("summary"))),
         params,
         body,
@@ -367,7 +359,47 @@ fn operation(
     })
 }
 
-fn parameter(specs: &Specs, loc: &Loc) -> Result<Param> {
+/// Keys a parameter object may have: the rest (`style`, `explode`, `content`, ...) would
+/// change how it is encoded, which the generator does not implement.
+const PARAMETER_KEYS: &[&str] = &[
+    "name",
+    "in",
+    "description",
+    "required",
+    "schema",
+    "deprecated",
+];
+
+/// Keywords a parameter's schema may use: those that say what a value is, and constraints
+/// the server checks (the client does not: a value it refuses comes back as a 400). Anything
+/// else (`nullable`, `oneOf`, `properties`, ...) would change the type or the encoding.
+const PARAMETER_SCHEMA_KEYS: &[&str] = &[
+    "type",
+    "format",
+    "enum",
+    "items",
+    "description",
+    "title",
+    "default",
+    "pattern",
+    "minLength",
+    "maxLength",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "multipleOf",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+];
+
+fn parameter(
+    specs: &Specs,
+    defs: &mut Definitions,
+    operation_id: &str,
+    loc: &Loc,
+) -> Result<Param> {
     let (resolved, value) = specs.deref(loc)?;
     let name = match value.get("name") {
         Some(Value::String(name)) => name.clone(),
@@ -381,14 +413,8 @@ fn parameter(specs: &Specs, loc: &Loc) -> Result<Param> {
              are supported"
         ),
     };
-    for key in [
-        "style",
-        "explode",
-        "allowReserved",
-        "content",
-        "allowEmptyValue",
-    ] {
-        if value.get(key).is_some() {
+    for key in value.as_object().into_iter().flat_map(|m| m.keys()) {
+        if !PARAMETER_KEYS.contains(&key.as_str()) && !key.starts_with("x-") {
             bail!(
                 "unsupported parameter key `{key}` at {}",
                 resolved.join(key)
@@ -399,37 +425,102 @@ fn parameter(specs: &Specs, loc: &Loc) -> Result<Param> {
     if location == ParamIn::Path && !required {
         bail!("path parameter at {resolved} must be `required: true`");
     }
-    let schema_loc = resolved.join("schema");
-    let (schema_loc, schema) = specs
-        .deref(&schema_loc)
-        .with_context(|| format!("parameter at {loc} has no usable schema"))?;
-    let kind = match schema.get("type").and_then(Value::as_str) {
-        Some("string") => ParamKind::String,
-        Some("integer") => ParamKind::Integer,
-        Some("boolean") => ParamKind::Boolean,
-        Some("array") if location == ParamIn::Query => {
-            let (items_loc, items) = specs.deref(&schema_loc.join("items"))?;
-            match items.get("type").and_then(Value::as_str) {
-                Some("string") => ParamKind::StringArray,
-                other => bail!(
-                    "unsupported array item type {other:?} at {items_loc} for parameter at {loc}"
-                ),
-            }
-        }
-        other => {
-            bail!("unsupported parameter type {other:?} at {schema_loc} for parameter at {loc}")
-        }
+    // An inline enum needs a type name: the parameter component's, without its `Parameter`
+    // suffix (`imageScopeQueryParameter` -> `imageScope`), or the operation's and the
+    // parameter's (`listThingsScope`).
+    let enum_name = match resolved.pointer.strip_prefix("/components/parameters/") {
+        Some(component) => component
+            .trim_end_matches("QueryParameter")
+            .trim_end_matches("Parameter")
+            .to_owned(),
+        None => format!("{operation_id}{}", name.to_pascal_case()),
     };
-    if location == ParamIn::Path && kind != ParamKind::String {
-        bail!("unsupported path parameter at {loc}: path parameters must be strings");
+    let schema_loc = resolved.join("schema");
+    if specs.get(&schema_loc).is_none() {
+        bail!("parameter at {resolved} has no schema");
+    }
+    let (ty, repeated) = param_type(
+        specs,
+        defs,
+        &schema_loc,
+        &enum_name,
+        location == ParamIn::Query,
+    )?;
+    if location == ParamIn::Path && !matches!(ty, ParamType::String | ParamType::Uuid) {
+        bail!(
+            "unsupported path parameter at {loc}: a path parameter must be a string or a uuid, \
+             not {ty:?}"
+        );
     }
     Ok(Param {
         name,
         location,
         required,
-        kind,
+        ty,
+        repeated,
         description: text(value.get("description")),
     })
+}
+
+/// The type of the parameter schema at `loc` (following `$ref`s), and whether it is a list
+/// (`type: array`, allowed when `array` is set). `enum_name` names an inline enum.
+fn param_type(
+    specs: &Specs,
+    defs: &mut Definitions,
+    loc: &Loc,
+    enum_name: &str,
+    array: bool,
+) -> Result<(ParamType, bool)> {
+    let (resolved, schema) = specs.deref(loc)?;
+    let Value::Object(map) = schema else {
+        bail!("parameter schema at {resolved} is not an object");
+    };
+    for key in map.keys() {
+        if !PARAMETER_SCHEMA_KEYS.contains(&key.as_str()) && !key.starts_with("x-") {
+            bail!(
+                "unsupported keyword `{key}` in the parameter schema at {}",
+                resolved.join(key)
+            );
+        }
+    }
+    let kind = map.get("type").and_then(Value::as_str);
+    let format = map.get("format").and_then(Value::as_str);
+    if map.contains_key("enum") {
+        if kind != Some("string") {
+            bail!("unsupported enum at {resolved}: only string enums can be parameters");
+        }
+        // A named enum schema keeps its name; an inline one is named after the parameter.
+        let name = if resolved.pointer.starts_with("/components/schemas/") {
+            defs.add_schema(specs, &resolved)?
+        } else {
+            defs.add_inline(specs, enum_name, &resolved)?
+        };
+        return Ok((ParamType::Enum(name), false));
+    }
+    let ty = match (kind, format) {
+        (Some("string"), None) => ParamType::String,
+        (Some("string"), Some("uuid")) => ParamType::Uuid,
+        (Some("integer"), None | Some("int32" | "int64")) => ParamType::Integer,
+        (Some("boolean"), None) => ParamType::Boolean,
+        (Some("array"), None) if array => {
+            let items = resolved.join("items");
+            if specs.get(&items).is_none() {
+                bail!("array parameter schema at {resolved} has no `items`");
+            }
+            let (ty, _) = param_type(specs, defs, &items, enum_name, false)?;
+            return Ok((ty, true));
+        }
+        (Some("array"), None) => bail!(
+            "unsupported array parameter schema at {resolved}: only query parameters can be \
+             lists, and lists cannot nest"
+        ),
+        (kind, None) => bail!("unsupported parameter type {kind:?} at {resolved}"),
+        (kind, Some(format)) => bail!(
+            "unsupported parameter format `{format}` (type {kind:?}) at {}",
+            resolved.join("format")
+        ),
+    };
+    Ok((ty, false))
 }
 
 /// A request body. Its method always takes and sends the body, including when the spec leaves
@@ -498,4 +589,46 @@ fn text(value: Option<&Value>) -> Option<String> {
         .and_then(Value::as_str)
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_come_from_http() {
+        // Each constant named here exists: the table would not compile otherwise.
+        for (constant, name, variant) in [
+            (http::StatusCode::OK, "OK", "Ok"),
+            (http::StatusCode::NO_CONTENT, "NO_CONTENT", "NoContent"),
+            (
+                http::StatusCode::NON_AUTHORITATIVE_INFORMATION,
+                "NON_AUTHORITATIVE_INFORMATION",
+                "NonAuthoritativeInformation",
+            ),
+            (
+                http::StatusCode::MULTI_STATUS,
+                "MULTI_STATUS",
+                "MultiStatus",
+            ),
+            (http::StatusCode::IM_A_TEAPOT, "IM_A_TEAPOT", "ImATeapot"),
+            (
+                http::StatusCode::UNPROCESSABLE_ENTITY,
+                "UNPROCESSABLE_ENTITY",
+                "UnprocessableEntity",
+            ),
+            (
+                http::StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+                "HTTP_VERSION_NOT_SUPPORTED",
+                "HttpVersionNotSupported",
+            ),
+        ] {
+            let status = Status::new(constant.as_u16()).unwrap();
+            assert_eq!(status.constant, name);
+            assert_eq!(status.variant, variant);
+            assert_eq!(Some(status.reason), constant.canonical_reason());
+        }
+        assert_eq!(Status::new(299), None);
+        assert_eq!(Status::new(1000), None);
+    }
 }

@@ -1,17 +1,22 @@
-//! Rendering operations as async methods on `region_openapi::Client` and one response enum per
-//! operation.
+//! Rendering operations as async methods on `region_openapi::Client`, and one response enum per
+//! operation with the impls the runtime needs (`ApiResponse`, and `Decode`, the one function that
+//! turns an answer into the enum).
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use heck::{ToPascalCase, ToSnakeCase};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 use super::{
-    operations::{Operation, ParamIn, ParamKind},
+    operations::{Operation, ParamIn, ParamType},
     schema::Definitions,
 };
+
+/// The platform's error schema (`common.spec.yaml`); error answers carrying it are exposed
+/// through `ApiResponse::error_body`.
+const ERROR_SCHEMA: &str = "error";
 
 /// Renders `operations`; `types` maps each definition name to the Rust type naming it.
 pub fn render(
@@ -36,10 +41,6 @@ pub fn render(
 }
 
 /// A Rust identifier for `name`, suffixed with `_` when it is a keyword.
-/// The platform's error schema (`common.spec.yaml`); error answers carrying it are exposed
-/// through `ApiResponse::error_body`.
-const ERROR_SCHEMA: &str = "error";
-
 fn ident(name: &str) -> Ident {
     let snake = name.to_snake_case();
     if syn::parse_str::<Ident>(&snake).is_ok() {
@@ -74,16 +75,39 @@ fn operation(
     let method_upper = op.method.to_uppercase();
     let method_const = format_ident!("{}", method_upper);
     let operation_id = &op.id;
+    let path_template = &op.path;
+    // Whether any documented answer may hold credentials: then no raw body is ever shown.
+    let sensitive = op
+        .responses
+        .iter()
+        .any(|r| r.schema.as_deref().is_some_and(|s| defs.holds_secrets(s)));
+
+    let successes: Vec<_> = op
+        .responses
+        .iter()
+        .filter(|r| (200..300).contains(&r.status.code))
+        .collect();
+    let [success] = successes.as_slice() else {
+        bail!(
+            "operation `{}` at {} documents {} success (2xx) statuses: exactly one is supported",
+            op.id,
+            op.loc,
+            successes.len()
+        );
+    };
 
     // The response enum.
     let mut variants = Vec::new();
     let mut status_arms = Vec::new();
     let mut decode_arms = Vec::new();
+    let mut debug_arms = Vec::new();
     let mut error_variants = Vec::new();
     for response in &op.responses {
-        let variant = format_ident!("{}", response.status.variant);
-        let constant = format_ident!("{}", response.status.constant);
+        let variant = format_ident!("{}", &response.status.variant);
+        let variant_name = response.status.variant.as_str();
+        let constant = format_ident!("{}", &response.status.constant);
         let code = response.status.code;
+        let code_literal = proc_macro2::Literal::u16_unsuffixed(code);
         let doc = docs([format!(
             "`{code} {}`: {}",
             response.status.reason,
@@ -94,34 +118,41 @@ fn operation(
         match &response.schema {
             Some(schema) => {
                 let ty = type_of(schema)?;
-                if response.status.code >= 400 && schema == ERROR_SCHEMA {
+                if code >= 400 && schema == ERROR_SCHEMA {
                     error_variants.push(quote! { Self::#variant(error) });
                 }
                 variants.push(quote! { #doc #variant(#ty), });
                 status_arms.push(quote! { Self::#variant(_) => ::http::StatusCode::#constant, });
-                // A body that may hold credentials is not quoted in decode errors.
-                let decode = if defs.holds_secrets(schema) {
-                    quote! { crate::client::decode_withholding_body }
-                } else {
-                    quote! { crate::client::decode }
-                };
                 decode_arms.push(quote! {
-                    #code => ::std::result::Result::Ok(#enum_name::#variant(
-                        #decode(OPERATION, status, &payload)?,
-                    )),
+                    #code_literal if is_json => Self::parse(status, &body).map(Self::#variant),
+                });
+                debug_arms.push(quote! {
+                    Self::#variant(value) => f.debug_tuple(#variant_name).field(value).finish(),
                 });
             }
             None => {
                 variants.push(quote! { #doc #variant, });
                 status_arms.push(quote! { Self::#variant => ::http::StatusCode::#constant, });
-                decode_arms.push(quote! {
-                    #code => ::std::result::Result::Ok(#enum_name::#variant),
-                });
+                decode_arms
+                    .push(quote! { #code_literal => ::std::result::Result::Ok(Self::#variant), });
+                debug_arms.push(quote! { Self::#variant => f.write_str(#variant_name), });
             }
         }
     }
+    let success_variant = format_ident!("{}", &success.status.variant);
+    let (success_type, into_success) = match &success.schema {
+        Some(schema) => (
+            type_of(schema)?,
+            quote! { Self::#success_variant(body) => ::std::result::Result::Ok(body), },
+        ),
+        None => (
+            quote! { () },
+            quote! { Self::#success_variant => ::std::result::Result::Ok(()), },
+        ),
+    };
     let enum_doc = docs([format!(
-        "The answer to [`Client::{method_name}`](crate::Client::{method_name}) (`{operation_id}`): one variant per documented status, with its decoded body."
+        "The answer to [`Client::{method_name}`](crate::Client::{method_name}) (`{operation_id}`): \
+         one variant per documented status, with its decoded body."
     )]);
     let error_body = if error_variants.is_empty() {
         quote! { ::std::option::Option::None }
@@ -133,34 +164,59 @@ fn operation(
             }
         }
     };
+    // Credential-bearing operations get a `Debug` that does not print undecoded bodies; the
+    // decoded ones redact their credentials themselves.
+    let (derive_debug, debug_impl) = if sensitive {
+        (
+            quote! {},
+            quote! {
+                impl ::std::fmt::Debug for #enum_name {
+                    /// Written out so that the body of an `Unexpected` answer is not printed:
+                    /// this operation's answers may hold credentials.
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        match self {
+                            #(#debug_arms)*
+                            Self::Unexpected { status, body } => f
+                                .debug_struct("Unexpected")
+                                .field("status", status)
+                                .field("body", &crate::client::Withheld(body.len()))
+                                .finish(),
+                        }
+                    }
+                }
+            },
+        )
+    } else {
+        (quote! { #[derive(Debug)] }, quote! {})
+    };
     let response_enum = quote! {
         #enum_doc
-        #[derive(Debug)]
+        #derive_debug
         #[allow(clippy::large_enum_variant)]
         pub enum #enum_name {
             #(#variants)*
-            /// A status the API does not document for this operation.
+            /// An answer the spec does not document: an undocumented status, or a documented
+            /// one whose `Content-Type` is not JSON.
             Unexpected {
                 /// The status the server answered with.
                 status: ::http::StatusCode,
-                /// The undecoded response body.
+                /// The undecoded body.
                 body: ::bytes::Bytes,
             },
         }
 
-        impl #enum_name {
-            /// The HTTP status of the answer.
-            pub fn status(&self) -> ::http::StatusCode {
+        #debug_impl
+
+        impl crate::ApiResponse for #enum_name {
+            type Success = #success_type;
+            const OPERATION: &'static str = #operation_id;
+            const SENSITIVE: bool = #sensitive;
+
+            fn status(&self) -> ::http::StatusCode {
                 match self {
                     #(#status_arms)*
                     Self::Unexpected { status, .. } => *status,
                 }
-            }
-        }
-
-        impl crate::ApiResponse for #enum_name {
-            fn status(&self) -> ::http::StatusCode {
-                #enum_name::status(self)
             }
 
             fn error_body(&self) -> ::std::option::Option<&types::Error> {
@@ -171,6 +227,26 @@ fn operation(
                 match self {
                     Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
                     _ => ::std::option::Option::None,
+                }
+            }
+
+            fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
+                match self {
+                    #into_success
+                    other => ::std::result::Result::Err(other),
+                }
+            }
+        }
+
+        impl crate::response::Decode for #enum_name {
+            fn decode(
+                status: ::http::StatusCode,
+                is_json: bool,
+                body: ::bytes::Bytes,
+            ) -> ::std::result::Result<Self, crate::Error> {
+                match status.as_u16() {
+                    #(#decode_arms)*
+                    _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
                 }
             }
         }
@@ -189,35 +265,62 @@ fn operation(
             param.description.as_deref().unwrap_or(wire.as_str())
         ));
         match param.location {
-            ParamIn::Path => {
-                args.push(quote! { #name: &str });
-                path_args.push(quote! {
-                    let #name = crate::client::path_segment(OPERATION, #wire, #name)?;
-                });
-            }
+            ParamIn::Path => match &param.ty {
+                ParamType::Uuid => {
+                    // Hex digits and hyphens: nothing to escape, never empty or a dot segment.
+                    args.push(quote! { #name: ::uuid::Uuid });
+                    path_args.push(quote! { let #name = #name.hyphenated(); });
+                }
+                ParamType::String => {
+                    args.push(quote! { #name: &str });
+                    path_args.push(quote! {
+                        let #name = crate::client::path_segment(OPERATION.id(), #wire, #name)?;
+                    });
+                }
+                other => bail!(
+                    "path parameter `{wire}` of `{}` has the unsupported type {other:?}",
+                    op.id
+                ),
+            },
             ParamIn::Query => {
-                let (ty, push) = match param.kind {
-                    ParamKind::String => (quote! { &str }, quote! { query.push(#wire, value); }),
-                    ParamKind::StringArray => (
-                        quote! { &[::std::string::String] },
-                        quote! { for item in value { query.push(#wire, item); } },
+                // The type of one value, and how `value` (a reference to one inside a list)
+                // is written as text.
+                let (item, text) = match &param.ty {
+                    ParamType::String => (quote! { ::std::string::String }, quote! { value }),
+                    ParamType::Uuid => (
+                        quote! { ::uuid::Uuid },
+                        quote! { &value.hyphenated().to_string() },
                     ),
-                    ParamKind::Integer => (
-                        quote! { i64 },
-                        quote! { query.push(#wire, &value.to_string()); },
-                    ),
-                    ParamKind::Boolean => (
+                    ParamType::Integer => (quote! { i64 }, quote! { &value.to_string() }),
+                    ParamType::Boolean => (
                         quote! { bool },
-                        quote! { query.push(#wire, if value { "true" } else { "false" }); },
+                        quote! { if *value { "true" } else { "false" } },
                     ),
+                    ParamType::Enum(schema) => {
+                        let ty = type_of(schema)?;
+                        (quote! { #ty }, quote! { &value.to_string() })
+                    }
+                };
+                let (ty, push) = if param.repeated {
+                    (
+                        quote! { &[#item] },
+                        quote! { for value in #name { query.push(#wire, #text); } },
+                    )
+                } else {
+                    let ty = match &param.ty {
+                        ParamType::String => quote! { &str },
+                        ParamType::Enum(_) => quote! { &#item },
+                        _ => quote! { #item },
+                    };
+                    (ty, quote! { let value = &#name; query.push(#wire, #text); })
                 };
                 if param.required {
                     args.push(quote! { #name: #ty });
-                    query_pushes.push(quote! { { let value = #name; #push } });
+                    query_pushes.push(quote! { { #push } });
                 } else {
                     args.push(quote! { #name: ::std::option::Option<#ty> });
                     query_pushes.push(
-                        quote! { if let ::std::option::Option::Some(value) = #name { #push } },
+                        quote! { if let ::std::option::Option::Some(#name) = #name { #push } },
                     );
                 }
             }
@@ -229,7 +332,7 @@ fn operation(
         Some(body) => {
             let ty = type_of(&body.schema)?;
             body_arg = quote! { , body: &#ty };
-            body_value = quote! { crate::client::encode_body(OPERATION, body)? };
+            body_value = quote! { body };
             arg_docs.push(format!(
                 "- `body`: {}",
                 body.description.as_deref().unwrap_or("the request body")
@@ -237,18 +340,28 @@ fn operation(
         }
         None => {
             body_arg = quote! {};
-            body_value = quote! { ::std::option::Option::None };
+            body_value = quote! {};
         }
     }
     let template = format_template(&op.path, |name| ident(name).to_string());
+    let path = if op.path.contains('{') {
+        quote! { ::std::format!(#template) }
+    } else {
+        quote! { ::std::string::String::from(#template) }
+    };
     let mut doc_lines = Vec::new();
     if let Some(description) = &op.description {
         doc_lines.push(description.clone());
         doc_lines.push(String::new());
     }
     doc_lines.push(format!(
-        "Sends a `{method_upper}` request to `{}` (`{operation_id}`).",
-        op.path
+        "Sends a `{method_upper}` request to `{}` (`{operation_id}`){}.",
+        op.path,
+        if op.body.is_none() {
+            " without a body"
+        } else {
+            " with a JSON body"
+        }
     ));
     if !arg_docs.is_empty() {
         doc_lines.push(String::new());
@@ -257,35 +370,37 @@ fn operation(
     }
     doc_lines.push(String::new());
     doc_lines.push(format!(
-        "Every documented status comes back as a [`{enum_name}`] variant; only failures to send, \
-         edit or decode are an [`Error`](crate::Error)."
+        "Every answer is a [`{enum_name}`] variant in a [`ResponseValue`](crate::ResponseValue) \
+         (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the \
+         `{} {}` body. Only failures to send, edit or decode are an [`Error`](crate::Error).",
+        success.status.code, success.status.reason
     ));
     let method_doc = docs(doc_lines);
     let query = if query_pushes.is_empty() {
-        quote! { let path_and_query = path; }
+        quote! {}
     } else {
         quote! {
             let mut query = crate::client::Query::default();
             #(#query_pushes)*
-            let path_and_query = query.append_to(path);
+            let path = query.append_to(path);
         }
+    };
+    let call = if op.body.is_some() {
+        quote! { self.call_json(OPERATION, ::http::Method::#method_const, path, #body_value).await }
+    } else {
+        quote! { self.call_empty(OPERATION, ::http::Method::#method_const, path).await }
     };
     let method = quote! {
         #method_doc
-        pub async fn #method_name(&self #(, #args)* #body_arg) -> ::std::result::Result<#enum_name, crate::Error> {
-            const OPERATION: &str = #operation_id;
+        pub async fn #method_name(&self #(, #args)* #body_arg)
+            -> ::std::result::Result<crate::ResponseValue<#enum_name>, crate::Error>
+        {
+            const OPERATION: ::core_client::Operation =
+                ::core_client::Operation::new(#operation_id, #path_template);
             #(#path_args)*
-            let path = ::std::format!(#template);
+            let path = #path;
             #query
-            let response = self
-                .execute(OPERATION, ::http::Method::#method_const, path_and_query, #body_value)
-                .await?;
-            let status = response.status();
-            let payload = response.into_body();
-            match status.as_u16() {
-                #(#decode_arms)*
-                _ => ::std::result::Result::Ok(#enum_name::Unexpected { status, body: payload }),
-            }
+            #call
         }
     };
     Ok((response_enum, method))

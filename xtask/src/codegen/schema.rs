@@ -11,9 +11,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Result, bail};
+use heck::ToPascalCase;
 use serde_json::{Map, Value};
 
-use super::spec::{Loc, Specs};
+use super::{
+    postprocess::CATCH_ALL,
+    spec::{Loc, Specs},
+};
 
 /// Keywords copied as they are.
 const KEPT: &[&str] = &[
@@ -21,7 +25,6 @@ const KEPT: &[&str] = &[
     "format",
     "description",
     "title",
-    "enum",
     "pattern",
     "minLength",
     "maxLength",
@@ -62,6 +65,9 @@ pub struct Definitions {
     pub schemas: BTreeMap<String, Value>,
     /// Where each definition came from.
     pub origins: BTreeMap<String, Loc>,
+    /// The Rust type name of each definition (its name in PascalCase), to where it came from:
+    /// two schemas must not end up as one type name.
+    rust_names: BTreeMap<String, Loc>,
     /// JSON property names that hold credentials: their values must not be printed by `Debug`.
     pub sensitive: BTreeSet<String>,
 }
@@ -84,22 +90,42 @@ impl Definitions {
     /// (and what it references) when it is new.
     pub fn reference(&mut self, specs: &Specs, at: &Loc, target: &str) -> Result<String> {
         let loc = specs.resolve(at, target)?;
-        let name = schema_name(&loc, at, target)?;
+        let name = definition_name(specs, &loc, at, target)?;
         self.drain(specs, vec![loc])?;
+        Ok(name)
+    }
+
+    /// The definition name of the schema at `loc` (under `components/schemas`), adding it
+    /// (and what it references) when it is new.
+    pub fn add_schema(&mut self, specs: &Specs, loc: &Loc) -> Result<String> {
+        let name = definition_name(specs, loc, loc, &loc.to_string())?;
+        self.drain(specs, vec![loc.clone()])?;
+        Ok(name)
+    }
+
+    /// Adds the schema at `loc`, which is not under `components/schemas` (an inline parameter
+    /// enum), as the definition `name` (or its `x-rust-name`); returns the name used.
+    pub fn add_inline(&mut self, specs: &Specs, name: &str, loc: &Loc) -> Result<String> {
+        let name = match specs.get(&loc.join("x-rust-name")) {
+            None => name.to_owned(),
+            Some(_) => rust_name(specs, loc)?.unwrap_or_else(|| name.to_owned()),
+        };
+        if self.register(&name, loc)? {
+            let schema = specs.require(loc)?;
+            let mut refs = Vec::new();
+            let normalized = self.normalize(specs, schema, loc, false, &mut refs)?;
+            self.schemas.insert(name.clone(), normalized);
+            self.drain(specs, refs)?;
+        }
         Ok(name)
     }
 
     fn drain(&mut self, specs: &Specs, mut todo: Vec<Loc>) -> Result<()> {
         while let Some(loc) = todo.pop() {
-            let name = schema_name(&loc, &loc, &loc.to_string())?;
-            match self.origins.get(&name) {
-                Some(seen) if *seen == loc => continue,
-                Some(seen) => bail!(
-                    "schema name `{name}` is defined twice, at {seen} and at {loc}: rename one"
-                ),
-                None => {}
+            let name = definition_name(specs, &loc, &loc, &loc.to_string())?;
+            if !self.register(&name, &loc)? {
+                continue;
             }
-            self.origins.insert(name.clone(), loc.clone());
             let schema = specs.require(&loc)?;
             let mut refs = Vec::new();
             let normalized = self.normalize(specs, schema, &loc, false, &mut refs)?;
@@ -107,6 +133,28 @@ impl Definitions {
             todo.extend(refs);
         }
         Ok(())
+    }
+
+    /// Records that definition `name` comes from `loc`: `false` when it already did, an error
+    /// when the name, or the Rust type name it gives, is taken by another schema.
+    fn register(&mut self, name: &str, loc: &Loc) -> Result<bool> {
+        match self.origins.get(name) {
+            Some(seen) if seen == loc => return Ok(false),
+            Some(seen) => {
+                bail!("schema name `{name}` is defined twice, at {seen} and at {loc}: rename one")
+            }
+            None => {}
+        }
+        let rust = name.to_pascal_case();
+        if let Some(seen) = self.rust_names.get(&rust) {
+            bail!(
+                "the schemas at {seen} and at {loc} would both be the Rust type `{rust}`: give \
+                 one an `x-rust-name: <TypeName>`"
+            );
+        }
+        self.origins.insert(name.to_owned(), loc.clone());
+        self.rust_names.insert(rust, loc.clone());
+        Ok(true)
     }
 
     fn normalize(
@@ -129,7 +177,7 @@ impl Definitions {
             };
             let at = loc.join("$ref");
             let target_loc = specs.resolve(&at, target)?;
-            let name = schema_name(&target_loc, &at, target)?;
+            let name = definition_name(specs, &target_loc, &at, target)?;
             refs.push(target_loc);
             return Ok(serde_json::json!({ "$ref": format!("#/definitions/{name}") }));
         }
@@ -147,6 +195,24 @@ impl Definitions {
                         bail!(
                             "`pattern` {pattern:?} at {at} is not a supported regular expression: {error}"
                         );
+                    }
+                    out.insert(key.clone(), value.clone());
+                }
+                "enum" => {
+                    let Value::Array(values) = value else {
+                        bail!("`enum` at {at} is not a list");
+                    };
+                    // The generated enum keeps unknown values in a variant of this name.
+                    for (index, item) in values.iter().enumerate() {
+                        if let Value::String(text) = item
+                            && text.to_pascal_case() == CATCH_ALL
+                        {
+                            bail!(
+                                "enum value {text:?} at {} would become the variant \
+                                 `{CATCH_ALL}`, which keeps values the client does not know",
+                                at.join(index)
+                            );
+                        }
                     }
                     out.insert(key.clone(), value.clone());
                 }
@@ -274,13 +340,34 @@ fn is_sensitive(name: &str, schema: &Value) -> bool {
     CREDENTIAL_WORDS.iter().any(|word| lower.contains(word))
 }
 
-/// The definition name of the schema at `loc`: it must be `#/components/schemas/{name}`.
-fn schema_name(loc: &Loc, at: &Loc, target: &str) -> Result<String> {
-    match loc.pointer.strip_prefix("/components/schemas/") {
-        Some(name) if !name.is_empty() && !name.contains('/') => Ok(name.to_owned()),
+/// The definition name of the schema at `loc`: it must be `#/components/schemas/{name}`, and
+/// the name is its `x-rust-name` when it has one.
+fn definition_name(specs: &Specs, loc: &Loc, at: &Loc, target: &str) -> Result<String> {
+    let name = match loc.pointer.strip_prefix("/components/schemas/") {
+        Some(name) if !name.is_empty() && !name.contains('/') => {
+            name.replace("~1", "/").replace("~0", "~")
+        }
         _ => bail!(
             "unsupported $ref `{target}` at {at}: a schema reference must point at \
              `#/components/schemas/{{name}}`"
         ),
+    };
+    Ok(rust_name(specs, loc)?.unwrap_or(name))
+}
+
+/// The `x-rust-name` of the schema at `loc`: a PascalCase Rust identifier that replaces the
+/// schema's name as its type name (to resolve a clash of two names that differ only in case).
+fn rust_name(specs: &Specs, loc: &Loc) -> Result<Option<String>> {
+    let at = loc.join("x-rust-name");
+    match specs.get(&at) {
+        None => Ok(None),
+        Some(Value::String(name))
+            if name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && name.chars().all(|c| c.is_ascii_alphanumeric())
+                && name.to_pascal_case() == *name =>
+        {
+            Ok(Some(name.clone()))
+        }
+        Some(other) => bail!("`x-rust-name: {other}` at {at} is not a PascalCase Rust type name"),
     }
 }

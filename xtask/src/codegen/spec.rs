@@ -191,7 +191,7 @@ fn read_closure(dir: &Path, main: &str) -> Result<Vec<(String, String)>> {
 
 fn parse(name: &str, text: &str) -> Result<Value> {
     let value: Value =
-        serde_yaml::from_str(text).with_context(|| format!("{name} is not valid YAML"))?;
+        serde_saphyr::from_str(text).with_context(|| format!("{name} is not valid YAML"))?;
     serde_json::from_value::<openapiv3::OpenAPI>(value.clone())
         .with_context(|| format!("{name} is not a valid OpenAPI 3.0 document"))?;
     Ok(value)
