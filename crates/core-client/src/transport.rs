@@ -17,7 +17,7 @@ use hyper_util::{
     rt::{TokioExecutor, TokioTimer},
 };
 
-use crate::{HttpConfig, HttpError, SignedWith, rotation::Rotation};
+use crate::{Attempts, HttpConfig, HttpError, SignedWith, rotation::Rotation};
 
 /// The pooled hyper client requests go through.
 pub(crate) type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -102,7 +102,10 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                     }
                 })?
                 .to_bytes();
-            Ok(http::Response::from_parts(parts, body))
+            let mut response = http::Response::from_parts(parts, body);
+            // One attempt so far; the retry layer counts the others.
+            response.extensions_mut().insert(Attempts(1));
+            Ok(response)
         })
     }
 }
