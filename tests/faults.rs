@@ -60,6 +60,37 @@ async fn idle_connections_the_server_closed_are_replaced() {
     }
 }
 
+#[tokio::test]
+async fn a_burst_after_idle_connections_closed_opens_one_http2_connection() {
+    let ca = Ca::new("ca");
+    let server = FaultServer::start(&ca, Protocol::Http2, None, |_| answer(200, None)).await;
+    let http = client(&ca, HttpConfig::default());
+    // A cold burst: the first request learns that the host speaks HTTP/2, the others share
+    // one connection instead of each making a handshake.
+    let burst = |n: usize| {
+        let requests: Vec<_> = (0..n)
+            .map(|_| {
+                let http = http.clone();
+                let url = server.url();
+                tokio::spawn(async move { http.send(get(&url)).await })
+            })
+            .collect();
+        async move {
+            for request in requests {
+                assert_eq!(request.await.unwrap().unwrap().status(), 200);
+            }
+        }
+    };
+    burst(100).await;
+    let cold = server.connections();
+    assert!(cold <= 2, "{cold} connections for a cold burst");
+    // After the server closed the idle connections, the next burst makes one more.
+    server.close_connections();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    burst(100).await;
+    assert_eq!(server.connections(), cold + 1);
+}
+
 /// The server answers the first request of each connection and closes the connection under
 /// every later one: each request after the first is written onto a connection being closed.
 async fn closing_server(ca: &Ca, protocol: Protocol) -> FaultServer {
@@ -70,25 +101,20 @@ async fn closing_server(ca: &Ca, protocol: Protocol) -> FaultServer {
     .await
 }
 
+/// Leaves one answered connection in the pool of the client that will send the next request.
+/// Over HTTP/2 that takes two requests: the first finds out the protocol on a connection of
+/// its own, the next makes the connection HTTP/2 requests then share.
+async fn warm(http: &HttpClient, server: &FaultServer, protocol: Protocol) {
+    http.send(get(&server.url())).await.unwrap();
+    if protocol == Protocol::Http2 {
+        send_pooled(http, get(&server.url())).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_request_on_a_connection_being_closed_is_retried_when_safe() {
     for protocol in Protocol::BOTH {
         let ca = Ca::new("ca");
-        let server = closing_server(&ca, protocol).await;
-        let http = client(&ca, HttpConfig::default());
-        let mut failures = 0;
-        for n in 0..20 {
-            match send_pooled(&http, get(&server.url())).await {
-                Ok(response) => {
-                    assert_eq!(response.status(), 200);
-                    let expected = if n == 0 { 1 } else { 2 };
-                    assert_eq!(attempts(&response), expected, "{protocol:?} request {n}");
-                }
-                Err(_) => failures += 1,
-            }
-        }
-        assert_eq!(failures, 0, "{protocol:?}: retried, every request succeeds");
-
         // Without retries every request written onto the closing connection fails, with a
         // typed transport error saying it was sent once; the one after it gets a new
         // connection and succeeds.
@@ -97,14 +123,26 @@ async fn a_request_on_a_connection_being_closed_is_retried_when_safe() {
             &ca,
             HttpConfig::default().with_retry(RetryConfig::disabled()),
         );
+        warm(&http, &server, protocol).await;
         for _ in 0..5 {
-            let response = send_pooled(&http, get(&server.url())).await.unwrap();
-            assert_eq!(attempts(&response), 1);
             let error = send_pooled(&http, get(&server.url())).await.unwrap_err();
             assert!(
                 matches!(error, HttpError::Transport { attempts: 1, .. }),
                 "{protocol:?}: {error:?}"
             );
+            let response = send_pooled(&http, get(&server.url())).await.unwrap();
+            assert_eq!(attempts(&response), 1);
+        }
+
+        // With retries, each such request is sent again on a new connection: none fails.
+        let server = closing_server(&ca, protocol).await;
+        let http = client(&ca, HttpConfig::default());
+        warm(&http, &server, protocol).await;
+        for n in 0..20 {
+            let response = send_pooled(&http, get(&server.url())).await;
+            let response = response.unwrap_or_else(|e| panic!("{protocol:?} request {n}: {e}"));
+            assert_eq!(response.status(), 200);
+            assert_eq!(attempts(&response), 2, "{protocol:?} request {n}");
         }
     }
 }
@@ -115,7 +153,7 @@ async fn post_is_not_retried_unless_marked_safe() {
         let ca = Ca::new("ca");
         let server = closing_server(&ca, protocol).await;
         let http = client(&ca, HttpConfig::default());
-        http.send(get(&server.url())).await.unwrap();
+        warm(&http, &server, protocol).await;
         let before = server.calls();
         let error = send_pooled(&http, request(http::Method::POST, &server.url()))
             .await
@@ -123,10 +161,10 @@ async fn post_is_not_retried_unless_marked_safe() {
         assert_eq!(error.attempts(), Some(1), "{protocol:?}: {error:?}");
         assert_eq!(server.calls(), before + 1, "sent once");
 
-        let mut marked = request(http::Method::POST, &server.url());
-        marked.extensions_mut().insert(RetrySafe);
         // The failed POST's connection is gone: pool one again, then repeat on it.
         http.send(get(&server.url())).await.unwrap();
+        let mut marked = request(http::Method::POST, &server.url());
+        marked.extensions_mut().insert(RetrySafe);
         let response = send_pooled(&http, marked).await.unwrap();
         assert_eq!(attempts(&response), 2, "{protocol:?}");
     }

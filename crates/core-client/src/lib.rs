@@ -32,6 +32,7 @@
 
 mod cache;
 mod client;
+mod discovery;
 mod duration;
 mod editor;
 mod error;

@@ -9,9 +9,10 @@ use std::{
 
 use crate::{
     ClientError, HttpConfig, SecretError, SecretRef,
+    discovery::{Hosts, Protocol},
     secret::{TLS_CERT_KEY, TlsSecret},
     tls::{self, ClientIdentity, IdentityError, Roots},
-    transport::{self, HyperClient},
+    transport::{self, HyperClients},
 };
 
 /// Where an [`HttpClient`](crate::HttpClient)'s TLS material comes from, so it can be re-read.
@@ -31,9 +32,11 @@ struct Versions {
     certificate: Option<String>,
 }
 
-/// A connection pool presenting one client identity and trusting one set of roots.
+/// The connection pools presenting one client identity and trusting one set of roots.
 pub(crate) struct Transport {
-    pub(crate) client: HyperClient,
+    clients: HyperClients,
+    /// The HTTP version each host speaks, once known.
+    pub(crate) hosts: Hosts,
     pub(crate) identity: Option<Arc<ClientIdentity>>,
     versions: Versions,
 }
@@ -46,10 +49,24 @@ impl Transport {
         config: &HttpConfig,
     ) -> Self {
         Self {
-            client: transport::build(tls, config),
+            clients: transport::build(tls, config),
+            hosts: Hosts::default(),
             identity: identity.map(Arc::new),
             versions: Versions::default(),
         }
+    }
+
+    /// Sends `request` through the pool for `protocol`.
+    pub(crate) async fn send(
+        &self,
+        protocol: Protocol,
+        request: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
+        let client = match protocol {
+            Protocol::Http2 => &self.clients.http2,
+            Protocol::Negotiate => &self.clients.negotiating,
+        };
+        client.request(request.map(http_body_util::Full::new)).await
     }
 
     /// Reads the Secrets of `source` and builds a transport from them.
@@ -237,7 +254,8 @@ fn build(
         (_, e) => ClientError::Tls(e),
     })?;
     Ok(Transport {
-        client: transport::build(tls, config),
+        clients: transport::build(tls, config),
+        hosts: Hosts::default(),
         identity: identity.map(Arc::new),
         versions: secrets.versions(),
     })
