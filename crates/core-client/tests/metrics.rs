@@ -98,7 +98,7 @@ async fn one_duration_point_per_request_with_bounded_attributes() {
     let calls = Arc::new(AtomicUsize::new(0));
     let server = TestServer::builder(&ca.server_cert(&["127.0.0.1"]))
         .handler(move |_| {
-            let status = if calls.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+            let status = if calls.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
                 200
             } else {
                 404
