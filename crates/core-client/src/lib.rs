@@ -38,6 +38,7 @@ mod error;
 mod operation;
 mod options;
 mod path;
+mod pem;
 pub mod reference;
 mod rotation;
 mod secret;
