@@ -40,6 +40,7 @@ mod layer;
 mod operation;
 mod options;
 mod path;
+mod pem;
 pub mod reference;
 mod rotation;
 mod secret;
