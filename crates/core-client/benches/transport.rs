@@ -92,10 +92,10 @@ fn benches(c: &mut Criterion) {
 
     // From here on a subscriber records spans into the OpenTelemetry SDK, as in a service.
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let subscriber = tracing_subscriber::registry().with(
-        tracing_opentelemetry::layer()
-            .with_tracer(opentelemetry::trace::TracerProvider::tracer(&provider, "bench")),
-    );
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(
+            opentelemetry::trace::TracerProvider::tracer(&provider, "bench"),
+        ));
     tracing::subscriber::set_global_default(subscriber).unwrap();
     let client = |telemetry| {
         let options = options

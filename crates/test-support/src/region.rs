@@ -209,7 +209,15 @@ fn serve(state: &Mutex<State>, raw: &RecordedRequest) -> http::Response<Bytes> {
     let request = ingress_view(raw);
     let trace = platform::trace_id(&request);
     let path = percent_decode(raw.uri.path()).unwrap_or_else(|| raw.uri.path().to_owned());
+    let mut span = platform::server_span(&request, "region-api");
     let (response, authenticated) = pipeline(state, &request, &path, &trace);
+    let route = resolve(&request.method, &path).and_then(|(route, _)| {
+        ROUTES
+            .iter()
+            .find(|(_, _, r)| *r == route)
+            .map(|(_, template, _)| *template)
+    });
+    platform::end_server_span(&mut span, &request, route, response.status());
     let mut state = state.lock().expect("state lock");
     state.seen.push(Seen {
         request,
