@@ -408,6 +408,41 @@ async fn rotated_ca_is_picked_up_in_the_background_within_the_interval() {
 }
 
 #[tokio::test]
+async fn requests_name_this_crate_as_user_agent_unless_told_otherwise() {
+    let s = setup().await;
+    let server = TestServer::builder(&s.server_leaf).start().await;
+    let no_reload = HttpClientOptions::new().with_reload_interval(Duration::ZERO);
+    let http = HttpClient::new(s.kube.client(), &options(&server), &no_reload)
+        .await
+        .unwrap();
+    http.send(get(&server.url())).await.unwrap();
+    assert_eq!(
+        server.requests()[0].header("user-agent"),
+        Some(concat!("core-client/", env!("CARGO_PKG_VERSION")))
+    );
+    // A request's own User-Agent stands; so does the configured one.
+    let mut own = get(&server.url());
+    own.headers_mut()
+        .insert(http::header::USER_AGENT, "compute/2.0".parse().unwrap());
+    http.send(own).await.unwrap();
+    assert_eq!(
+        server.requests()[1].header("user-agent"),
+        Some("compute/2.0")
+    );
+    let configured = options(&server).with_config(
+        HttpConfig::default().with_user_agent(http::HeaderValue::from_static("region-cli/1.0")),
+    );
+    let http = HttpClient::new(s.kube.client(), &configured, &no_reload)
+        .await
+        .unwrap();
+    http.send(get(&server.url())).await.unwrap();
+    assert_eq!(
+        server.requests()[2].header("user-agent"),
+        Some("region-cli/1.0")
+    );
+}
+
+#[tokio::test]
 async fn a_zero_reload_interval_reads_secrets_once() {
     let s = setup().await;
     let server = TestServer::builder(&s.server_leaf).start().await;
