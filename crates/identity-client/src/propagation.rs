@@ -73,7 +73,8 @@ fn outbound_trace_lost(context: &Context, wrote_traceparent: bool) -> bool {
 /// Warns, once per process, that inbound requests with a `traceparent` are not continued when
 /// the global propagator cannot read it. Called with the headers of each inbound request.
 pub(crate) fn check_inbound(headers: &http::HeaderMap) {
-    if INBOUND_WARNED.load(Ordering::Relaxed) {
+    // Most requests end here, without touching the propagator's lock.
+    if INBOUND_WARNED.load(Ordering::Relaxed) || !headers.contains_key(TRACEPARENT) {
         return;
     }
     let lost =
