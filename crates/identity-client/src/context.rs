@@ -54,14 +54,17 @@ impl RequestContext {
 
     /// A context for a request that arrived with `headers`. Only the trace context is taken:
     /// the current span's when one is active (the inbound server's span), else the one
-    /// extracted from `headers` through the global propagator, else none (the context current
-    /// at send time is used).
+    /// extracted from `headers` through the global propagator (see
+    /// [`install_trace_propagator`](crate::install_trace_propagator)), else none (the context
+    /// current at send time is used).
     ///
     /// The principal is not read from headers: set it with [`RequestContext::with_principal`]
     /// once the inbound request has been authenticated (see
     /// [`principal::extract`](crate::principal::extract)). Nor is `Unikorn-Client-Certificate`:
     /// see [`RequestContext::with_client_certificate`].
     pub fn from_headers(headers: &http::HeaderMap) -> Self {
+        // A `traceparent` nobody reads is a broken trace: say so (once per process).
+        crate::propagation::check_inbound(headers);
         let current = crate::editor::current_context();
         let otel = if current.has_active_span() {
             Some(current)

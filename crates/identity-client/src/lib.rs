@@ -55,6 +55,7 @@ pub mod editor;
 mod error;
 pub mod headers;
 pub mod principal;
+mod propagation;
 mod token;
 
 pub use base::BaseClient;
@@ -63,4 +64,5 @@ pub use context::RequestContext;
 pub use core_client::BoxFuture;
 pub use error::Error;
 pub use principal::{AccountType, Principal, PrincipalError};
+pub use propagation::install_trace_propagator;
 pub use token::{AccessToken, AccessTokenSource, StaticTokenSource, TokenError};

@@ -2,13 +2,16 @@
 
 use bytes::Bytes;
 use core_client::{BoxFuture, EditorError, RequestEditor};
-use opentelemetry::{Context, global, trace::TraceContextExt};
-use opentelemetry_http::HeaderInjector;
+use opentelemetry::{Context, trace::TraceContextExt};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use crate::propagation::inject_context;
+
 /// Injects the trace context through the global text-map propagator
-/// (`opentelemetry::global::set_text_map_propagator`, normally a `TraceContextPropagator`), so
-/// the callee's spans join the caller's trace.
+/// ([`install_trace_propagator`](crate::install_trace_propagator) installs the W3C one), so
+/// the callee's spans join the caller's trace. When there is a span to continue but the
+/// propagator writes no `traceparent` (none installed), a `tracing` warning says so, once
+/// per process.
 ///
 /// The context is the one captured at construction (from a
 /// [`RequestContext`](crate::RequestContext)) or, when none was captured, the one current when
@@ -48,13 +51,6 @@ pub(crate) fn current_context() -> Context {
     } else {
         Context::current()
     }
-}
-
-/// Injects `context` into `headers` through the global propagator.
-pub(crate) fn inject_context(context: &Context, headers: &mut http::HeaderMap) {
-    global::get_text_map_propagator(|propagator| {
-        propagator.inject_context(context, &mut HeaderInjector(headers));
-    });
 }
 
 impl RequestEditor for TraceContextEditor {

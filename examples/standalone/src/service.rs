@@ -1,0 +1,47 @@
+//! The README's "normal service path": a service handling an inbound request calls the
+//! region API for the principal of that request.
+
+use region_client::{
+    Client, HttpClientOptions, Principal, RequestContext, http, kube, region_openapi::uuid::Uuid,
+};
+
+use crate::Result;
+
+/// Built once at start-up, shared by every request handler.
+pub struct Outbound {
+    /// The region API client: Secrets read once, connections pooled.
+    pub region: Client,
+}
+
+impl Outbound {
+    /// Installs the W3C trace propagator and builds the region client from the current
+    /// kubeconfig (or the in-cluster service account).
+    pub async fn new() -> Result<Self> {
+        // Once per process: traces continue across services (W3C `traceparent`).
+        region_client::install_trace_propagator();
+        let kube = kube::Client::try_default().await?;
+        let region = Client::new(
+            kube,
+            region_client::options()
+                .with_host("https://region.example.com")
+                .with_ca_secret("unikorn", "region-ca"),
+            // The service's identity: its client certificate.
+            HttpClientOptions::new().with_certificate("unikorn", "compute-client"),
+        );
+        Ok(Self { region })
+    }
+
+    /// Per inbound request, with the principal its authentication established.
+    pub async fn count_regions(
+        &self,
+        inbound: &http::request::Parts,
+        principal: Principal,
+    ) -> Result<usize> {
+        let organization: Uuid = principal.organization_id.parse()?;
+        let ctx = RequestContext::from_parts(inbound).with_principal(principal);
+        let api = self.region.api_client(&ctx).await?;
+        // The documented success body, or a typed error with the platform's error body.
+        let regions = api.list_regions(organization).await?.into_result()?;
+        Ok(regions.len())
+    }
+}
