@@ -90,12 +90,14 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
-    // From here on a subscriber records spans into the OpenTelemetry SDK, as in a service.
+    // From here on a subscriber records spans into the OpenTelemetry SDK, as in a service
+    // (which keeps the HTTP libraries' own trace-level spans out with a level filter).
     let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let subscriber =
-        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_opentelemetry::layer().with_tracer(
             opentelemetry::trace::TracerProvider::tracer(&provider, "bench"),
-        ));
+        ))
+        .with(tracing_subscriber::filter::LevelFilter::INFO);
     tracing::subscriber::set_global_default(subscriber).unwrap();
     let client = |telemetry| {
         let options = options
