@@ -10,7 +10,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{
     ApiResponse, Error, ResponseValue,
     error::{excerpt, withheld},
-    response::Decode,
+    response::DecodeResponse,
 };
 
 /// Everything but RFC 3986 unreserved characters is percent-encoded in query names and values
@@ -81,7 +81,7 @@ impl Client {
     }
 
     /// Sends the request for `operation`, without a body, and decodes the answer into `R`.
-    pub(crate) async fn call_empty<R: Decode>(
+    pub(crate) async fn call_empty<R: DecodeResponse>(
         &self,
         operation: Operation,
         method: http::Method,
@@ -91,7 +91,7 @@ impl Client {
     }
 
     /// Sends the request for `operation` with `body` as JSON, and decodes the answer into `R`.
-    pub(crate) async fn call_json<R: Decode, B: Serialize>(
+    pub(crate) async fn call_json<R: DecodeResponse, B: Serialize>(
         &self,
         operation: Operation,
         method: http::Method,
@@ -106,7 +106,7 @@ impl Client {
             .await
     }
 
-    async fn call<R: Decode>(
+    async fn call<R: DecodeResponse>(
         &self,
         operation: Operation,
         method: http::Method,
@@ -117,14 +117,7 @@ impl Client {
             .execute(operation, method, path_and_query, body)
             .await?;
         let (parts, body) = response.into_parts();
-        let is_json = is_json(&parts.headers);
-        let raw = if parts.status.is_success() {
-            Bytes::new()
-        } else {
-            body.clone()
-        };
-        let inner = R::decode(parts.status, is_json, body)?;
-        Ok(ResponseValue::new(parts.status, parts.headers, inner).with_raw(raw))
+        ResponseValue::from_parts(parts.status, parts.headers, body)
     }
 
     /// Builds the request, marks it with `operation`, runs every editor in order, and sends it.
@@ -163,16 +156,6 @@ impl Client {
         apply_editors(&self.editors, &mut request).await?;
         Ok(self.http.send(request).await?)
     }
-}
-
-/// Whether `headers` declare a JSON body: the `Content-Type` mentions `json`
-/// (`application/json`, `application/problem+json`, ...), case-insensitively. The platform's
-/// Go client decodes a body on the same condition.
-fn is_json(headers: &http::HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.to_ascii_lowercase().contains("json"))
 }
 
 /// Builds a [`Client`]; see [`core_client::ClientBuilder`].
@@ -337,25 +320,6 @@ mod tests {
             );
         }
         assert_eq!(path_segment("op", "id", "...").unwrap(), "...");
-    }
-
-    #[test]
-    fn only_json_content_types_are_decoded() {
-        let with = |value: &'static str| {
-            let mut headers = http::HeaderMap::new();
-            headers.insert(
-                http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static(value),
-            );
-            is_json(&headers)
-        };
-        assert!(with("application/json"));
-        assert!(with("application/json; charset=utf-8"));
-        assert!(with("Application/JSON"));
-        assert!(with("application/problem+json"));
-        assert!(!with("text/html"));
-        assert!(!with("text/plain; charset=utf-8"));
-        assert!(!is_json(&http::HeaderMap::new()));
     }
 
     #[test]
