@@ -253,22 +253,60 @@ impl fmt::Debug for Withheld {
 }
 
 /// `body`, an answer to `R`'s operation, decoded as a `T`. On failure the error keeps the
-/// status and an excerpt of the body, or says it was withheld when `R`'s answers may hold
-/// credentials.
+/// status and an excerpt of the body, or, when `R`'s answers may hold credentials, says the
+/// excerpt was withheld and keeps a [`redacted`] JSON error.
 pub(crate) fn decode<R: ApiResponse, T: DeserializeOwned>(
     status: http::StatusCode,
     body: &Bytes,
 ) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|source| Error::Decode {
-        operation: R::OPERATION,
-        status,
-        excerpt: if R::SENSITIVE {
-            withheld(body.len())
+    serde_json::from_slice(body).map_err(|source| {
+        let (excerpt, source) = if R::SENSITIVE {
+            (withheld(body.len()), redacted(&source))
         } else {
-            excerpt(body)
-        },
-        source,
+            (excerpt(body), source)
+        };
+        Error::Decode {
+            operation: R::OPERATION,
+            status,
+            excerpt,
+            source,
+        }
     })
+}
+
+/// `error` without anything it quotes from the body.
+///
+/// serde's messages quote the offending value (`invalid type: string "..."`, `unknown variant
+/// ...`), and in an answer that may hold credentials that value may be one. What is kept: the
+/// kind of error, where it is, and the name of a missing field (which comes from the schema,
+/// not from the body).
+pub(crate) fn redacted(error: &serde_json::Error) -> serde_json::Error {
+    use serde::de::Error as _;
+    use serde_json::error::Category;
+
+    let message = error.to_string();
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(message, _)| message);
+    let missing_field = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+        .filter(|name| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+    let what = match (error.classify(), missing_field) {
+        (_, Some(name)) => format!("missing field `{name}`"),
+        (Category::Syntax, None) => "invalid JSON".to_owned(),
+        (Category::Eof, None) => "JSON that ends early".to_owned(),
+        (Category::Data, None) => "a value that does not match the schema".to_owned(),
+        (Category::Io, None) => "an unreadable body".to_owned(),
+    };
+    serde_json::Error::custom(format!(
+        "{what} at line {} column {} (details withheld: this operation's answers may hold \
+         credentials)",
+        error.line(),
+        error.column()
+    ))
 }
 
 #[cfg(test)]

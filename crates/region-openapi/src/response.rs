@@ -269,7 +269,7 @@ impl<R: fmt::Debug> fmt::Debug for ResponseValue<R> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::GetNetworkV2Response;
+    use crate::{GetNetworkV2Response, GetRegionDetailResponse};
 
     fn json() -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -278,6 +278,84 @@ mod tests {
             http::HeaderValue::from_static("application/json"),
         );
         headers
+    }
+
+    /// `Debug` and `Display` of `error` and of every error in its source chain.
+    fn rendered(error: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = format!("{error:?}");
+        let mut current = Some(error);
+        while let Some(e) = current {
+            out.push('\n');
+            out.push_str(&e.to_string());
+            current = e.source();
+        }
+        out
+    }
+
+    /// Found by fuzzing (`response_decode`, the body below with `@SECRET@` where `top-secret`
+    /// is): the excerpt was withheld, but the JSON error of an answer that may hold
+    /// credentials quoted the body (`invalid type: string "top-secret", expected struct
+    /// ResourceReadMetadata`) in `Debug` and in the source chain.
+    #[test]
+    fn decoding_errors_of_credential_bearing_answers_quote_nothing() {
+        let body = r#"{"metadata":"top-secret","spec":{"kubernetes":{"kubeconfig":"top-secret"}}}"#;
+        let error =
+            ResponseValue::<GetRegionDetailResponse>::from_parts(StatusCode::OK, json(), body)
+                .unwrap_err();
+        let shown = rendered(&error);
+        assert!(!shown.contains("top-secret"), "{shown}");
+        let Error::Decode { source, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(
+            source.to_string(),
+            "a value that does not match the schema at line 1 column 24 (details withheld: \
+             this operation's answers may hold credentials)"
+        );
+
+        // A missing field keeps its name: it comes from the schema.
+        let body = r#"{"spec":{"type":"kubernetes","kubernetes":{"kubeconfig":"top-secret"},"features":{"physicalNetworks":false}}}"#;
+        let error =
+            ResponseValue::<GetRegionDetailResponse>::from_parts(StatusCode::OK, json(), body)
+                .unwrap_err();
+        let shown = rendered(&error);
+        assert!(!shown.contains("top-secret"), "{shown}");
+        assert!(shown.contains("missing field `metadata`"), "{shown}");
+
+        // Invalid JSON says so, without quoting.
+        let error = ResponseValue::<GetRegionDetailResponse>::from_parts(
+            StatusCode::OK,
+            json(),
+            r#"{"metadata": top-secret}"#,
+        )
+        .unwrap_err();
+        let shown = rendered(&error);
+        assert!(!shown.contains("top-secret"), "{shown}");
+        assert!(
+            shown.contains("invalid JSON at line 1 column 15"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn decoding_errors_of_other_answers_keep_serdes_message() {
+        let error = ResponseValue::<GetNetworkV2Response>::from_parts(
+            StatusCode::OK,
+            json(),
+            r#"{"metadata":"visible"}"#,
+        )
+        .unwrap_err();
+        let Error::Decode {
+            source, excerpt, ..
+        } = &error
+        else {
+            panic!("{error:?}");
+        };
+        assert!(
+            source.to_string().contains(r#"string "visible""#),
+            "{source}"
+        );
+        assert_eq!(excerpt, r#"{"metadata":"visible"}"#);
     }
 
     #[test]
