@@ -25,6 +25,11 @@ const PAIRS: &[(&str, &str, &str)] = &[
         "request/new_connection",
     ),
     (
+        "pooled request: client span off vs on (tracing-opentelemetry)",
+        "telemetry/spans_off",
+        "telemetry/spans_on",
+    ),
+    (
         "controller X-Principal: cached vs signed per request (RSA-2048)",
         "x-principal/controller/cached",
         "x-principal/controller/sign-rsa2048",

@@ -9,6 +9,9 @@
 //!   configuration and connector.
 //! - `request/pooled` vs `request/new_connection`: a GET over a pooled mTLS connection vs one
 //!   that pays a full TLS 1.3 handshake (a fresh client per request).
+//! - `telemetry/spans_on` vs `telemetry/spans_off`: a pooled GET with its client span recorded
+//!   by a `tracing-opentelemetry` subscriber (OpenTelemetry SDK, spans built and ended, not
+//!   exported) vs the same with spans off in `TelemetryConfig`.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -16,9 +19,12 @@
 use std::hint::black_box;
 
 use bytes::Bytes;
-use core_client::{ClientCache, HttpClient, HttpClientOptions, HttpConfig, HttpOptions};
+use core_client::{
+    ClientCache, HttpClient, HttpClientOptions, HttpConfig, HttpOptions, TelemetryConfig,
+};
 use criterion::{Criterion, criterion_group, criterion_main};
 use test_support::{Ca, KeyKind, TestServer, kube::KubeApi, server::client_tls_config};
+use tracing_subscriber::layer::SubscriberExt;
 
 fn benches(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -81,6 +87,37 @@ fn benches(c: &mut Criterion) {
             );
             black_box(fresh.send(request()).await.unwrap())
         })
+    });
+    group.finish();
+
+    // From here on a subscriber records spans into the OpenTelemetry SDK, as in a service.
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    let subscriber =
+        tracing_subscriber::registry().with(tracing_opentelemetry::layer().with_tracer(
+            opentelemetry::trace::TracerProvider::tracer(&provider, "bench"),
+        ));
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let client = |telemetry| {
+        let options = options
+            .clone()
+            .with_config(HttpConfig::default().with_telemetry(telemetry));
+        runtime
+            .block_on(cache.http_client(&options, &client_options))
+            .unwrap()
+    };
+    let spans_on = client(TelemetryConfig::default());
+    let spans_off = client(TelemetryConfig {
+        spans: false,
+        ..TelemetryConfig::default()
+    });
+    let mut group = c.benchmark_group("telemetry");
+    group.bench_function("spans_on", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { black_box(spans_on.send(request()).await.unwrap()) })
+    });
+    group.bench_function("spans_off", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { black_box(spans_off.send(request()).await.unwrap()) })
     });
     group.finish();
     drop(server);

@@ -32,6 +32,7 @@
 
 mod cache;
 mod client;
+mod discovery;
 mod duration;
 mod editor;
 mod error;
@@ -39,6 +40,7 @@ mod layer;
 mod operation;
 mod options;
 mod path;
+mod pem;
 pub mod reference;
 mod rotation;
 mod secret;

@@ -4,14 +4,15 @@
 
 use std::{
     sync::{Arc, RwLock, Weak},
-    time::Duration,
+    time::{Duration, SystemTime},
 };
 
 use crate::{
     ClientError, HttpConfig, SecretError, SecretRef,
+    discovery::{Hosts, Protocol},
     secret::{TLS_CERT_KEY, TlsSecret},
-    tls::{self, ClientIdentity, IdentityError, Roots},
-    transport::{self, HyperClient},
+    tls::{self, ClientIdentity, Roots},
+    transport::{self, HyperClients},
 };
 
 /// Where an [`HttpClient`](crate::HttpClient)'s TLS material comes from, so it can be re-read.
@@ -31,9 +32,11 @@ struct Versions {
     certificate: Option<String>,
 }
 
-/// A connection pool presenting one client identity and trusting one set of roots.
+/// The connection pools presenting one client identity and trusting one set of roots.
 pub(crate) struct Transport {
-    pub(crate) client: HyperClient,
+    clients: HyperClients,
+    /// The HTTP version each host speaks, once known.
+    pub(crate) hosts: Hosts,
     pub(crate) identity: Option<Arc<ClientIdentity>>,
     versions: Versions,
 }
@@ -46,10 +49,24 @@ impl Transport {
         config: &HttpConfig,
     ) -> Self {
         Self {
-            client: transport::build(tls, config),
+            clients: transport::build(tls, config),
+            hosts: Hosts::default(),
             identity: identity.map(Arc::new),
             versions: Versions::default(),
         }
+    }
+
+    /// Sends `request` through the pool for `protocol`.
+    pub(crate) async fn send(
+        &self,
+        protocol: Protocol,
+        request: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
+        let client = match protocol {
+            Protocol::Http2 => &self.clients.http2,
+            Protocol::Negotiate => &self.clients.negotiating,
+        };
+        client.request(request.map(http_body_util::Full::new)).await
     }
 
     /// Reads the Secrets of `source` and builds a transport from them.
@@ -128,6 +145,11 @@ impl Rotation {
 
     /// Re-reads the Secrets and, when a `resourceVersion` changed, makes new connections use
     /// the new material. Returns whether anything changed.
+    ///
+    /// Changed Secrets are checked as when the client was built (an expired or not yet valid
+    /// certificate, a broken chain or key are refused): on error the current material stays,
+    /// and as it still differs from the Secrets' versions, the next reload reads and checks
+    /// them again, picking up a fixed Secret (or one whose `notBefore` has come).
     pub(crate) async fn reload(&self) -> Result<bool, ClientError> {
         let Some(source) = &self.source else {
             return Ok(false);
@@ -210,20 +232,21 @@ impl Secrets {
     }
 }
 
+/// Builds a transport from `secrets`, refusing any that fails the checks of
+/// [`TlsSecret::ca_certificates`] and [`TlsSecret::client_identity`].
 fn build(
     source: &Source,
     secrets: &Secrets,
     config: &HttpConfig,
 ) -> Result<Transport, ClientError> {
+    // One reading of the clock for both Secrets.
+    let now = SystemTime::now();
     let roots = match &secrets.ca {
-        Some(secret) => Roots::Private(secret.certificates()?),
+        Some(secret) => Roots::Private(secret.ca_certificates(now)?),
         None => Roots::WebPki,
     };
     let identity = match &secrets.certificate {
-        Some(secret) => Some(
-            ClientIdentity::new(secret.certificates()?, secret.private_key()?)
-                .map_err(|e| identity_error(&secret.secret, e))?,
-        ),
+        Some(secret) => Some(secret.client_identity(now)?),
         None => None,
     };
     let tls = tls::client_config(&roots, identity.as_ref()).map_err(|e| match (&source.ca, e) {
@@ -237,23 +260,9 @@ fn build(
         (_, e) => ClientError::Tls(e),
     })?;
     Ok(Transport {
-        client: transport::build(tls, config),
+        clients: transport::build(tls, config),
+        hosts: Hosts::default(),
         identity: identity.map(Arc::new),
         versions: secrets.versions(),
     })
-}
-
-fn identity_error(secret: &SecretRef, error: IdentityError) -> SecretError {
-    let secret = secret.clone();
-    match error {
-        IdentityError::NoCertificate => SecretError::NoCertificate {
-            secret,
-            key: TLS_CERT_KEY,
-        },
-        IdentityError::InvalidPrivateKey(e) => SecretError::InvalidPrivateKey {
-            secret,
-            reason: e.to_string(),
-        },
-        IdentityError::KeyMismatch => SecretError::KeyMismatch { secret },
-    }
 }

@@ -17,7 +17,7 @@ use hyper_util::{
     rt::{TokioExecutor, TokioTimer},
 };
 
-use crate::{HttpConfig, HttpError, SignedWith, rotation::Rotation};
+use crate::{Attempts, HttpConfig, HttpError, SignedWith, discovery::Protocol, rotation::Rotation};
 
 /// The pooled hyper client requests go through.
 pub(crate) type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -26,22 +26,39 @@ pub(crate) type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>
 pub(crate) type ResponseFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, HttpError>> + Send>>;
 
-/// A pooled client using `tls` (whose ALPN is replaced by `h2`, `http/1.1`).
-pub(crate) fn build(tls: rustls::ClientConfig, config: &HttpConfig) -> HyperClient {
+/// The pooled clients of one TLS configuration: one negotiating the HTTP version (ALPN `h2`,
+/// `http/1.1`), one for hosts known to speak HTTP/2 (see [`crate::discovery`]).
+pub(crate) struct HyperClients {
+    pub(crate) negotiating: HyperClient,
+    pub(crate) http2: HyperClient,
+}
+
+/// The pooled clients using `tls` (whose ALPN is replaced).
+pub(crate) fn build(tls: rustls::ClientConfig, config: &HttpConfig) -> HyperClients {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_connect_timeout(Some(config.connect_timeout));
     http.set_nodelay(true);
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_all_versions()
-        .wrap_connector(http);
-    Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(config.pool_idle_timeout)
-        .pool_timer(TokioTimer::new())
-        .timer(TokioTimer::new())
-        .build(connector)
+    let client = |http2_only: bool| {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls.clone())
+            .https_or_http();
+        let connector = if http2_only {
+            connector.enable_http2().wrap_connector(http.clone())
+        } else {
+            connector.enable_all_versions().wrap_connector(http.clone())
+        };
+        Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(config.pool_idle_timeout)
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .http2_only(http2_only)
+            .build(connector)
+    };
+    HyperClients {
+        negotiating: client(false),
+        http2: client(true),
+    }
 }
 
 /// Sends one attempt: over the transport presenting the certificate a request was
@@ -70,17 +87,36 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                 .insert(http::header::USER_AGENT, config.user_agent.clone());
         }
         let signer = request.extensions().get::<SignedWith>().map(|s| &s.0);
-        let client = self.rotation.transport_for(signer).client.clone();
+        let transport = self.rotation.transport_for(signer);
         Box::pin(async move {
             let uri = request.uri().clone();
-            let response = client
-                .request(request.map(Full::new))
-                .await
-                .map_err(|source| HttpError::Transport {
-                    uri: uri.clone(),
-                    attempts: 1,
-                    source: Box::new(source),
-                })?;
+            let host = transport.hosts.host(&uri);
+            let response = match host.known() {
+                Some(protocol) => transport.send(protocol, request).await,
+                None => {
+                    // Alone until the protocol is known (see `crate::discovery`); requests
+                    // that waited send as soon as it is.
+                    let discovering = host.discover().await;
+                    match host.known() {
+                        Some(protocol) => {
+                            drop(discovering);
+                            transport.send(protocol, request).await
+                        }
+                        None => {
+                            let response = transport.send(Protocol::Negotiate, request).await;
+                            if let Ok(response) = &response {
+                                host.learn(response.version());
+                            }
+                            response
+                        }
+                    }
+                }
+            }
+            .map_err(|source| HttpError::Transport {
+                uri: uri.clone(),
+                attempts: 1,
+                source: Box::new(source),
+            })?;
             let (parts, body) = response.into_parts();
             let status = parts.status;
             let body = Limited::new(body, limit)
@@ -102,7 +138,10 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                     }
                 })?
                 .to_bytes();
-            Ok(http::Response::from_parts(parts, body))
+            let mut response = http::Response::from_parts(parts, body);
+            // One attempt so far; the retry layer counts the others.
+            response.extensions_mut().insert(Attempts(1));
+            Ok(response)
         })
     }
 }

@@ -279,7 +279,11 @@ async fn every_secret_failure_has_its_own_error_naming_the_secret() {
     let bogus = test_support::pki::pem("CERTIFICATE", b"not DER at all");
     s.kube.put_tls_secret(NS, "bogus-ca", &bogus, None);
     let e = secret_error(&s.kube, Some("bogus-ca"), None).await;
-    assert!(matches!(e, SecretError::NoCertificate { .. }), "{e:?}");
+    // The same error as garbage in a client chain: which Secret, which certificate.
+    assert!(
+        matches!(e, SecretError::InvalidCertificate { index: 0, .. }),
+        "{e:?}"
+    );
 
     s.kube.put_tls_secret(
         NS,
@@ -331,11 +335,9 @@ async fn same_options_share_secrets_and_connections() {
         assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
     }
     assert_eq!(server.requests().len(), 4);
-    assert_eq!(
-        server.handshakes(),
-        1,
-        "one TLS connection for both clients"
-    );
+    // One connection to learn that the server speaks HTTP/2, then one that every later
+    // request of both clients shares.
+    assert_eq!(server.handshakes(), 2, "one pool for both clients");
     assert_eq!(s.kube.get_count(NS, "region-ca"), 1);
     assert_eq!(s.kube.get_count(NS, "client"), 1);
 }
@@ -403,6 +405,41 @@ async fn rotated_ca_is_picked_up_in_the_background_within_the_interval() {
         }
     }
     assert!(s.kube.get_count(NS, "region-ca") >= 2);
+}
+
+#[tokio::test]
+async fn requests_name_this_crate_as_user_agent_unless_told_otherwise() {
+    let s = setup().await;
+    let server = TestServer::builder(&s.server_leaf).start().await;
+    let no_reload = HttpClientOptions::new().with_reload_interval(Duration::ZERO);
+    let http = HttpClient::new(s.kube.client(), &options(&server), &no_reload)
+        .await
+        .unwrap();
+    http.send(get(&server.url())).await.unwrap();
+    assert_eq!(
+        server.requests()[0].header("user-agent"),
+        Some(concat!("core-client/", env!("CARGO_PKG_VERSION")))
+    );
+    // A request's own User-Agent stands; so does the configured one.
+    let mut own = get(&server.url());
+    own.headers_mut()
+        .insert(http::header::USER_AGENT, "compute/2.0".parse().unwrap());
+    http.send(own).await.unwrap();
+    assert_eq!(
+        server.requests()[1].header("user-agent"),
+        Some("compute/2.0")
+    );
+    let configured = options(&server).with_config(
+        HttpConfig::default().with_user_agent(http::HeaderValue::from_static("region-cli/1.0")),
+    );
+    let http = HttpClient::new(s.kube.client(), &configured, &no_reload)
+        .await
+        .unwrap();
+    http.send(get(&server.url())).await.unwrap();
+    assert_eq!(
+        server.requests()[2].header("user-agent"),
+        Some("region-cli/1.0")
+    );
 }
 
 #[tokio::test]

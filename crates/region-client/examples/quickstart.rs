@@ -23,10 +23,8 @@ use anyhow::{Context as _, bail, ensure};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use clap::{Args as _, FromArgMatches as _, Parser};
 use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
-use opentelemetry::{
-    Context,
-    trace::{FutureExt as _, TraceContextExt, Tracer, TracerProvider as _},
-};
+use opentelemetry::trace::{SpanId, TraceContextExt, TraceId, TracerProvider as _};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use region_client::{
     Client, HttpClientOptions, HttpOptions, Principal, References, ReferencesError, RequestContext,
     ResourceReference,
@@ -34,6 +32,9 @@ use region_client::{
     region_openapi::{ApiResponse, ResponseValue, uuid::Uuid},
 };
 use test_support::{Ca, KeyEncoding, KeyKind, kube::KubeApi, region::RegionApi};
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
 
 const NS: &str = "unikorn";
 
@@ -61,6 +62,8 @@ struct Args {
 /// Everything the steps need, local or remote.
 struct Stack {
     args: Args,
+    /// Every span finished so far.
+    spans: InMemorySpanExporter,
     /// `args.organization_id`, parsed.
     organization: Uuid,
     region: Client,
@@ -81,7 +84,22 @@ async fn main() -> anyhow::Result<()> {
     opentelemetry::global::set_text_map_propagator(
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
     );
-    let stack = stack().await?;
+    // Spans (ours, the client's and the local region API's) go to memory, to be printed.
+    let spans = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(spans.clone())
+        .build();
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    tracing::subscriber::set_global_default(
+        tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("quickstart")))
+            // Spans at INFO and above: the client spans, not the HTTP libraries' internals.
+            .with(tracing_subscriber::filter::LevelFilter::INFO),
+    )?;
+    let stack = Stack {
+        spans,
+        ..stack().await?
+    };
     let mut failures = 0;
     heading("1. API path: a request handled for alice calls the region API");
     failures += report(step_api_path(&stack, false).await);
@@ -124,6 +142,7 @@ async fn stack() -> anyhow::Result<Stack> {
             .await
             .context("reading the current kubeconfig")?;
         return Ok(Stack {
+            spans: InMemorySpanExporter::default(),
             region: Client::new(kube, region_options, client_options),
             organization: args.organization_id.parse()?,
             args,
@@ -160,6 +179,7 @@ async fn stack() -> anyhow::Result<Stack> {
         "    Secrets    {NS}/region-ca (CA), {NS}/compute-client (RSA), {NS}/compute-ec (P-256)"
     );
     Ok(Stack {
+        spans: InMemorySpanExporter::default(),
         organization: args.organization_id.parse()?,
         region: Client::new(
             kube.client(),
@@ -181,10 +201,9 @@ fn principal(args: &Args) -> Principal {
 }
 
 async fn step_api_path(stack: &Stack, impersonate: bool) -> anyhow::Result<()> {
-    // The inbound request's trace: here, a span of our own.
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let span = provider.tracer("quickstart").start("inbound request");
-    let otel = Context::current().with_span(span);
+    // The span of the inbound request this service is handling.
+    let inbound = tracing::info_span!("inbound request", otel.kind = "server");
+    let otel = inbound.context();
     let trace_id = otel.span().span_context().trace_id();
 
     let mut ctx = RequestContext::new()
@@ -198,6 +217,8 @@ async fn step_api_path(stack: &Stack, impersonate: bool) -> anyhow::Result<()> {
     settle("list regions", &answer)?;
     println!("    GET regions -> {} (trace {trace_id})", answer.status());
     show_last(stack)?;
+    drop(inbound);
+    show_trace(stack, trace_id)?;
     if let Some(local) = &stack.local {
         let seen = local.region.seen().pop().context("a request arrived")?;
         let authenticated = seen.authenticated.context("the platform accepted it")?;
@@ -215,16 +236,17 @@ async fn step_controller_path(stack: &Stack) -> anyhow::Result<()> {
     );
     let api = stack.region.controller_client(&cluster).await?;
     // A controller's calls continue the trace of the reconcile they belong to.
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
-    let reconcile = Context::current().with_span(provider.tracer("quickstart").start("reconcile"));
-    let trace_id = reconcile.span().span_context().trace_id();
+    let reconcile = tracing::info_span!("reconcile");
+    let trace_id = reconcile.context().span().span_context().trace_id();
     let answer = api
         .list_regions(stack.organization)
-        .with_context(reconcile)
+        .instrument(reconcile.clone())
         .await?;
     settle("list regions", &answer)?;
     println!("    GET regions -> {} (trace {trace_id})", answer.status());
     show_last(stack)?;
+    drop(reconcile);
+    show_trace(stack, trace_id)?;
     if let Some(local) = &stack.local {
         let seen = local.region.seen().pop().context("a request arrived")?;
         ensure!(seen.authenticated.and_then(|a| a.principal) == Some(principal(&stack.args)));
@@ -414,6 +436,40 @@ fn show_last(stack: &Stack) -> anyhow::Result<()> {
         principal.as_deref().unwrap_or("(none)")
     );
     println!("      impersonate {}", authenticated.impersonate);
+    Ok(())
+}
+
+/// Prints the spans of `trace` as a tree: who called whom.
+fn show_trace(stack: &Stack, trace: TraceId) -> anyhow::Result<()> {
+    let spans: Vec<SpanData> = stack
+        .spans
+        .get_finished_spans()?
+        .into_iter()
+        .filter(|s| s.span_context.trace_id() == trace)
+        .collect();
+    let ids: Vec<SpanId> = spans.iter().map(|s| s.span_context.span_id()).collect();
+    println!("    the trace:");
+    fn print(spans: &[SpanData], parent: SpanId, depth: usize) {
+        for span in spans.iter().filter(|s| s.parent_span_id == parent) {
+            let status = span
+                .attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == "http.response.status_code")
+                .map(|kv| format!(" -> {}", kv.value))
+                .unwrap_or_default();
+            println!(
+                "      {}{} [{:?}]{status}",
+                "  ".repeat(depth),
+                span.name,
+                span.span_kind
+            );
+            print(spans, span.span_context.span_id(), depth + 1);
+        }
+    }
+    for root in spans.iter().filter(|s| !ids.contains(&s.parent_span_id)) {
+        print(std::slice::from_ref(root), root.parent_span_id, 0);
+        print(&spans, root.span_context.span_id(), 1);
+    }
     Ok(())
 }
 

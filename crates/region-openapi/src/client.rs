@@ -80,6 +80,37 @@ impl Client {
         &self.http
     }
 
+    /// This client with `editor` run after its own editors on every request; the original is
+    /// unchanged. For a caller that got the client ready-made (from `region_client`) and wants
+    /// one more header or marker on its calls.
+    ///
+    /// # Example
+    ///
+    /// Starting a server that may already be running is safe to repeat, so let the transport
+    /// retry it like an idempotent request:
+    ///
+    /// ```no_run
+    /// # async fn demo(
+    /// #     api: region_openapi::Client,
+    /// #     server: region_openapi::uuid::Uuid,
+    /// # ) -> Result<(), region_openapi::Error> {
+    /// use std::sync::Arc;
+    ///
+    /// let retrying = api.with_request_editor(Arc::new(core_client::RetrySafe));
+    /// retrying.start_server_v2(server).await?.into_result()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_request_editor(&self, editor: Arc<dyn RequestEditor>) -> Self {
+        let editors: Vec<Arc<dyn RequestEditor>> =
+            self.editors.iter().cloned().chain([editor]).collect();
+        Self {
+            base_url: self.base_url.clone(),
+            http: self.http.clone(),
+            editors: editors.into(),
+        }
+    }
+
     /// Sends the request for `operation`, without a body, and decodes the answer into `R`.
     pub(crate) async fn call_empty<R: DecodeResponse>(
         &self,

@@ -3,7 +3,9 @@
 //!
 //! Supported: `GET /api/v1/namespaces/{ns}/secrets/{name}` answering the Secret (with a
 //! `resourceVersion` that changes on every write), a `Status` 404 when absent, and a `Status` 403
-//! for Secrets marked forbidden. Every GET is counted per Secret.
+//! for Secrets marked forbidden. Every GET is counted per Secret. Faults can be injected: every
+//! request answered with an error status ([`KubeApi::fail_with`]), or the server gone
+//! ([`KubeApi::stop`]).
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -24,13 +26,15 @@ type Key = (String, String);
 struct State {
     secrets: BTreeMap<Key, Value>,
     forbidden: BTreeSet<Key>,
+    failing: Option<u16>,
     gets: HashMap<Key, usize>,
     version: u64,
 }
 
 /// A running Kubernetes API fake; stops when dropped.
 pub struct KubeApi {
-    server: TestServer,
+    server: Option<TestServer>,
+    url: String,
     ca: Ca,
     state: Arc<Mutex<State>>,
 }
@@ -45,12 +49,29 @@ impl KubeApi {
             .handler(move |request| handle(&handler_state, request))
             .start()
             .await;
-        Self { server, ca, state }
+        Self {
+            url: server.url(),
+            server: Some(server),
+            ca,
+            state,
+        }
     }
 
     /// The API server URL.
     pub fn url(&self) -> String {
-        self.server.url()
+        self.url.clone()
+    }
+
+    /// Answers every request from now on with `status` (e.g. 500) as a Kubernetes `Status`, or
+    /// serves normally again with `None`.
+    pub fn fail_with(&self, status: Option<u16>) {
+        self.state.lock().expect("state lock").failing = status;
+    }
+
+    /// Stops the server: connections are closed and new ones refused, as when the API server is
+    /// down.
+    pub fn stop(&mut self) {
+        self.server = None;
     }
 
     /// A `kube::Config` for this fake (as a kubeconfig with `certificate-authority-data` would
@@ -168,6 +189,9 @@ fn handle(state: &Mutex<State>, request: &RecordedRequest) -> http::Response<byt
     let key = ((*namespace).to_owned(), (*name).to_owned());
     let mut state = state.lock().expect("state lock");
     *state.gets.entry(key.clone()).or_default() += 1;
+    if let Some(code) = state.failing {
+        return status(code, "InternalError", "injected failure".to_owned());
+    }
     if state.forbidden.contains(&key) {
         return status(
             403,

@@ -1,7 +1,12 @@
 //! A PKI built at run time with `rcgen`: CAs, server certificates for `localhost`/`127.0.0.1`,
-//! and client certificates with RSA, ECDSA P-256/P-384 and Ed25519 keys in every encoding.
+//! and client certificates with RSA, ECDSA P-256/P-384 and Ed25519 keys in every encoding,
+//! valid from 1975 to 4096 unless a window is chosen ([`Ca::new_valid_between`],
+//! [`Ca::client_cert_valid_between`]); plus fixed encrypted-key test vectors.
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    sync::{Arc, OnceLock},
+    time::{SystemTime, UNIX_EPOCH},
+};
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -86,14 +91,42 @@ pub struct Leaf {
     pkcs1_pem: Option<String>,
 }
 
+/// A validity window: `notBefore`, `notAfter`.
+type Window = Option<(SystemTime, SystemTime)>;
+
+/// Sets `params`' validity to `window` (rcgen writes it to the second).
+fn set_validity(params: &mut CertificateParams, window: Window) {
+    let Some((not_before, not_after)) = window else {
+        return;
+    };
+    let epoch = rcgen::date_time_ymd(1970, 1, 1);
+    let at = |time: SystemTime| match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => epoch + after,
+        Err(before) => epoch - before.duration(),
+    };
+    params.not_before = at(not_before);
+    params.not_after = at(not_after);
+}
+
 impl Ca {
     /// A new self-signed CA (ECDSA P-256) with common name `name`.
     pub fn new(name: &str) -> Self {
+        Self::with_validity(name, None)
+    }
+
+    /// A new self-signed CA like [`Ca::new`], valid only from `not_before` to `not_after`
+    /// (whole seconds), e.g. an expired one. The certificates it issues keep their own windows.
+    pub fn new_valid_between(name: &str, not_before: SystemTime, not_after: SystemTime) -> Self {
+        Self::with_validity(name, Some((not_before, not_after)))
+    }
+
+    fn with_validity(name: &str, window: Window) -> Self {
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("CA key");
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         params.distinguished_name = dn(name);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        set_validity(&mut params, window);
         let cert = params.self_signed(&key).expect("CA certificate");
         Self {
             cert_pem: cert.pem(),
@@ -110,6 +143,7 @@ impl Ca {
             KeyKind::EcdsaP256,
             0,
             ExtendedKeyUsagePurpose::ServerAuth,
+            None,
         )
     }
 
@@ -117,7 +151,33 @@ impl Ca {
     /// certificate made this way shares one key (RSA key generation is slow); use
     /// [`Ca::client_cert_rsa`] for a different one.
     pub fn client_cert(&self, name: &str, kind: KeyKind) -> Leaf {
-        self.issue(&[], name, kind, 0, ExtendedKeyUsagePurpose::ClientAuth)
+        self.issue(
+            &[],
+            name,
+            kind,
+            0,
+            ExtendedKeyUsagePurpose::ClientAuth,
+            None,
+        )
+    }
+
+    /// A client certificate like [`Ca::client_cert`], valid only from `not_before` to
+    /// `not_after` (whole seconds): an expired or not yet valid one, for instance.
+    pub fn client_cert_valid_between(
+        &self,
+        name: &str,
+        kind: KeyKind,
+        not_before: SystemTime,
+        not_after: SystemTime,
+    ) -> Leaf {
+        self.issue(
+            &[],
+            name,
+            kind,
+            0,
+            ExtendedKeyUsagePurpose::ClientAuth,
+            Some((not_before, not_after)),
+        )
     }
 
     /// A client certificate with common name `name` and the RSA key number `slot` (below
@@ -133,6 +193,7 @@ impl Ca {
             KeyKind::Rsa,
             slot,
             ExtendedKeyUsagePurpose::ClientAuth,
+            None,
         )
     }
 
@@ -143,6 +204,7 @@ impl Ca {
         kind: KeyKind,
         rsa_slot: usize,
         usage: ExtendedKeyUsagePurpose,
+        window: Window,
     ) -> Leaf {
         let (key, pkcs1_pem) = match kind {
             KeyKind::Rsa => {
@@ -163,6 +225,7 @@ impl Ca {
         let mut params = CertificateParams::new(hosts).expect("params");
         params.distinguished_name = dn(name);
         params.extended_key_usages = vec![usage];
+        set_validity(&mut params, window);
         let cert = params.signed_by(&key, &self.issuer).expect("issue");
         Leaf {
             kind,
@@ -255,6 +318,37 @@ fn rsa_key(slot: usize) -> &'static RsaKey {
         }
     })
 }
+
+/// TEST VECTOR, fixed, not generated at run time: an ECDSA P-256 private key as encrypted
+/// PKCS#8 (`ENCRYPTED PRIVATE KEY`, PBES2 with AES-256-CBC), password `test-vector`. Made once
+/// with OpenSSL 3.0:
+/// `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out k.pem`, then
+/// `openssl pkcs8 -topk8 -in k.pem -v2 aes-256-cbc -passout pass:test-vector`. The key belongs
+/// to no certificate here. (Generating one would take PKCS#5 encryption crates the workspace
+/// does not otherwise need.)
+pub const ENCRYPTED_PKCS8_KEY_PEM: &str = "\
+-----BEGIN ENCRYPTED PRIVATE KEY-----
+MIHsMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAjCk20oVrrhHwICCAAw
+DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEELUJxT/D3B82K1xwsGhkEjAEgZBA
+2Ib/HDLfl7/9I1YhhQjEtffgszXh0uH7/IWgfDGME13tmyEhovrwLrxlSvoR/kvA
+EsVdNfEeT3BOivsVhvlc1FnW+Cf5mKMDKLCmlAPOKxqVwz7GMWIZbOZvoA9NbrPD
++4atwdERxlmKrjHW1wWWeKAvD0QNyT1x6dXLl0v+TDrPvRJoJQSWrr1/UyoUh20=
+-----END ENCRYPTED PRIVATE KEY-----
+";
+
+/// TEST VECTOR, fixed: the key of [`ENCRYPTED_PKCS8_KEY_PEM`] encrypted the legacy OpenSSL way
+/// (an `EC PRIVATE KEY` block with `Proc-Type: 4,ENCRYPTED` and `DEK-Info` headers), password
+/// `test-vector`, made with `openssl ec -in k.pem -aes256 -passout pass:test-vector`.
+pub const ENCRYPTED_LEGACY_KEY_PEM: &str = "\
+-----BEGIN EC PRIVATE KEY-----
+Proc-Type: 4,ENCRYPTED
+DEK-Info: AES-256-CBC,BCCE19A8F6653F5C967FE3B1C52C8571
+
+qNLQPp6UXZ9IdR+QjuhrSdOG9x0jPzU97TD7v7xAiO7Jqg5KLGNkYFULIuWeFA1Z
+xjIqXpE6nSsZ+cRmWyINMne8iKIOYTQrk4fapvu8UwmhkvlLIqCjdFpoQXnqpWpS
+z+iGbZ7dk8oREaJEtiLmMTmMXUtYtfBKFuGZpnxwqC8=
+-----END EC PRIVATE KEY-----
+";
 
 /// PEM-armours `der` under `label`.
 pub fn pem(label: &str, der: &[u8]) -> String {

@@ -6,6 +6,11 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use identity_client::principal::{Authenticated, Caller, CertificateSource, ExtractError, extract};
+use opentelemetry::{
+    KeyValue, global,
+    trace::{Span as _, SpanKind, Tracer as _},
+};
+use opentelemetry_http::HeaderExtractor;
 use serde_json::json;
 
 use crate::server::RecordedRequest;
@@ -99,4 +104,33 @@ fn refusal(error: &ExtractError, request: &RecordedRequest, trace: &str) -> http
             .insert(http::header::WWW_AUTHENTICATE, value);
     }
     response
+}
+
+/// The server span of a request, as the platform's servers record one (their `otel`
+/// middleware): a child of the `traceparent` the request carried, through the global tracer
+/// provider (a no-op until an application installs one).
+pub fn server_span(request: &RecordedRequest, service: &'static str) -> global::BoxedSpan {
+    let parent = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(&request.headers)));
+    global::tracer(service)
+        .span_builder(request.method.to_string())
+        .with_kind(SpanKind::Server)
+        .start_with_context(&global::tracer(service), &parent)
+}
+
+/// Names `span` after the route it matched and ends it with the answer's status.
+pub fn end_server_span(
+    span: &mut global::BoxedSpan,
+    request: &RecordedRequest,
+    route: Option<&str>,
+    status: http::StatusCode,
+) {
+    if let Some(route) = route {
+        span.update_name(format!("{} {route}", request.method));
+        span.set_attribute(KeyValue::new("http.route", route.to_owned()));
+    }
+    span.set_attribute(KeyValue::new(
+        "http.response.status_code",
+        i64::from(status.as_u16()),
+    ));
+    span.end();
 }

@@ -79,13 +79,24 @@ impl RegionApi {
     /// Starts the fake presenting `certificate`; its ingress accepts client certificates
     /// issued by `client_ca` (and clients with none, which the middleware then refuses).
     pub async fn start(certificate: &Leaf, client_ca: &Ca) -> Self {
+        Self::start_with(certificate, client_ca, false).await
+    }
+
+    /// Like [`RegionApi::start`], offering HTTP/1.1 only (an ingress that does not speak h2).
+    pub async fn start_http1(certificate: &Leaf, client_ca: &Ca) -> Self {
+        Self::start_with(certificate, client_ca, true).await
+    }
+
+    async fn start_with(certificate: &Leaf, client_ca: &Ca, http1_only: bool) -> Self {
         let state = Arc::new(Mutex::new(State::default()));
         let handler_state = state.clone();
-        let server = TestServer::builder(certificate)
+        let mut builder = TestServer::builder(certificate)
             .optional_client_cert(client_ca)
-            .handler(move |request| serve(&handler_state, request))
-            .start()
-            .await;
+            .handler(move |request| serve(&handler_state, request));
+        if http1_only {
+            builder = builder.http1_only();
+        }
+        let server = builder.start().await;
         Self { server, state }
     }
 
@@ -198,7 +209,15 @@ fn serve(state: &Mutex<State>, raw: &RecordedRequest) -> http::Response<Bytes> {
     let request = ingress_view(raw);
     let trace = platform::trace_id(&request);
     let path = percent_decode(raw.uri.path()).unwrap_or_else(|| raw.uri.path().to_owned());
+    let mut span = platform::server_span(&request, "region-api");
     let (response, authenticated) = pipeline(state, &request, &path, &trace);
+    let route = resolve(&request.method, &path).and_then(|(route, _)| {
+        ROUTES
+            .iter()
+            .find(|(_, _, r)| *r == route)
+            .map(|(_, template, _)| *template)
+    });
+    platform::end_server_span(&mut span, &request, route, response.status());
     let mut state = state.lock().expect("state lock");
     state.seen.push(Seen {
         request,

@@ -87,6 +87,7 @@ pub struct TestServerBuilder {
     client_ca: Option<CertificateDer<'static>>,
     client_cert_optional: bool,
     tls12_only: bool,
+    http1_only: bool,
     handler: Handler,
 }
 
@@ -108,6 +109,12 @@ impl TestServerBuilder {
     /// Offers TLS 1.2 only.
     pub fn tls12_only(mut self) -> Self {
         self.tls12_only = true;
+        self
+    }
+
+    /// Offers HTTP/1.1 only in ALPN (the default offers `h2` first).
+    pub fn http1_only(mut self) -> Self {
+        self.http1_only = true;
         self
     }
 
@@ -148,7 +155,11 @@ impl TestServerBuilder {
         };
         let resolver = Arc::new(SwappableCert(Mutex::new(self.certificate.certified_key())));
         let mut config = builder.with_cert_resolver(resolver.clone());
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        config.alpn_protocols = if self.http1_only {
+            vec![b"http/1.1".to_vec()]
+        } else {
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        };
         // No session resumption: a resumed session skips certificate checks, and tests count
         // and inspect full handshakes (and swap certificates).
         config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
@@ -192,6 +203,7 @@ impl TestServer {
             client_ca: None,
             client_cert_optional: false,
             tls12_only: false,
+            http1_only: false,
             handler: Arc::new(|_| json_response(200, &serde_json::json!({}))),
         }
     }

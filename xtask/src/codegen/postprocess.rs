@@ -157,27 +157,8 @@ fn forward_compatible(mut item: ItemEnum) -> Result<TokenStream> {
         variant.attrs.retain(|attr| !attr.path().is_ident("serde"));
     }
     item.attrs.retain(|attr| !attr.path().is_ident("serde"));
-    for attr in &mut item.attrs {
-        if !attr.path().is_ident("derive") {
-            continue;
-        }
-        let derives = attr
-            .parse_args_with(Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
-            .context("typify derive attribute does not parse")?;
-        // Not `Copy` (the catch-all holds a `String`); serde is written out below.
-        let kept: Vec<_> = derives
-            .into_iter()
-            .filter(|path| {
-                path.segments.last().is_none_or(|s| {
-                    !matches!(
-                        s.ident.to_string().as_str(),
-                        "Copy" | "Serialize" | "Deserialize"
-                    )
-                })
-            })
-            .collect();
-        *attr = syn::parse_quote! { #[derive(#(#kept),*)] };
-    }
+    // Not `Copy` (the catch-all holds a `String`); serde is written out below.
+    drop_derives(&mut item.attrs, &["Copy", "Serialize", "Deserialize"])?;
     let catch_all = syn::Ident::new(CATCH_ALL, proc_macro2::Span::call_site());
     item.variants.push(syn::parse_quote! {
         /// A value this client does not know, kept as it was sent (the server is newer than
@@ -349,9 +330,9 @@ fn serde_rename(attrs: &[syn::Attribute]) -> Option<String> {
     rename
 }
 
-fn redacted(mut item: ItemStruct, secrets: &BTreeSet<String>) -> Result<TokenStream> {
-    // Drop `Debug` from the derives.
-    for attr in &mut item.attrs {
+/// Removes the derives named in `names` from the `#[derive(...)]` attributes in `attrs`.
+fn drop_derives(attrs: &mut [syn::Attribute], names: &[&str]) -> Result<()> {
+    for attr in attrs {
         if !attr.path().is_ident("derive") {
             continue;
         }
@@ -360,10 +341,19 @@ fn redacted(mut item: ItemStruct, secrets: &BTreeSet<String>) -> Result<TokenStr
             .context("typify derive attribute does not parse")?;
         let kept: Vec<_> = derives
             .into_iter()
-            .filter(|path| path.segments.last().is_none_or(|s| s.ident != "Debug"))
+            .filter(|path| {
+                path.segments
+                    .last()
+                    .is_none_or(|s| !names.iter().any(|name| s.ident == name))
+            })
             .collect();
         *attr = syn::parse_quote! { #[derive(#(#kept),*)] };
     }
+    Ok(())
+}
+
+fn redacted(mut item: ItemStruct, secrets: &BTreeSet<String>) -> Result<TokenStream> {
+    drop_derives(&mut item.attrs, &["Debug"])?;
     let name = &item.ident;
     let name_str = name.to_string();
     let Fields::Named(fields) = &item.fields else {

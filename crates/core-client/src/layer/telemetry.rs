@@ -27,6 +27,10 @@ use crate::{HttpError, Operation, TelemetryConfig, transport::ResponseFuture};
 #[derive(Clone, Debug)]
 pub struct TraceParent(pub opentelemetry::Context);
 
+/// How many of an attempt's first attributes `http.client.active_requests` carries: method,
+/// address, port and scheme (the conventions give it no status, template or error).
+const ACTIVE_ATTRIBUTES: usize = 4;
+
 /// Bucket boundaries of `http.client.request.duration`, in seconds, from the semantic
 /// conventions.
 const DURATION_BOUNDARIES: [f64; 14] = [
@@ -169,7 +173,7 @@ impl Attempt {
         };
 
         if let Some(instruments) = &instruments {
-            instruments.active.add(1, &attributes[..4]);
+            instruments.active.add(1, &attributes[..ACTIVE_ATTRIBUTES]);
         }
         Self {
             span,
@@ -219,7 +223,9 @@ impl Attempt {
             instruments
                 .duration
                 .record(self.started.elapsed().as_secs_f64(), &self.attributes);
-            instruments.active.add(-1, &self.attributes[..4]);
+            instruments
+                .active
+                .add(-1, &self.attributes[..ACTIVE_ATTRIBUTES]);
         }
     }
 }

@@ -4,6 +4,7 @@ use bytes::Bytes;
 use core_client::{BoxFuture, EditorError, RequestEditor};
 use http::HeaderValue;
 
+use super::header_value;
 use crate::{
     Principal, PrincipalError, headers,
     principal::{self},
@@ -30,7 +31,8 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct PrincipalEditor {
-    value: HeaderValue,
+    /// The base64url JSON, encoded once.
+    encoded: Bytes,
     impersonate: bool,
 }
 
@@ -50,11 +52,10 @@ impl PrincipalEditor {
         if principal.is_empty() {
             return Err(PrincipalError::Empty);
         }
-        // Base64url is always a valid header value.
-        let mut value = HeaderValue::from_str(&principal::encode(principal))
-            .map_err(|_| PrincipalError::Empty)?;
-        value.set_sensitive(true);
-        Ok(Self { value, impersonate })
+        Ok(Self {
+            encoded: Bytes::from(principal::encode(principal)),
+            impersonate,
+        })
     }
 }
 
@@ -64,8 +65,12 @@ impl RequestEditor for PrincipalEditor {
         request: &'a mut http::Request<Bytes>,
     ) -> BoxFuture<'a, Result<(), EditorError>> {
         Box::pin(async move {
+            // Base64url is always a valid header value; the check costs a pass over ~200 bytes.
+            let mut value = header_value(headers::PRINCIPAL, &self.encoded)
+                .map_err(|e| EditorError::new("principal", e))?;
+            value.set_sensitive(true);
             let headers = request.headers_mut();
-            headers.insert(headers::PRINCIPAL, self.value.clone());
+            headers.insert(headers::PRINCIPAL, value);
             if self.impersonate {
                 headers.insert(headers::IMPERSONATE, HeaderValue::from_static("true"));
             } else {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use core_client::{BoxFuture, ClientIdentity, EditorError, HttpClient, RequestEditor, SignedWith};
 use http::HeaderValue;
 
-use super::SignatureCache;
+use super::{InvalidHeaderValue, SignatureCache, header_value};
 use crate::{
     Principal, headers,
     principal::jws::{self, SignError},
@@ -25,6 +25,9 @@ pub enum SignedPrincipalError {
     /// Signing failed, most likely because a rotated client key is not RSA.
     #[error(transparent)]
     Sign(#[from] SignError),
+    /// The signed value could not be a header (cannot happen with base64url and dots).
+    #[error(transparent)]
+    InvalidHeaderValue(#[from] InvalidHeaderValue),
 }
 
 /// Sets `X-Principal` to the principal signed PS512 with the key of the client certificate the
@@ -72,9 +75,7 @@ impl SignedPrincipalEditor {
         }
         // Signed outside the cache's lock: concurrent requests never wait on each other.
         let jws = jws::sign(&self.principal, &identity)?;
-        // Base64url and dots are always a valid header value.
-        let mut value =
-            HeaderValue::try_from(jws).map_err(|_| SignedPrincipalError::NoClientCertificate)?;
+        let mut value = header_value(headers::PRINCIPAL, jws)?;
         value.set_sensitive(true);
         self.cache
             .put(&self.principal, identity.clone(), value.clone());
