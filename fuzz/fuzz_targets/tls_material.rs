@@ -1,37 +1,67 @@
-//! TLS material from a `kubernetes.io/tls` Secret's bytes: `tls.crt` and `tls.key` PEM read
-//! with `rustls-pki-types` (as `core-client` reads Secrets), then
-//! `core_client::tls::ClientIdentity::new`.
+//! TLS material from a `kubernetes.io/tls` Secret's bytes, through core-client's public,
+//! Kubernetes-free entry points: `tls::certificates_from_pem` (`tls.crt`),
+//! `tls::private_key_from_pem` (`tls.key`) and `tls::ClientIdentity::from_pem` (both).
 //!
 //! Beyond "no panic":
-//! - an identity is only built from a leaf that parses as X.509 and whose public key is the
-//!   private key's: the leaf and chain are the certificates given, in order;
+//! - `from_pem` is the two readers followed by `ClientIdentity::new`: it accepts exactly when
+//!   both read and `new` accepts what they read;
+//! - every certificate read is one whole X.509 certificate (x509-parser, nothing after it),
+//!   and certificates read survive being written back as PEM and read again;
+//! - an identity is the chain given, leaf first, and its private key is the leaf's;
 //! - no key material shows: neither `Debug` of the identity nor `Debug`/`Display` of any error
-//!   (with its source chain) contains a base64 line of the key PEM or the key's DER bytes.
+//!   (with its source chain) holds a base64 body line of the key PEM or the key's DER bytes.
 #![no_main]
 
-use core_client::tls::ClientIdentity;
+use base64::{Engine, engine::general_purpose::STANDARD};
+use core_client::tls::{ClientIdentity, certificates_from_pem, private_key_from_pem};
 use fuzz::inputs::TlsInput;
 use libfuzzer_sys::fuzz_target;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+use x509_parser::prelude::FromDer;
 
 fuzz_target!(|input: TlsInput<'_>| {
-    let Ok(chain) = CertificateDer::pem_slice_iter(input.crt).collect::<Result<Vec<_>, _>>() else {
-        return;
-    };
-    let key = match PrivateKeyDer::from_pem_slice(input.key) {
-        Ok(key) => key,
+    let certificates = certificates_from_pem(input.crt);
+    let key = private_key_from_pem(input.key);
+    let identity = ClientIdentity::from_pem(input.crt, input.key);
+    let lines = key_lines(&input);
+
+    match &certificates {
+        Ok(chain) => {
+            assert!(!chain.is_empty());
+            for certificate in chain {
+                let (rest, _) = x509_parser::certificate::X509Certificate::from_der(certificate)
+                    .expect("a certificate read is X.509");
+                assert!(rest.is_empty(), "{} bytes after a certificate", rest.len());
+            }
+            let pem: String = chain.iter().map(|c| pem("CERTIFICATE", c)).collect();
+            let again = certificates_from_pem(pem.as_bytes()).expect("written back, read again");
+            assert_eq!(&again, chain);
+        }
+        Err(error) => check_no_key_material(&lines, error),
+    }
+    let key_der = match &key {
+        Ok(key) => key.secret_der().to_vec(),
         Err(error) => {
-            check_no_key_material(&input, &error);
-            return;
+            check_no_key_material(&lines, error);
+            Vec::new()
         }
     };
-    let key_der = key.secret_der().to_vec();
-    match ClientIdentity::new(chain.clone(), key) {
+
+    // `from_pem` is the two readers and `new`.
+    let by_parts = match (certificates, key) {
+        (Ok(chain), Ok(key)) => Some(ClientIdentity::new(chain, key)),
+        _ => None,
+    };
+    match (&identity, &by_parts) {
+        (Ok(_), Some(Ok(_))) | (Err(_), None | Some(Err(_))) => {}
+        (identity, by_parts) => {
+            panic!("from_pem gives {identity:?}, the readers and new give {by_parts:?}")
+        }
+    }
+
+    match &identity {
         Ok(identity) => {
-            assert_eq!(identity.chain(), chain.as_slice());
-            assert_eq!(identity.certificate(), &chain[0]);
             let (_, leaf) = x509_parser::parse_x509_certificate(identity.certificate())
-                .expect("an identity's leaf parses as X.509");
+                .expect("an identity's leaf is X.509");
             if let Some(public) = identity.signing_key().public_key() {
                 assert_eq!(
                     public.as_ref(),
@@ -41,30 +71,52 @@ fuzz_target!(|input: TlsInput<'_>| {
             }
             let shown = format!("{identity:?}");
             assert!(!contains_der(&shown, &key_der), "{shown}");
-            assert!(!shown_material(&input, &shown), "{shown}");
+            assert!(!shown_material(&lines, &shown), "{shown}");
         }
         Err(error) => {
-            check_no_key_material(&input, &error);
+            check_no_key_material(&lines, error);
             let shown = format!("{error:?}");
             assert!(!contains_der(&shown, &key_der), "{shown}");
         }
     }
 });
 
-/// Whether `shown` contains one of the key PEM's base64 lines (16 characters or more, so as
-/// not to match words by chance).
-fn shown_material(input: &TlsInput<'_>, shown: &str) -> bool {
-    input
-        .key
-        .split(|b| *b == b'\n' || *b == b'\r')
+/// `der` as a PEM block.
+fn pem(label: &str, der: &[u8]) -> String {
+    let body = STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+/// The key PEM's base64 body lines of 16 characters or more (so as not to match words by
+/// chance). A line that also appears in `tls.crt` or inside a `-----BEGIN`/`-----END` line
+/// (whose labels errors quote by design) proves nothing, and is left out.
+fn key_lines(input: &TlsInput<'_>) -> Vec<String> {
+    let key = String::from_utf8_lossy(input.key);
+    let crt = String::from_utf8_lossy(input.crt);
+    let armour: Vec<&str> = key.lines().filter(|l| l.starts_with("-----")).collect();
+    key.lines()
+        .map(|line| line.trim_end_matches('\r'))
         .filter(|line| {
             line.len() >= 16
                 && line
-                    .iter()
+                    .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+                && !crt.contains(line)
+                && !armour.iter().any(|a| a.contains(line))
         })
-        .filter_map(|line| std::str::from_utf8(line).ok())
-        .any(|line| shown.contains(line))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `shown` contains one of `lines`.
+fn shown_material(lines: &[String], shown: &str) -> bool {
+    lines.iter().any(|line| shown.contains(line.as_str()))
 }
 
 /// Whether `shown` renders bytes of `der` as `Debug` does (`[48, 130, ..`): any 16 bytes in a
@@ -80,12 +132,12 @@ fn contains_der(shown: &str, der: &[u8]) -> bool {
     })
 }
 
-fn check_no_key_material(input: &TlsInput<'_>, error: &(dyn std::error::Error + 'static)) {
+fn check_no_key_material(lines: &[String], error: &(dyn std::error::Error + 'static)) {
     let mut current = Some(error);
     while let Some(e) = current {
         for shown in [format!("{e:?}"), e.to_string()] {
             assert!(
-                !shown_material(input, &shown),
+                !shown_material(lines, &shown),
                 "key material shows: {shown}"
             );
         }
