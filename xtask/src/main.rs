@@ -5,10 +5,13 @@
 //! - `cargo xtask codegen --check`: fail (naming the file) when the committed file is stale;
 //! - `cargo xtask spec-diff <upstream region spec> <upstream common spec> [--identity <spec>]`:
 //!   list every difference between `openapi/` and the platform's own spec files;
-//! - `cargo xtask bench [--quick]`: run the benchmarks and print the ratios they measure.
+//! - `cargo xtask bench [--quick]`: run the benchmarks and print the ratios they measure;
+//! - `cargo xtask fuzz [--seconds N] [--target T]...`: run every fuzz target in `fuzz/` for N
+//!   seconds each (nightly and cargo-fuzz), print a summary, fail on any finding.
 
 mod bench;
 mod codegen;
+mod fuzz;
 mod spec_diff;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -51,6 +54,17 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Run every fuzz target in fuzz/ (cargo-fuzz, libFuzzer) for N seconds each, print runs,
+    /// speed, corpus size and result per target, and fail if any target finds a crash.
+    /// Needs the nightly toolchain and cargo-fuzz.
+    Fuzz {
+        /// How long to fuzz each target, in seconds.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Fuzz only this target (repeatable); all targets by default.
+        #[arg(long = "target", value_name = "TARGET")]
+        targets: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -62,6 +76,7 @@ fn main() -> ExitCode {
             identity,
         } => spec_diff::run(&region, &common, identity.as_deref()),
         Command::Bench { quick } => bench::run(quick),
+        Command::Fuzz { seconds, targets } => fuzz::run(seconds, &targets),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -335,6 +335,45 @@ mod tests {
         ));
     }
 
+    /// Found by the `tls_material` fuzz target (before the Secret diagnostics merge, which made
+    /// `new` check every certificate): a leaf whose validity date is corrupt (month 13 in
+    /// `notBefore`) but whose public key is intact passes rustls' `keys_match`, which does not
+    /// read the dates, so the identity was built, to fail later in the handshake.
+    #[test]
+    fn a_leaf_with_a_corrupt_date_but_the_right_key_is_refused() {
+        let leaf = Ca::new("clients").client_cert("compute", KeyKind::EcdsaP256);
+        let mut der = leaf.cert_der.to_vec();
+        // notBefore, a UTCTime: tag 0x17, 13 bytes `YYMMDDHHMMSSZ`; its month becomes `13`.
+        let at = der
+            .windows(2)
+            .position(|w| w == [0x17, 0x0d])
+            .expect("a UTCTime");
+        der[at + 4..at + 6].copy_from_slice(b"13");
+        let corrupt = CertificateDer::from(der);
+        let key = crypto_provider()
+            .key_provider
+            .load_private_key(leaf.key_der())
+            .unwrap();
+        assert!(
+            CertifiedKey::new(vec![corrupt.clone()], key)
+                .keys_match()
+                .is_ok(),
+            "rustls alone accepts it"
+        );
+        let error = ClientIdentity::new(vec![corrupt.clone()], leaf.key_der()).unwrap_err();
+        assert!(
+            matches!(error, IdentityError::InvalidCertificate { index: 0, .. }),
+            "{error:?}"
+        );
+        let pem = pki::pem("CERTIFICATE", &corrupt);
+        assert!(matches!(
+            ClientIdentity::from_pem(pem.as_bytes(), leaf.key_pem().as_bytes()),
+            Err(IdentityError::CertificatePem(
+                CertificatePemError::InvalidCertificate { index: 0, .. }
+            ))
+        ));
+    }
+
     #[test]
     fn pem_failures_say_which_half() {
         let leaf = Ca::new("clients").client_cert("compute", KeyKind::EcdsaP256);

@@ -10,7 +10,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use crate::{
     ApiResponse, Error, ResponseValue,
     error::{excerpt, withheld},
-    response::Decode,
+    response::DecodeResponse,
 };
 
 /// Everything but RFC 3986 unreserved characters is percent-encoded in query names and values
@@ -112,7 +112,7 @@ impl Client {
     }
 
     /// Sends the request for `operation`, without a body, and decodes the answer into `R`.
-    pub(crate) async fn call_empty<R: Decode>(
+    pub(crate) async fn call_empty<R: DecodeResponse>(
         &self,
         operation: Operation,
         method: http::Method,
@@ -122,7 +122,7 @@ impl Client {
     }
 
     /// Sends the request for `operation` with `body` as JSON, and decodes the answer into `R`.
-    pub(crate) async fn call_json<R: Decode, B: Serialize>(
+    pub(crate) async fn call_json<R: DecodeResponse, B: Serialize>(
         &self,
         operation: Operation,
         method: http::Method,
@@ -137,7 +137,7 @@ impl Client {
             .await
     }
 
-    async fn call<R: Decode>(
+    async fn call<R: DecodeResponse>(
         &self,
         operation: Operation,
         method: http::Method,
@@ -148,14 +148,7 @@ impl Client {
             .execute(operation, method, path_and_query, body)
             .await?;
         let (parts, body) = response.into_parts();
-        let is_json = is_json(&parts.headers);
-        let raw = if parts.status.is_success() {
-            Bytes::new()
-        } else {
-            body.clone()
-        };
-        let inner = R::decode(parts.status, is_json, body)?;
-        Ok(ResponseValue::new(parts.status, parts.headers, inner).with_raw(raw))
+        ResponseValue::from_parts(parts.status, parts.headers, body)
     }
 
     /// Builds the request, marks it with `operation`, runs every editor in order, and sends it.
@@ -194,16 +187,6 @@ impl Client {
         apply_editors(&self.editors, &mut request).await?;
         Ok(self.http.send(request).await?)
     }
-}
-
-/// Whether `headers` declare a JSON body: the `Content-Type` mentions `json`
-/// (`application/json`, `application/problem+json`, ...), case-insensitively. The platform's
-/// Go client decodes a body on the same condition.
-fn is_json(headers: &http::HeaderMap) -> bool {
-    headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.to_ascii_lowercase().contains("json"))
 }
 
 /// Builds a [`Client`]; see [`core_client::ClientBuilder`].
@@ -301,22 +284,60 @@ impl fmt::Debug for Withheld {
 }
 
 /// `body`, an answer to `R`'s operation, decoded as a `T`. On failure the error keeps the
-/// status and an excerpt of the body, or says it was withheld when `R`'s answers may hold
-/// credentials.
+/// status and an excerpt of the body, or, when `R`'s answers may hold credentials, says the
+/// excerpt was withheld and keeps a [`redacted`] JSON error.
 pub(crate) fn decode<R: ApiResponse, T: DeserializeOwned>(
     status: http::StatusCode,
     body: &Bytes,
 ) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|source| Error::Decode {
-        operation: R::OPERATION,
-        status,
-        excerpt: if R::SENSITIVE {
-            withheld(body.len())
+    serde_json::from_slice(body).map_err(|source| {
+        let (excerpt, source) = if R::SENSITIVE {
+            (withheld(body.len()), redacted(&source))
         } else {
-            excerpt(body)
-        },
-        source,
+            (excerpt(body), source)
+        };
+        Error::Decode {
+            operation: R::OPERATION,
+            status,
+            excerpt,
+            source,
+        }
     })
+}
+
+/// `error` without anything it quotes from the body.
+///
+/// serde's messages quote the offending value (`invalid type: string "..."`, `unknown variant
+/// ...`), and in an answer that may hold credentials that value may be one. What is kept: the
+/// kind of error, where it is, and the name of a missing field (which comes from the schema,
+/// not from the body).
+pub(crate) fn redacted(error: &serde_json::Error) -> serde_json::Error {
+    use serde::de::Error as _;
+    use serde_json::error::Category;
+
+    let message = error.to_string();
+    let message = message
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(message, _)| message);
+    let missing_field = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'))
+        .filter(|name| {
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        });
+    let what = match (error.classify(), missing_field) {
+        (_, Some(name)) => format!("missing field `{name}`"),
+        (Category::Syntax, None) => "invalid JSON".to_owned(),
+        (Category::Eof, None) => "JSON that ends early".to_owned(),
+        (Category::Data, None) => "a value that does not match the schema".to_owned(),
+        (Category::Io, None) => "an unreadable body".to_owned(),
+    };
+    serde_json::Error::custom(format!(
+        "{what} at line {} column {} (details withheld: this operation's answers may hold \
+         credentials)",
+        error.line(),
+        error.column()
+    ))
 }
 
 #[cfg(test)]
@@ -368,25 +389,6 @@ mod tests {
             );
         }
         assert_eq!(path_segment("op", "id", "...").unwrap(), "...");
-    }
-
-    #[test]
-    fn only_json_content_types_are_decoded() {
-        let with = |value: &'static str| {
-            let mut headers = http::HeaderMap::new();
-            headers.insert(
-                http::header::CONTENT_TYPE,
-                http::HeaderValue::from_static(value),
-            );
-            is_json(&headers)
-        };
-        assert!(with("application/json"));
-        assert!(with("application/json; charset=utf-8"));
-        assert!(with("Application/JSON"));
-        assert!(with("application/problem+json"));
-        assert!(!with("text/html"));
-        assert!(!with("text/plain; charset=utf-8"));
-        assert!(!is_json(&http::HeaderMap::new()));
     }
 
     #[test]

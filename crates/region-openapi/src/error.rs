@@ -71,7 +71,9 @@ pub enum Error {
         /// The start of the body (at most [`EXCERPT_LIMIT`] bytes, lossily UTF-8), or a note
         /// that it was withheld when the operation's answers may hold credentials.
         excerpt: String,
-        /// The JSON error.
+        /// The JSON error. When the operation's answers may hold credentials, only its kind,
+        /// its position and a missing field's name are kept: serde's own messages quote the
+        /// offending value.
         #[source]
         source: serde_json::Error,
     },

@@ -20,7 +20,9 @@
 //!   other answer; [`ResponseValue::into_result`] turns it into the documented success body or
 //!   one typed [`Error::Status`]. A method itself fails ([`Error`]) only when nothing usable
 //!   came back: the request was refused before sending, the transport failed, or a JSON body
-//!   does not match its schema ([`Error::Decode`]).
+//!   does not match its schema ([`Error::Decode`]). [`ResponseValue::from_parts`] decodes an
+//!   answer that did not come from a call (a mock in a test, a recorded answer) exactly as a
+//!   call does, for any operation's response enum ([`DecodeResponse`]).
 //!
 //! Every request carries a [`core_client::Operation`] extension (operation id and path
 //! template), then runs the registered [`core_client::RequestEditor`]s in order, and is sent
@@ -111,6 +113,6 @@ mod generated;
 pub use client::{Client, ClientBuilder};
 pub use error::{EXCERPT_LIMIT, Error, StatusError};
 pub use generated::*;
-pub use response::{ApiResponse, ResponseValue};
+pub use response::{ApiResponse, DecodeResponse, ResponseValue};
 /// The `uuid` crate the generated client's IDs come from, so callers name the same `Uuid`.
 pub use uuid;

@@ -63,7 +63,10 @@ pub trait ApiResponse: Sized {
 }
 
 /// Decoding an answer into an operation's response enum. Implemented by the generated code.
-pub(crate) trait Decode: ApiResponse {
+///
+/// `pub` but in a private module, so it cannot be named (or implemented) outside this crate:
+/// it seals [`DecodeResponse`], whose supertrait it is.
+pub trait Decode: ApiResponse {
     /// Decodes the answer with `status` and `body`; `is_json` says whether its `Content-Type`
     /// mentions JSON (only then is a body decoded).
     fn decode(status: StatusCode, is_json: bool, body: Bytes) -> Result<Self, Error>;
@@ -73,6 +76,28 @@ pub(crate) trait Decode: ApiResponse {
         crate::client::decode::<Self, T>(status, body)
     }
 }
+
+/// An operation's response enum that [`ResponseValue::from_parts`] can decode an answer into:
+/// every generated `...Response` enum (`ListRegionsResponse`, `GetRegionDetailResponse`, ...).
+///
+/// Sealed: only this crate's generated code implements it; use it as a bound to write code
+/// generic over operations.
+///
+/// ```
+/// use region_openapi::{DecodeResponse, Error, ResponseValue};
+///
+/// /// Any operation's answer to a bare 503, as an ingress might give it.
+/// fn unavailable<R: DecodeResponse>() -> Result<ResponseValue<R>, Error> {
+///     ResponseValue::from_parts(http::StatusCode::SERVICE_UNAVAILABLE, http::HeaderMap::new(), "")
+/// }
+///
+/// let answer = unavailable::<region_openapi::ListRegionsResponse>()?;
+/// assert!(answer.into_result().unwrap_err().status() == Some(http::StatusCode::SERVICE_UNAVAILABLE));
+/// # Ok::<(), region_openapi::Error>(())
+/// ```
+pub trait DecodeResponse: Decode {}
+
+impl<R: Decode> DecodeResponse for R {}
 
 /// The answer to a call: its status, its headers (`Location`, `Retry-After`, ...) and the
 /// operation's response enum `R`, which it dereferences to.
@@ -100,7 +125,7 @@ impl<R> ResponseValue<R> {
         }
     }
 
-    pub(crate) fn with_raw(mut self, raw: Bytes) -> Self {
+    fn with_raw(mut self, raw: Bytes) -> Self {
         self.raw = raw;
         self
     }
@@ -124,6 +149,58 @@ impl<R> ResponseValue<R> {
     pub fn into_parts(self) -> (StatusCode, HeaderMap, R) {
         (self.status, self.headers, self.inner)
     }
+}
+
+impl<R: DecodeResponse> ResponseValue<R> {
+    /// Decodes an answer to `R`'s operation from its status, headers and body, exactly as the
+    /// client decodes what a server sends: a documented status whose `Content-Type` mentions
+    /// `json` is decoded into its variant, anything else becomes `Unexpected` with the raw body.
+    ///
+    /// Useful wherever an answer does not come from [`Client`](crate::Client): a mock or a
+    /// recorded answer in a test, a proxy, a cache. Fails only as a call does, with
+    /// [`Error::Decode`] when a JSON body does not match its schema (the excerpt withheld
+    /// when the operation's answers may hold credentials).
+    ///
+    /// ```
+    /// use http::{HeaderMap, StatusCode, header::CONTENT_TYPE};
+    /// use region_openapi::{GetNetworkV2Response, ResponseValue};
+    ///
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(CONTENT_TYPE, "application/json".parse()?);
+    /// let body = r#"{"error":"not_found","error_description":"no such network"}"#;
+    /// let answer =
+    ///     ResponseValue::<GetNetworkV2Response>::from_parts(StatusCode::NOT_FOUND, headers, body)?;
+    /// assert!(matches!(&*answer, GetNetworkV2Response::NotFound(e) if e.error_description == "no such network"));
+    /// let error = answer.into_result().unwrap_err();
+    /// assert!(error.is_not_found());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_parts(
+        status: StatusCode,
+        headers: HeaderMap,
+        body: impl Into<Bytes>,
+    ) -> Result<Self, Error> {
+        let body = body.into();
+        // A success body lives decoded in `inner`; any other is kept for the excerpt of a
+        // `StatusError`.
+        let raw = if status.is_success() {
+            Bytes::new()
+        } else {
+            body.clone()
+        };
+        let inner = R::decode(status, is_json(&headers), body)?;
+        Ok(Self::new(status, headers, inner).with_raw(raw))
+    }
+}
+
+/// Whether `headers` declare a JSON body: the `Content-Type` mentions `json`
+/// (`application/json`, `application/problem+json`, ...), case-insensitively. The platform's
+/// Go client decodes a body on the same condition.
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().contains("json"))
 }
 
 impl<R: ApiResponse> ResponseValue<R> {
@@ -186,5 +263,153 @@ impl<R: fmt::Debug> fmt::Debug for ResponseValue<R> {
             .field("headers", &self.headers)
             .field("inner", &self.inner)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{GetNetworkV2Response, GetRegionDetailResponse};
+
+    fn json() -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        headers
+    }
+
+    /// `Debug` and `Display` of `error` and of every error in its source chain.
+    fn rendered(error: &(dyn std::error::Error + 'static)) -> String {
+        let mut out = format!("{error:?}");
+        let mut current = Some(error);
+        while let Some(e) = current {
+            out.push('\n');
+            out.push_str(&e.to_string());
+            current = e.source();
+        }
+        out
+    }
+
+    /// Found by fuzzing (`response_decode`, the body below with `@SECRET@` where `top-secret`
+    /// is): the excerpt was withheld, but the JSON error of an answer that may hold
+    /// credentials quoted the body (`invalid type: string "top-secret", expected struct
+    /// ResourceReadMetadata`) in `Debug` and in the source chain.
+    #[test]
+    fn decoding_errors_of_credential_bearing_answers_quote_nothing() {
+        let body = r#"{"metadata":"top-secret","spec":{"kubernetes":{"kubeconfig":"top-secret"}}}"#;
+        let error =
+            ResponseValue::<GetRegionDetailResponse>::from_parts(StatusCode::OK, json(), body)
+                .unwrap_err();
+        let shown = rendered(&error);
+        assert!(!shown.contains("top-secret"), "{shown}");
+        let Error::Decode { source, .. } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(
+            source.to_string(),
+            "a value that does not match the schema at line 1 column 24 (details withheld: \
+             this operation's answers may hold credentials)"
+        );
+
+        // A missing field keeps its name: it comes from the schema.
+        let body = r#"{"spec":{"type":"kubernetes","kubernetes":{"kubeconfig":"top-secret"},"features":{"physicalNetworks":false}}}"#;
+        let error =
+            ResponseValue::<GetRegionDetailResponse>::from_parts(StatusCode::OK, json(), body)
+                .unwrap_err();
+        let shown = rendered(&error);
+        assert!(!shown.contains("top-secret"), "{shown}");
+        assert!(shown.contains("missing field `metadata`"), "{shown}");
+
+        // Invalid JSON says so, without quoting.
+        let error = ResponseValue::<GetRegionDetailResponse>::from_parts(
+            StatusCode::OK,
+            json(),
+            r#"{"metadata": top-secret}"#,
+        )
+        .unwrap_err();
+        let shown = rendered(&error);
+        assert!(!shown.contains("top-secret"), "{shown}");
+        assert!(
+            shown.contains("invalid JSON at line 1 column 15"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn decoding_errors_of_other_answers_keep_serdes_message() {
+        let error = ResponseValue::<GetNetworkV2Response>::from_parts(
+            StatusCode::OK,
+            json(),
+            r#"{"metadata":"visible"}"#,
+        )
+        .unwrap_err();
+        let Error::Decode {
+            source, excerpt, ..
+        } = &error
+        else {
+            panic!("{error:?}");
+        };
+        assert!(
+            source.to_string().contains(r#"string "visible""#),
+            "{source}"
+        );
+        assert_eq!(excerpt, r#"{"metadata":"visible"}"#);
+    }
+
+    #[test]
+    fn from_parts_decodes_as_a_call_does() {
+        // A documented status with JSON: its variant.
+        let answer = ResponseValue::<GetNetworkV2Response>::from_parts(
+            StatusCode::NOT_FOUND,
+            json(),
+            r#"{"error":"not_found","error_description":"gone"}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(&*answer, GetNetworkV2Response::NotFound(e) if e.error_description == "gone")
+        );
+        let error = answer.into_result().unwrap_err();
+        let Error::Status(status) = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(
+            status.excerpt(),
+            r#"{"error":"not_found","error_description":"gone"}"#
+        );
+        // Without a JSON Content-Type, or with an undocumented status: Unexpected, body kept.
+        for (status, headers) in [
+            (StatusCode::NOT_FOUND, HeaderMap::new()),
+            (StatusCode::IM_A_TEAPOT, json()),
+        ] {
+            let answer =
+                ResponseValue::<GetNetworkV2Response>::from_parts(status, headers, "<html>")
+                    .unwrap();
+            assert_eq!(answer.status(), status);
+            assert_eq!(
+                answer.unexpected_body().map(|b| &b[..]),
+                Some(&b"<html>"[..])
+            );
+        }
+    }
+
+    #[test]
+    fn only_json_content_types_are_decoded() {
+        let with = |value: &'static str| {
+            let mut headers = http::HeaderMap::new();
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static(value),
+            );
+            is_json(&headers)
+        };
+        assert!(with("application/json"));
+        assert!(with("application/json; charset=utf-8"));
+        assert!(with("Application/JSON"));
+        assert!(with("application/problem+json"));
+        assert!(!with("text/html"));
+        assert!(!with("text/plain; charset=utf-8"));
+        assert!(!is_json(&http::HeaderMap::new()));
     }
 }

@@ -65,8 +65,9 @@ pub struct Principal {
     /// The project the call acts in (empty when none).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub project_id: String,
-    /// What kind of account the actor is (`type` on the wire).
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    /// What kind of account the actor is (`type` on the wire; left out when `None` or when its
+    /// text is empty, as Go's `omitempty` leaves out an empty `AuthClaimsAcctype`).
+    #[serde(rename = "type", skip_serializing_if = "kind_is_empty")]
     pub kind: Option<AccountType>,
     /// Who caused the call: an end user's e-mail, a service's name, ... (empty when unknown).
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -122,11 +123,14 @@ impl Principal {
     }
 
     /// Whether every field is empty: such a principal asserts nothing and is never sent.
+    ///
+    /// An account type whose text is empty (`AccountType::Other("")`) counts as empty: it is
+    /// not written on the wire, so the receiver could not tell it from no type at all.
     pub fn is_empty(&self) -> bool {
         self.organization_id.is_empty()
             && self.organization_ids.is_empty()
             && self.project_id.is_empty()
-            && self.kind.is_none()
+            && kind_is_empty(&self.kind)
             && self.actor.is_empty()
     }
 
@@ -135,6 +139,11 @@ impl Principal {
         // Serializing strings, a list of strings and an enum of strings cannot fail.
         serde_json::to_vec(self).unwrap_or_default()
     }
+}
+
+/// Whether `kind` writes nothing: none, or a value whose text is empty.
+fn kind_is_empty(kind: &Option<AccountType>) -> bool {
+    kind.as_ref().is_none_or(|kind| kind.as_str().is_empty())
 }
 
 /// The kind of account a principal's actor is (the platform's `AuthClaimsAcctype`).
@@ -243,6 +252,24 @@ mod tests {
         assert_eq!(Principal::default().to_json(), b"{}");
         assert!(Principal::default().is_empty());
         assert!(!Principal::new("", "", "a").is_empty());
+    }
+
+    /// Found by fuzzing (`principal_json`, input `1~`): `AccountType::Other("")` was written
+    /// as `"type":""`, which Go leaves out and which reads back as no type, so a principal
+    /// asserting nothing was not [`Principal::is_empty`] and would have been sent.
+    #[test]
+    fn an_empty_account_type_is_not_written_and_asserts_nothing() {
+        let empty_kind = || AccountType::Other(String::new());
+        let nothing = Principal::default().with_account_type(empty_kind());
+        assert!(nothing.is_empty());
+        assert_eq!(nothing.to_json(), b"{}");
+        assert_eq!(
+            super::decode(&super::encode(&nothing)).unwrap(),
+            Principal::default()
+        );
+        let actor = Principal::new("", "", "a").with_account_type(empty_kind());
+        assert!(!actor.is_empty());
+        assert_eq!(actor.to_json(), br#"{"actor":"a"}"#);
     }
 
     #[test]
