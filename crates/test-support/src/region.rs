@@ -210,14 +210,8 @@ fn serve(state: &Mutex<State>, raw: &RecordedRequest) -> http::Response<Bytes> {
     let trace = platform::trace_id(&request);
     let path = percent_decode(raw.uri.path()).unwrap_or_else(|| raw.uri.path().to_owned());
     let mut span = platform::server_span(&request, "region-api");
-    let (response, authenticated) = pipeline(state, &request, &path, &trace);
-    let route = resolve(&request.method, &path).and_then(|(route, _)| {
-        ROUTES
-            .iter()
-            .find(|(_, _, r)| *r == route)
-            .map(|(_, template, _)| *template)
-    });
-    platform::end_server_span(&mut span, &request, route, response.status());
+    let (response, authenticated, template) = pipeline(state, &request, &path, &trace);
+    platform::end_server_span(&mut span, &request, template, response.status());
     let mut state = state.lock().expect("state lock");
     state.seen.push(Seen {
         request,
@@ -233,11 +227,20 @@ fn pipeline(
     request: &RecordedRequest,
     path: &str,
     trace: &str,
-) -> (http::Response<Bytes>, Option<Authenticated>) {
+) -> (
+    http::Response<Bytes>,
+    Option<Authenticated>,
+    Option<&'static str>,
+) {
     let not_found = || error_response(404, "not_found", "resource not found", trace);
     // 2. Route resolution on the once-decoded path; other methods do not match either.
-    let Some((route, raw_params)) = resolve(&request.method, path) else {
-        return (not_found(), None);
+    let Some(Resolved {
+        route,
+        template,
+        params: raw_params,
+    }) = resolve(&request.method, path)
+    else {
+        return (not_found(), None, None);
     };
     // 3. Binding: each parameter decoded once more; UUIDs parsed.
     let mut params = BTreeMap::new();
@@ -246,7 +249,7 @@ fn pipeline(
             .filter(|v| !UUID_PARAMETERS.contains(&name.as_str()) || Uuid::parse_str(v).is_ok());
         let Some(bound) = bound else {
             let bad = error_response(400, "invalid_request", "invalid path/query element", trace);
-            return (bad, None);
+            return (bad, None, Some(template));
         };
         params.insert(name, bound);
     }
@@ -259,7 +262,7 @@ fn pipeline(
         params.get("projectID").map(String::as_str),
     ) {
         Ok(authenticated) => authenticated,
-        Err(refusal) => return (*refusal, None),
+        Err(refusal) => return (*refusal, None, Some(template)),
     };
     // 5. RBAC and the handler.
     let mut state = state.lock().expect("state lock");
@@ -278,7 +281,7 @@ fn pipeline(
     } else {
         handle(&mut state, route, &params, trace)
     };
-    (response, Some(authenticated))
+    (response, Some(authenticated), Some(template))
 }
 
 fn handle(
@@ -324,8 +327,16 @@ fn handle(
     }
 }
 
-/// The route of `method` and `path`, and its parameters (still escaped once).
-fn resolve(method: &http::Method, path: &str) -> Option<(Route, Vec<(String, String)>)> {
+/// A request's route, as resolution found it.
+struct Resolved {
+    route: Route,
+    template: &'static str,
+    /// The path parameters, still escaped once.
+    params: Vec<(String, String)>,
+}
+
+/// The route of `method` and `path`.
+fn resolve(method: &http::Method, path: &str) -> Option<Resolved> {
     let segments: Vec<&str> = path.split('/').collect();
     ROUTES.iter().find_map(|(route_method, template, route)| {
         let pattern: Vec<&str> = template.split('/').collect();
@@ -343,7 +354,11 @@ fn resolve(method: &http::Method, path: &str) -> Option<(Route, Vec<(String, Str
                 None => return None,
             }
         }
-        Some((*route, params))
+        Some(Resolved {
+            route: *route,
+            template,
+            params,
+        })
     })
 }
 
@@ -413,7 +428,7 @@ mod tests {
     fn routes_match_the_once_decoded_path_only() {
         let put = http::Method::PUT;
         let twice = percent_decode("/api/v2/networks/n/references/a.b%252Fc").unwrap();
-        let (route, params) = resolve(&put, &twice).unwrap();
+        let Resolved { route, params, .. } = resolve(&put, &twice).unwrap();
         assert_eq!(route, Route::AddReference);
         assert_eq!(
             percent_decode(&params[1].1).unwrap(),
