@@ -1,5 +1,6 @@
 //! `cargo xtask bench`: runs the workspace's criterion benchmarks in one go and prints, for
-//! each pair measured side by side in that run, the ratio of the medians.
+//! each pair measured side by side in that run, the ratio of the medians; then the comparison
+//! of the trust stack with bare hyper and reqwest (`bench/src/main.rs`), in release mode.
 
 use std::{path::Path, process::Command};
 
@@ -41,11 +42,41 @@ const PAIRS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Runs every benchmark (`quick` shortens warm-up and measurement) and prints the ratios.
-pub fn run(quick: bool) -> anyhow::Result<()> {
+/// Which part of the benchmarks to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    /// The criterion micro-benchmarks.
+    Micro,
+    /// The side-by-side comparison with bare hyper and reqwest.
+    Compare,
+}
+
+/// Runs the benchmarks (`quick` shortens them) and prints the ratios; `compare` is passed to
+/// the comparison.
+pub fn run(quick: bool, only: Option<Only>, compare: &[String]) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    for (package, bench) in BENCHES {
+    if only != Some(Only::Compare) {
+        micro(&cargo, quick)?;
+    }
+    if only != Some(Only::Micro) {
         let mut command = Command::new(&cargo);
+        command.args(["run", "--release", "-p", "bench", "--bin", "compare", "--"]);
+        if quick {
+            command.arg("--quick");
+        }
+        command.args(compare);
+        let status = command.status().context("running the comparison")?;
+        if !status.success() {
+            bail!("the comparison failed ({status})");
+        }
+    }
+    Ok(())
+}
+
+/// The criterion benchmarks and the ratios of their pairs.
+fn micro(cargo: &str, quick: bool) -> anyhow::Result<()> {
+    for (package, bench) in BENCHES {
+        let mut command = Command::new(cargo);
         command.args(["bench", "-p", package, "--bench", bench, "--", "--noplot"]);
         if quick {
             command.args(["--warm-up-time", "1", "--measurement-time", "3"]);

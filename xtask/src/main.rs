@@ -5,7 +5,9 @@
 //! - `cargo xtask codegen --check`: fail (naming the file) when the committed file is stale;
 //! - `cargo xtask spec-diff <upstream region spec> <upstream common spec> [--identity <spec>]`:
 //!   list every difference between `openapi/` and the platform's own spec files;
-//! - `cargo xtask bench [--quick]`: run the benchmarks and print the ratios they measure;
+//! - `cargo xtask bench [--quick] [--only micro|compare] [-- <compare flags>]`: run the
+//!   criterion benchmarks and the side-by-side comparison against bare hyper and reqwest,
+//!   printing the ratios each measures;
 //! - `cargo xtask fuzz [--seconds N] [--target T]...`: run every fuzz target in `fuzz/` for N
 //!   seconds each (nightly and cargo-fuzz), print a summary, fail on any finding.
 
@@ -48,11 +50,23 @@ enum Command {
         #[arg(long)]
         identity: Option<PathBuf>,
     },
-    /// Run every benchmark and print the ratio of each pair measured side by side.
+    /// Run every benchmark and print the ratio of each pair measured side by side: the
+    /// criterion micro-benchmarks, then the comparison of the trust stack with bare hyper and
+    /// reqwest (`bench/`), which also writes target/bench/summary.{json,svg}.
     Bench {
-        /// Shorter warm-up and measurement (1 s and 3 s per benchmark).
+        /// Shorter runs: 1 s warm-up and 3 s measurement per micro-benchmark; 4,000 calls a
+        /// round in the comparison (under a minute).
         #[arg(long)]
         quick: bool,
+        /// Run only the micro-benchmarks or only the comparison.
+        #[arg(long, value_enum)]
+        only: Option<bench::Only>,
+        /// Flags for the comparison (see `cargo run -p bench --bin compare -- --help`):
+        /// `--variants`, `--protocols`, `--callers`, `--rounds`, `--requests`, the ablations
+        /// `--no-retries`, `--no-telemetry`, `--no-trace-editor`, `--no-principal-editor`, and
+        /// `--otel`.
+        #[arg(last = true)]
+        compare: Vec<String>,
     },
     /// Run every fuzz target in fuzz/ (cargo-fuzz, libFuzzer) for N seconds each, print runs,
     /// speed, corpus size and result per target, and fail if any target finds a crash.
@@ -75,7 +89,11 @@ fn main() -> ExitCode {
             common,
             identity,
         } => spec_diff::run(&region, &common, identity.as_deref()),
-        Command::Bench { quick } => bench::run(quick),
+        Command::Bench {
+            quick,
+            only,
+            compare,
+        } => bench::run(quick, only, &compare),
         Command::Fuzz { seconds, targets } => fuzz::run(seconds, &targets),
     };
     match result {
