@@ -6,10 +6,13 @@
 //!
 //! - the client-certificate Secret: the whole chain must parse, the key must match the leaf,
 //!   and the leaf must be within its validity window (the server checks the rest of the chain);
-//! - the CA Secret: every certificate must parse, and at least one must be within its validity
-//!   window. An expired CA is refused like an expired client certificate. A certificate outside
-//!   its window next to a valid one is kept, with a warning: a bundle carrying the old CA
-//!   during a CA rotation is legitimate, and rustls does not check trust anchors' dates.
+//! - the CA Secret: every certificate must parse and be a CA certificate (basicConstraints
+//!   with `cA` true), and at least one must be within its validity window. A certificate that
+//!   is not a CA is refused even next to a CA: a leaf in a trust bundle (a server's `tls.crt`,
+//!   leaf then CA, pasted in whole) would make the leaf's key a trust anchor. An expired CA is
+//!   refused like an expired client certificate. A certificate outside its window next to a
+//!   valid one is kept, with a warning: a bundle carrying the old CA during a CA rotation is
+//!   legitimate, and rustls does not check trust anchors' dates.
 
 use std::time::SystemTime;
 
@@ -172,6 +175,20 @@ pub enum SecretError {
         /// The Secret read.
         secret: SecretRef,
     },
+    /// A certificate in the CA Secret's `tls.crt` is not a CA certificate (it has no
+    /// basicConstraints extension with `cA` true): most likely a server's own certificate, or
+    /// its whole `tls.crt` (leaf then CA), put where the CA that issued it belongs. Alone it
+    /// can only fail the handshake; next to a CA it would make the leaf's key a trust anchor.
+    /// Keep only the CA certificates in the Secret.
+    #[error(
+        "secret {secret} key \"tls.crt\": the certificate at index {index} is not a CA certificate (no basicConstraints with cA true)"
+    )]
+    NotACa {
+        /// The CA Secret read.
+        secret: SecretRef,
+        /// Which certificate, counting PEM blocks from 0.
+        index: usize,
+    },
     /// A certificate's `notAfter` has passed: the client certificate (the leaf) was not renewed
     /// in time, or the CA Secret holds no CA that is still valid (or this machine's clock is
     /// wrong). A server would refuse it in the handshake.
@@ -218,6 +235,7 @@ impl SecretError {
             | Self::InvalidPrivateKey { secret, .. }
             | Self::EncryptedPrivateKey { secret, .. }
             | Self::KeyMismatch { secret }
+            | Self::NotACa { secret, .. }
             | Self::CertificateExpired { secret, .. }
             | Self::CertificateNotYetValid { secret, .. } => secret,
         }
@@ -233,6 +251,7 @@ impl SecretError {
             Self::InvalidCertificate { .. }
             | Self::UnexpectedPemBlock { .. }
             | Self::TrailingData { .. }
+            | Self::NotACa { .. }
             | Self::CertificateExpired { .. }
             | Self::CertificateNotYetValid { .. } => Some(TLS_CERT_KEY),
             Self::InvalidPrivateKey { .. } | Self::EncryptedPrivateKey { .. } => Some(TLS_KEY_KEY),
@@ -301,14 +320,20 @@ impl TlsSecret {
         }
     }
 
-    /// The CA certificates in `tls.crt`: every one X.509, at least one within its validity
-    /// window at `now` (the others are kept, with a warning).
+    /// The CA certificates in `tls.crt`: every one X.509 and a CA, at least one within its
+    /// validity window at `now` (the others are kept, with a warning).
     pub(crate) fn ca_certificates(
         &self,
         now: SystemTime,
     ) -> Result<Vec<CertificateDer<'static>>, SecretError> {
         let certificates = parse_certificates(self.bytes(TLS_CERT_KEY)?)
             .map_err(|error| certificate_pem_error(&self.secret, error))?;
+        if let Some(index) = certificates.iter().position(|c| !c.is_ca) {
+            return Err(SecretError::NotACa {
+                secret: self.secret.clone(),
+                index,
+            });
+        }
         let outside: Vec<_> = certificates
             .iter()
             .enumerate()
