@@ -1,4 +1,4 @@
-//! The errors of building an [`HttpClient`](crate::HttpClient)(crate::HttpClient) ([`ClientError`]) and of
+//! The errors of building an [`HttpClient`](crate::HttpClient) ([`ClientError`]) and of
 //! sending through one ([`HttpError`]).
 
 use std::time::Duration;
@@ -58,27 +58,39 @@ pub enum HttpError {
         #[source]
         source: Box<hyper_util::client::legacy::Error>,
     },
-    /// The whole request took longer than [`HttpConfig::request_timeout`](crate::HttpConfig::request_timeout).
-    #[error("request to {uri} timed out after {timeout:?}")]
+    /// The whole request took longer than [`HttpConfig::request_timeout`](crate::HttpConfig::request_timeout),
+    /// retries and their waits included: a slow or silent server.
+    #[error("request to {uri} timed out after {timeout:?} ({attempts} attempt(s))")]
     Timeout {
         /// The request URL.
         uri: http::Uri,
         /// The limit that was exceeded.
         timeout: Duration,
+        /// How many times the request had been sent when the time ran out, the one cut short
+        /// included.
+        attempts: u32,
     },
-    /// Reading the response body failed.
-    #[error("reading the response body from {uri} failed (status {status})")]
+    /// Reading the response body failed half-way, on the last attempt: the connection was
+    /// closed or reset (a proxy or server restarting, a dropped connection). An idempotent or
+    /// [`RetrySafe`](crate::RetrySafe) request was sent again first, within the attempt budget
+    /// and the deadline.
+    #[error("reading the response body from {uri} failed (status {status}, {attempts} attempt(s))")]
     Body {
         /// The request URL.
         uri: http::Uri,
         /// The response status.
         status: http::StatusCode,
+        /// How many times the request was sent ([`RetryConfig`](crate::RetryConfig)).
+        attempts: u32,
         /// The cause.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The response body exceeded [`HttpConfig::max_response_body`](crate::HttpConfig::max_response_body).
-    #[error("response body from {uri} (status {status}) exceeds the limit of {limit} bytes")]
+    /// Not retried: the same answer would come back.
+    #[error(
+        "response body from {uri} (status {status}) exceeds the limit of {limit} bytes ({attempts} attempt(s))"
+    )]
     BodyTooLarge {
         /// The request URL.
         uri: http::Uri,
@@ -86,6 +98,9 @@ pub enum HttpError {
         status: http::StatusCode,
         /// The limit in bytes.
         limit: usize,
+        /// How many times the request was sent (an earlier attempt may have been answered
+        /// `503`, say).
+        attempts: u32,
     },
     /// A layer added with [`HttpClient::with_layer`](crate::HttpClient::with_layer) failed the
     /// request (e.g. a rate limit's own timeout).
@@ -118,11 +133,33 @@ impl HttpError {
         matches!(self, Self::Timeout { .. })
     }
 
-    /// How many times the request was sent, when it failed in transport (1 without retries).
+    /// How many times the request was sent (1 without retries), for every failure that comes
+    /// after sending: `None` only for a request refused before it was sent, or failed by a
+    /// layer of the caller's.
     pub fn attempts(&self) -> Option<u32> {
         match self {
-            Self::Transport { attempts, .. } => Some(*attempts),
-            _ => None,
+            Self::Transport { attempts, .. }
+            | Self::Timeout { attempts, .. }
+            | Self::Body { attempts, .. }
+            | Self::BodyTooLarge { attempts, .. } => Some(*attempts),
+            Self::InsecureScheme { .. }
+            | Self::InvalidRequest { .. }
+            | Self::CredentialsInUrl { .. }
+            | Self::Layer(_) => None,
+        }
+    }
+
+    /// The attempt count of a failure after sending, set to `sends` (the retry layer's count).
+    pub(crate) fn set_attempts(&mut self, sends: u32) {
+        match self {
+            Self::Transport { attempts, .. }
+            | Self::Timeout { attempts, .. }
+            | Self::Body { attempts, .. }
+            | Self::BodyTooLarge { attempts, .. } => *attempts = sends,
+            Self::InsecureScheme { .. }
+            | Self::InvalidRequest { .. }
+            | Self::CredentialsInUrl { .. }
+            | Self::Layer(_) => {}
         }
     }
 

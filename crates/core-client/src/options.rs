@@ -193,13 +193,17 @@ impl HttpConfig {
 /// When requests are retried ([`HttpConfig::retry`]).
 ///
 /// A request is retried only when repeating it is safe: its method is idempotent (`GET`,
-/// `HEAD`, `PUT`, `DELETE`, `OPTIONS`) or it carries [`RetrySafe`](crate::RetrySafe); and it
-/// failed before any response arrived (a connection error, such as a pooled connection the
-/// server closed under it, but not a TLS failure, which would fail again), or it was answered
-/// `502`, `503` or `504`. The wait is the answer's `Retry-After` (seconds or an HTTP date) when
-/// it asks for at most [`RetryConfig::max_retry_after`] (a longer one is not waited for: the
-/// answer is returned), else an exponential backoff with jitter. Every attempt and wait stays
-/// within [`HttpConfig::request_timeout`].
+/// `HEAD`, `PUT`, `DELETE`, `OPTIONS`, `TRACE`) or it carries [`RetrySafe`](crate::RetrySafe);
+/// and it failed before any response arrived (a connection error, such as a pooled connection
+/// the server closed under it, but not a TLS failure, which would fail again), or its answer
+/// was cut half-way ([`HttpError::Body`](crate::HttpError::Body): a reset, a dropped
+/// connection), or it was answered `502`, `503` or `504`. The wait is the answer's
+/// `Retry-After` (seconds or an HTTP date) when it asks for at most
+/// [`RetryConfig::max_retry_after`] (a longer one is not waited for: the answer is returned),
+/// else an exponential backoff with jitter. Every attempt and wait stays within
+/// [`HttpConfig::request_timeout`]. Every error after sending says how many attempts were made
+/// ([`HttpError::attempts`](crate::HttpError::attempts)), and so does a response
+/// ([`Attempts`](crate::Attempts)).
 ///
 /// ```
 /// use std::time::Duration;

@@ -128,11 +128,13 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                             uri: uri.clone(),
                             status,
                             limit,
+                            attempts: 1,
                         }
                     } else {
                         HttpError::Body {
                             uri: uri.clone(),
                             status,
+                            attempts: 1,
                             source,
                         }
                     }
