@@ -98,6 +98,7 @@ impl HttpClient {
             ca: options.ca_secret().cloned(),
             certificate: client_options.certificate().cloned(),
             reload_interval: client_options.reload_interval(),
+            read_timeout: client_options.secret_read_timeout(),
         };
         let config = options.config().clone();
         let transport = TlsTransport::load(&source, &config).await?;

@@ -17,6 +17,16 @@ pub enum ClientError {
     Tls(#[source] rustls::Error),
 }
 
+impl ClientError {
+    /// The Secret this error is about, when it is about one.
+    pub fn secret(&self) -> Option<&crate::SecretRef> {
+        match self {
+            Self::Secret(error) => Some(error.secret()),
+            Self::Tls(_) => None,
+        }
+    }
+}
+
 /// A request could not be completed. The request may or may not have reached the server,
 /// except for [`HttpError::InsecureScheme`] and [`HttpError::InvalidRequest`], which are
 /// raised before anything is sent.

@@ -95,6 +95,11 @@ pub const DEFAULT_USER_AGENT: &str = concat!("core-client/", env!("CARGO_PKG_VER
 /// a Secret is one cheap `GET`, and a minute keeps short-lived certificates safe to use.
 pub const DEFAULT_RELOAD_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Default [`HttpClientOptions::secret_read_timeout`]: how long one read of a Secret from the
+/// Kubernetes API may take. The Kubernetes client sets no read timeout of its own, so without
+/// one a silent API server would hang a client's first build for good, and its reloads.
+pub const DEFAULT_SECRET_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The shortest [`HttpClientOptions::reload_interval`] other than zero: shorter values are
 /// raised to it, so that no setting makes the client poll the Kubernetes API in a tight loop.
 pub const MIN_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
@@ -485,6 +490,7 @@ fn secret_pair(
 pub struct HttpClientOptions {
     certificate: Option<SecretRef>,
     reload_interval: Duration,
+    secret_read_timeout: Duration,
 }
 
 impl Default for HttpClientOptions {
@@ -492,6 +498,7 @@ impl Default for HttpClientOptions {
         Self {
             certificate: None,
             reload_interval: DEFAULT_RELOAD_INTERVAL,
+            secret_read_timeout: DEFAULT_SECRET_READ_TIMEOUT,
         }
     }
 }
@@ -521,6 +528,24 @@ impl HttpClientOptions {
         self
     }
 
+    /// How long one read of a TLS Secret (the client certificate's, and each service's CA
+    /// Secret) from the Kubernetes API may take ([`DEFAULT_SECRET_READ_TIMEOUT`]). A read that
+    /// takes longer fails with [`SecretError::Timeout`](crate::SecretError::Timeout): building
+    /// the client fails; a reload fails, is logged, and the material last read stays in use. A
+    /// zero timeout fails every read.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use core_client::HttpClientOptions;
+    ///
+    /// let options = HttpClientOptions::new().with_secret_read_timeout(Duration::from_secs(3));
+    /// assert_eq!(options.secret_read_timeout(), Duration::from_secs(3));
+    /// ```
+    pub fn with_secret_read_timeout(mut self, timeout: Duration) -> Self {
+        self.secret_read_timeout = timeout;
+        self
+    }
+
     /// The client certificate Secret, if one is configured.
     pub fn certificate(&self) -> Option<&SecretRef> {
         self.certificate.as_ref()
@@ -529,6 +554,11 @@ impl HttpClientOptions {
     /// How often TLS Secrets are re-read; zero means never.
     pub fn reload_interval(&self) -> Duration {
         self.reload_interval
+    }
+
+    /// How long one read of a TLS Secret may take.
+    pub fn secret_read_timeout(&self) -> Duration {
+        self.secret_read_timeout
     }
 }
 

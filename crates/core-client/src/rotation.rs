@@ -23,6 +23,8 @@ pub(crate) struct Source {
     pub(crate) certificate: Option<SecretRef>,
     /// Zero: read once, never again.
     pub(crate) reload_interval: Duration,
+    /// How long one Secret read may take.
+    pub(crate) read_timeout: Duration,
 }
 
 /// The `resourceVersion`s the material was built from.
@@ -146,6 +148,10 @@ impl Rotation {
     /// Re-reads the Secrets and, when a `resourceVersion` changed, makes new connections use
     /// the new material. Returns whether anything changed.
     ///
+    /// Each Secret read is bounded by [`Source::read_timeout`]. The lock held meanwhile is the
+    /// reloads' own (one at a time); requests never take it: they only clone the current
+    /// material out of `transports`, which is locked just long enough to swap it.
+    ///
     /// Changed Secrets are checked as when the client was built (an expired or not yet valid
     /// certificate, a broken chain or key are refused): on error the current material stays,
     /// and as it still differs from the Secrets' versions, the next reload reads and checks
@@ -177,6 +183,25 @@ impl Rotation {
         Ok(true)
     }
 
+    /// Logs a failed background reload, naming the Secret at fault (or, when the TLS stack
+    /// refused the material, the Secrets it came from).
+    fn warn_reload_failed(&self, error: &ClientError) {
+        let name = |secret: Option<&SecretRef>| secret.map(ToString::to_string);
+        match error.secret() {
+            Some(secret) => tracing::warn!(
+                secret = %secret,
+                error = %error,
+                "reloading a TLS Secret failed; new connections keep the material last read"
+            ),
+            None => tracing::warn!(
+                ca = ?self.source.as_ref().and_then(|s| name(s.ca.as_ref())),
+                certificate = ?self.source.as_ref().and_then(|s| name(s.certificate.as_ref())),
+                error = %error,
+                "reloading TLS Secrets failed; new connections keep the material last read"
+            ),
+        }
+    }
+
     /// Starts the task that reloads every [`Source::reload_interval`], when there is anything
     /// to reload and the interval is not zero. The task holds only a weak reference and ends
     /// once the last [`HttpClient`](crate::HttpClient) clone is gone.
@@ -195,7 +220,7 @@ impl Rotation {
                     return;
                 };
                 if let Err(error) = rotation.reload().await {
-                    tracing::warn!(error = %error, "reloading TLS secrets failed; keeping the current material");
+                    rotation.warn_reload_failed(&error);
                 }
             }
         });
@@ -210,12 +235,13 @@ struct Secrets {
 
 impl Secrets {
     async fn read(source: &Source) -> Result<Self, SecretError> {
+        let timeout = source.read_timeout;
         let ca = match &source.ca {
-            Some(ca) => Some(TlsSecret::get(&source.kube, ca).await?),
+            Some(ca) => Some(TlsSecret::get(&source.kube, ca, timeout).await?),
             None => None,
         };
         let certificate = match &source.certificate {
-            Some(cert) => Some(TlsSecret::get(&source.kube, cert).await?),
+            Some(cert) => Some(TlsSecret::get(&source.kube, cert, timeout).await?),
             None => None,
         };
         Ok(Self { ca, certificate })

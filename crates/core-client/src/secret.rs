@@ -14,7 +14,7 @@
 //!   valid one is kept, with a warning: a bundle carrying the old CA during a CA rotation is
 //!   legitimate, and rustls does not check trust anchors' dates.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -57,6 +57,16 @@ pub enum SecretError {
         /// The API's answer (boxed: it is large and this is the uncommon path).
         #[source]
         source: Box<kube::Error>,
+    },
+    /// The Kubernetes API did not answer the read within
+    /// [`HttpClientOptions::secret_read_timeout`](crate::HttpClientOptions::secret_read_timeout):
+    /// the API server is overloaded or unreachable behind a connection that stays open.
+    #[error("reading secret {secret} timed out after {timeout:?}")]
+    Timeout {
+        /// The Secret asked for.
+        secret: SecretRef,
+        /// The limit that was exceeded.
+        timeout: Duration,
     },
     /// Any other failure talking to the Kubernetes API.
     #[error("reading secret {secret} failed")]
@@ -224,6 +234,7 @@ impl SecretError {
         match self {
             Self::NotFound { secret }
             | Self::Forbidden { secret, .. }
+            | Self::Timeout { secret, .. }
             | Self::Api { secret, .. }
             | Self::WrongType { secret, .. }
             | Self::MissingKey { secret, .. }
@@ -257,6 +268,7 @@ impl SecretError {
             Self::InvalidPrivateKey { .. } | Self::EncryptedPrivateKey { .. } => Some(TLS_KEY_KEY),
             Self::NotFound { .. }
             | Self::Forbidden { .. }
+            | Self::Timeout { .. }
             | Self::Api { .. }
             | Self::WrongType { .. }
             | Self::KeyMismatch { .. } => None,
@@ -277,12 +289,19 @@ pub(crate) struct TlsSecret {
 }
 
 impl TlsSecret {
-    /// Reads `secret` through the Kubernetes API and checks its type.
-    pub(crate) async fn get(kube: &kube::Client, secret: &SecretRef) -> Result<Self, SecretError> {
+    /// Reads `secret` through the Kubernetes API, within `timeout`, and checks its type.
+    pub(crate) async fn get(
+        kube: &kube::Client,
+        secret: &SecretRef,
+        timeout: Duration,
+    ) -> Result<Self, SecretError> {
         let api: Api<Secret> = Api::namespaced(kube.clone(), &secret.namespace);
-        let object = api
-            .get(&secret.name)
+        let object = tokio::time::timeout(timeout, api.get(&secret.name))
             .await
+            .map_err(|_| SecretError::Timeout {
+                secret: secret.clone(),
+                timeout,
+            })?
             .map_err(|source| match &source {
                 kube::Error::Api(status) if status.code == 404 => SecretError::NotFound {
                     secret: secret.clone(),
