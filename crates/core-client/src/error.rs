@@ -6,7 +6,10 @@ use std::time::Duration;
 use crate::SecretError;
 
 /// An [`HttpClient`](crate::HttpClient) could not be constructed.
-#[derive(Debug, thiserror::Error)]
+///
+/// Cheap to clone: a [`ClientCache`](crate::ClientCache) answers every caller of a failed build
+/// with a copy of its error until it tries again.
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
     /// A CA or client-certificate Secret could not be used.

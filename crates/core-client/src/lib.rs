@@ -47,7 +47,7 @@ mod secret;
 pub mod tls;
 mod transport;
 
-pub use cache::ClientCache;
+pub use cache::{ClientCache, MAX_BUILD_BACKOFF};
 pub use client::{HttpClient, HttpService, SignedWith};
 pub use duration::{InvalidDuration, parse_duration};
 pub use editor::{

@@ -155,7 +155,7 @@ fn system_time(seconds: i64) -> Option<SystemTime> {
 }
 
 /// Bytes that should be one X.509 certificate in DER are not.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct CertificateDerError(Box<DerProblem>);
 
@@ -165,7 +165,7 @@ impl From<DerProblem> for CertificateDerError {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 enum DerProblem {
     #[error(transparent)]
     X509(x509_parser::error::X509Error),

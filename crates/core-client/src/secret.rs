@@ -14,7 +14,10 @@
 //!   valid one is kept, with a warning: a bundle carrying the old CA during a CA rotation is
 //!   legitimate, and rustls does not check trust anchors' dates.
 
-use std::time::{Duration, SystemTime};
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -39,7 +42,10 @@ pub const TLS_KEY_KEY: &str = "tls.key";
 /// A Secret could not be turned into TLS material. Every variant names the Secret
 /// (`namespace/name`) in its message, and those about its contents the data key (`tls.crt`,
 /// `tls.key`); [`SecretError::secret`] and [`SecretError::key`] give them to code.
-#[derive(Debug, thiserror::Error)]
+///
+/// Cheap to clone: a [`ClientCache`](crate::ClientCache) answers every caller of a failed build
+/// with a copy.
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretError {
     /// The Secret does not exist: check the namespace and name flags.
@@ -54,9 +60,10 @@ pub enum SecretError {
     Forbidden {
         /// The Secret asked for.
         secret: SecretRef,
-        /// The API's answer (boxed: it is large and this is the uncommon path).
+        /// The API's answer (shared: it is large, and the error is cloned to every caller a
+        /// failed build answers).
         #[source]
-        source: Box<kube::Error>,
+        source: Arc<kube::Error>,
     },
     /// The Kubernetes API did not answer the read within
     /// [`HttpClientOptions::secret_read_timeout`](crate::HttpClientOptions::secret_read_timeout):
@@ -73,9 +80,10 @@ pub enum SecretError {
     Api {
         /// The Secret asked for.
         secret: SecretRef,
-        /// The client's error (boxed: it is large and this is the uncommon path).
+        /// The client's error (shared: it is large, and the error is cloned to every caller a
+        /// failed build answers).
         #[source]
-        source: Box<kube::Error>,
+        source: Arc<kube::Error>,
     },
     /// The Secret is not of type `kubernetes.io/tls`.
     #[error("secret {secret} has type {found:?}, expected \"kubernetes.io/tls\"")]
@@ -156,9 +164,10 @@ pub enum SecretError {
         key: &'static str,
         /// The line of the block (or `-----END` line) at fault, from 1.
         line: usize,
-        /// What is wrong there (boxed: it is large and this is the uncommon path).
+        /// What is wrong there (shared: it is large, and the error is cloned to every caller a
+        /// failed build answers).
         #[source]
-        source: Box<PemSyntaxError>,
+        source: Arc<PemSyntaxError>,
     },
     /// `tls.key` holds no private key in a supported encoding (PKCS#1, SEC1 or PKCS#8 PEM), or
     /// one of an unsupported algorithm.
@@ -308,11 +317,11 @@ impl TlsSecret {
                 },
                 kube::Error::Api(status) if status.code == 403 => SecretError::Forbidden {
                     secret: secret.clone(),
-                    source: Box::new(source),
+                    source: Arc::new(source),
                 },
                 _ => SecretError::Api {
                     secret: secret.clone(),
-                    source: Box::new(source),
+                    source: Arc::new(source),
                 },
             })?;
         let found = object.type_.unwrap_or_default();
@@ -395,7 +404,7 @@ fn certificate_pem_error(secret: &SecretRef, error: CertificatePemError) -> Secr
             secret,
             key: TLS_CERT_KEY,
             line,
-            source: Box::new(source),
+            source: Arc::new(source),
         },
         CertificatePemError::UnexpectedBlock { index, label } => SecretError::UnexpectedPemBlock {
             secret,
@@ -435,7 +444,7 @@ fn identity_error(secret: &SecretRef, error: IdentityError) -> SecretError {
                 secret,
                 key: TLS_KEY_KEY,
                 line,
-                source: Box::new(source),
+                source: Arc::new(source),
             }
         }
         IdentityError::PrivateKeyPem(error @ PrivateKeyPemError::NoPrivateKey) => {

@@ -576,23 +576,31 @@ async fn a_request_signed_before_a_rotation_presents_the_key_that_signed_it() {
 }
 
 #[tokio::test]
-async fn concurrent_first_calls_build_once_and_a_failed_build_is_retried() {
+async fn concurrent_first_calls_build_once_and_a_failed_build_is_retried_after_a_backoff() {
     let s = setup().await;
     let server = TestServer::builder(&s.server_leaf).start().await;
     let cache = ClientCache::new(s.kube.client());
 
-    // The CA Secret does not exist yet: the build fails, and is not remembered.
+    // The CA Secret does not exist yet: the build fails, and its error is remembered.
     let missing = options(&server).with_ca_secret(NS, "later-ca");
-    let error = cache
-        .http_client(&missing, &HttpClientOptions::new())
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        error,
-        ClientError::Secret(SecretError::NotFound { .. })
+    let not_found = |result: Result<HttpClient, ClientError>| {
+        matches!(
+            result,
+            Err(ClientError::Secret(SecretError::NotFound { .. }))
+        )
+    };
+    assert!(not_found(
+        cache.http_client(&missing, &HttpClientOptions::new()).await
     ));
     s.kube.put_tls_secret(NS, "later-ca", &s.ca.cert_pem, None);
+    // Within the backoff, the same error, without reading the Secret again.
+    assert!(not_found(
+        cache.http_client(&missing, &HttpClientOptions::new()).await
+    ));
+    assert_eq!(s.kube.get_count(NS, "later-ca"), 1);
 
+    // Once it has passed, ten concurrent callers: one build for all of them.
+    tokio::time::sleep(core_client::MIN_RELOAD_INTERVAL).await;
     let calls: Vec<_> = (0..10)
         .map(|_| {
             let cache = cache.clone();

@@ -10,8 +10,8 @@ use std::{
 
 use bytes::Bytes;
 use core_client::{
-    ClientError, HttpClient, HttpClientOptions, HttpOptions, MIN_RELOAD_INTERVAL, SecretError,
-    SecretRef,
+    ClientCache, ClientError, HttpClient, HttpClientOptions, HttpOptions, MIN_RELOAD_INTERVAL,
+    SecretError, SecretRef,
 };
 use test_support::{Ca, KeyKind, TestServer, kube::KubeApi};
 
@@ -166,4 +166,89 @@ async fn a_running_client_keeps_working_while_the_api_is_silent_and_picks_up_a_r
     .await;
     assert_eq!(http.send(get(&url)).await.unwrap().status(), 200);
     assert_eq!(presented(&server), new.cert_der);
+}
+
+/// With the client-certificate Secret missing, any number of callers cost one read of each
+/// Secret per backoff step: 50 callers asking for 3.5 s cause at most 3 builds (at 0 s, then
+/// after 1 s and 2 s of backoff), each answering every caller the build's typed error.
+#[tokio::test]
+async fn a_secret_that_cannot_be_read_is_read_once_per_backoff_step_however_many_ask() {
+    let kube = KubeApi::start().await;
+    let ca = Ca::new("region-ca");
+    kube.put_tls_secret(NS, "region-ca", &ca.cert_pem, None);
+    let server = TestServer::builder(&ca.server_cert(&["127.0.0.1"]))
+        .require_client_cert(&ca)
+        .start()
+        .await;
+    let options = HttpOptions::new("region")
+        .with_host(server.url())
+        .with_ca_secret(NS, "region-ca");
+    let me = HttpClientOptions::new().with_certificate(NS, "compute-client");
+    let cache = ClientCache::new(kube.client());
+
+    let started = tokio::time::Instant::now();
+    let asking = Duration::from_millis(3_500);
+    let callers: Vec<_> = (0..50)
+        .map(|_| {
+            let (cache, options, me) = (cache.clone(), options.clone(), me.clone());
+            tokio::spawn(async move {
+                let mut calls = 0_usize;
+                while started.elapsed() < asking {
+                    match cache.http_client(&options, &me).await {
+                        Err(ClientError::Secret(SecretError::NotFound { secret })) => {
+                            assert_eq!(secret, SecretRef::new(NS, "compute-client"));
+                        }
+                        other => panic!("expected the Secret to be missing, got {other:?}"),
+                    }
+                    calls += 1;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                calls
+            })
+        })
+        .collect();
+    let mut calls = 0;
+    for caller in callers {
+        calls += caller.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    // Build k starts no earlier than 2^k - 1 seconds in (backoff 1 s, doubling).
+    let steps = (0..32_u32)
+        .take_while(|k| Duration::from_secs((1_u64 << k) - 1) <= elapsed)
+        .count();
+    let reads = kube.get_count(NS, "compute-client");
+    assert!(
+        (1..=steps).contains(&reads),
+        "{reads} reads of the missing Secret for {calls} calls in {elapsed:?}: at most {steps}"
+    );
+    assert_eq!(
+        kube.get_count(NS, "region-ca"),
+        reads,
+        "one CA read per build"
+    );
+    eprintln!("{reads} reads of each Secret for {calls} calls by 50 callers in {elapsed:?}");
+    assert!(calls >= 50 * 100, "the callers kept asking: {calls} calls");
+
+    // The Secret appears: the first build after the backoff succeeds, and the client stays.
+    let me_leaf = ca.client_cert("compute", KeyKind::EcdsaP256);
+    kube.put_tls_secret(
+        NS,
+        "compute-client",
+        &me_leaf.chain_pem(),
+        Some(&me_leaf.key_pem()),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let http = loop {
+        match cache.http_client(&options, &me).await {
+            Ok(http) => break http,
+            Err(error) => {
+                assert!(tokio::time::Instant::now() < deadline, "{error}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+    let reads = kube.get_count(NS, "compute-client");
+    cache.http_client(&options, &me).await.unwrap();
+    assert_eq!(kube.get_count(NS, "compute-client"), reads, "built once");
 }
