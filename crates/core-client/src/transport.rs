@@ -61,8 +61,7 @@ pub(crate) fn build(tls: rustls::ClientConfig, config: &HttpConfig) -> HyperClie
     }
 }
 
-/// Sends one attempt: over the transport presenting the certificate a request was
-/// [`SignedWith`], else the current one; adds the default `User-Agent`; reads the whole body.
+/// Sends one attempt: over the material a request was [`SignedWith`], else the current one; adds the default `User-Agent`; reads the whole body.
 #[derive(Clone)]
 pub(crate) struct Transport {
     pub(crate) rotation: Arc<Rotation>,
@@ -86,8 +85,10 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                 .headers_mut()
                 .insert(http::header::USER_AGENT, config.user_agent.clone());
         }
-        let signer = request.extensions().get::<SignedWith>().map(|s| &s.0);
-        let transport = self.rotation.transport_for(signer);
+        let transport = match request.extensions().get::<SignedWith>() {
+            Some(signer) => signer.material().clone(),
+            None => self.rotation.current(),
+        };
         Box::pin(async move {
             let uri = request.uri().clone();
             let host = transport.hosts.host(&uri);

@@ -1,7 +1,7 @@
 //! `HttpClient` against real servers: the Kubernetes API fake for Secrets and the mTLS test
 //! server, over real TLS.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use core_client::{
@@ -532,7 +532,7 @@ async fn oversized_bodies_and_slow_servers_are_cut_off() {
 }
 
 #[tokio::test]
-async fn a_request_signed_before_a_rotation_presents_the_key_that_signed_it() {
+async fn a_request_signed_before_rotations_presents_the_key_that_signed_it() {
     let s = setup().await;
     let clients = Ca::new("clients");
     let old = clients.client_cert("compute", KeyKind::EcdsaP256);
@@ -549,29 +549,46 @@ async fn a_request_signed_before_a_rotation_presents_the_key_that_signed_it() {
         .await
         .unwrap();
     // Something is signed with the current key...
-    let signer = http.client_identity().unwrap();
-
-    // ...then the certificate rotates before the request goes out.
-    let new = clients.client_cert("compute", KeyKind::Ed25519);
-    s.kube
-        .put_tls_secret(NS, "client", &new.chain_pem(), Some(&new.key_pem()));
-    assert!(http.reload().await.unwrap());
-    assert_eq!(http.client_identity().unwrap().certificate(), &new.cert_der);
-
+    let signer = http.current_signer().unwrap();
+    assert_eq!(signer.identity().certificate(), &old.cert_der);
+    let old_identity = Arc::downgrade(signer.identity());
     let mut signed = get(&server.url());
-    signed
-        .extensions_mut()
-        .insert(core_client::SignedWith(signer));
+    signed.extensions_mut().insert(signer);
+
+    // ...then the certificate rotates three times before the request goes out.
+    let mut newest = old.clone();
+    for kind in [KeyKind::Ed25519, KeyKind::EcdsaP384, KeyKind::EcdsaP256] {
+        newest = clients.client_cert("compute", kind);
+        s.kube
+            .put_tls_secret(NS, "client", &newest.chain_pem(), Some(&newest.key_pem()));
+        assert!(http.reload().await.unwrap());
+    }
+    assert_eq!(
+        http.client_identity().unwrap().certificate(),
+        &newest.cert_der
+    );
+
     assert_eq!(http.send(signed).await.unwrap().status(), 200);
     assert_eq!(
         server.requests().pop().unwrap().peer_certificates[0],
         old.cert_der
     );
+    // The request held the old material, and nothing else did: it is gone with the request.
+    assert!(old_identity.upgrade().is_none(), "the old key is dropped");
 
     assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
     assert_eq!(
         server.requests().pop().unwrap().peer_certificates[0],
-        new.cert_der
+        newest.cert_der
+    );
+    assert!(
+        HttpClient::from_tls_config(
+            test_support::server::client_tls_config(&s.ca, None),
+            None,
+            HttpConfig::default()
+        )
+        .current_signer()
+        .is_none()
     );
 }
 
