@@ -71,6 +71,29 @@ pub enum HttpError {
         #[source]
         source: Box<hyper_util::client::legacy::Error>,
     },
+    /// The server refused the client certificate in the TLS handshake, with `alert`: it does
+    /// not trust the CA that issued it (`UnknownCA`: the certificate is from another CA than
+    /// the server's ingress trusts), the certificate expired or was revoked, or the server
+    /// requires one and none is configured (`CertificateRequired`; see
+    /// [`HttpClientOptions::with_certificate`](crate::HttpClientOptions::with_certificate)).
+    /// Not retried: it would be refused again.
+    #[error("request to {uri}: {}", refusal(secret.as_deref(), *alert))]
+    CertificateRefused {
+        /// The request URL.
+        uri: http::Uri,
+        /// The Secret the refused certificate was read from: `None` when the client presents
+        /// none, or was built from a ready-made TLS configuration (boxed: this is the uncommon
+        /// path, and keeps the error small).
+        secret: Option<Box<crate::SecretRef>>,
+        /// The alert the server sent.
+        alert: rustls::AlertDescription,
+        /// How many times the request was sent (1: a refusal is not retried).
+        attempts: u32,
+        /// The client's error; its source chain holds the alert as received (boxed: it is large
+        /// and this is the uncommon path).
+        #[source]
+        source: Box<hyper_util::client::legacy::Error>,
+    },
     /// The whole request took longer than [`HttpConfig::request_timeout`](crate::HttpConfig::request_timeout),
     /// retries and their waits included: a slow or silent server.
     #[error("request to {uri} timed out after {timeout:?} ({attempts} attempt(s))")]
@@ -152,6 +175,7 @@ impl HttpError {
     pub fn attempts(&self) -> Option<u32> {
         match self {
             Self::Transport { attempts, .. }
+            | Self::CertificateRefused { attempts, .. }
             | Self::Timeout { attempts, .. }
             | Self::Body { attempts, .. }
             | Self::BodyTooLarge { attempts, .. } => Some(*attempts),
@@ -166,6 +190,7 @@ impl HttpError {
     pub(crate) fn set_attempts(&mut self, sends: u32) {
         match self {
             Self::Transport { attempts, .. }
+            | Self::CertificateRefused { attempts, .. }
             | Self::Timeout { attempts, .. }
             | Self::Body { attempts, .. }
             | Self::BodyTooLarge { attempts, .. } => *attempts = sends,
@@ -185,6 +210,7 @@ impl HttpError {
             Self::Transport { source, .. } if source.is_connect() => "connect_error",
             Self::Transport { .. } if self.is_tls_failure() => "tls_error",
             Self::Transport { .. } => "connection_error",
+            Self::CertificateRefused { .. } => "tls_error",
             Self::Timeout { .. } => "timeout",
             Self::Body { .. } => "body_error",
             Self::BodyTooLarge { .. } => "body_too_large",
@@ -197,7 +223,7 @@ impl HttpError {
     /// kind `InvalidData`, which is how the TLS stream reports an alert received after the
     /// handshake (e.g. a server refusing the client certificate, in TLS 1.3).
     pub(crate) fn is_tls_failure(&self) -> bool {
-        if self.tls_error().is_some() {
+        if matches!(self, Self::CertificateRefused { .. }) || self.tls_error().is_some() {
             return true;
         }
         let mut source = std::error::Error::source(self);
@@ -217,6 +243,130 @@ impl HttpError {
         match error.downcast::<Self>() {
             Ok(error) => *error,
             Err(other) => Self::Layer(other),
+        }
+    }
+}
+
+/// The alerts with which a server refuses a client certificate (in TLS 1.3 the only alerts a
+/// client can receive after its handshake completes are about its certificate flight).
+const CERTIFICATE_REFUSALS: [rustls::AlertDescription; 8] = [
+    rustls::AlertDescription::UnknownCA,
+    rustls::AlertDescription::CertificateExpired,
+    rustls::AlertDescription::CertificateRevoked,
+    rustls::AlertDescription::BadCertificate,
+    rustls::AlertDescription::UnsupportedCertificate,
+    rustls::AlertDescription::CertificateUnknown,
+    rustls::AlertDescription::CertificateRequired,
+    rustls::AlertDescription::AccessDenied,
+];
+
+/// How rustls words an alert it received (`rustls::Error::AlertReceived`'s `Display`).
+const ALERT_RECEIVED: &str = "received fatal alert: ";
+
+/// The alert with which the server refused the client certificate, if that is what `error`
+/// (a failed exchange) is.
+///
+/// Over HTTP/1.1 the chain holds the [`rustls::Error`] itself. Over HTTP/2 it does not: h2
+/// keeps only the kind and text of an I/O error, so the alert is read back from the text
+/// rustls gave it (`received fatal alert: UnknownCA`).
+pub(crate) fn refused_certificate_alert(
+    error: &(dyn std::error::Error + 'static),
+) -> Option<rustls::AlertDescription> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(rustls::Error::AlertReceived(alert)) = error.downcast_ref::<rustls::Error>() {
+            return CERTIFICATE_REFUSALS.contains(alert).then_some(*alert);
+        }
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::InvalidData
+                && let Some(alert) = io
+                    .to_string()
+                    .strip_prefix(ALERT_RECEIVED)
+                    .and_then(|name| {
+                        CERTIFICATE_REFUSALS
+                            .into_iter()
+                            .find(|alert| format!("{alert:?}") == name.trim())
+                    })
+            {
+                return Some(alert);
+            }
+            // `io::Error::source` skips the error it wraps; look inside it explicitly.
+            next = io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static));
+        } else {
+            next = error.source();
+        }
+    }
+    None
+}
+
+/// What a certificate refusal says: the Secret the certificate came from and the alert in
+/// words.
+fn refusal(secret: Option<&crate::SecretRef>, alert: rustls::AlertDescription) -> String {
+    use rustls::AlertDescription as A;
+    let why = match alert {
+        A::UnknownCA => "unknown CA",
+        A::CertificateExpired => "certificate expired",
+        A::CertificateRevoked => "certificate revoked",
+        A::BadCertificate => "bad certificate",
+        A::UnsupportedCertificate => "unsupported certificate",
+        A::CertificateUnknown => "certificate unknown",
+        A::CertificateRequired => "certificate required",
+        A::AccessDenied => "access denied",
+        _ => "refused",
+    };
+    match secret {
+        Some(secret) => {
+            format!("the server refused the client certificate from Secret {secret} ({why})")
+        }
+        None if alert == A::CertificateRequired => {
+            "the server requires a client certificate, and none is configured".to_owned()
+        }
+        None => format!("the server refused the client certificate ({why})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::AlertDescription;
+
+    #[test]
+    fn a_certificate_refusal_is_found_typed_or_as_text_and_nothing_else_is() {
+        let typed = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::AlertReceived(AlertDescription::CertificateExpired),
+        );
+        assert_eq!(
+            refused_certificate_alert(&typed),
+            Some(AlertDescription::CertificateExpired)
+        );
+        // What h2 hands on: the kind and the text.
+        let text = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::AlertReceived(AlertDescription::UnknownCA).to_string(),
+        );
+        assert_eq!(
+            refused_certificate_alert(&text),
+            Some(AlertDescription::UnknownCA)
+        );
+        for other in [
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::AlertReceived(AlertDescription::HandshakeFailure),
+            ),
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "received fatal alert: HandshakeFailure",
+            ),
+            std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "received fatal alert: UnknownCA",
+            ),
+            std::io::Error::other("connection closed"),
+        ] {
+            assert_eq!(refused_certificate_alert(&other), None, "{other}");
         }
     }
 }

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use bytes::Bytes;
 use core_client::{
     ClientCache, ClientError, HttpClient, HttpClientOptions, HttpConfig, HttpError, HttpOptions,
-    SecretError,
+    SecretError, SecretRef,
 };
 use rustls::ProtocolVersion;
 use test_support::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi};
@@ -195,16 +195,81 @@ async fn is_rejected_without_a_client_certificate() {
     .unwrap();
     let error = http.send(get(&server.url())).await.unwrap_err();
     // In TLS 1.3 the server's refusal arrives after the client finished its handshake, as an
-    // alert read from the stream, so it surfaces as an I/O error naming the alert.
+    // alert read from the stream.
     assert!(
-        format!("{error:?}").contains("CertificateRequired"),
+        matches!(
+            error,
+            HttpError::CertificateRefused {
+                secret: None,
+                alert: rustls::AlertDescription::CertificateRequired,
+                ..
+            }
+        ),
         "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "request to {}/healthz: the server requires a client certificate, and none is \
+             configured",
+            server.url()
+        )
     );
     assert!(server.requests().is_empty());
     // A TLS refusal would fail again: it is not retried.
     assert_eq!(error.attempts(), Some(1));
     assert_eq!(error.kind(), "tls_error");
     assert_eq!(server.handshake_errors().len(), 1);
+}
+
+/// A server that does not trust the CA of the client certificate refuses it in the handshake
+/// with an alert: the error names the Secret the certificate came from and the alert, over
+/// HTTP/2 (where the I/O error reaches the client as text only) and HTTP/1.1.
+#[tokio::test]
+async fn a_refused_client_certificate_names_its_secret_and_why() {
+    let s = setup().await;
+    let clients = Ca::new("clients");
+    let leaf = clients.client_cert("compute", KeyKind::EcdsaP256);
+    s.kube
+        .put_tls_secret(NS, "client", &leaf.chain_pem(), Some(&leaf.key_pem()));
+    let client_options = HttpClientOptions::new().with_certificate(NS, "client");
+    for http1 in [false, true] {
+        let mut builder =
+            TestServer::builder(&s.server_leaf).require_client_cert(&Ca::new("other-clients"));
+        if http1 {
+            builder = builder.http1_only();
+        }
+        let server = builder.start().await;
+        let http = HttpClient::new(s.kube.client(), &options(&server), &client_options)
+            .await
+            .unwrap();
+        let error = http.send(get(&server.url())).await.unwrap_err();
+        match &error {
+            HttpError::CertificateRefused {
+                secret,
+                alert,
+                attempts,
+                ..
+            } => {
+                assert_eq!(secret.as_deref(), Some(&SecretRef::new(NS, "client")));
+                assert_eq!(*alert, rustls::AlertDescription::UnknownCA);
+                assert_eq!(*attempts, 1, "a refusal would come again: not retried");
+            }
+            other => panic!("http1: {http1}: {other:?}"),
+        }
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "request to {}/healthz: the server refused the client certificate from Secret \
+                 unikorn/client (unknown CA)",
+                server.url()
+            )
+        );
+        assert_eq!(error.kind(), "tls_error");
+        assert_eq!(error.attempts(), Some(1));
+        assert!(server.requests().is_empty());
+        assert_eq!(server.handshake_errors().len(), 1, "http1: {http1}");
+    }
 }
 
 /// Builds a client for the options and returns the Secret error it fails with.
