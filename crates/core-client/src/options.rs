@@ -106,6 +106,12 @@ pub const MIN_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Transport knobs of an [`HttpClient`](crate::HttpClient). Every field has a documented default.
 ///
+/// How often TLS Secrets are re-read is not here but on [`HttpClientOptions`]
+/// ([`reload_interval`](HttpClientOptions::reload_interval), flag
+/// `--client-certificate-reload-interval`), and so is how long one read may take
+/// ([`secret_read_timeout`](HttpClientOptions::secret_read_timeout)): they govern every Secret
+/// a client reads, each service's CA Secret as well as the client certificate's.
+///
 /// ```
 /// use std::time::Duration;
 /// let config = core_client::HttpConfig::default()
@@ -519,8 +525,8 @@ impl HttpClientOptions {
         self
     }
 
-    /// How often the client-certificate Secret (and each service's CA Secret) is re-read, so
-    /// that a rotation is picked up without a restart. Zero disables reloading: the Secrets are
+    /// How often the client-certificate Secret and each service's CA Secret (the one of its
+    /// [`HttpOptions`]) are re-read, so that a rotation is picked up without a restart. Zero disables reloading: the Secrets are
     /// read once, when the client is built. A non-zero value below [`MIN_RELOAD_INTERVAL`] is
     /// raised to it.
     pub fn with_reload_interval(mut self, interval: Duration) -> Self {
