@@ -227,7 +227,7 @@ async fn a_secret_that_cannot_be_read_is_read_once_per_backoff_step_however_many
         "one CA read per build"
     );
     eprintln!("{reads} reads of each Secret for {calls} calls by 50 callers in {elapsed:?}");
-    assert!(calls >= 50 * 100, "the callers kept asking: {calls} calls");
+    assert!(calls >= 50 * 10, "the callers kept asking: {calls} calls");
 
     // The Secret appears: the first build after the backoff succeeds, and the client stays.
     let me_leaf = ca.client_cert("compute", KeyKind::EcdsaP256);
