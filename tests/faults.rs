@@ -201,23 +201,43 @@ async fn keep_alive_race_with_retries_has_no_failures() {
 }
 
 #[tokio::test]
-async fn a_reset_mid_answer_is_a_typed_error_and_not_retried() {
+async fn a_reset_mid_answer_is_retried_when_safe() {
     for protocol in Protocol::BOTH {
-        for method in [http::Method::GET, http::Method::POST] {
-            let ca = Ca::new("ca");
-            let server = FaultServer::start(&ca, protocol, None, |_| Action::ResetMidBody).await;
-            let http = client(&ca, HttpConfig::default());
-            let error = http
-                .send(request(method.clone(), &server.url()))
-                .await
-                .unwrap_err();
-            // Part of the answer arrived: repeating could act twice, so it is not retried.
-            assert!(
-                matches!(error, HttpError::Body { status, .. } if status == 200),
-                "{protocol:?} {method}: {error:?}"
-            );
-            assert_eq!(server.calls(), 1, "{protocol:?} {method}");
-        }
+        let ca = Ca::new("ca");
+        let http = client(&ca, HttpConfig::default());
+
+        // Every answer cut half-way: a GET is sent as often as the attempt budget allows, and
+        // the typed error says how often.
+        let server = FaultServer::start(&ca, protocol, None, |_| Action::ResetMidBody).await;
+        let error = http.send(get(&server.url())).await.unwrap_err();
+        assert!(
+            matches!(error, HttpError::Body { status, attempts: 3, .. } if status == 200),
+            "{protocol:?}: {error:?}"
+        );
+        assert_eq!(error.attempts(), Some(3));
+        assert_eq!(server.calls(), 3, "{protocol:?}");
+
+        // The first answer cut, the next one whole: the GET succeeds on its second attempt.
+        let server = FaultServer::start(&ca, protocol, None, |call| match call.index {
+            0 => Action::ResetMidBody,
+            _ => answer(200, None),
+        })
+        .await;
+        let response = http.send(get(&server.url())).await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(attempts(&response), 2, "{protocol:?}");
+
+        // A POST is not repeated: the server may have acted on it.
+        let server = FaultServer::start(&ca, protocol, None, |_| Action::ResetMidBody).await;
+        let error = http
+            .send(request(http::Method::POST, &server.url()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, HttpError::Body { attempts: 1, .. }),
+            "{protocol:?}: {error:?}"
+        );
+        assert_eq!(server.calls(), 1, "{protocol:?}");
     }
 }
 
@@ -271,8 +291,19 @@ async fn a_slow_drip_ends_at_the_request_timeout() {
         let started = Instant::now();
         let error = http.send(get(&server.url())).await.unwrap_err();
         assert!(error.is_timeout(), "{protocol:?}: {error:?}");
+        assert_eq!(error.attempts(), Some(1), "{protocol:?}");
         // Bounded: the timeout, not the endless body, ends the call.
         assert!(started.elapsed() < timeout * 4, "{:?}", started.elapsed());
+
+        // After a 503 the retry drips: the timeout says both attempts were made.
+        let server = FaultServer::start(&ca, protocol, None, |call| match call.index {
+            0 => answer(503, None),
+            _ => Action::Drip(Duration::from_millis(50)),
+        })
+        .await;
+        let error = http.send(get(&server.url())).await.unwrap_err();
+        assert!(error.is_timeout(), "{protocol:?}: {error:?}");
+        assert_eq!(error.attempts(), Some(2), "{protocol:?}: {error:?}");
     }
 }
 
@@ -291,10 +322,25 @@ async fn an_oversized_body_is_cut_at_the_limit_and_not_retried() {
         );
         let error = http.send(get(&server.url())).await.unwrap_err();
         assert!(
-            matches!(error, HttpError::BodyTooLarge { limit, .. } if limit == 1024 * 1024),
+            matches!(error, HttpError::BodyTooLarge { limit, attempts: 1, .. } if limit == 1024 * 1024),
             "{protocol:?}: {error:?}"
         );
         assert_eq!(server.calls(), 1);
+
+        // After a 503, the retry's answer is too large: not retried again, two attempts.
+        let big = Bytes::from(vec![b'a'; 2 * 1024 * 1024]);
+        let server = FaultServer::start(&ca, protocol, None, move |call| match call.index {
+            0 => answer(503, None),
+            _ => Action::Respond(http::Response::new(big.clone())),
+        })
+        .await;
+        let error = http.send(get(&server.url())).await.unwrap_err();
+        assert!(
+            matches!(error, HttpError::BodyTooLarge { attempts: 2, .. }),
+            "{protocol:?}: {error:?}"
+        );
+        assert_eq!(error.attempts(), Some(2));
+        assert_eq!(server.calls(), 2);
     }
 }
 

@@ -12,7 +12,7 @@ use crate::{
         retry::RetryPolicy,
         telemetry::{Instruments, TelemetryService},
     },
-    rotation::{Rotation, Source, Transport as TlsTransport},
+    rotation::{Material, Rotation, Source},
     tls::ClientIdentity,
     transport::Transport,
 };
@@ -21,15 +21,54 @@ use crate::{
 /// [`HttpClient::with_layer`] wraps it.
 pub type HttpService = BoxCloneSyncService<http::Request<Bytes>, http::Response<Bytes>, HttpError>;
 
-/// A request extension saying which client key signed something the request carries (the
-/// identity layer's `X-Principal`).
+/// The handle a request is signed with: a client identity (certificate and key) and the
+/// connections presenting it, from [`HttpClient::current_signer`]. As a request extension it
+/// says that something the request carries (the identity layer's `X-Principal`) was signed
+/// with that identity.
 ///
 /// A receiver checks such a signature against the certificate presented in the TLS handshake.
-/// When the client certificate is rotated between signing and sending, [`HttpClient::send`]
-/// sends the request over a connection presenting the certificate of this identity (kept until
-/// the next rotation), so the two always match.
-#[derive(Clone, Debug)]
-pub struct SignedWith(pub Arc<ClientIdentity>);
+/// [`HttpClient::send`] sends a request carrying this extension over the connections of this
+/// handle, which present its certificate however many rotations happened since it was taken:
+/// the signature and the certificate always match. The handle keeps that material (its key and
+/// connection pools) alive as long as it exists, and no longer: the client itself keeps only
+/// the current material.
+///
+/// ```no_run
+/// # fn demo(http: core_client::HttpClient, mut request: http::Request<bytes::Bytes>) {
+/// if let Some(signer) = http.current_signer() {
+///     let key = signer.identity().signing_key();
+///     // ... sign something the request carries with `key` ...
+///     # let _ = key;
+///     request.extensions_mut().insert(signer);
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct SignedWith {
+    material: Arc<Material>,
+    identity: Arc<ClientIdentity>,
+}
+
+impl SignedWith {
+    /// The client certificate and key to sign with.
+    pub fn identity(&self) -> &Arc<ClientIdentity> {
+        &self.identity
+    }
+
+    /// The material the request goes out over.
+    pub(crate) fn material(&self) -> &Arc<Material> {
+        &self.material
+    }
+}
+
+impl std::fmt::Debug for SignedWith {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connection pools are left out; the identity's Debug leaves out its key.
+        f.debug_struct("SignedWith")
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
 
 /// A cheap-to-clone, pooled HTTPS client (hyper 1, hyper-util's legacy client, hyper-rustls):
 /// TLS 1.3 only, ALPN `h2` and `http/1.1`, with connect and request timeouts, a response body
@@ -98,10 +137,11 @@ impl HttpClient {
             ca: options.ca_secret().cloned(),
             certificate: client_options.certificate().cloned(),
             reload_interval: client_options.reload_interval(),
+            read_timeout: client_options.secret_read_timeout(),
         };
         let config = options.config().clone();
-        let transport = TlsTransport::load(&source, &config).await?;
-        let rotation = Arc::new(Rotation::new(config, transport, Some(source)));
+        let material = Material::load(&source, &config).await?;
+        let rotation = Arc::new(Rotation::new(config, material, Some(source)));
         rotation.spawn_reload_task();
         Ok(Self::over(rotation))
     }
@@ -113,8 +153,8 @@ impl HttpClient {
         identity: Option<ClientIdentity>,
         config: HttpConfig,
     ) -> Self {
-        let transport = TlsTransport::fixed(tls, identity, &config);
-        Self::over(Arc::new(Rotation::new(config, transport, None)))
+        let material = Material::fixed(tls, identity, &config);
+        Self::over(Arc::new(Rotation::new(config, material, None)))
     }
 
     /// The client sending through the layers of [`HttpConfig`] over the transports of
@@ -192,6 +232,17 @@ impl HttpClient {
         self.rotation.current().identity.clone()
     }
 
+    /// The handle to sign a request with now: the current client identity and the connections
+    /// presenting it (`None` without a client certificate). Sign with
+    /// [`SignedWith::identity`] and put the handle on the request: it then goes out presenting
+    /// that certificate, even if the certificate was rotated in between. Put it only on
+    /// requests sent through this client or its clones.
+    pub fn current_signer(&self) -> Option<SignedWith> {
+        let material = self.rotation.current();
+        let identity = material.identity.clone()?;
+        Some(SignedWith { material, identity })
+    }
+
     /// Re-reads the Secrets now and, when a `resourceVersion` changed, switches new connections
     /// to the new material. Returns whether anything changed. The background task calls this
     /// every [`HttpClientOptions::reload_interval`]; on error the current material stays.
@@ -203,9 +254,9 @@ impl HttpClient {
     /// within the request timeout and the body size limit, retrying when that is safe
     /// ([`RetryConfig`](crate::RetryConfig)). The response carries [`Attempts`](crate::Attempts).
     ///
-    /// A request carrying a [`SignedWith`] extension goes out presenting that identity's
-    /// certificate, even if the client certificate was rotated since it was signed; every
-    /// retry of it too.
+    /// A request carrying a [`SignedWith`] extension goes out presenting that handle's
+    /// certificate, however many rotations happened since it was signed; every retry of it
+    /// too.
     pub async fn send(
         &self,
         request: http::Request<Bytes>,

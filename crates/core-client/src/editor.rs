@@ -134,7 +134,7 @@ pub enum BuildError {
     /// The base URL is not an absolute `http(s)://host[:port][/path]` URL.
     #[error("invalid base URL {url:?}: {reason}")]
     InvalidBaseUrl {
-        /// The URL as given.
+        /// The URL as given, with any user info (`user:password@`) replaced by `***`.
         url: String,
         /// What is wrong with it.
         reason: &'static str,
@@ -168,7 +168,7 @@ impl BaseUrl {
     /// ```
     pub fn parse(url: &str) -> Result<Self, BuildError> {
         let invalid = |reason| BuildError::InvalidBaseUrl {
-            url: url.to_owned(),
+            url: without_user_info(url),
             reason,
         };
         let uri: Uri = url.parse().map_err(|_| invalid("not a valid URI"))?;
@@ -182,6 +182,17 @@ impl BaseUrl {
             return Err(BuildError::CredentialsInUrl {
                 host: host.to_owned(),
             });
+        }
+        // `http` takes any text after the host's last `:` as the port (`user:password/...`
+        // without its `@` is host `user`, port `password`).
+        let after_host = authority
+            .as_str()
+            .rsplit_once(']')
+            .map_or(authority.as_str(), |(_, rest)| rest);
+        if let Some((_, port)) = after_host.rsplit_once(':')
+            && !port.bytes().all(|b| b.is_ascii_digit())
+        {
+            return Err(invalid("the port is not a number"));
         }
         let prefix = match parts.path_and_query {
             Some(pq) if pq.query().is_some() => return Err(invalid("a query is not allowed")),
@@ -207,6 +218,30 @@ impl BaseUrl {
             .authority(self.authority.clone())
             .path_and_query(format!("{}{}", self.prefix, path_and_query))
             .build()
+    }
+}
+
+/// `url` as an error may print it: any user info (`user:password@`) replaced by `***`, whatever
+/// else is wrong with the URL.
+///
+/// Where user info ends cannot be known in a URL that does not parse, so everything from the
+/// start of the authority (after `scheme://`, or `//`, or the start when there is neither) to
+/// the last `@` is hidden: a password holding `/`, `?` or `#` is hidden whole, and an `@` in a
+/// path or query hides more than needed, never less.
+fn without_user_info(url: &str) -> String {
+    let is_scheme = |s: &str| {
+        s.starts_with(|c: char| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    };
+    let start = match url.find("://") {
+        Some(at) if is_scheme(&url[..at]) => at + 3,
+        _ if url.starts_with("//") => 2,
+        _ => 0,
+    };
+    match url[start..].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..start], &url[start + at..]),
+        None => url.to_owned(),
     }
 }
 
@@ -244,6 +279,30 @@ mod tests {
             matches!(&error, BuildError::CredentialsInUrl { host } if host == "region.example.com")
         );
         assert!(!format!("{error} {error:?}").contains("hunter2"));
+    }
+
+    /// Whatever else is wrong with a URL, its user info (a password) is never printed.
+    #[test]
+    fn an_invalid_base_url_never_repeats_its_user_info() {
+        for bad in [
+            "ftp://user:secret@example.com/",
+            "https://user:secret@exa mple.com/",
+            "user:secret@example.com",
+            "https://user:se/cret@example.com/",
+            "//user:secret@example.com/?q=1",
+            "https://user:secret@example.com/?q=1",
+        ] {
+            let error = BaseUrl::parse(bad).unwrap_err();
+            let printed = format!("{error} {error:?}");
+            assert!(!printed.contains("secret"), "{bad}: {printed}");
+            assert!(!printed.contains("user:"), "{bad}: {printed}");
+        }
+        // What else the URL says is kept, to find it by.
+        let error = BaseUrl::parse("ftp://user:secret@example.com/x").unwrap_err();
+        assert!(
+            matches!(&error, BuildError::InvalidBaseUrl { url, .. } if url == "ftp://***@example.com/x"),
+            "{error:?}"
+        );
     }
 
     #[test]

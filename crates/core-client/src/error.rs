@@ -1,4 +1,4 @@
-//! The errors of building an [`HttpClient`](crate::HttpClient)(crate::HttpClient) ([`ClientError`]) and of
+//! The errors of building an [`HttpClient`](crate::HttpClient) ([`ClientError`]) and of
 //! sending through one ([`HttpError`]).
 
 use std::time::Duration;
@@ -6,7 +6,10 @@ use std::time::Duration;
 use crate::SecretError;
 
 /// An [`HttpClient`](crate::HttpClient) could not be constructed.
-#[derive(Debug, thiserror::Error)]
+///
+/// Cheap to clone: a [`ClientCache`](crate::ClientCache) answers every caller of a failed build
+/// with a copy of its error until it tries again.
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
     /// A CA or client-certificate Secret could not be used.
@@ -15,6 +18,16 @@ pub enum ClientError {
     /// rustls refused the configuration (e.g. a CA certificate it cannot parse).
     #[error("building the TLS configuration failed")]
     Tls(#[source] rustls::Error),
+}
+
+impl ClientError {
+    /// The Secret this error is about, when it is about one.
+    pub fn secret(&self) -> Option<&crate::SecretRef> {
+        match self {
+            Self::Secret(error) => Some(error.secret()),
+            Self::Tls(_) => None,
+        }
+    }
 }
 
 /// A request could not be completed. The request may or may not have reached the server,
@@ -58,27 +71,62 @@ pub enum HttpError {
         #[source]
         source: Box<hyper_util::client::legacy::Error>,
     },
-    /// The whole request took longer than [`HttpConfig::request_timeout`](crate::HttpConfig::request_timeout).
-    #[error("request to {uri} timed out after {timeout:?}")]
+    /// The server refused the client certificate in the TLS handshake, with `alert`: it does
+    /// not trust the CA that issued it (`UnknownCA`: the certificate is from another CA than
+    /// the server's ingress trusts), the certificate expired or was revoked, or the server
+    /// requires one and none is configured (`CertificateRequired`; see
+    /// [`HttpClientOptions::with_certificate`](crate::HttpClientOptions::with_certificate)).
+    /// Not retried: it would be refused again.
+    #[error("request to {uri}: {}", refusal(secret.as_deref(), *alert))]
+    CertificateRefused {
+        /// The request URL.
+        uri: http::Uri,
+        /// The Secret the refused certificate was read from: `None` when the client presents
+        /// none, or was built from a ready-made TLS configuration (boxed: this is the uncommon
+        /// path, and keeps the error small).
+        secret: Option<Box<crate::SecretRef>>,
+        /// The alert the server sent.
+        alert: rustls::AlertDescription,
+        /// How many times the request was sent (1: a refusal is not retried).
+        attempts: u32,
+        /// The client's error; its source chain holds the alert as received (boxed: it is large
+        /// and this is the uncommon path).
+        #[source]
+        source: Box<hyper_util::client::legacy::Error>,
+    },
+    /// The whole request took longer than [`HttpConfig::request_timeout`](crate::HttpConfig::request_timeout),
+    /// retries and their waits included: a slow or silent server.
+    #[error("request to {uri} timed out after {timeout:?} ({attempts} attempt(s))")]
     Timeout {
         /// The request URL.
         uri: http::Uri,
         /// The limit that was exceeded.
         timeout: Duration,
+        /// How many times the request had been sent when the time ran out, the one cut short
+        /// included.
+        attempts: u32,
     },
-    /// Reading the response body failed.
-    #[error("reading the response body from {uri} failed (status {status})")]
+    /// Reading the response body failed half-way, on the last attempt: the connection was
+    /// closed or reset (a proxy or server restarting, a dropped connection). An idempotent or
+    /// [`RetrySafe`](crate::RetrySafe) request was sent again first, within the attempt budget
+    /// and the deadline.
+    #[error("reading the response body from {uri} failed (status {status}, {attempts} attempt(s))")]
     Body {
         /// The request URL.
         uri: http::Uri,
         /// The response status.
         status: http::StatusCode,
+        /// How many times the request was sent ([`RetryConfig`](crate::RetryConfig)).
+        attempts: u32,
         /// The cause.
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The response body exceeded [`HttpConfig::max_response_body`](crate::HttpConfig::max_response_body).
-    #[error("response body from {uri} (status {status}) exceeds the limit of {limit} bytes")]
+    /// Not retried: the same answer would come back.
+    #[error(
+        "response body from {uri} (status {status}) exceeds the limit of {limit} bytes ({attempts} attempt(s))"
+    )]
     BodyTooLarge {
         /// The request URL.
         uri: http::Uri,
@@ -86,6 +134,9 @@ pub enum HttpError {
         status: http::StatusCode,
         /// The limit in bytes.
         limit: usize,
+        /// How many times the request was sent (an earlier attempt may have been answered
+        /// `503`, say).
+        attempts: u32,
     },
     /// A layer added with [`HttpClient::with_layer`](crate::HttpClient::with_layer) failed the
     /// request (e.g. a rate limit's own timeout).
@@ -118,11 +169,35 @@ impl HttpError {
         matches!(self, Self::Timeout { .. })
     }
 
-    /// How many times the request was sent, when it failed in transport (1 without retries).
+    /// How many times the request was sent (1 without retries), for every failure that comes
+    /// after sending: `None` only for a request refused before it was sent, or failed by a
+    /// layer of the caller's.
     pub fn attempts(&self) -> Option<u32> {
         match self {
-            Self::Transport { attempts, .. } => Some(*attempts),
-            _ => None,
+            Self::Transport { attempts, .. }
+            | Self::CertificateRefused { attempts, .. }
+            | Self::Timeout { attempts, .. }
+            | Self::Body { attempts, .. }
+            | Self::BodyTooLarge { attempts, .. } => Some(*attempts),
+            Self::InsecureScheme { .. }
+            | Self::InvalidRequest { .. }
+            | Self::CredentialsInUrl { .. }
+            | Self::Layer(_) => None,
+        }
+    }
+
+    /// The attempt count of a failure after sending, set to `sends` (the retry layer's count).
+    pub(crate) fn set_attempts(&mut self, sends: u32) {
+        match self {
+            Self::Transport { attempts, .. }
+            | Self::CertificateRefused { attempts, .. }
+            | Self::Timeout { attempts, .. }
+            | Self::Body { attempts, .. }
+            | Self::BodyTooLarge { attempts, .. } => *attempts = sends,
+            Self::InsecureScheme { .. }
+            | Self::InvalidRequest { .. }
+            | Self::CredentialsInUrl { .. }
+            | Self::Layer(_) => {}
         }
     }
 
@@ -135,6 +210,7 @@ impl HttpError {
             Self::Transport { source, .. } if source.is_connect() => "connect_error",
             Self::Transport { .. } if self.is_tls_failure() => "tls_error",
             Self::Transport { .. } => "connection_error",
+            Self::CertificateRefused { .. } => "tls_error",
             Self::Timeout { .. } => "timeout",
             Self::Body { .. } => "body_error",
             Self::BodyTooLarge { .. } => "body_too_large",
@@ -147,7 +223,7 @@ impl HttpError {
     /// kind `InvalidData`, which is how the TLS stream reports an alert received after the
     /// handshake (e.g. a server refusing the client certificate, in TLS 1.3).
     pub(crate) fn is_tls_failure(&self) -> bool {
-        if self.tls_error().is_some() {
+        if matches!(self, Self::CertificateRefused { .. }) || self.tls_error().is_some() {
             return true;
         }
         let mut source = std::error::Error::source(self);
@@ -167,6 +243,130 @@ impl HttpError {
         match error.downcast::<Self>() {
             Ok(error) => *error,
             Err(other) => Self::Layer(other),
+        }
+    }
+}
+
+/// The alerts with which a server refuses a client certificate (in TLS 1.3 the only alerts a
+/// client can receive after its handshake completes are about its certificate flight).
+const CERTIFICATE_REFUSALS: [rustls::AlertDescription; 8] = [
+    rustls::AlertDescription::UnknownCA,
+    rustls::AlertDescription::CertificateExpired,
+    rustls::AlertDescription::CertificateRevoked,
+    rustls::AlertDescription::BadCertificate,
+    rustls::AlertDescription::UnsupportedCertificate,
+    rustls::AlertDescription::CertificateUnknown,
+    rustls::AlertDescription::CertificateRequired,
+    rustls::AlertDescription::AccessDenied,
+];
+
+/// How rustls words an alert it received (`rustls::Error::AlertReceived`'s `Display`).
+const ALERT_RECEIVED: &str = "received fatal alert: ";
+
+/// The alert with which the server refused the client certificate, if that is what `error`
+/// (a failed exchange) is.
+///
+/// Over HTTP/1.1 the chain holds the [`rustls::Error`] itself. Over HTTP/2 it does not: h2
+/// keeps only the kind and text of an I/O error, so the alert is read back from the text
+/// rustls gave it (`received fatal alert: UnknownCA`).
+pub(crate) fn refused_certificate_alert(
+    error: &(dyn std::error::Error + 'static),
+) -> Option<rustls::AlertDescription> {
+    let mut next = Some(error);
+    while let Some(error) = next {
+        if let Some(rustls::Error::AlertReceived(alert)) = error.downcast_ref::<rustls::Error>() {
+            return CERTIFICATE_REFUSALS.contains(alert).then_some(*alert);
+        }
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::InvalidData
+                && let Some(alert) = io
+                    .to_string()
+                    .strip_prefix(ALERT_RECEIVED)
+                    .and_then(|name| {
+                        CERTIFICATE_REFUSALS
+                            .into_iter()
+                            .find(|alert| format!("{alert:?}") == name.trim())
+                    })
+            {
+                return Some(alert);
+            }
+            // `io::Error::source` skips the error it wraps; look inside it explicitly.
+            next = io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static));
+        } else {
+            next = error.source();
+        }
+    }
+    None
+}
+
+/// What a certificate refusal says: the Secret the certificate came from and the alert in
+/// words.
+fn refusal(secret: Option<&crate::SecretRef>, alert: rustls::AlertDescription) -> String {
+    use rustls::AlertDescription as A;
+    let why = match alert {
+        A::UnknownCA => "unknown CA",
+        A::CertificateExpired => "certificate expired",
+        A::CertificateRevoked => "certificate revoked",
+        A::BadCertificate => "bad certificate",
+        A::UnsupportedCertificate => "unsupported certificate",
+        A::CertificateUnknown => "certificate unknown",
+        A::CertificateRequired => "certificate required",
+        A::AccessDenied => "access denied",
+        _ => "refused",
+    };
+    match secret {
+        Some(secret) => {
+            format!("the server refused the client certificate from Secret {secret} ({why})")
+        }
+        None if alert == A::CertificateRequired => {
+            "the server requires a client certificate, and none is configured".to_owned()
+        }
+        None => format!("the server refused the client certificate ({why})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls::AlertDescription;
+
+    #[test]
+    fn a_certificate_refusal_is_found_typed_or_as_text_and_nothing_else_is() {
+        let typed = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::AlertReceived(AlertDescription::CertificateExpired),
+        );
+        assert_eq!(
+            refused_certificate_alert(&typed),
+            Some(AlertDescription::CertificateExpired)
+        );
+        // What h2 hands on: the kind and the text.
+        let text = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::AlertReceived(AlertDescription::UnknownCA).to_string(),
+        );
+        assert_eq!(
+            refused_certificate_alert(&text),
+            Some(AlertDescription::UnknownCA)
+        );
+        for other in [
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                rustls::Error::AlertReceived(AlertDescription::HandshakeFailure),
+            ),
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "received fatal alert: HandshakeFailure",
+            ),
+            std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "received fatal alert: UnknownCA",
+            ),
+            std::io::Error::other("connection closed"),
+        ] {
+            assert_eq!(refused_certificate_alert(&other), None, "{other}");
         }
     }
 }

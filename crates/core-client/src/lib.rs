@@ -47,7 +47,7 @@ mod secret;
 pub mod tls;
 mod transport;
 
-pub use cache::ClientCache;
+pub use cache::{ClientCache, MAX_BUILD_BACKOFF};
 pub use client::{HttpClient, HttpService, SignedWith};
 pub use duration::{InvalidDuration, parse_duration};
 pub use editor::{
@@ -61,9 +61,9 @@ pub use layer::{
 pub use operation::Operation;
 pub use options::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT,
-    DEFAULT_RELOAD_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_USER_AGENT, HttpClientOptions,
-    HttpConfig, HttpOptions, MIN_RELOAD_INTERVAL, OptionsError, RetryConfig, SecretRef,
-    TelemetryConfig,
+    DEFAULT_RELOAD_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SECRET_READ_TIMEOUT,
+    DEFAULT_USER_AGENT, HttpClientOptions, HttpConfig, HttpOptions, MIN_RELOAD_INTERVAL,
+    OptionsError, RetryConfig, SecretRef, TelemetryConfig,
 };
 pub use path::path_escape;
 pub use reference::ResourceReference;

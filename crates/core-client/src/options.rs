@@ -95,11 +95,22 @@ pub const DEFAULT_USER_AGENT: &str = concat!("core-client/", env!("CARGO_PKG_VER
 /// a Secret is one cheap `GET`, and a minute keeps short-lived certificates safe to use.
 pub const DEFAULT_RELOAD_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Default [`HttpClientOptions::secret_read_timeout`]: how long one read of a Secret from the
+/// Kubernetes API may take. The Kubernetes client sets no read timeout of its own, so without
+/// one a silent API server would hang a client's first build for good, and its reloads.
+pub const DEFAULT_SECRET_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The shortest [`HttpClientOptions::reload_interval`] other than zero: shorter values are
 /// raised to it, so that no setting makes the client poll the Kubernetes API in a tight loop.
 pub const MIN_RELOAD_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Transport knobs of an [`HttpClient`](crate::HttpClient). Every field has a documented default.
+///
+/// How often TLS Secrets are re-read is not here but on [`HttpClientOptions`]
+/// ([`reload_interval`](HttpClientOptions::reload_interval), flag
+/// `--client-certificate-reload-interval`), and so is how long one read may take
+/// ([`secret_read_timeout`](HttpClientOptions::secret_read_timeout)): they govern every Secret
+/// a client reads, each service's CA Secret as well as the client certificate's.
 ///
 /// ```
 /// use std::time::Duration;
@@ -193,13 +204,17 @@ impl HttpConfig {
 /// When requests are retried ([`HttpConfig::retry`]).
 ///
 /// A request is retried only when repeating it is safe: its method is idempotent (`GET`,
-/// `HEAD`, `PUT`, `DELETE`, `OPTIONS`) or it carries [`RetrySafe`](crate::RetrySafe); and it
-/// failed before any response arrived (a connection error, such as a pooled connection the
-/// server closed under it, but not a TLS failure, which would fail again), or it was answered
-/// `502`, `503` or `504`. The wait is the answer's `Retry-After` (seconds or an HTTP date) when
-/// it asks for at most [`RetryConfig::max_retry_after`] (a longer one is not waited for: the
-/// answer is returned), else an exponential backoff with jitter. Every attempt and wait stays
-/// within [`HttpConfig::request_timeout`].
+/// `HEAD`, `PUT`, `DELETE`, `OPTIONS`, `TRACE`) or it carries [`RetrySafe`](crate::RetrySafe);
+/// and it failed before any response arrived (a connection error, such as a pooled connection
+/// the server closed under it, but not a TLS failure, which would fail again), or its answer
+/// was cut half-way ([`HttpError::Body`](crate::HttpError::Body): a reset, a dropped
+/// connection), or it was answered `502`, `503` or `504`. The wait is the answer's
+/// `Retry-After` (seconds or an HTTP date) when it asks for at most
+/// [`RetryConfig::max_retry_after`] (a longer one is not waited for: the answer is returned),
+/// else an exponential backoff with jitter. Every attempt and wait stays within
+/// [`HttpConfig::request_timeout`]. Every error after sending says how many attempts were made
+/// ([`HttpError::attempts`](crate::HttpError::attempts)), and so does a response
+/// ([`Attempts`](crate::Attempts)).
 ///
 /// ```
 /// use std::time::Duration;
@@ -481,6 +496,7 @@ fn secret_pair(
 pub struct HttpClientOptions {
     certificate: Option<SecretRef>,
     reload_interval: Duration,
+    secret_read_timeout: Duration,
 }
 
 impl Default for HttpClientOptions {
@@ -488,6 +504,7 @@ impl Default for HttpClientOptions {
         Self {
             certificate: None,
             reload_interval: DEFAULT_RELOAD_INTERVAL,
+            secret_read_timeout: DEFAULT_SECRET_READ_TIMEOUT,
         }
     }
 }
@@ -508,12 +525,30 @@ impl HttpClientOptions {
         self
     }
 
-    /// How often the client-certificate Secret (and each service's CA Secret) is re-read, so
-    /// that a rotation is picked up without a restart. Zero disables reloading: the Secrets are
+    /// How often the client-certificate Secret and each service's CA Secret (the one of its
+    /// [`HttpOptions`]) are re-read, so that a rotation is picked up without a restart. Zero disables reloading: the Secrets are
     /// read once, when the client is built. A non-zero value below [`MIN_RELOAD_INTERVAL`] is
     /// raised to it.
     pub fn with_reload_interval(mut self, interval: Duration) -> Self {
         self.reload_interval = clamp_reload_interval(interval);
+        self
+    }
+
+    /// How long one read of a TLS Secret (the client certificate's, and each service's CA
+    /// Secret) from the Kubernetes API may take ([`DEFAULT_SECRET_READ_TIMEOUT`]). A read that
+    /// takes longer fails with [`SecretError::Timeout`](crate::SecretError::Timeout): building
+    /// the client fails; a reload fails, is logged, and the material last read stays in use. A
+    /// zero timeout fails every read.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use core_client::HttpClientOptions;
+    ///
+    /// let options = HttpClientOptions::new().with_secret_read_timeout(Duration::from_secs(3));
+    /// assert_eq!(options.secret_read_timeout(), Duration::from_secs(3));
+    /// ```
+    pub fn with_secret_read_timeout(mut self, timeout: Duration) -> Self {
+        self.secret_read_timeout = timeout;
         self
     }
 
@@ -525,6 +560,11 @@ impl HttpClientOptions {
     /// How often TLS Secrets are re-read; zero means never.
     pub fn reload_interval(&self) -> Duration {
         self.reload_interval
+    }
+
+    /// How long one read of a TLS Secret may take.
+    pub fn secret_read_timeout(&self) -> Duration {
+        self.secret_read_timeout
     }
 }
 

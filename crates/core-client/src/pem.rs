@@ -155,7 +155,7 @@ fn system_time(seconds: i64) -> Option<SystemTime> {
 }
 
 /// Bytes that should be one X.509 certificate in DER are not.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error(transparent)]
 pub struct CertificateDerError(Box<DerProblem>);
 
@@ -165,7 +165,7 @@ impl From<DerProblem> for CertificateDerError {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 enum DerProblem {
     #[error(transparent)]
     X509(x509_parser::error::X509Error),
@@ -177,6 +177,13 @@ enum DerProblem {
 
 /// The validity window of `der`, when `der` is one X.509 certificate and nothing more.
 pub(crate) fn certificate_validity(der: &[u8]) -> Result<Validity, CertificateDerError> {
+    read_certificate(der).map(|(validity, _)| validity)
+}
+
+/// The validity window of `der`, and whether it is a CA certificate (a basicConstraints
+/// extension with `cA` true; a certificate whose extensions cannot be read is not one), when
+/// `der` is one X.509 certificate and nothing more.
+fn read_certificate(der: &[u8]) -> Result<(Validity, bool), CertificateDerError> {
     let (rest, certificate) =
         X509Certificate::from_der(der).map_err(|error| DerProblem::X509(error.into()))?;
     if !rest.is_empty() {
@@ -190,10 +197,11 @@ pub(crate) fn certificate_validity(der: &[u8]) -> Result<Validity, CertificateDe
             None => Err(DerProblem::DateOutOfRange(seconds)),
         }
     };
-    Ok(Validity {
+    let validity = Validity {
         not_before: seconds(&validity.not_before)?,
         not_after: seconds(&validity.not_after)?,
-    })
+    };
+    Ok((validity, certificate.is_ca()))
 }
 
 /// PEM text is not well formed.
@@ -296,10 +304,12 @@ pub enum PrivateKeyPemError {
     },
 }
 
-/// A certificate read from PEM, with its validity window.
+/// A certificate read from PEM, with its validity window and whether it is a CA.
 pub(crate) struct ParsedCertificate {
     pub(crate) der: CertificateDer<'static>,
     pub(crate) validity: Validity,
+    /// Whether it has a basicConstraints extension with `cA` true.
+    pub(crate) is_ca: bool,
 }
 
 /// Every certificate in `pem`, in order (leaf first, for a chain), each checked to be X.509 DER.
@@ -397,11 +407,12 @@ pub(crate) fn parse_certificates(
                         label: label(line_at(pem, begin)),
                     });
                 }
-                let validity = certificate_validity(&der)
+                let (validity, is_ca) = read_certificate(&der)
                     .map_err(|source| CertificatePemError::InvalidCertificate { index, source })?;
                 chain.push(ParsedCertificate {
                     der: CertificateDer::from(der),
                     validity,
+                    is_ca,
                 });
             }
         }

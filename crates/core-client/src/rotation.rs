@@ -23,6 +23,8 @@ pub(crate) struct Source {
     pub(crate) certificate: Option<SecretRef>,
     /// Zero: read once, never again.
     pub(crate) reload_interval: Duration,
+    /// How long one Secret read may take.
+    pub(crate) read_timeout: Duration,
 }
 
 /// The `resourceVersion`s the material was built from.
@@ -32,8 +34,11 @@ struct Versions {
     certificate: Option<String>,
 }
 
-/// The connection pools presenting one client identity and trusting one set of roots.
-pub(crate) struct Transport {
+/// The TLS material of an [`HttpClient`](crate::HttpClient) at one time: one client identity,
+/// one set of roots, and the connection pools presenting and trusting them. A rotation makes a
+/// new one; the old one lives on while a request [signed](crate::SignedWith) with its identity
+/// still holds it.
+pub(crate) struct Material {
     clients: HyperClients,
     /// The HTTP version each host speaks, once known.
     pub(crate) hosts: Hosts,
@@ -41,8 +46,8 @@ pub(crate) struct Transport {
     versions: Versions,
 }
 
-impl Transport {
-    /// A transport over a ready-made TLS configuration, never reloaded.
+impl Material {
+    /// Material over a ready-made TLS configuration, never reloaded.
     pub(crate) fn fixed(
         tls: rustls::ClientConfig,
         identity: Option<ClientIdentity>,
@@ -69,37 +74,27 @@ impl Transport {
         client.request(request.map(http_body_util::Full::new)).await
     }
 
-    /// Reads the Secrets of `source` and builds a transport from them.
+    /// Reads the Secrets of `source` and builds material from them.
     pub(crate) async fn load(source: &Source, config: &HttpConfig) -> Result<Self, ClientError> {
         build(source, &Secrets::read(source).await?, config)
     }
 }
 
-/// The transport in use and, after a rotation, the one it replaced: requests signed with the
-/// old client key still go out presenting the old certificate.
-#[derive(Clone)]
-struct Transports {
-    current: Arc<Transport>,
-    previous: Option<Arc<Transport>>,
-}
-
-/// The transports of an [`HttpClient`](crate::HttpClient) and how to renew them.
+/// The material of an [`HttpClient`](crate::HttpClient) and how to renew it.
 pub(crate) struct Rotation {
     config: HttpConfig,
-    transports: RwLock<Transports>,
+    /// The material new requests use. Requests signed earlier hold theirs themselves.
+    current: RwLock<Arc<Material>>,
     source: Option<Source>,
     /// One reload at a time.
     reload: tokio::sync::Mutex<()>,
 }
 
 impl Rotation {
-    pub(crate) fn new(config: HttpConfig, transport: Transport, source: Option<Source>) -> Self {
+    pub(crate) fn new(config: HttpConfig, material: Material, source: Option<Source>) -> Self {
         Self {
             config,
-            transports: RwLock::new(Transports {
-                current: Arc::new(transport),
-                previous: None,
-            }),
+            current: RwLock::new(Arc::new(material)),
             source,
             reload: tokio::sync::Mutex::new(()),
         }
@@ -113,38 +108,22 @@ impl Rotation {
         self.source.as_ref()
     }
 
-    fn transports(&self) -> Transports {
-        // A poisoned lock only means a panic elsewhere while swapping `Arc`s; the value is
+    /// The material new requests use.
+    pub(crate) fn current(&self) -> Arc<Material> {
+        // A poisoned lock only means a panic elsewhere while swapping an `Arc`; the value is
         // still whole.
-        match self.transports.read() {
+        match self.current.read() {
             Ok(guard) => guard.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    pub(crate) fn current(&self) -> Arc<Transport> {
-        self.transports().current
-    }
-
-    /// The transport presenting `signer` when a request was signed with it and a rotation has
-    /// happened since, else the current one.
-    pub(crate) fn transport_for(&self, signer: Option<&Arc<ClientIdentity>>) -> Arc<Transport> {
-        let Transports { current, previous } = self.transports();
-        let presents = |t: &Transport, wanted: &Arc<ClientIdentity>| {
-            t.identity.as_ref().is_some_and(|i| Arc::ptr_eq(i, wanted))
-        };
-        match (signer, previous) {
-            (Some(wanted), Some(previous))
-                if !presents(&current, wanted) && presents(&previous, wanted) =>
-            {
-                previous
-            }
-            _ => current,
-        }
-    }
-
     /// Re-reads the Secrets and, when a `resourceVersion` changed, makes new connections use
     /// the new material. Returns whether anything changed.
+    ///
+    /// Each Secret read is bounded by [`Source::read_timeout`]. The lock held meanwhile is the
+    /// reloads' own (one at a time); requests never take it: they only clone the current
+    /// material, which is locked just long enough to swap it.
     ///
     /// Changed Secrets are checked as when the client was built (an expired or not yet valid
     /// certificate, a broken chain or key are refused): on error the current material stays,
@@ -160,21 +139,37 @@ impl Rotation {
         if secrets.versions() == self.current().versions {
             return Ok(false);
         }
-        let transport = build(source, &secrets, &self.config)?;
+        let material = Arc::new(build(source, &secrets, &self.config)?);
         tracing::info!(
             ca = ?source.ca.as_ref().map(ToString::to_string),
             certificate = ?source.certificate.as_ref().map(ToString::to_string),
             "TLS secrets changed; new connections use the new material"
         );
-        let swap = |transports: &mut Transports| {
-            let previous = std::mem::replace(&mut transports.current, Arc::new(transport));
-            transports.previous = Some(previous);
-        };
-        match self.transports.write() {
-            Ok(mut guard) => swap(&mut guard),
-            Err(poisoned) => swap(&mut poisoned.into_inner()),
+        // The old material is dropped here unless signed requests still hold it.
+        match self.current.write() {
+            Ok(mut guard) => *guard = material,
+            Err(poisoned) => *poisoned.into_inner() = material,
         }
         Ok(true)
+    }
+
+    /// Logs a failed background reload, naming the Secret at fault (or, when the TLS stack
+    /// refused the material, the Secrets it came from).
+    fn warn_reload_failed(&self, error: &ClientError) {
+        let name = |secret: Option<&SecretRef>| secret.map(ToString::to_string);
+        match error.secret() {
+            Some(secret) => tracing::warn!(
+                secret = %secret,
+                error = %error,
+                "reloading a TLS Secret failed; new connections keep the material last read"
+            ),
+            None => tracing::warn!(
+                ca = ?self.source.as_ref().and_then(|s| name(s.ca.as_ref())),
+                certificate = ?self.source.as_ref().and_then(|s| name(s.certificate.as_ref())),
+                error = %error,
+                "reloading TLS Secrets failed; new connections keep the material last read"
+            ),
+        }
     }
 
     /// Starts the task that reloads every [`Source::reload_interval`], when there is anything
@@ -195,7 +190,7 @@ impl Rotation {
                     return;
                 };
                 if let Err(error) = rotation.reload().await {
-                    tracing::warn!(error = %error, "reloading TLS secrets failed; keeping the current material");
+                    rotation.warn_reload_failed(&error);
                 }
             }
         });
@@ -210,12 +205,13 @@ struct Secrets {
 
 impl Secrets {
     async fn read(source: &Source) -> Result<Self, SecretError> {
+        let timeout = source.read_timeout;
         let ca = match &source.ca {
-            Some(ca) => Some(TlsSecret::get(&source.kube, ca).await?),
+            Some(ca) => Some(TlsSecret::get(&source.kube, ca, timeout).await?),
             None => None,
         };
         let certificate = match &source.certificate {
-            Some(cert) => Some(TlsSecret::get(&source.kube, cert).await?),
+            Some(cert) => Some(TlsSecret::get(&source.kube, cert, timeout).await?),
             None => None,
         };
         Ok(Self { ca, certificate })
@@ -232,13 +228,9 @@ impl Secrets {
     }
 }
 
-/// Builds a transport from `secrets`, refusing any that fails the checks of
+/// Builds material from `secrets`, refusing any that fails the checks of
 /// [`TlsSecret::ca_certificates`] and [`TlsSecret::client_identity`].
-fn build(
-    source: &Source,
-    secrets: &Secrets,
-    config: &HttpConfig,
-) -> Result<Transport, ClientError> {
+fn build(source: &Source, secrets: &Secrets, config: &HttpConfig) -> Result<Material, ClientError> {
     // One reading of the clock for both Secrets.
     let now = SystemTime::now();
     let roots = match &secrets.ca {
@@ -259,7 +251,7 @@ fn build(
         }
         (_, e) => ClientError::Tls(e),
     })?;
-    Ok(Transport {
+    Ok(Material {
         clients: transport::build(tls, config),
         hosts: Hosts::default(),
         identity: identity.map(Arc::new),

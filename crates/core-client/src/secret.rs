@@ -6,12 +6,18 @@
 //!
 //! - the client-certificate Secret: the whole chain must parse, the key must match the leaf,
 //!   and the leaf must be within its validity window (the server checks the rest of the chain);
-//! - the CA Secret: every certificate must parse, and at least one must be within its validity
-//!   window. An expired CA is refused like an expired client certificate. A certificate outside
-//!   its window next to a valid one is kept, with a warning: a bundle carrying the old CA
-//!   during a CA rotation is legitimate, and rustls does not check trust anchors' dates.
+//! - the CA Secret: every certificate must parse and be a CA certificate (basicConstraints
+//!   with `cA` true), and at least one must be within its validity window. A certificate that
+//!   is not a CA is refused even next to a CA: a leaf in a trust bundle (a server's `tls.crt`,
+//!   leaf then CA, pasted in whole) would make the leaf's key a trust anchor. An expired CA is
+//!   refused like an expired client certificate. A certificate outside its window next to a
+//!   valid one is kept, with a warning: a bundle carrying the old CA during a CA rotation is
+//!   legitimate, and rustls does not check trust anchors' dates.
 
-use std::time::SystemTime;
+use std::{
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -36,7 +42,10 @@ pub const TLS_KEY_KEY: &str = "tls.key";
 /// A Secret could not be turned into TLS material. Every variant names the Secret
 /// (`namespace/name`) in its message, and those about its contents the data key (`tls.crt`,
 /// `tls.key`); [`SecretError::secret`] and [`SecretError::key`] give them to code.
-#[derive(Debug, thiserror::Error)]
+///
+/// Cheap to clone: a [`ClientCache`](crate::ClientCache) answers every caller of a failed build
+/// with a copy.
+#[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SecretError {
     /// The Secret does not exist: check the namespace and name flags.
@@ -51,18 +60,30 @@ pub enum SecretError {
     Forbidden {
         /// The Secret asked for.
         secret: SecretRef,
-        /// The API's answer (boxed: it is large and this is the uncommon path).
+        /// The API's answer (shared: it is large, and the error is cloned to every caller a
+        /// failed build answers).
         #[source]
-        source: Box<kube::Error>,
+        source: Arc<kube::Error>,
+    },
+    /// The Kubernetes API did not answer the read within
+    /// [`HttpClientOptions::secret_read_timeout`](crate::HttpClientOptions::secret_read_timeout):
+    /// the API server is overloaded or unreachable behind a connection that stays open.
+    #[error("reading secret {secret} timed out after {timeout:?}")]
+    Timeout {
+        /// The Secret asked for.
+        secret: SecretRef,
+        /// The limit that was exceeded.
+        timeout: Duration,
     },
     /// Any other failure talking to the Kubernetes API.
     #[error("reading secret {secret} failed")]
     Api {
         /// The Secret asked for.
         secret: SecretRef,
-        /// The client's error (boxed: it is large and this is the uncommon path).
+        /// The client's error (shared: it is large, and the error is cloned to every caller a
+        /// failed build answers).
         #[source]
-        source: Box<kube::Error>,
+        source: Arc<kube::Error>,
     },
     /// The Secret is not of type `kubernetes.io/tls`.
     #[error("secret {secret} has type {found:?}, expected \"kubernetes.io/tls\"")]
@@ -143,9 +164,10 @@ pub enum SecretError {
         key: &'static str,
         /// The line of the block (or `-----END` line) at fault, from 1.
         line: usize,
-        /// What is wrong there (boxed: it is large and this is the uncommon path).
+        /// What is wrong there (shared: it is large, and the error is cloned to every caller a
+        /// failed build answers).
         #[source]
-        source: Box<PemSyntaxError>,
+        source: Arc<PemSyntaxError>,
     },
     /// `tls.key` holds no private key in a supported encoding (PKCS#1, SEC1 or PKCS#8 PEM), or
     /// one of an unsupported algorithm.
@@ -171,6 +193,20 @@ pub enum SecretError {
     KeyMismatch {
         /// The Secret read.
         secret: SecretRef,
+    },
+    /// A certificate in the CA Secret's `tls.crt` is not a CA certificate (it has no
+    /// basicConstraints extension with `cA` true): most likely a server's own certificate, or
+    /// its whole `tls.crt` (leaf then CA), put where the CA that issued it belongs. Alone it
+    /// can only fail the handshake; next to a CA it would make the leaf's key a trust anchor.
+    /// Keep only the CA certificates in the Secret.
+    #[error(
+        "secret {secret} key \"tls.crt\": the certificate at index {index} is not a CA certificate (no basicConstraints with cA true)"
+    )]
+    NotACa {
+        /// The CA Secret read.
+        secret: SecretRef,
+        /// Which certificate, counting PEM blocks from 0.
+        index: usize,
     },
     /// A certificate's `notAfter` has passed: the client certificate (the leaf) was not renewed
     /// in time, or the CA Secret holds no CA that is still valid (or this machine's clock is
@@ -207,6 +243,7 @@ impl SecretError {
         match self {
             Self::NotFound { secret }
             | Self::Forbidden { secret, .. }
+            | Self::Timeout { secret, .. }
             | Self::Api { secret, .. }
             | Self::WrongType { secret, .. }
             | Self::MissingKey { secret, .. }
@@ -218,6 +255,7 @@ impl SecretError {
             | Self::InvalidPrivateKey { secret, .. }
             | Self::EncryptedPrivateKey { secret, .. }
             | Self::KeyMismatch { secret }
+            | Self::NotACa { secret, .. }
             | Self::CertificateExpired { secret, .. }
             | Self::CertificateNotYetValid { secret, .. } => secret,
         }
@@ -233,11 +271,13 @@ impl SecretError {
             Self::InvalidCertificate { .. }
             | Self::UnexpectedPemBlock { .. }
             | Self::TrailingData { .. }
+            | Self::NotACa { .. }
             | Self::CertificateExpired { .. }
             | Self::CertificateNotYetValid { .. } => Some(TLS_CERT_KEY),
             Self::InvalidPrivateKey { .. } | Self::EncryptedPrivateKey { .. } => Some(TLS_KEY_KEY),
             Self::NotFound { .. }
             | Self::Forbidden { .. }
+            | Self::Timeout { .. }
             | Self::Api { .. }
             | Self::WrongType { .. }
             | Self::KeyMismatch { .. } => None,
@@ -258,23 +298,30 @@ pub(crate) struct TlsSecret {
 }
 
 impl TlsSecret {
-    /// Reads `secret` through the Kubernetes API and checks its type.
-    pub(crate) async fn get(kube: &kube::Client, secret: &SecretRef) -> Result<Self, SecretError> {
+    /// Reads `secret` through the Kubernetes API, within `timeout`, and checks its type.
+    pub(crate) async fn get(
+        kube: &kube::Client,
+        secret: &SecretRef,
+        timeout: Duration,
+    ) -> Result<Self, SecretError> {
         let api: Api<Secret> = Api::namespaced(kube.clone(), &secret.namespace);
-        let object = api
-            .get(&secret.name)
+        let object = tokio::time::timeout(timeout, api.get(&secret.name))
             .await
+            .map_err(|_| SecretError::Timeout {
+                secret: secret.clone(),
+                timeout,
+            })?
             .map_err(|source| match &source {
                 kube::Error::Api(status) if status.code == 404 => SecretError::NotFound {
                     secret: secret.clone(),
                 },
                 kube::Error::Api(status) if status.code == 403 => SecretError::Forbidden {
                     secret: secret.clone(),
-                    source: Box::new(source),
+                    source: Arc::new(source),
                 },
                 _ => SecretError::Api {
                     secret: secret.clone(),
-                    source: Box::new(source),
+                    source: Arc::new(source),
                 },
             })?;
         let found = object.type_.unwrap_or_default();
@@ -301,14 +348,20 @@ impl TlsSecret {
         }
     }
 
-    /// The CA certificates in `tls.crt`: every one X.509, at least one within its validity
-    /// window at `now` (the others are kept, with a warning).
+    /// The CA certificates in `tls.crt`: every one X.509 and a CA, at least one within its
+    /// validity window at `now` (the others are kept, with a warning).
     pub(crate) fn ca_certificates(
         &self,
         now: SystemTime,
     ) -> Result<Vec<CertificateDer<'static>>, SecretError> {
         let certificates = parse_certificates(self.bytes(TLS_CERT_KEY)?)
             .map_err(|error| certificate_pem_error(&self.secret, error))?;
+        if let Some(index) = certificates.iter().position(|c| !c.is_ca) {
+            return Err(SecretError::NotACa {
+                secret: self.secret.clone(),
+                index,
+            });
+        }
         let outside: Vec<_> = certificates
             .iter()
             .enumerate()
@@ -351,7 +404,7 @@ fn certificate_pem_error(secret: &SecretRef, error: CertificatePemError) -> Secr
             secret,
             key: TLS_CERT_KEY,
             line,
-            source: Box::new(source),
+            source: Arc::new(source),
         },
         CertificatePemError::UnexpectedBlock { index, label } => SecretError::UnexpectedPemBlock {
             secret,
@@ -391,7 +444,7 @@ fn identity_error(secret: &SecretRef, error: IdentityError) -> SecretError {
                 secret,
                 key: TLS_KEY_KEY,
                 line,
-                source: Box::new(source),
+                source: Arc::new(source),
             }
         }
         IdentityError::PrivateKeyPem(error @ PrivateKeyPemError::NoPrivateKey) => {

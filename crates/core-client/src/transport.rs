@@ -17,7 +17,10 @@ use hyper_util::{
     rt::{TokioExecutor, TokioTimer},
 };
 
-use crate::{Attempts, HttpConfig, HttpError, SignedWith, discovery::Protocol, rotation::Rotation};
+use crate::{
+    Attempts, HttpConfig, HttpError, SignedWith, discovery::Protocol,
+    error::refused_certificate_alert, rotation::Rotation,
+};
 
 /// The pooled hyper client requests go through.
 pub(crate) type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
@@ -61,8 +64,7 @@ pub(crate) fn build(tls: rustls::ClientConfig, config: &HttpConfig) -> HyperClie
     }
 }
 
-/// Sends one attempt: over the transport presenting the certificate a request was
-/// [`SignedWith`], else the current one; adds the default `User-Agent`; reads the whole body.
+/// Sends one attempt: over the material a request was [`SignedWith`], else the current one; adds the default `User-Agent`; reads the whole body.
 #[derive(Clone)]
 pub(crate) struct Transport {
     pub(crate) rotation: Arc<Rotation>,
@@ -86,8 +88,17 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                 .headers_mut()
                 .insert(http::header::USER_AGENT, config.user_agent.clone());
         }
-        let signer = request.extensions().get::<SignedWith>().map(|s| &s.0);
-        let transport = self.rotation.transport_for(signer);
+        let transport = match request.extensions().get::<SignedWith>() {
+            Some(signer) => signer.material().clone(),
+            None => self.rotation.current(),
+        };
+        // The Secret the material's certificate was read from, to name if the server refuses it.
+        let certificate_secret = transport
+            .identity
+            .as_ref()
+            .and(self.rotation.source())
+            .and_then(|source| source.certificate.clone())
+            .map(Box::new);
         Box::pin(async move {
             let uri = request.uri().clone();
             let host = transport.hosts.host(&uri);
@@ -112,10 +123,19 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                     }
                 }
             }
-            .map_err(|source| HttpError::Transport {
-                uri: uri.clone(),
-                attempts: 1,
-                source: Box::new(source),
+            .map_err(|source| match refused_certificate_alert(&source) {
+                Some(alert) => HttpError::CertificateRefused {
+                    uri: uri.clone(),
+                    secret: certificate_secret,
+                    alert,
+                    attempts: 1,
+                    source: Box::new(source),
+                },
+                None => HttpError::Transport {
+                    uri: uri.clone(),
+                    attempts: 1,
+                    source: Box::new(source),
+                },
             })?;
             let (parts, body) = response.into_parts();
             let status = parts.status;
@@ -128,11 +148,13 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                             uri: uri.clone(),
                             status,
                             limit,
+                            attempts: 1,
                         }
                     } else {
                         HttpError::Body {
                             uri: uri.clone(),
                             status,
+                            attempts: 1,
                             source,
                         }
                     }

@@ -1,12 +1,12 @@
 //! `HttpClient` against real servers: the Kubernetes API fake for Secrets and the mTLS test
 //! server, over real TLS.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use core_client::{
     ClientCache, ClientError, HttpClient, HttpClientOptions, HttpConfig, HttpError, HttpOptions,
-    SecretError,
+    SecretError, SecretRef,
 };
 use rustls::ProtocolVersion;
 use test_support::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi};
@@ -195,16 +195,81 @@ async fn is_rejected_without_a_client_certificate() {
     .unwrap();
     let error = http.send(get(&server.url())).await.unwrap_err();
     // In TLS 1.3 the server's refusal arrives after the client finished its handshake, as an
-    // alert read from the stream, so it surfaces as an I/O error naming the alert.
+    // alert read from the stream.
     assert!(
-        format!("{error:?}").contains("CertificateRequired"),
+        matches!(
+            error,
+            HttpError::CertificateRefused {
+                secret: None,
+                alert: rustls::AlertDescription::CertificateRequired,
+                ..
+            }
+        ),
         "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "request to {}/healthz: the server requires a client certificate, and none is \
+             configured",
+            server.url()
+        )
     );
     assert!(server.requests().is_empty());
     // A TLS refusal would fail again: it is not retried.
     assert_eq!(error.attempts(), Some(1));
     assert_eq!(error.kind(), "tls_error");
     assert_eq!(server.handshake_errors().len(), 1);
+}
+
+/// A server that does not trust the CA of the client certificate refuses it in the handshake
+/// with an alert: the error names the Secret the certificate came from and the alert, over
+/// HTTP/2 (where the I/O error reaches the client as text only) and HTTP/1.1.
+#[tokio::test]
+async fn a_refused_client_certificate_names_its_secret_and_why() {
+    let s = setup().await;
+    let clients = Ca::new("clients");
+    let leaf = clients.client_cert("compute", KeyKind::EcdsaP256);
+    s.kube
+        .put_tls_secret(NS, "client", &leaf.chain_pem(), Some(&leaf.key_pem()));
+    let client_options = HttpClientOptions::new().with_certificate(NS, "client");
+    for http1 in [false, true] {
+        let mut builder =
+            TestServer::builder(&s.server_leaf).require_client_cert(&Ca::new("other-clients"));
+        if http1 {
+            builder = builder.http1_only();
+        }
+        let server = builder.start().await;
+        let http = HttpClient::new(s.kube.client(), &options(&server), &client_options)
+            .await
+            .unwrap();
+        let error = http.send(get(&server.url())).await.unwrap_err();
+        match &error {
+            HttpError::CertificateRefused {
+                secret,
+                alert,
+                attempts,
+                ..
+            } => {
+                assert_eq!(secret.as_deref(), Some(&SecretRef::new(NS, "client")));
+                assert_eq!(*alert, rustls::AlertDescription::UnknownCA);
+                assert_eq!(*attempts, 1, "a refusal would come again: not retried");
+            }
+            other => panic!("http1: {http1}: {other:?}"),
+        }
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "request to {}/healthz: the server refused the client certificate from Secret \
+                 unikorn/client (unknown CA)",
+                server.url()
+            )
+        );
+        assert_eq!(error.kind(), "tls_error");
+        assert_eq!(error.attempts(), Some(1));
+        assert!(server.requests().is_empty());
+        assert_eq!(server.handshake_errors().len(), 1, "http1: {http1}");
+    }
 }
 
 /// Builds a client for the options and returns the Secret error it fails with.
@@ -532,7 +597,7 @@ async fn oversized_bodies_and_slow_servers_are_cut_off() {
 }
 
 #[tokio::test]
-async fn a_request_signed_before_a_rotation_presents_the_key_that_signed_it() {
+async fn a_request_signed_before_rotations_presents_the_key_that_signed_it() {
     let s = setup().await;
     let clients = Ca::new("clients");
     let old = clients.client_cert("compute", KeyKind::EcdsaP256);
@@ -549,50 +614,75 @@ async fn a_request_signed_before_a_rotation_presents_the_key_that_signed_it() {
         .await
         .unwrap();
     // Something is signed with the current key...
-    let signer = http.client_identity().unwrap();
-
-    // ...then the certificate rotates before the request goes out.
-    let new = clients.client_cert("compute", KeyKind::Ed25519);
-    s.kube
-        .put_tls_secret(NS, "client", &new.chain_pem(), Some(&new.key_pem()));
-    assert!(http.reload().await.unwrap());
-    assert_eq!(http.client_identity().unwrap().certificate(), &new.cert_der);
-
+    let signer = http.current_signer().unwrap();
+    assert_eq!(signer.identity().certificate(), &old.cert_der);
+    let old_identity = Arc::downgrade(signer.identity());
     let mut signed = get(&server.url());
-    signed
-        .extensions_mut()
-        .insert(core_client::SignedWith(signer));
+    signed.extensions_mut().insert(signer);
+
+    // ...then the certificate rotates three times before the request goes out.
+    let mut newest = old.clone();
+    for kind in [KeyKind::Ed25519, KeyKind::EcdsaP384, KeyKind::EcdsaP256] {
+        newest = clients.client_cert("compute", kind);
+        s.kube
+            .put_tls_secret(NS, "client", &newest.chain_pem(), Some(&newest.key_pem()));
+        assert!(http.reload().await.unwrap());
+    }
+    assert_eq!(
+        http.client_identity().unwrap().certificate(),
+        &newest.cert_der
+    );
+
     assert_eq!(http.send(signed).await.unwrap().status(), 200);
     assert_eq!(
         server.requests().pop().unwrap().peer_certificates[0],
         old.cert_der
     );
+    // The request held the old material, and nothing else did: it is gone with the request.
+    assert!(old_identity.upgrade().is_none(), "the old key is dropped");
 
     assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
     assert_eq!(
         server.requests().pop().unwrap().peer_certificates[0],
-        new.cert_der
+        newest.cert_der
+    );
+    assert!(
+        HttpClient::from_tls_config(
+            test_support::server::client_tls_config(&s.ca, None),
+            None,
+            HttpConfig::default()
+        )
+        .current_signer()
+        .is_none()
     );
 }
 
 #[tokio::test]
-async fn concurrent_first_calls_build_once_and_a_failed_build_is_retried() {
+async fn concurrent_first_calls_build_once_and_a_failed_build_is_retried_after_a_backoff() {
     let s = setup().await;
     let server = TestServer::builder(&s.server_leaf).start().await;
     let cache = ClientCache::new(s.kube.client());
 
-    // The CA Secret does not exist yet: the build fails, and is not remembered.
+    // The CA Secret does not exist yet: the build fails, and its error is remembered.
     let missing = options(&server).with_ca_secret(NS, "later-ca");
-    let error = cache
-        .http_client(&missing, &HttpClientOptions::new())
-        .await
-        .unwrap_err();
-    assert!(matches!(
-        error,
-        ClientError::Secret(SecretError::NotFound { .. })
+    let not_found = |result: Result<HttpClient, ClientError>| {
+        matches!(
+            result,
+            Err(ClientError::Secret(SecretError::NotFound { .. }))
+        )
+    };
+    assert!(not_found(
+        cache.http_client(&missing, &HttpClientOptions::new()).await
     ));
     s.kube.put_tls_secret(NS, "later-ca", &s.ca.cert_pem, None);
+    // Within the backoff, the same error, without reading the Secret again.
+    assert!(not_found(
+        cache.http_client(&missing, &HttpClientOptions::new()).await
+    ));
+    assert_eq!(s.kube.get_count(NS, "later-ca"), 1);
 
+    // Once it has passed, ten concurrent callers: one build for all of them.
+    tokio::time::sleep(core_client::MIN_RELOAD_INTERVAL).await;
     let calls: Vec<_> = (0..10)
         .map(|_| {
             let cache = cache.clone();

@@ -395,3 +395,74 @@ async fn an_encrypted_private_key_is_its_own_error() {
         );
     }
 }
+
+/// A certificate that is not a CA (no basicConstraints with `cA` true) in the CA Secret: the
+/// server's own certificate pasted in as its CA, say. It would load and fail at the first
+/// handshake; it is refused when the client is built, naming the certificate.
+#[tokio::test]
+async fn a_ca_secret_holding_a_certificate_that_is_not_a_ca_is_refused() {
+    let kube = KubeApi::start().await;
+    let ca = Ca::new("region-ca");
+    let server_leaf = ca.server_cert(&["127.0.0.1"]);
+    kube.put_tls_secret(NS, "leaf-as-ca", &server_leaf.cert_pem, None);
+    let e = secret_error(&kube, Some("leaf-as-ca"), None).await;
+    assert!(matches!(e, SecretError::NotACa { index: 0, .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "secret unikorn/leaf-as-ca key \"tls.crt\": the certificate at index 0 is not a CA \
+         certificate (no basicConstraints with cA true)"
+    );
+
+    // A leaf next to the CA (the server's tls.crt, leaf then CA) is refused too: a leaf in a
+    // trust bundle makes its key a trust anchor.
+    kube.put_tls_secret(NS, "chain-as-ca", &server_leaf.chain_pem(), None);
+    let e = secret_error(&kube, Some("chain-as-ca"), None).await;
+    assert!(matches!(e, SecretError::NotACa { index: 0, .. }), "{e:?}");
+    kube.put_tls_secret(
+        NS,
+        "ca-then-leaf",
+        &format!("{}{}", ca.cert_pem, server_leaf.cert_pem),
+        None,
+    );
+    let e = secret_error(&kube, Some("ca-then-leaf"), None).await;
+    assert!(matches!(e, SecretError::NotACa { index: 1, .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn a_ca_secret_rotated_to_a_certificate_that_is_not_a_ca_is_refused_on_reload() {
+    let kube = KubeApi::start().await;
+    let ca = Ca::new("region-ca");
+    kube.put_tls_secret(NS, "region-ca", &ca.cert_pem, None);
+    let server_leaf = ca.server_cert(&["127.0.0.1"]);
+    let server = TestServer::builder(&server_leaf).start().await;
+    let options = HttpOptions::new("region")
+        .with_host(server.url())
+        .with_ca_secret(NS, "region-ca");
+    let no_reload = HttpClientOptions::new().with_reload_interval(Duration::ZERO);
+    let http = HttpClient::new(kube.client(), &options, &no_reload)
+        .await
+        .unwrap();
+    assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+
+    kube.put_tls_secret(NS, "region-ca", &server_leaf.cert_pem, None);
+    match http.reload().await {
+        Err(ClientError::Secret(e)) => {
+            let e = named(e);
+            assert!(matches!(e, SecretError::NotACa { index: 0, .. }), "{e:?}");
+        }
+        other => panic!("expected the leaf to be refused as a CA, got {other:?}"),
+    }
+    // The CA last read stays in use, on new connections too.
+    server.close_connections();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match http.send(get(&server.url())).await {
+            Ok(response) => break assert_eq!(response.status(), 200),
+            // The pooled connection the server just closed.
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(error) => panic!("{error:?}"),
+        }
+    }
+}

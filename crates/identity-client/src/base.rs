@@ -68,6 +68,30 @@ impl BaseClient {
             .await
     }
 
+    /// Reads the TLS Secrets and builds the transport now, so that a missing or bad Secret
+    /// fails start-up rather than the first request: call it once after building the client.
+    /// The transport is then cached; later calls cost a cache lookup.
+    ///
+    /// Fails with [`Error::HttpClient`](crate::Error::HttpClient), naming the service, whose
+    /// source is the [`ClientError`] naming the Secret. A failed build is remembered by the
+    /// cache for a backoff (see [`ClientCache`]), during which calls get the same error.
+    ///
+    /// ```no_run
+    /// # async fn demo(base: identity_client::BaseClient) -> Result<(), identity_client::Error> {
+    /// base.ready().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn ready(&self) -> Result<(), crate::Error> {
+        self.http_client()
+            .await
+            .map(drop)
+            .map_err(|source| crate::Error::HttpClient {
+                service: self.options.service().to_owned(),
+                source,
+            })
+    }
+
     /// The service's endpoint options (`host()` is its base URL).
     pub fn options(&self) -> &HttpOptions {
         &self.options

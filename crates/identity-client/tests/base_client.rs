@@ -52,3 +52,34 @@ async fn base_clients_sharing_a_cache_read_secrets_once_and_send_plain_requests(
         assert!(seen.headers.get(header).is_none(), "{header}");
     }
 }
+
+/// `ready()` reads the Secrets and builds the transport at start-up: a missing Secret is the
+/// typed error naming the service and the Secret then, not at the first request.
+#[tokio::test]
+async fn ready_reads_the_secrets_now_and_fails_with_the_secret_named() {
+    let fixture = Fixture::start().await;
+    let missing = fixture.base(Some("compute-client"));
+    match missing.ready().await {
+        Err(identity_client::Error::HttpClient { service, source }) => {
+            assert_eq!(service, "region");
+            assert!(
+                matches!(
+                    &source,
+                    core_client::ClientError::Secret(core_client::SecretError::NotFound { secret })
+                        if secret.name == "compute-client"
+                ),
+                "{source:?}"
+            );
+        }
+        other => panic!("expected the missing Secret, got {other:?}"),
+    }
+    assert_eq!(fixture.kube.get_count(NAMESPACE, "compute-client"), 1);
+
+    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+    let base = fixture.base(Some("compute-client"));
+    base.ready().await.unwrap();
+    assert_eq!(fixture.kube.get_count(NAMESPACE, "compute-client"), 2);
+    // Built once: the first request reads nothing.
+    base.http_client().await.unwrap();
+    assert_eq!(fixture.kube.get_count(NAMESPACE, "compute-client"), 2);
+}

@@ -36,6 +36,13 @@ impl Client {
         Self { base }
     }
 
+    /// Reads the TLS Secrets and builds the transport now, so that a missing or bad Secret
+    /// fails start-up with its typed error rather than the first request. See
+    /// [`BaseClient::ready`].
+    pub async fn ready(&self) -> Result<(), Error> {
+        self.base.ready().await
+    }
+
     /// The underlying base client.
     pub fn base(&self) -> &BaseClient {
         &self.base

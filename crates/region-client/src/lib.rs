@@ -37,6 +37,7 @@
 //!     .with_ca_secret("unikorn", "region-ca");
 //! let me = HttpClientOptions::new().with_certificate("unikorn", "compute-client");
 //! let region = Client::new(kube, options, me);
+//! region.ready().await?; // a bad Secret fails here, named
 //!
 //! // Per inbound request, with the principal its authentication established.
 //! let ctx = RequestContext::from_headers(&inbound)

@@ -26,7 +26,7 @@ fn org_id() -> region_client::region_openapi::uuid::Uuid {
 const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
 
 struct Setup {
-    _kube: KubeApi,
+    kube: KubeApi,
     region: RegionApi,
     client: Client,
     certificate: test_support::Leaf,
@@ -59,7 +59,7 @@ async fn setup() -> Setup {
         HttpClientOptions::new().with_certificate(NS, "compute-client"),
     );
     Setup {
-        _kube: kube,
+        kube,
         region,
         client,
         certificate: me,
@@ -100,6 +100,29 @@ fn cluster() -> ConfigMap {
     ]);
     cluster.metadata.annotations = map(&[("unikorn-cloud.org/creator", "alice@example.com")]);
     cluster
+}
+
+#[tokio::test]
+async fn ready_builds_the_transport_at_start_up_or_names_the_bad_secret() {
+    let s = setup().await;
+    s.client.ready().await.unwrap();
+    let missing = Client::new(
+        s.kube.client(),
+        region_client::options()
+            .with_host(s.region.url())
+            .with_ca_secret(NS, "no-such-ca"),
+        HttpClientOptions::new().with_certificate(NS, "compute-client"),
+    );
+    let error = missing.ready().await.unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            region_client::Error::HttpClient { service, .. } if service == "region"
+        ),
+        "{error:?}"
+    );
+    let source = std::error::Error::source(&error).unwrap().to_string();
+    assert_eq!(source, "secret unikorn/no-such-ca not found");
 }
 
 #[tokio::test]

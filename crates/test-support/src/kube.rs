@@ -4,8 +4,8 @@
 //! Supported: `GET /api/v1/namespaces/{ns}/secrets/{name}` answering the Secret (with a
 //! `resourceVersion` that changes on every write), a `Status` 404 when absent, and a `Status` 403
 //! for Secrets marked forbidden. Every GET is counted per Secret. Faults can be injected: every
-//! request answered with an error status ([`KubeApi::fail_with`]), or the server gone
-//! ([`KubeApi::stop`]).
+//! request answered with an error status ([`KubeApi::fail_with`]), requests accepted and never
+//! answered ([`KubeApi::set_silent`]), or the server gone ([`KubeApi::stop`]).
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -66,6 +66,21 @@ impl KubeApi {
     /// serves normally again with `None`.
     pub fn fail_with(&self, status: Option<u16>) {
         self.state.lock().expect("state lock").failing = status;
+    }
+
+    /// Makes the API silent (`true`) or answering again (`false`): while silent, connections
+    /// and requests are accepted and never answered, as an API server that hangs (kube's client
+    /// sets no read timeout of its own). Requests that arrived while silent are never answered,
+    /// nor counted by [`KubeApi::get_count`]; [`KubeApi::unanswered`] counts them.
+    pub fn set_silent(&self, silent: bool) {
+        if let Some(server) = &self.server {
+            server.set_silent(silent);
+        }
+    }
+
+    /// How many requests arrived while the API was silent.
+    pub fn unanswered(&self) -> usize {
+        self.server.as_ref().map_or(0, TestServer::unanswered)
     }
 
     /// Stops the server: connections are closed and new ones refused, as when the API server is

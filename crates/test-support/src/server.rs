@@ -5,7 +5,7 @@ use std::{
     net::SocketAddr,
     sync::{
         Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
     },
 };
 
@@ -185,6 +185,10 @@ struct State {
     handshakes: AtomicUsize,
     handshake_errors: Mutex<Vec<String>>,
     connections: Mutex<Vec<AbortHandle>>,
+    /// While set, requests are accepted and never answered.
+    silent: AtomicBool,
+    /// Requests that arrived while silent.
+    unanswered: AtomicUsize,
 }
 
 /// A running HTTPS server on 127.0.0.1; stops (and drops its connections) when dropped.
@@ -249,6 +253,19 @@ impl TestServer {
         self.close_connections();
     }
 
+    /// Makes the server silent, or answering again: while silent it accepts connections and
+    /// requests (TLS completes) and never answers them, as a server that hangs does. A request
+    /// that arrived while silent stays unanswered for good (until its connection is closed);
+    /// requests arriving after `set_silent(false)` are answered.
+    pub fn set_silent(&self, silent: bool) {
+        self.state.silent.store(silent, Ordering::SeqCst);
+    }
+
+    /// How many requests arrived while the server was silent (and were never answered).
+    pub fn unanswered(&self) -> usize {
+        self.state.unanswered.load(Ordering::SeqCst)
+    }
+
     /// Closes every open connection.
     pub fn close_connections(&self) {
         for connection in self.state.connections.lock().expect("conn lock").drain(..) {
@@ -305,6 +322,10 @@ async fn accept_loop(
                 let peer_certificates = peer_certificates.clone();
                 let alpn = alpn.clone();
                 async move {
+                    if state.silent.load(Ordering::SeqCst) {
+                        state.unanswered.fetch_add(1, Ordering::SeqCst);
+                        std::future::pending::<()>().await;
+                    }
                     let (parts, body) = request.into_parts();
                     let body = body
                         .collect()

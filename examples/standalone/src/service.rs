@@ -28,6 +28,9 @@ impl Outbound {
             // The service's identity: its client certificate.
             HttpClientOptions::new().with_certificate("unikorn", "compute-client"),
         );
+        // Read the Secrets and build the TLS stack now: a missing or bad Secret fails
+        // start-up with its typed error, naming it, instead of the first request.
+        region.ready().await?;
         Ok(Self { region })
     }
 

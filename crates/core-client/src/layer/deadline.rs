@@ -1,6 +1,10 @@
 //! One deadline for a whole call, retries and their waits included.
 
 use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU32, Ordering},
+    },
     task::{Context, Poll},
     time::Duration,
 };
@@ -14,6 +18,18 @@ use crate::{HttpError, transport::ResponseFuture};
 /// not started, nor a wait begun, that would end after it).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Deadline(pub(crate) Instant);
+
+/// The request extension counting how many times the call's request has been sent (the retry
+/// layer raises it before each resend), so that a [`HttpError::Timeout`] can say.
+#[derive(Clone, Debug)]
+pub(crate) struct Sends(pub(crate) Arc<AtomicU32>);
+
+impl Sends {
+    /// Records that the request is being sent for the `sends`th time.
+    pub(crate) fn set(&self, sends: u32) {
+        self.0.store(sends, Ordering::Relaxed);
+    }
+}
 
 /// Fails a call with [`HttpError::Timeout`] once `timeout` has passed since it began.
 #[derive(Clone)]
@@ -42,12 +58,20 @@ where
             return Box::pin(self.inner.call(request));
         };
         request.extensions_mut().insert(Deadline(deadline));
+        let sends = Arc::new(AtomicU32::new(1));
+        request.extensions_mut().insert(Sends(sends.clone()));
         let uri = request.uri().clone();
         let call = self.inner.call(request);
         Box::pin(async move {
             tokio::time::timeout_at(deadline, call)
                 .await
-                .unwrap_or(Err(HttpError::Timeout { uri, timeout }))
+                .unwrap_or_else(|_| {
+                    Err(HttpError::Timeout {
+                        uri,
+                        timeout,
+                        attempts: sends.load(Ordering::Relaxed),
+                    })
+                })
         })
     }
 }

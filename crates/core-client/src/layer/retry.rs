@@ -9,7 +9,7 @@ use std::{
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use super::deadline::Deadline;
+use super::deadline::{Deadline, Sends};
 use crate::{BoxFuture, EditorError, HttpError, RequestEditor, RetryConfig};
 
 /// Marks a request safe to send more than once, so that it is retried like an idempotent one
@@ -96,12 +96,19 @@ impl RetryPolicy {
             },
             // Nothing came back: safe to repeat, unless TLS refused (it would again).
             Err(error @ HttpError::Transport { .. }) if !error.is_tls_failure() => self.backoff(),
+            // The answer was cut half-way (a reset, a dropped connection): repeating a
+            // repeatable request is as safe as when nothing came back.
+            Err(HttpError::Body { .. }) => self.backoff(),
             Err(_) => return None,
         };
-        // Do not start what the deadline would cut short.
+        // Do not start what the deadline would cut short; a wait too long to add to the clock
+        // ends after any deadline.
         match request.extensions().get::<Deadline>() {
-            Some(Deadline(deadline)) if Instant::now() + wait >= *deadline => None,
-            _ => Some(wait),
+            Some(Deadline(deadline)) => match Instant::now().checked_add(wait) {
+                Some(end) if end < *deadline => Some(wait),
+                _ => None,
+            },
+            None => Some(wait),
         }
     }
 
@@ -116,7 +123,8 @@ impl RetryPolicy {
             .saturating_mul(1 << doublings)
             .min(self.config.max_backoff);
         let half = base / 2;
-        half + half.mul_f64(random_fraction())
+        // Saturating: at `Duration::MAX` the float product may round up past the half.
+        half.saturating_add(half.mul_f64(random_fraction()))
     }
 }
 
@@ -133,6 +141,9 @@ impl tower::retry::Policy<http::Request<Bytes>, http::Response<Bytes>, HttpError
             request
                 .extensions_mut()
                 .insert(ResendCount(self.attempts - 1));
+            if let Some(sends) = request.extensions().get::<Sends>() {
+                sends.set(self.attempts);
+            }
             return Some(tokio::time::sleep(wait));
         }
         // The final answer: say how many sends it took.
@@ -140,8 +151,7 @@ impl tower::retry::Policy<http::Request<Bytes>, http::Response<Bytes>, HttpError
             Ok(response) => {
                 response.extensions_mut().insert(Attempts(self.attempts));
             }
-            Err(HttpError::Transport { attempts, .. }) => *attempts = self.attempts,
-            Err(_) => {}
+            Err(error) => error.set_attempts(self.attempts),
         }
         None
     }
@@ -276,6 +286,51 @@ mod tests {
         assert!(policy.wait(&get, &answer(503, None)).is_none());
         let disabled = RetryPolicy::new(RetryConfig::disabled());
         assert!(disabled.wait(&get, &answer(503, None)).is_none());
+    }
+
+    /// A `Retry-After` or backoff too large to add to the clock (a `max_retry_after` of
+    /// `Duration::MAX`) is a wait no deadline allows, not a panic.
+    #[tokio::test]
+    async fn huge_waits_never_overflow_the_clock() {
+        let config = RetryConfig {
+            max_retry_after: Duration::MAX,
+            initial_backoff: Duration::MAX,
+            max_backoff: Duration::MAX,
+            ..RetryConfig::default()
+        };
+        let policy = RetryPolicy::new(config);
+        let forever = u64::MAX.to_string();
+        let mut get = request(http::Method::GET);
+        get.extensions_mut()
+            .insert(Deadline(Instant::now() + Duration::from_secs(30)));
+        assert_eq!(policy.wait(&get, &answer(503, Some(&forever))), None);
+        assert_eq!(policy.wait(&get, &answer(503, None)), None);
+        // Without a deadline (a request timeout too large for the clock) the wait stands.
+        let unbounded = request(http::Method::GET);
+        assert_eq!(
+            policy.wait(&unbounded, &answer(503, Some(&forever))),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert!(policy.wait(&unbounded, &answer(503, None)).is_some());
+    }
+
+    #[test]
+    fn a_body_cut_half_way_is_retried_only_when_repeatable() {
+        let policy = RetryPolicy::new(RetryConfig::default());
+        let cut = || {
+            Err(HttpError::Body {
+                uri: "https://example.com/x".parse().unwrap(),
+                status: http::StatusCode::OK,
+                attempts: 1,
+                source: "connection reset".into(),
+            })
+        };
+        assert!(policy.wait(&request(http::Method::GET), &cut()).is_some());
+        assert!(policy.wait(&request(http::Method::PUT), &cut()).is_some());
+        assert!(policy.wait(&request(http::Method::POST), &cut()).is_none());
+        let mut marked = request(http::Method::POST);
+        marked.extensions_mut().insert(RetrySafe);
+        assert!(policy.wait(&marked, &cut()).is_some());
     }
 
     #[tokio::test]

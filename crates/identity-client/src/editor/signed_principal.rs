@@ -1,10 +1,8 @@
 //! [`SignedPrincipalEditor`]: the controller path's `X-Principal`, a PS512 JWS by the client
 //! certificate's key.
 
-use std::sync::Arc;
-
 use bytes::Bytes;
-use core_client::{BoxFuture, ClientIdentity, EditorError, HttpClient, RequestEditor, SignedWith};
+use core_client::{BoxFuture, EditorError, HttpClient, RequestEditor, SignedWith};
 use http::HeaderValue;
 
 use super::{InvalidHeaderValue, SignatureCache, header_value};
@@ -31,10 +29,10 @@ pub enum SignedPrincipalError {
 }
 
 /// Sets `X-Principal` to the principal signed PS512 with the key of the client certificate the
-/// [`HttpClient`] currently presents ([`jws::sign`]), and marks the request [`SignedWith`] that
-/// certificate, so it goes out over a connection presenting it even if the certificate is
-/// rotated in between: the receiver checks the signature against the certificate the ingress
-/// saw.
+/// [`HttpClient`] currently presents ([`jws::sign`]), and puts the [`SignedWith`] handle of
+/// that certificate on the request, so it goes out over a connection presenting it however
+/// many rotations happen in between: the receiver checks the signature against the
+/// certificate the ingress saw.
 ///
 /// Signatures are cached in a [`SignatureCache`] per principal and certificate. Fails (editor
 /// name `"signed_principal"`) with [`SignedPrincipalError`].
@@ -64,22 +62,24 @@ impl SignedPrincipalEditor {
         }
     }
 
-    /// The `X-Principal` value for a request sent now and the identity that signed it.
-    pub fn signed(&self) -> Result<(HeaderValue, Arc<ClientIdentity>), SignedPrincipalError> {
-        let identity = self
+    /// The `X-Principal` value for a request sent now, and the handle of the identity that
+    /// signed it (to put on the request).
+    pub fn signed(&self) -> Result<(HeaderValue, SignedWith), SignedPrincipalError> {
+        let signer = self
             .http
-            .client_identity()
+            .current_signer()
             .ok_or(SignedPrincipalError::NoClientCertificate)?;
-        if let Some(value) = self.cache.get(&self.principal, &identity) {
-            return Ok((value, identity));
+        let identity = signer.identity();
+        if let Some(value) = self.cache.get(&self.principal, identity) {
+            return Ok((value, signer));
         }
         // Signed outside the cache's lock: concurrent requests never wait on each other.
-        let jws = jws::sign(&self.principal, &identity)?;
+        let jws = jws::sign(&self.principal, identity)?;
         let mut value = header_value(headers::PRINCIPAL, jws)?;
         value.set_sensitive(true);
         self.cache
             .put(&self.principal, identity.clone(), value.clone());
-        Ok((value, identity))
+        Ok((value, signer))
     }
 }
 
@@ -89,11 +89,11 @@ impl RequestEditor for SignedPrincipalEditor {
         request: &'a mut http::Request<Bytes>,
     ) -> BoxFuture<'a, Result<(), EditorError>> {
         Box::pin(async move {
-            let (value, identity) = self
+            let (value, signer) = self
                 .signed()
                 .map_err(|e| EditorError::new("signed_principal", e))?;
             request.headers_mut().insert(headers::PRINCIPAL, value);
-            request.extensions_mut().insert(SignedWith(identity));
+            request.extensions_mut().insert(signer);
             Ok(())
         })
     }
@@ -102,6 +102,7 @@ impl RequestEditor for SignedPrincipalEditor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core_client::ClientIdentity;
     use test_support::{Ca, KeyKind, server::client_tls_config};
 
     fn http(kind: Option<KeyKind>) -> (HttpClient, Option<test_support::Leaf>) {
@@ -136,8 +137,8 @@ mod tests {
             jws::verify(value.to_str().unwrap(), &leaf.cert_der).unwrap(),
             alice
         );
-        let SignedWith(signer) = first.extensions().get::<SignedWith>().unwrap();
-        assert_eq!(signer.certificate(), &leaf.cert_der);
+        let signer = first.extensions().get::<SignedWith>().unwrap();
+        assert_eq!(signer.identity().certificate(), &leaf.cert_der);
     }
 
     #[tokio::test]
