@@ -180,9 +180,10 @@ pub(crate) fn certificate_validity(der: &[u8]) -> Result<Validity, CertificateDe
     read_certificate(der).map(|(validity, _)| validity)
 }
 
-/// The validity window of `der`, and whether it is a CA certificate (a basicConstraints
-/// extension with `cA` true; a certificate whose extensions cannot be read is not one), when
-/// `der` is one X.509 certificate and nothing more.
+/// The validity window of `der`, and whether it can be a trust anchor: a CA certificate (a
+/// basicConstraints extension with `cA` true; a certificate whose extensions cannot be read is
+/// not one), or a self-issued one (a server's self-signed certificate, pinned as its own anchor,
+/// which rustls accepts as Go does), when `der` is one X.509 certificate and nothing more.
 fn read_certificate(der: &[u8]) -> Result<(Validity, bool), CertificateDerError> {
     let (rest, certificate) =
         X509Certificate::from_der(der).map_err(|error| DerProblem::X509(error.into()))?;
@@ -201,7 +202,9 @@ fn read_certificate(der: &[u8]) -> Result<(Validity, bool), CertificateDerError>
         not_before: seconds(&validity.not_before)?,
         not_after: seconds(&validity.not_after)?,
     };
-    Ok((validity, certificate.is_ca()))
+    let anchor =
+        certificate.is_ca() || certificate.subject().as_raw() == certificate.issuer().as_raw();
+    Ok((validity, anchor))
 }
 
 /// PEM text is not well formed.
@@ -304,12 +307,12 @@ pub enum PrivateKeyPemError {
     },
 }
 
-/// A certificate read from PEM, with its validity window and whether it is a CA.
+/// A certificate read from PEM, with its validity window and whether it can be a trust anchor.
 pub(crate) struct ParsedCertificate {
     pub(crate) der: CertificateDer<'static>,
     pub(crate) validity: Validity,
-    /// Whether it has a basicConstraints extension with `cA` true.
-    pub(crate) is_ca: bool,
+    /// Whether it is a CA certificate (basicConstraints `cA` true) or self-issued.
+    pub(crate) trust_anchor: bool,
 }
 
 /// Every certificate in `pem`, in order (leaf first, for a chain), each checked to be X.509 DER.
@@ -407,12 +410,12 @@ pub(crate) fn parse_certificates(
                         label: label(line_at(pem, begin)),
                     });
                 }
-                let (validity, is_ca) = read_certificate(&der)
+                let (validity, trust_anchor) = read_certificate(&der)
                     .map_err(|source| CertificatePemError::InvalidCertificate { index, source })?;
                 chain.push(ParsedCertificate {
                     der: CertificateDer::from(der),
                     validity,
-                    is_ca,
+                    trust_anchor,
                 });
             }
         }

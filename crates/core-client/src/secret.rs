@@ -7,8 +7,9 @@
 //! - the client-certificate Secret: the whole chain must parse, the key must match the leaf,
 //!   and the leaf must be within its validity window (the server checks the rest of the chain);
 //! - the CA Secret: every certificate must parse and be a CA certificate (basicConstraints
-//!   with `cA` true), and at least one must be within its validity window. A certificate that
-//!   is not a CA is refused even next to a CA: a leaf in a trust bundle (a server's `tls.crt`,
+//!   with `cA` true) or self-issued (a server's self-signed certificate, pinned as its own
+//!   trust anchor), and at least one must be within its validity window. Any other
+//!   certificate is refused, even next to a CA: a leaf in a trust bundle (a server's `tls.crt`,
 //!   leaf then CA, pasted in whole) would make the leaf's key a trust anchor. An expired CA is
 //!   refused like an expired client certificate. A certificate outside its window next to a
 //!   valid one is kept, with a warning: a bundle carrying the old CA during a CA rotation is
@@ -195,10 +196,11 @@ pub enum SecretError {
         secret: SecretRef,
     },
     /// A certificate in the CA Secret's `tls.crt` is not a CA certificate (it has no
-    /// basicConstraints extension with `cA` true): most likely a server's own certificate, or
-    /// its whole `tls.crt` (leaf then CA), put where the CA that issued it belongs. Alone it
-    /// can only fail the handshake; next to a CA it would make the leaf's key a trust anchor.
-    /// Keep only the CA certificates in the Secret.
+    /// basicConstraints extension with `cA` true) and not self-signed either: most likely a
+    /// server's own certificate, or its whole `tls.crt` (leaf then CA), put where the CA that
+    /// issued it belongs. Alone it can only fail the handshake; next to a CA it would make the
+    /// leaf's key a trust anchor. Keep only the CA certificates in the Secret. (A self-signed
+    /// server certificate is accepted: pinning it is how one trusts a server without a CA.)
     #[error(
         "secret {secret} key \"tls.crt\": the certificate at index {index} is not a CA certificate (no basicConstraints with cA true)"
     )]
@@ -348,15 +350,15 @@ impl TlsSecret {
         }
     }
 
-    /// The CA certificates in `tls.crt`: every one X.509 and a CA, at least one within its
-    /// validity window at `now` (the others are kept, with a warning).
+    /// The CA certificates in `tls.crt`: every one X.509 and a CA (or self-signed), at least
+    /// one within its validity window at `now` (the others are kept, with a warning).
     pub(crate) fn ca_certificates(
         &self,
         now: SystemTime,
     ) -> Result<Vec<CertificateDer<'static>>, SecretError> {
         let certificates = parse_certificates(self.bytes(TLS_CERT_KEY)?)
             .map_err(|error| certificate_pem_error(&self.secret, error))?;
-        if let Some(index) = certificates.iter().position(|c| !c.is_ca) {
+        if let Some(index) = certificates.iter().position(|c| !c.trust_anchor) {
             return Err(SecretError::NotACa {
                 secret: self.secret.clone(),
                 index,

@@ -428,6 +428,23 @@ async fn a_ca_secret_holding_a_certificate_that_is_not_a_ca_is_refused() {
     assert!(matches!(e, SecretError::NotACa { index: 1, .. }), "{e:?}");
 }
 
+/// A service without a CA presents a self-signed certificate, and its clients pin it: Go
+/// accepts that certificate as the pool's anchor, and so do rustls and this crate.
+#[tokio::test]
+async fn a_pinned_self_signed_server_certificate_is_a_trust_anchor() {
+    let kube = KubeApi::start().await;
+    let pinned = Ca::self_signed_server_cert(&["127.0.0.1"]);
+    kube.put_tls_secret(NS, "pinned", &pinned.cert_pem, None);
+    let server = TestServer::builder(&pinned).start().await;
+    let options = HttpOptions::new("region")
+        .with_host(server.url())
+        .with_ca_secret(NS, "pinned");
+    let http = HttpClient::new(kube.client(), &options, &HttpClientOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
+}
+
 #[tokio::test]
 async fn a_ca_secret_rotated_to_a_certificate_that_is_not_a_ca_is_refused_on_reload() {
     let kube = KubeApi::start().await;

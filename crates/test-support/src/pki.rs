@@ -147,6 +147,26 @@ impl Ca {
         )
     }
 
+    /// A self-signed server certificate (ECDSA P-256, not a CA) for `hosts`: what a service
+    /// without a CA of its own presents, and what its clients pin as their trust anchor.
+    pub fn self_signed_server_cert(hosts: &[&str]) -> Leaf {
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).expect("key");
+        let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
+        let mut params = CertificateParams::new(hosts).expect("params");
+        params.distinguished_name = dn("self-signed server");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = params.self_signed(&key).expect("self-signed certificate");
+        Leaf {
+            kind: KeyKind::EcdsaP256,
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            // Its own issuer: the "chain" is the certificate twice, harmless for a server.
+            ca_pem: cert.pem(),
+            pkcs8_der: key.serialize_der(),
+            pkcs1_pem: None,
+        }
+    }
+
     /// A client certificate with common name `name` and a key of `kind`. Every RSA
     /// certificate made this way shares one key (RSA key generation is slow); use
     /// [`Ca::client_cert_rsa`] for a different one.
