@@ -29,7 +29,8 @@ use crate::{
 /// service is identified by its client certificate in the TLS handshake.
 ///
 /// Fails before anything is sent with [`Error::MissingPrincipal`] when `ctx` has no principal,
-/// [`Error::Principal`] when it is empty, and [`Error::NoClientCertificate`] when neither a
+/// [`Error::Principal`] when it is empty or when `ctx` impersonates a principal with no actor
+/// (the platform refuses both), and [`Error::NoClientCertificate`] when neither a
 /// client certificate nor a bearer token identifies the caller.
 ///
 /// ```no_run

@@ -276,3 +276,34 @@ async fn a_control_character_in_a_forwarded_value_stops_the_request() {
     assert!(editor.downcast_ref::<InvalidHeaderValue>().is_some());
     assert!(fixture.server.requests().is_empty());
 }
+
+#[tokio::test]
+async fn impersonating_a_principal_without_an_actor_is_refused_before_sending() {
+    let fixture = Fixture::start().await;
+    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+    let base = fixture.base(Some("compute-client"));
+    // The platform answers 400 "principal propagation failure" to this: refuse it here.
+    let ctx = RequestContext::new()
+        .with_principal(Principal::new("org-1", "proj-1", ""))
+        .impersonating();
+    let error = api_client(&base, TestApiBuilder::default(), &ctx)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            error,
+            Error::Principal(PrincipalError::ImpersonationWithoutActor)
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("no usable principal"), "{error}");
+    assert!(fixture.server.requests().is_empty());
+
+    // Without impersonation the same principal is attribution only, and is sent.
+    let ctx = RequestContext::new().with_principal(Principal::new("org-1", "proj-1", ""));
+    let api = api_client(&base, TestApiBuilder::default(), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(api.get("/x").await.unwrap().status(), 200);
+}

@@ -227,6 +227,11 @@ pub enum PrincipalError {
     /// call is for, which is always a bug upstream of the call, so it is never sent.
     #[error("the principal is empty (no organization, project, type or actor)")]
     Empty,
+    /// The call asks to be authorized as the principal (`X-Impersonate: true`), and the
+    /// principal names no actor: the platform refuses that with 400 "principal propagation
+    /// failure", so it is never sent. Set the actor, or do not ask for impersonation.
+    #[error("impersonation asked for a principal with no actor")]
+    ImpersonationWithoutActor,
 }
 
 impl PrincipalError {
