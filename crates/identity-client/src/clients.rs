@@ -37,12 +37,12 @@ use crate::{
 /// # async fn demo<B: core_client::ClientBuilder>(
 /// #     base: identity_client::BaseClient,
 /// #     builder: B,
-/// #     inbound: http::HeaderMap,
-/// #     principal: identity_client::Principal,
+/// #     inbound: http::request::Parts,
 /// # ) -> Result<(), identity_client::Error> {
 /// use identity_client::{RequestContext, api_client};
 ///
-/// let ctx = RequestContext::from_headers(&inbound).with_principal(principal);
+/// // `inbound` carries the `Authenticated` its authentication middleware stored.
+/// let ctx = RequestContext::from_parts(&inbound);
 /// let client = api_client(&base, builder, &ctx).await?;
 /// # let _ = client;
 /// # Ok(())

@@ -27,8 +27,8 @@
 //! only a [`RequestContext`] and an API client:
 //!
 //! ```no_run
-//! # async fn demo(inbound: http::HeaderMap) -> Result<(), Box<dyn std::error::Error>> {
-//! use region_client::{Client, HttpClientOptions, Principal, RequestContext};
+//! # async fn demo(inbound: http::request::Parts) -> Result<(), Box<dyn std::error::Error>> {
+//! use region_client::{Client, HttpClientOptions, RequestContext};
 //!
 //! // At start-up: Secrets are read once, connections pooled.
 //! let kube = kube::Client::try_default().await?;
@@ -38,9 +38,10 @@
 //! let me = HttpClientOptions::new().with_certificate("unikorn", "compute-client");
 //! let region = Client::new(kube, options, me);
 //!
-//! // Per inbound request, with the principal its authentication established.
-//! let ctx = RequestContext::from_headers(&inbound)
-//!     .with_principal(Principal::new("org-1", "proj-1", "alice@example.com"));
+//! // Per inbound request, for the principal its authentication established (the
+//! // `Authenticated` that `principal::extract` returned, stored in the request extensions by
+//! // the authentication middleware), impersonating it when the inbound call did.
+//! let ctx = RequestContext::from_parts(&inbound);
 //! let api = region.api_client(&ctx).await?;
 //! # let _ = api;
 //! # Ok(())
