@@ -343,6 +343,8 @@ mod tests {
             principal,
             impersonate,
             client_certificate: Some("-----BEGIN%20CERTIFICATE-----".into()),
+            forwarded: false,
+            direct_common_name: Some("compute".into()),
         }
     }
 
