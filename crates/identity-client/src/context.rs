@@ -2,11 +2,10 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use opentelemetry::{Context, global, trace::TraceContextExt};
 use opentelemetry_http::HeaderExtractor;
 
-use crate::{AccessTokenSource, Principal, principal::Authenticated};
+use crate::{AccessTokenSource, ForwardedCertificate, Principal, principal::Authenticated};
 
 /// What outbound calls on the API path carry on from the inbound request they serve: the
 /// [`Principal`] it was authenticated as, whether to ask for impersonation, the OpenTelemetry
@@ -32,7 +31,7 @@ use crate::{AccessTokenSource, Principal, principal::Authenticated};
 pub struct RequestContext {
     principal: Option<Principal>,
     impersonate: bool,
-    client_certificate: Option<Bytes>,
+    client_certificate: Option<ForwardedCertificate>,
     otel: Option<Context>,
     bearer: Option<Arc<dyn AccessTokenSource>>,
 }
@@ -43,7 +42,7 @@ impl std::fmt::Debug for RequestContext {
         f.debug_struct("RequestContext")
             .field("principal", &self.principal)
             .field("impersonate", &self.impersonate)
-            .field("client_certificate", &self.client_certificate.is_some())
+            .field("client_certificate", &self.client_certificate)
             .field("otel", &self.otel)
             .field("bearer", &self.bearer.is_some())
             .finish()
@@ -211,24 +210,27 @@ impl RequestContext {
         self
     }
 
-    /// Forwards `certificate` (URL-escaped PEM, as received in `Unikorn-Client-Certificate` or
-    /// `Ssl-Client-Cert`) as `Unikorn-Client-Certificate` on every call. The receiver then
+    /// Forwards `certificate` as `Unikorn-Client-Certificate` on every call. The receiver then
     /// authenticates the call as that certificate's service instead of this one, so set it only
     /// on calls made on behalf of the service that started the chain while authenticating or
     /// authorizing its request (as the platform's middleware does for its ACL call), never for
-    /// ordinary outbound calls; [`Authenticated::client_certificate`] is the value to forward.
+    /// ordinary outbound calls. The certificate to forward is the inbound request's
+    /// ([`Authenticated::forwardable_certificate`]); a [`ForwardedCertificate`] can also be
+    /// made from a PEM or a DER, checked when made.
     ///
-    /// [`Authenticated::client_certificate`]: crate::principal::Authenticated::client_certificate
+    /// [`Authenticated::forwardable_certificate`]: crate::principal::Authenticated::forwardable_certificate
     ///
     /// # Example
     ///
     /// ```
-    /// # use identity_client::RequestContext;
-    /// let ctx = RequestContext::new().with_client_certificate("-----BEGIN%20CERTIFICATE-----...");
+    /// # use identity_client::{ForwardedCertificate, RequestContext};
+    /// # let pem = rcgen::generate_simple_self_signed(["kubernetes".to_owned()])?.cert.pem();
+    /// let ctx = RequestContext::new().with_client_certificate(ForwardedCertificate::from_pem(&pem)?);
     /// assert!(ctx.client_certificate().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn with_client_certificate(mut self, certificate: impl Into<Bytes>) -> Self {
-        self.client_certificate = Some(certificate.into());
+    pub fn with_client_certificate(mut self, certificate: ForwardedCertificate) -> Self {
+        self.client_certificate = Some(certificate);
         self
     }
 
@@ -274,7 +276,7 @@ impl RequestContext {
     }
 
     /// The client certificate to forward, if one was set.
-    pub fn client_certificate(&self) -> Option<&Bytes> {
+    pub fn client_certificate(&self) -> Option<&ForwardedCertificate> {
         self.client_certificate.as_ref()
     }
 

@@ -70,6 +70,6 @@ pub use clients::{api_client, controller_client, plain_client};
 pub use context::RequestContext;
 pub use core_client::BoxFuture;
 pub use error::Error;
-pub use principal::{AccountType, Principal, PrincipalError};
+pub use principal::{AccountType, ForwardedCertificate, Principal, PrincipalError};
 pub use propagation::install_trace_propagator;
 pub use token::{AccessToken, AccessTokenSource, StaticTokenSource, TokenError};

@@ -6,7 +6,7 @@ use rustls_pki_types::CertificateDer;
 
 use super::{
     Principal,
-    certificate::{CertificateError, common_name, unescape_certificate},
+    certificate::{CertificateError, ForwardedCertificate, common_name, unescape_certificate},
     json::{self, DecodeError},
     jws::{self, JwsError},
 };
@@ -88,9 +88,9 @@ pub struct Authenticated {
     pub impersonate: bool,
     /// The certificate that started the call chain, URL-escaped PEM, as the platform keeps it
     /// for the authentication and authorization phase: the `Unikorn-Client-Certificate` the
-    /// caller forwarded, else its own. Forward it (with
-    /// [`RequestContext::with_client_certificate`](crate::RequestContext::with_client_certificate))
-    /// only on calls made to authenticate or authorize this request, never from handlers.
+    /// caller forwarded, else its own. Forward it
+    /// ([`Authenticated::forwardable_certificate`]) only on calls made to authenticate or
+    /// authorize this request, never from handlers.
     pub client_certificate: Option<String>,
     /// Whether the chain's certificate ([`Authenticated::client_certificate`], and the CN in
     /// [`Caller::System`]) was forwarded in `Unikorn-Client-Certificate` rather than presented
@@ -125,6 +125,38 @@ impl Authenticated {
     /// ```
     pub fn has_empty_principal(&self) -> bool {
         self.principal.as_ref().is_some_and(Principal::is_empty)
+    }
+
+    /// The [certificate of the call chain](Authenticated::client_certificate), checked, to
+    /// forward with
+    /// [`RequestContext::with_client_certificate`](crate::RequestContext::with_client_certificate)
+    /// on a call made to authenticate or authorize this request; `None` when the request
+    /// carried none. A value the platform could not read is an error.
+    ///
+    /// ```
+    /// use identity_client::{RequestContext, principal::{self, CertificateSource}};
+    /// # let leaf = rcgen::generate_simple_self_signed(["compute".to_owned()])?.cert;
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("ssl-client-cert", principal::escape_certificate(leaf.der()).parse()?);
+    /// headers.insert("ssl-client-verify", "SUCCESS".parse()?);
+    /// headers.insert("x-principal", "eyJhY3RvciI6ImFsaWNlIn0".parse()?);
+    /// let authenticated = principal::extract(&headers, CertificateSource::Ingress)?;
+    ///
+    /// let mut ctx = RequestContext::new().with_authenticated(&authenticated);
+    /// if let Some(certificate) = authenticated.forwardable_certificate()? {
+    ///     ctx = ctx.with_client_certificate(certificate);
+    /// }
+    /// assert!(ctx.client_certificate().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn forwardable_certificate(
+        &self,
+    ) -> Result<Option<ForwardedCertificate>, CertificateError> {
+        self.client_certificate
+            .as_deref()
+            .map(ForwardedCertificate::from_escaped)
+            .transpose()
     }
 }
 

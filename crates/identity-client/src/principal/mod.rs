@@ -23,7 +23,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use certificate::{CertificateError, escape_certificate, unescape_certificate};
+pub use certificate::{
+    CertificateError, ForwardedCertificate, escape_certificate, unescape_certificate,
+};
 pub use extract::{
     Authenticated, Caller, CertificateSource, ExtractError, MAX_HEADER_LEN, PrincipalRefusal,
     extract,
