@@ -65,8 +65,8 @@ pub use core_client::{
     ClientCache, HttpClientOptions, HttpConfig, HttpOptions, reference::ResourceReference,
 };
 pub use identity_client::{
-    AccessToken, AccessTokenSource, AccountType, BaseClient, Error, ForwardedCertificate,
-    Principal, RequestContext, StaticTokenSource, install_trace_propagator,
+    AccessToken, AccessTokenSource, AccountType, BaseClient, Error, ForwardedCertificate, Id,
+    InvalidId, Principal, RequestContext, StaticTokenSource, install_trace_propagator,
 };
 /// The layers below, for what is not re-exported one by one.
 pub use {core_client, identity_client, region_openapi};

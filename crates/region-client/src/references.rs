@@ -6,6 +6,7 @@ use core_client::{
     reference::{ReferenceError, ResourceReference},
 };
 use http::StatusCode;
+use identity_client::Id;
 use region_openapi::{StatusError, types, uuid::Uuid};
 
 /// The operation a [`ReferencesError`] is about.
@@ -22,7 +23,8 @@ pub enum ReferenceOperation {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ReferencesError {
-    /// The network ID is not a UUID (in any form Go's `uuid.Parse` accepts). Nothing was sent.
+    /// The network ID, given as text, is not a UUID (in any form Go's `uuid.Parse` accepts).
+    /// Nothing was sent.
     #[error("network ID {network_id:?} is not a UUID")]
     InvalidNetworkId {
         /// The ID as given.
@@ -116,6 +118,10 @@ impl ReferencesError {
 /// travels as `%252F`), and only `201` (add) and `204` (remove) are success; anything else is
 /// a [`ReferencesError`], 404 on remove included.
 ///
+/// A network ID is a UUID, taken as a [`Uuid`] (as the generated client's types hold it) or as
+/// text (as resource metadata and labels hold it), parsed before anything is sent (see
+/// [`Id`]).
+///
 /// ```no_run
 /// # async fn demo(
 /// #     region: region_client::Client,
@@ -150,10 +156,10 @@ impl References {
     /// A network being deleted refuses new references ([`ReferencesError::is_being_deleted`]).
     pub async fn add_network_reference(
         &self,
-        network_id: &str,
+        network_id: impl Id,
         reference: &ResourceReference,
     ) -> Result<(), ReferencesError> {
-        let network_id = parse_network_id(network_id)?;
+        let network_id = parse_network_id(&network_id)?;
         let answer = self
             .client
             .add_network_reference(network_id, &path_escape(reference.as_str()))
@@ -165,10 +171,10 @@ impl References {
     /// reference succeeds; an unknown network is an error ([`ReferencesError::is_not_found`]).
     pub async fn remove_network_reference(
         &self,
-        network_id: &str,
+        network_id: impl Id,
         reference: &ResourceReference,
     ) -> Result<(), ReferencesError> {
-        let network_id = parse_network_id(network_id)?;
+        let network_id = parse_network_id(&network_id)?;
         let answer = self
             .client
             .remove_network_reference(network_id, &path_escape(reference.as_str()))
@@ -180,7 +186,7 @@ impl References {
     /// [`ResourceReference::for_resource`]).
     pub async fn add_network_reference_for<K>(
         &self,
-        network_id: &str,
+        network_id: impl Id,
         resource: &K,
     ) -> Result<(), ReferencesError>
     where
@@ -194,7 +200,7 @@ impl References {
     /// [`References::remove_network_reference`] for the reference of `resource`.
     pub async fn remove_network_reference_for<K>(
         &self,
-        network_id: &str,
+        network_id: impl Id,
         resource: &K,
     ) -> Result<(), ReferencesError>
     where
@@ -206,13 +212,15 @@ impl References {
     }
 }
 
-/// `network_id` as a UUID, in any form Go's `uuid.Parse` accepts: canonical, `urn:uuid:`,
-/// braced or 32 hex digits, in any case.
-fn parse_network_id(network_id: &str) -> Result<Uuid, ReferencesError> {
-    Uuid::parse_str(network_id).map_err(|source| ReferencesError::InvalidNetworkId {
-        network_id: network_id.to_owned(),
-        source,
-    })
+/// `network_id` as a UUID: text in any form Go's `uuid.Parse` accepts (canonical,
+/// `urn:uuid:`, braced or 32 hex digits, in any case), as the platform's helper parses it.
+fn parse_network_id(network_id: &impl Id) -> Result<Uuid, ReferencesError> {
+    network_id
+        .to_uuid()
+        .map_err(|invalid| ReferencesError::InvalidNetworkId {
+            network_id: invalid.value,
+            source: invalid.source,
+        })
 }
 
 /// `Ok` exactly on the operation's documented success (201 for add, 204 for remove), as the
@@ -248,15 +256,18 @@ mod tests {
             "c0a8010100004000800000000000000a",
         ] {
             assert_eq!(
-                parse_network_id(form).unwrap().to_string(),
+                parse_network_id(&form).unwrap().to_string(),
                 canonical,
                 "{form}"
             );
         }
+        let uuid: Uuid = canonical.parse().unwrap();
+        assert_eq!(parse_network_id(&uuid).unwrap(), uuid);
+        assert_eq!(parse_network_id(&canonical.to_owned()).unwrap(), uuid);
         for bad in ["", "net-1", "c0a80101-0000-4000-8000-00000000000", "../x"] {
             assert!(
                 matches!(
-                    parse_network_id(bad),
+                    parse_network_id(&bad),
                     Err(ReferencesError::InvalidNetworkId { .. })
                 ),
                 "{bad}"
