@@ -39,12 +39,15 @@ pub enum ReferencesError {
     Reference(#[from] ReferenceError),
     /// The region API answered with anything but the operation's success (201 for add, 204
     /// for remove): 404 for an unknown network, 400 when adding to a network being deleted,
-    /// 403 when not allowed, ... The answer (status, headers, the platform's error body) is the
-    /// source.
+    /// 403 when not allowed, ... The answer (status, headers, the platform's error body, the
+    /// number of attempts) is the source. When the request was sent more than once, or the
+    /// answer came from a gateway, the message says the operation
+    /// [may have been applied](ReferencesError::may_have_been_applied).
     #[error(
-        "region API answered {} to {operation:?} reference on network {network_id}{}",
+        "region API answered {} to {operation:?} reference on network {network_id}{}{}",
         .answer.status(),
-        describe(.answer)
+        describe(.answer),
+        applied_note(*.operation, Some(.answer.attempts()), status_may_have_been_applied(.answer))
     )]
     Status {
         /// Add or remove.
@@ -55,9 +58,22 @@ pub enum ReferencesError {
         #[source]
         answer: Box<StatusError>,
     },
-    /// The request could not be sent or its answer read.
-    #[error(transparent)]
-    Request(region_openapi::Error),
+    /// The request could not be sent or its answer read (the cause says why). When it was sent
+    /// more than once, or timed out, the message says the operation
+    /// [may have been applied](ReferencesError::may_have_been_applied).
+    #[error(
+        "{operation:?} reference on network {network_id} failed{}",
+        applied_note(*.operation, request_attempts(.source), request_may_have_been_applied(.source))
+    )]
+    Request {
+        /// Add or remove.
+        operation: ReferenceOperation,
+        /// The network.
+        network_id: Uuid,
+        /// The cause.
+        #[source]
+        source: region_openapi::Error,
+    },
 }
 
 fn describe(answer: &StatusError) -> String {
@@ -65,6 +81,54 @@ fn describe(answer: &StatusError) -> String {
         .error_body()
         .map(|b| format!(": {}", b.error_description))
         .unwrap_or_default()
+}
+
+/// Whether the operation answered with `answer` may have taken effect: an earlier attempt
+/// may have (the request was sent more than once), or a gateway answered for the region
+/// service (`502`, `504`), which may have acted after all.
+fn status_may_have_been_applied(answer: &StatusError) -> bool {
+    answer.attempts() > 1
+        || matches!(
+            answer.status(),
+            StatusCode::BAD_GATEWAY | StatusCode::GATEWAY_TIMEOUT
+        )
+}
+
+/// How many times a request that failed with `error` was sent, when known.
+fn request_attempts(error: &region_openapi::Error) -> Option<u32> {
+    match error {
+        region_openapi::Error::Http(error) => error.attempts(),
+        _ => None,
+    }
+}
+
+/// Whether an operation that failed with `error` may have taken effect: it was sent more than
+/// once, or it timed out after being sent.
+fn request_may_have_been_applied(error: &region_openapi::Error) -> bool {
+    match error {
+        region_openapi::Error::Http(error) => {
+            error.attempts().is_some_and(|attempts| attempts > 1) || error.is_timeout()
+        }
+        _ => false,
+    }
+}
+
+/// ` (after N attempts; the reference may have been added)`, or nothing when it was not.
+fn applied_note(operation: ReferenceOperation, attempts: Option<u32>, applied: bool) -> String {
+    if !applied {
+        return String::new();
+    }
+    let done = match operation {
+        ReferenceOperation::Add => "added",
+        ReferenceOperation::Remove => "removed",
+    };
+    match attempts {
+        Some(1) => format!(" (after 1 attempt; the reference may have been {done})"),
+        Some(attempts) => {
+            format!(" (after {attempts} attempts; the reference may have been {done})")
+        }
+        None => format!(" (the reference may have been {done})"),
+    }
 }
 
 impl ReferencesError {
@@ -105,6 +169,51 @@ impl ReferencesError {
     /// Whether the caller is not allowed to manage references on the network (403).
     pub fn is_forbidden(&self) -> bool {
         self.status() == Some(StatusCode::FORBIDDEN)
+    }
+
+    /// How many times the request was sent, the first included, when it was sent: more than 1
+    /// when the transport retried it (after a `502`/`503`/`504` or a dropped connection).
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Self::Status { answer, .. } => Some(answer.attempts()),
+            Self::Request { source, .. } => request_attempts(source),
+            _ => None,
+        }
+    }
+
+    /// Whether the operation may have taken effect although it failed, as far as the client
+    /// can tell: the request was sent more than once (an earlier attempt may have been applied
+    /// before a later one was refused, e.g. a `504` and then `400` "being deleted"), a gateway
+    /// answered for the region service (`502`, `504`), or it timed out after being sent.
+    ///
+    /// A controller that gets this from an add must not assume the reference is absent: the
+    /// network could keep a finalizer that blocks its deletion. Remove the reference (removing
+    /// an absent one succeeds) or add it again once the network allows it.
+    ///
+    /// ```no_run
+    /// # async fn demo(
+    /// #     references: region_client::References,
+    /// #     network: &str,
+    /// #     reference: &region_client::ResourceReference,
+    /// # ) -> Result<(), region_client::ReferencesError> {
+    /// match references.add_network_reference(network, reference).await {
+    ///     Ok(()) => {}
+    ///     Err(e) if e.may_have_been_applied() => {
+    ///         // Leave nothing behind on a network that may be going away.
+    ///         references.remove_network_reference(network, reference).await?;
+    ///         return Err(e);
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn may_have_been_applied(&self) -> bool {
+        match self {
+            Self::Status { answer, .. } => status_may_have_been_applied(answer),
+            Self::Request { source, .. } => request_may_have_been_applied(source),
+            _ => false,
+        }
     }
 }
 
@@ -237,7 +346,11 @@ fn settle<R: region_openapi::ApiResponse<Success = ()>>(
             network_id,
             answer,
         }),
-        Err(other) => Err(ReferencesError::Request(other)),
+        Err(source) => Err(ReferencesError::Request {
+            operation,
+            network_id,
+            source,
+        }),
     }
 }
 
