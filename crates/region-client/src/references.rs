@@ -76,6 +76,10 @@ pub enum ReferencesError {
     },
 }
 
+/// The region handler's description of its refusal to add a reference to a network being
+/// deleted (region v1.19.0, `ReferenceCreateV2`).
+const BEING_DELETED: &str = "unable to add reference, resource is being deleted";
+
 fn describe(answer: &StatusError) -> String {
     answer
         .error_body()
@@ -153,17 +157,27 @@ impl ReferencesError {
         self.status() == Some(StatusCode::NOT_FOUND)
     }
 
-    /// Whether the network is being deleted and takes no new references: the platform's 400
-    /// to an add. (The other 400s the platform could give, a malformed network ID or path,
-    /// cannot happen: the ID is parsed and the reference escaped before sending.)
+    /// Whether the network is being deleted and takes no new references: the region handler's
+    /// answer to an add, exactly as it writes it (`400`, error code `invalid_request`,
+    /// description "unable to add reference, resource is being deleted").
+    ///
+    /// Every secured route of the platform answers `400` for other reasons too, which this is
+    /// not: the principal or the certificate could not be propagated, a path element or the
+    /// request did not validate (see [`ReferencesError::error_body`] for which).
     pub fn is_being_deleted(&self) -> bool {
-        matches!(
-            self,
-            Self::Status {
-                operation: ReferenceOperation::Add,
-                ..
-            }
-        ) && self.status() == Some(StatusCode::BAD_REQUEST)
+        let Self::Status {
+            operation: ReferenceOperation::Add,
+            answer,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        answer.status() == StatusCode::BAD_REQUEST
+            && answer.error_body().is_some_and(|body| {
+                body.error == types::ErrorError::InvalidRequest
+                    && body.error_description == BEING_DELETED
+            })
     }
 
     /// Whether the caller is not allowed to manage references on the network (403).
@@ -357,6 +371,114 @@ fn settle<R: region_openapi::ApiResponse<Success = ()>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use region_openapi::{AddNetworkReferenceResponse, RemoveNetworkReferenceResponse};
+
+    const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
+
+    /// The error for `operation` answered `status` with `body` (JSON when `json`), decoded as a
+    /// call decodes it.
+    fn refused(
+        operation: ReferenceOperation,
+        status: u16,
+        json: bool,
+        body: &str,
+    ) -> ReferencesError {
+        let status = StatusCode::from_u16(status).unwrap();
+        let mut headers = http::HeaderMap::new();
+        if json {
+            headers.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+        }
+        let network_id = NETWORK.parse().unwrap();
+        let body = body.to_owned();
+        let result = match operation {
+            ReferenceOperation::Add => settle(
+                operation,
+                network_id,
+                region_openapi::ResponseValue::<AddNetworkReferenceResponse>::from_parts(
+                    status, headers, body,
+                ),
+            ),
+            ReferenceOperation::Remove => settle(
+                operation,
+                network_id,
+                region_openapi::ResponseValue::<RemoveNetworkReferenceResponse>::from_parts(
+                    status, headers, body,
+                ),
+            ),
+        };
+        result.unwrap_err()
+    }
+
+    /// The platform's error body.
+    fn platform(code: &str, description: &str) -> String {
+        serde_json::json!({
+            "error": code,
+            "error_description": description,
+            "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn only_the_handlers_answer_says_the_network_is_being_deleted() {
+        use ReferenceOperation::{Add, Remove};
+        let being_deleted = platform(
+            "invalid_request",
+            "unable to add reference, resource is being deleted",
+        );
+        assert!(refused(Add, 400, true, &being_deleted).is_being_deleted());
+
+        // Every other 400 a secured route of the platform gives (UPSTREAM.md §5).
+        for description in [
+            // Path binding, before authentication.
+            "invalid path/query element",
+            // Ssl-Client-Cert not verified by the ingress.
+            "certificate propagation failure",
+            // X-Principal missing, malformed, badly signed, or impersonated without an actor.
+            "principal propagation failure for authentication",
+            // The principal read again for the handler.
+            "identity info propagation failure",
+            // Request validation (kin-openapi's message).
+            "parameter \"networkID\" in path has an error: value must be a UUID",
+        ] {
+            let error = refused(Add, 400, true, &platform("invalid_request", description));
+            assert_eq!(error.status(), Some(StatusCode::BAD_REQUEST));
+            assert!(!error.is_being_deleted(), "{description}");
+        }
+        // The description under another code, another status, no JSON body, or a remove.
+        for error in [
+            refused(
+                Add,
+                400,
+                true,
+                &platform(
+                    "conflict",
+                    "unable to add reference, resource is being deleted",
+                ),
+            ),
+            refused(
+                Add,
+                404,
+                true,
+                &platform(
+                    "invalid_request",
+                    "unable to add reference, resource is being deleted",
+                ),
+            ),
+            refused(
+                Add,
+                400,
+                false,
+                "unable to add reference, resource is being deleted",
+            ),
+            refused(Remove, 400, true, &being_deleted),
+        ] {
+            assert!(!error.is_being_deleted(), "{error:?}");
+        }
+    }
 
     #[test]
     fn network_ids_take_every_form_go_accepts() {

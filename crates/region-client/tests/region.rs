@@ -306,3 +306,47 @@ async fn failures_are_typed_with_the_platforms_error_body() {
         "{error:?}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_principal_is_not_taken_for_a_network_being_deleted() {
+    let s = setup().await;
+    s.region.mark_deleting(NETWORK);
+    let reference = ResourceReference::for_resource(&cluster()).unwrap();
+    // No principal at all: the platform answers 400 "principal propagation failure".
+    let anonymous = References::new(s.client.http_client().await.unwrap());
+    let error = anonymous
+        .add_network_reference(NETWORK, &reference)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(http::StatusCode::BAD_REQUEST));
+    assert_eq!(
+        error.error_body().unwrap().error_description,
+        "principal propagation failure for authentication"
+    );
+    assert!(!error.is_being_deleted(), "{error}");
+    assert!(!error.may_have_been_applied(), "{error}");
+
+    // Impersonating a principal without an actor never gets that far: refused before sending.
+    let ctx = RequestContext::new()
+        .with_principal(Principal::new(ORG, PROJECT, ""))
+        .impersonating();
+    let error = s.client.api_client(&ctx).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            region_client::Error::Principal(
+                region_client::identity_client::PrincipalError::ImpersonationWithoutActor
+            )
+        ),
+        "{error:?}"
+    );
+    assert_eq!(s.region.seen().len(), 1);
+
+    // The handler's own answer is recognised.
+    let error = references(&s)
+        .await
+        .add_network_reference(NETWORK, &reference)
+        .await
+        .unwrap_err();
+    assert!(error.is_being_deleted(), "{error}");
+}
