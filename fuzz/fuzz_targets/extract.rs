@@ -6,6 +6,8 @@
 //! - the bearer token never shows: `extract` with the token replaced by as many `x` gives the
 //!   same `Debug` and `Display` output, and a `Bearer` caller prints the same whatever the token;
 //! - what is accepted is consistent: a principal exactly when the caller has a certificate,
+//!   the direct caller named only from a verified certificate (and as the caller when nothing
+//!   was forwarded),
 //!   `impersonate` only with base64url JSON naming an actor and `X-Impersonate: true`, the
 //!   JSON principal being what `principal::decode` reads, a `System` caller only without
 //!   `Authorization`;
@@ -105,6 +107,22 @@ fn check_accepted(headers: &HeaderMap, source: &Source<'_>, authenticated: &Auth
     let forwarded = first(headers, "unikorn-client-certificate");
     if let Some(forwarded) = forwarded {
         assert_eq!(authenticated.client_certificate.as_deref(), Some(forwarded));
+    }
+    assert_eq!(authenticated.forwarded, forwarded.is_some());
+    if authenticated.direct_common_name.is_some() {
+        assert!(
+            has_certificate,
+            "a direct caller is named only from a verified certificate"
+        );
+    }
+    if let (Caller::System { common_name }, false) =
+        (&authenticated.caller, authenticated.forwarded)
+    {
+        assert_eq!(
+            authenticated.direct_common_name.as_deref(),
+            Some(common_name.as_str()),
+            "without forwarding, the caller is the direct caller"
+        );
     }
     assert_eq!(
         authenticated.client_certificate.is_some(),

@@ -29,19 +29,20 @@ use crate::{
 /// service is identified by its client certificate in the TLS handshake.
 ///
 /// Fails before anything is sent with [`Error::MissingPrincipal`] when `ctx` has no principal,
-/// [`Error::Principal`] when it is empty, and [`Error::NoClientCertificate`] when neither a
+/// [`Error::Principal`] when it is empty or when `ctx` impersonates a principal with no actor
+/// (the platform refuses both), and [`Error::NoClientCertificate`] when neither a
 /// client certificate nor a bearer token identifies the caller.
 ///
 /// ```no_run
 /// # async fn demo<B: core_client::ClientBuilder>(
 /// #     base: identity_client::BaseClient,
 /// #     builder: B,
-/// #     inbound: http::HeaderMap,
-/// #     principal: identity_client::Principal,
+/// #     inbound: http::request::Parts,
 /// # ) -> Result<(), identity_client::Error> {
 /// use identity_client::{RequestContext, api_client};
 ///
-/// let ctx = RequestContext::from_headers(&inbound).with_principal(principal);
+/// // `inbound` carries the `Authenticated` its authentication middleware stored.
+/// let ctx = RequestContext::from_parts(&inbound);
 /// let client = api_client(&base, builder, &ctx).await?;
 /// # let _ = client;
 /// # Ok(())

@@ -2,21 +2,24 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
 use opentelemetry::{Context, global, trace::TraceContextExt};
 use opentelemetry_http::HeaderExtractor;
 
-use crate::{AccessTokenSource, Principal};
+use crate::{AccessTokenSource, ForwardedCertificate, Principal, principal::Authenticated};
 
 /// What outbound calls on the API path carry on from the inbound request they serve: the
 /// [`Principal`] it was authenticated as, whether to ask for impersonation, the OpenTelemetry
 /// context, and (rarely) a forwarded client certificate or a user's bearer token.
 ///
+/// A service handling an inbound request makes it with [`RequestContext::from_parts`], which
+/// takes what the inbound authentication established ([`Authenticated`], stored in the request
+/// extensions by the authentication middleware): principal and impersonation. Code that builds
+/// one by hand sets them explicitly:
+///
 /// ```
 /// use identity_client::{Principal, RequestContext};
 ///
 /// let inbound = http::HeaderMap::new();
-/// // The inbound authentication established the principal; set it explicitly.
 /// let ctx = RequestContext::from_headers(&inbound)
 ///     .with_principal(Principal::new("org-1", "proj-1", "alice"))
 ///     .impersonating();
@@ -28,7 +31,7 @@ use crate::{AccessTokenSource, Principal};
 pub struct RequestContext {
     principal: Option<Principal>,
     impersonate: bool,
-    client_certificate: Option<Bytes>,
+    client_certificate: Option<ForwardedCertificate>,
     otel: Option<Context>,
     bearer: Option<Arc<dyn AccessTokenSource>>,
 }
@@ -39,7 +42,7 @@ impl std::fmt::Debug for RequestContext {
         f.debug_struct("RequestContext")
             .field("principal", &self.principal)
             .field("impersonate", &self.impersonate)
-            .field("client_certificate", &self.client_certificate.is_some())
+            .field("client_certificate", &self.client_certificate)
             .field("otel", &self.otel)
             .field("bearer", &self.bearer.is_some())
             .finish()
@@ -58,10 +61,12 @@ impl RequestContext {
     /// [`install_trace_propagator`](crate::install_trace_propagator)), else none (the context
     /// current at send time is used).
     ///
-    /// The principal is not read from headers: set it with [`RequestContext::with_principal`]
-    /// once the inbound request has been authenticated (see
-    /// [`principal::extract`](crate::principal::extract)). Nor is `Unikorn-Client-Certificate`:
-    /// see [`RequestContext::with_client_certificate`].
+    /// The principal is not read from headers: headers are what the caller claims, not what
+    /// authentication established. Take it from the authentication with
+    /// [`RequestContext::from_parts`] or [`RequestContext::with_authenticated`] (see
+    /// [`principal::extract`](crate::principal::extract)), or set it with
+    /// [`RequestContext::with_principal`]. Nor is `Unikorn-Client-Certificate` read: see
+    /// [`RequestContext::with_client_certificate`].
     pub fn from_headers(headers: &http::HeaderMap) -> Self {
         // A `traceparent` nobody reads is a broken trace: say so (once per process).
         crate::propagation::check_inbound(headers);
@@ -79,12 +84,97 @@ impl RequestContext {
         }
     }
 
-    /// Like [`RequestContext::from_headers`], and takes the [`Principal`] an authentication
-    /// middleware stored in the request extensions, if any.
+    /// Like [`RequestContext::from_headers`], and carries on what the inbound request's
+    /// authentication established, from the request extensions:
+    ///
+    /// - the [`Authenticated`] an authentication middleware stored there (what
+    ///   [`principal::extract`](crate::principal::extract) returned): its principal **and** its
+    ///   impersonation, as the platform's Go handlers carry both in their context to every
+    ///   outbound call (see [`RequestContext::with_authenticated`]);
+    /// - else, or when the `Authenticated` has no principal (a caller authenticated by a bearer
+    ///   token, whose principal the service builds itself), a [`Principal`] stored there.
+    ///
+    /// The client certificate of the `Authenticated` is not taken: it is forwarded only when
+    /// set explicitly ([`RequestContext::with_client_certificate`]).
+    ///
+    /// # Example
+    ///
+    /// An authentication middleware stores what `extract` established; the handler's outbound
+    /// calls then act for the same principal, impersonating when the inbound call did:
+    ///
+    /// ```
+    /// use identity_client::{Principal, RequestContext, principal::{self, CertificateSource}};
+    /// # let leaf = rcgen::generate_simple_self_signed(["compute".to_owned()])?.cert;
+    /// # let certificate = principal::escape_certificate(leaf.der());
+    ///
+    /// let alice = Principal::new("org-1", "proj-1", "alice");
+    /// let mut request = http::Request::builder()
+    ///     // Set by the platform's ingress, which verified the caller's certificate.
+    ///     .header("ssl-client-cert", certificate)
+    ///     .header("ssl-client-verify", "SUCCESS")
+    ///     // Set by the calling service.
+    ///     .header("x-principal", principal::encode(&alice))
+    ///     .header("x-impersonate", "true")
+    ///     .body(())?;
+    ///
+    /// // The middleware:
+    /// let authenticated = principal::extract(request.headers(), CertificateSource::Ingress)?;
+    /// request.extensions_mut().insert(authenticated);
+    ///
+    /// // The handler:
+    /// let (parts, ()) = request.into_parts();
+    /// let ctx = RequestContext::from_parts(&parts);
+    /// assert_eq!(ctx.principal(), Some(&alice));
+    /// assert!(ctx.is_impersonating());
+    /// assert!(ctx.client_certificate().is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_parts(parts: &http::request::Parts) -> Self {
         let mut ctx = Self::from_headers(&parts.headers);
         ctx.principal = parts.extensions.get::<Principal>().cloned();
+        if let Some(authenticated) = parts.extensions.get::<Authenticated>() {
+            ctx = ctx.with_authenticated(authenticated);
+        }
         ctx
+    }
+
+    /// Carries on what `authenticated` (from
+    /// [`principal::extract`](crate::principal::extract)) established about the inbound
+    /// request: its principal, when it has one, and whether it asked for impersonation. For
+    /// code that holds the `Authenticated` rather than the request's
+    /// [`Parts`](http::request::Parts) (see [`RequestContext::from_parts`]).
+    ///
+    /// This is what the platform's Go services do: their middleware puts the principal, and
+    /// the impersonation mark when the call carried `X-Impersonate: true`, in the handler's
+    /// context, and every outbound call the handler makes sends both on. Dropping the mark
+    /// would make the next service authorize with this service's own role instead of the
+    /// user's (a confused deputy).
+    ///
+    /// `authenticated.client_certificate` is not taken (see
+    /// [`RequestContext::with_client_certificate`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use identity_client::{Principal, RequestContext, principal::{self, CertificateSource}};
+    /// # let leaf = rcgen::generate_simple_self_signed(["compute".to_owned()])?.cert;
+    /// let mut inbound = http::HeaderMap::new();
+    /// inbound.insert("ssl-client-cert", principal::escape_certificate(leaf.der()).parse()?);
+    /// inbound.insert("ssl-client-verify", "SUCCESS".parse()?);
+    /// inbound.insert("x-principal", principal::encode(&Principal::new("o", "p", "alice")).parse()?);
+    /// let authenticated = principal::extract(&inbound, CertificateSource::Ingress)?;
+    ///
+    /// let ctx = RequestContext::from_headers(&inbound).with_authenticated(&authenticated);
+    /// assert_eq!(ctx.principal().map(|p| p.actor.as_str()), Some("alice"));
+    /// assert!(!ctx.is_impersonating());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_authenticated(mut self, authenticated: &Authenticated) -> Self {
+        if let Some(principal) = &authenticated.principal {
+            self.principal = Some(principal.clone());
+        }
+        self.impersonate = authenticated.impersonate;
+        self
     }
 
     /// Sets the principal outbound calls act for.
@@ -120,24 +210,27 @@ impl RequestContext {
         self
     }
 
-    /// Forwards `certificate` (URL-escaped PEM, as received in `Unikorn-Client-Certificate` or
-    /// `Ssl-Client-Cert`) as `Unikorn-Client-Certificate` on every call. The receiver then
+    /// Forwards `certificate` as `Unikorn-Client-Certificate` on every call. The receiver then
     /// authenticates the call as that certificate's service instead of this one, so set it only
     /// on calls made on behalf of the service that started the chain while authenticating or
     /// authorizing its request (as the platform's middleware does for its ACL call), never for
-    /// ordinary outbound calls; [`Authenticated::client_certificate`] is the value to forward.
+    /// ordinary outbound calls. The certificate to forward is the inbound request's
+    /// ([`Authenticated::forwardable_certificate`]); a [`ForwardedCertificate`] can also be
+    /// made from a PEM or a DER, checked when made.
     ///
-    /// [`Authenticated::client_certificate`]: crate::principal::Authenticated::client_certificate
+    /// [`Authenticated::forwardable_certificate`]: crate::principal::Authenticated::forwardable_certificate
     ///
     /// # Example
     ///
     /// ```
-    /// # use identity_client::RequestContext;
-    /// let ctx = RequestContext::new().with_client_certificate("-----BEGIN%20CERTIFICATE-----...");
+    /// # use identity_client::{ForwardedCertificate, RequestContext};
+    /// # let pem = rcgen::generate_simple_self_signed(["kubernetes".to_owned()])?.cert.pem();
+    /// let ctx = RequestContext::new().with_client_certificate(ForwardedCertificate::from_pem(&pem)?);
     /// assert!(ctx.client_certificate().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn with_client_certificate(mut self, certificate: impl Into<Bytes>) -> Self {
-        self.client_certificate = Some(certificate.into());
+    pub fn with_client_certificate(mut self, certificate: ForwardedCertificate) -> Self {
+        self.client_certificate = Some(certificate);
         self
     }
 
@@ -183,7 +276,7 @@ impl RequestContext {
     }
 
     /// The client certificate to forward, if one was set.
-    pub fn client_certificate(&self) -> Option<&Bytes> {
+    pub fn client_certificate(&self) -> Option<&ForwardedCertificate> {
         self.client_certificate.as_ref()
     }
 
@@ -241,6 +334,79 @@ mod tests {
         let (parts, ()) = request.into_parts();
         let ctx = RequestContext::from_parts(&parts);
         assert_eq!(ctx.principal(), Some(&Principal::new("o", "p", "a")));
+        assert!(!ctx.is_impersonating());
+    }
+
+    fn authenticated(principal: Option<Principal>, impersonate: bool) -> Authenticated {
+        Authenticated {
+            caller: crate::principal::Caller::System {
+                common_name: "compute".into(),
+            },
+            principal,
+            impersonate,
+            client_certificate: Some("-----BEGIN%20CERTIFICATE-----".into()),
+            forwarded: false,
+            direct_common_name: Some("compute".into()),
+        }
+    }
+
+    fn parts_with(extensions: impl FnOnce(&mut http::Extensions)) -> http::request::Parts {
+        let mut request = http::Request::new(());
+        extensions(request.extensions_mut());
+        request.into_parts().0
+    }
+
+    #[test]
+    fn from_parts_carries_on_the_principal_and_impersonation_of_the_authentication() {
+        let alice = Principal::new("o", "p", "alice");
+        let parts = parts_with(|e| {
+            e.insert(authenticated(Some(alice.clone()), true));
+        });
+        let ctx = RequestContext::from_parts(&parts);
+        assert_eq!(ctx.principal(), Some(&alice));
+        assert!(ctx.is_impersonating(), "the impersonation travels on");
+        assert!(
+            ctx.client_certificate().is_none(),
+            "the certificate is never forwarded implicitly"
+        );
+
+        let parts = parts_with(|e| {
+            e.insert(authenticated(Some(alice.clone()), false));
+        });
+        assert!(!RequestContext::from_parts(&parts).is_impersonating());
+    }
+
+    #[test]
+    fn the_authentication_wins_over_a_bare_principal_unless_it_has_none() {
+        let alice = Principal::new("o", "p", "alice");
+        let bob = Principal::new("o", "p", "bob");
+        let parts = parts_with(|e| {
+            e.insert(bob.clone());
+            e.insert(authenticated(Some(alice.clone()), true));
+        });
+        assert_eq!(RequestContext::from_parts(&parts).principal(), Some(&alice));
+
+        // A bearer caller: the service built the principal from the token itself.
+        let parts = parts_with(|e| {
+            e.insert(bob.clone());
+            e.insert(authenticated(None, false));
+        });
+        let ctx = RequestContext::from_parts(&parts);
+        assert_eq!(ctx.principal(), Some(&bob));
+        assert!(!ctx.is_impersonating());
+    }
+
+    #[test]
+    fn with_authenticated_sets_principal_and_impersonation() {
+        let alice = Principal::new("o", "p", "alice");
+        let ctx =
+            RequestContext::new().with_authenticated(&authenticated(Some(alice.clone()), true));
+        assert_eq!(ctx.principal(), Some(&alice));
+        assert!(ctx.is_impersonating());
+        assert!(ctx.client_certificate().is_none());
+        // An authentication without impersonation clears an earlier request for it.
+        let ctx = ctx.with_authenticated(&authenticated(Some(alice), false));
+        assert!(!ctx.is_impersonating());
     }
 
     #[test]

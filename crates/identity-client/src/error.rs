@@ -16,7 +16,8 @@ pub enum Error {
     #[error("the request context has no principal; refusing to call without one")]
     MissingPrincipal,
     /// The principal could not be derived from the resource (see
-    /// [`PrincipalError::is_consistency_error`]) or is empty.
+    /// [`PrincipalError::is_consistency_error`]), is empty, or is impersonated without an
+    /// actor: the platform would refuse the call.
     #[error("no usable principal")]
     Principal(#[from] PrincipalError),
     /// No client certificate is configured for the service's transport. It is the calling

@@ -25,10 +25,13 @@
 //! ```no_run
 //! # async fn demo<B: core_client::ClientBuilder>(
 //! #     builder: B,
-//! #     inbound: http::HeaderMap,
+//! #     mut inbound: http::request::Parts,
 //! # ) -> Result<(), Box<dyn std::error::Error>> {
 //! use core_client::{HttpClientOptions, HttpOptions};
-//! use identity_client::{BaseClient, Principal, RequestContext, api_client};
+//! use identity_client::{
+//!     BaseClient, RequestContext, api_client,
+//!     principal::{self, CertificateSource},
+//! };
 //!
 //! // At start-up, once: Secrets are read once, connections pooled.
 //! let region = BaseClient::new(
@@ -37,9 +40,13 @@
 //!     HttpClientOptions::new().with_certificate("unikorn", "compute-client"),
 //! );
 //!
-//! // Per inbound request, with the principal its authentication established.
-//! let ctx = RequestContext::from_headers(&inbound)
-//!     .with_principal(Principal::new("org-1", "proj-1", "alice@example.com"));
+//! // Per inbound request, the authentication middleware (behind the platform's ingress)
+//! // stores who called and for whom...
+//! let authenticated = principal::extract(&inbound.headers, CertificateSource::Ingress)?;
+//! inbound.extensions.insert(authenticated);
+//! // ...and the handler's outbound calls act for that principal, impersonating it when the
+//! // inbound call did.
+//! let ctx = RequestContext::from_parts(&inbound);
 //! let client = api_client(&region, builder, &ctx).await?;
 //! # let _ = client;
 //! # Ok(())
@@ -54,6 +61,7 @@ mod context;
 pub mod editor;
 mod error;
 pub mod headers;
+mod id;
 pub mod principal;
 mod propagation;
 mod token;
@@ -63,6 +71,7 @@ pub use clients::{api_client, controller_client, plain_client};
 pub use context::RequestContext;
 pub use core_client::BoxFuture;
 pub use error::Error;
-pub use principal::{AccountType, Principal, PrincipalError};
+pub use id::{Id, InvalidId};
+pub use principal::{AccountType, ForwardedCertificate, Principal, PrincipalError};
 pub use propagation::install_trace_propagator;
 pub use token::{AccessToken, AccessTokenSource, StaticTokenSource, TokenError};

@@ -6,8 +6,9 @@ mod common;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use common::{Fixture, TestApiBuilder, USER_TOKEN};
 use identity_client::{
-    AccessToken, AccountType, Error, Principal, PrincipalError, RequestContext, StaticTokenSource,
-    api_client, editor::InvalidHeaderValue, principal::escape_certificate,
+    AccessToken, AccountType, Error, ForwardedCertificate, Principal, PrincipalError,
+    RequestContext, StaticTokenSource, api_client,
+    principal::{self, CertificateSource, escape_certificate},
 };
 use opentelemetry::{
     Context,
@@ -165,7 +166,7 @@ async fn a_forwarded_certificate_is_sent_only_when_set_and_names_the_caller() {
     let forwarded = escape_certificate(&origin.cert_der);
     let ctx = RequestContext::new()
         .with_principal(alice())
-        .with_client_certificate(forwarded.clone());
+        .with_client_certificate(ForwardedCertificate::from_pem(origin.chain_pem()).unwrap());
     let api = api_client(&base, TestApiBuilder::default(), &ctx)
         .await
         .unwrap();
@@ -257,12 +258,29 @@ async fn nothing_is_sent_without_a_principal_or_an_identity() {
 }
 
 #[tokio::test]
-async fn a_control_character_in_a_forwarded_value_stops_the_request() {
+async fn the_inbound_certificate_is_forwarded_as_received() {
     let fixture = Fixture::start().await;
     fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+    // An inbound request, from a service forwarding the certificate of the chain's origin in
+    // Go's `url.QueryEscape` style (spaces as `+`).
+    let direct = fixture.ca.client_cert("compute", KeyKind::EcdsaP256);
+    let origin = fixture.ca.client_cert("kubernetes", KeyKind::EcdsaP256);
+    let received = escape_certificate(&origin.cert_der).replace("%20", "+");
+    let mut inbound = http::HeaderMap::new();
+    inbound.insert(
+        "ssl-client-cert",
+        escape_certificate(&direct.cert_der).parse().unwrap(),
+    );
+    inbound.insert("ssl-client-verify", "SUCCESS".parse().unwrap());
+    inbound.insert("unikorn-client-certificate", received.parse().unwrap());
+    inbound.insert("x-principal", principal::encode(&alice()).parse().unwrap());
+    let authenticated = principal::extract(&inbound, CertificateSource::Ingress).unwrap();
+
+    let certificate = authenticated.forwardable_certificate().unwrap().unwrap();
+    assert_eq!(certificate.common_name(), "kubernetes");
     let ctx = RequestContext::new()
-        .with_principal(alice())
-        .with_client_certificate("abc\r\nX-Injected: 1");
+        .with_authenticated(&authenticated)
+        .with_client_certificate(certificate);
     let api = api_client(
         &fixture.base(Some("compute-client")),
         TestApiBuilder::default(),
@@ -270,9 +288,42 @@ async fn a_control_character_in_a_forwarded_value_stops_the_request() {
     )
     .await
     .unwrap();
-    let error = api.get("/x").await.unwrap_err();
-    let editor = error.downcast_ref::<core_client::EditorError>().unwrap();
-    assert_eq!(editor.editor(), "client_certificate");
-    assert!(editor.downcast_ref::<InvalidHeaderValue>().is_some());
+    assert_eq!(api.get("/x").await.unwrap().status(), 200);
+    let request = fixture.server.requests().pop().unwrap();
+    assert_eq!(
+        request.header("unikorn-client-certificate"),
+        Some(received.as_str())
+    );
+    assert_eq!(fixture.last_verdict().caller(), "kubernetes");
+}
+
+#[tokio::test]
+async fn impersonating_a_principal_without_an_actor_is_refused_before_sending() {
+    let fixture = Fixture::start().await;
+    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+    let base = fixture.base(Some("compute-client"));
+    // The platform answers 400 "principal propagation failure" to this: refuse it here.
+    let ctx = RequestContext::new()
+        .with_principal(Principal::new("org-1", "proj-1", ""))
+        .impersonating();
+    let error = api_client(&base, TestApiBuilder::default(), &ctx)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(
+            error,
+            Error::Principal(PrincipalError::ImpersonationWithoutActor)
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("no usable principal"), "{error}");
     assert!(fixture.server.requests().is_empty());
+
+    // Without impersonation the same principal is attribution only, and is sent.
+    let ctx = RequestContext::new().with_principal(Principal::new("org-1", "proj-1", ""));
+    let api = api_client(&base, TestApiBuilder::default(), &ctx)
+        .await
+        .unwrap();
+    assert_eq!(api.get("/x").await.unwrap().status(), 200);
 }

@@ -363,3 +363,118 @@ async fn forged_ssl_client_headers_are_dropped_by_the_ingress() {
     assert_eq!(api.http().send(request).await.unwrap().status(), 200);
     assert_eq!(fixture.last_verdict().caller(), "compute");
 }
+
+#[test]
+fn the_direct_callers_name_is_given_beside_the_chains() {
+    let ca = Ca::new("ca");
+    let direct = ca.client_cert("compute", KeyKind::EcdsaP256);
+    let origin = ca.client_cert("kubernetes", KeyKind::EcdsaP256);
+    let own = with(
+        ingress_headers(&direct),
+        "x-principal",
+        &principal::encode(&alice()),
+    );
+
+    // Not forwarded: one service, named twice.
+    let authenticated = extract(&own, CertificateSource::Ingress).unwrap();
+    assert!(!authenticated.forwarded);
+    assert_eq!(authenticated.direct_common_name.as_deref(), Some("compute"));
+    assert!(
+        matches!(&authenticated.caller, Caller::System { common_name } if common_name == "compute")
+    );
+
+    // Forwarded: the platform authenticates the chain's certificate; the direct caller is
+    // the one that forwarded it.
+    let forwarding = with(
+        own.clone(),
+        "unikorn-client-certificate",
+        &escape_certificate(&origin.cert_der),
+    );
+    let authenticated = extract(&forwarding, CertificateSource::Ingress).unwrap();
+    assert!(authenticated.forwarded);
+    assert_eq!(authenticated.direct_common_name.as_deref(), Some("compute"));
+    assert!(
+        matches!(&authenticated.caller, Caller::System { common_name } if common_name == "kubernetes")
+    );
+
+    // This service terminating TLS itself: the peer's certificate.
+    let authenticated =
+        extract(&forwarding, CertificateSource::Peer(Some(&direct.cert_der))).unwrap();
+    assert!(authenticated.forwarded);
+    assert_eq!(authenticated.direct_common_name.as_deref(), Some("compute"));
+
+    // A bearer caller presenting a certificate too: named as well.
+    let bearer = with(own, "authorization", "Bearer t0k");
+    let authenticated = extract(&bearer, CertificateSource::Ingress).unwrap();
+    assert!(matches!(authenticated.caller, Caller::Bearer { .. }));
+    assert_eq!(authenticated.direct_common_name.as_deref(), Some("compute"));
+
+    // No certificate: nobody to name, even with one forwarded.
+    let anonymous = with(
+        with(http::HeaderMap::new(), "authorization", "Bearer t0k"),
+        "unikorn-client-certificate",
+        &escape_certificate(&origin.cert_der),
+    );
+    let authenticated = extract(&anonymous, CertificateSource::Ingress).unwrap();
+    assert!(authenticated.forwarded);
+    assert_eq!(authenticated.direct_common_name, None);
+}
+
+#[test]
+fn an_empty_principal_is_accepted_as_go_does_and_says_so() {
+    let leaf = Ca::new("ca").client_cert("compute", KeyKind::EcdsaP256);
+    for json in [
+        "{}",
+        "null",
+        r#"{"organizationId":"","actor":null,"unknown":1}"#,
+    ] {
+        let headers = with(
+            ingress_headers(&leaf),
+            "x-principal",
+            &URL_SAFE_NO_PAD.encode(json),
+        );
+        let authenticated = extract(&headers, CertificateSource::Ingress).unwrap();
+        assert_eq!(
+            authenticated.principal,
+            Some(Principal::default()),
+            "{json}"
+        );
+        assert!(authenticated.has_empty_principal(), "{json}");
+    }
+    let headers = with(
+        ingress_headers(&leaf),
+        "x-principal",
+        &principal::encode(&alice()),
+    );
+    assert!(
+        !extract(&headers, CertificateSource::Ingress)
+            .unwrap()
+            .has_empty_principal()
+    );
+    // A bearer caller without a certificate sent no principal: none, and not an empty one.
+    let headers = with(http::HeaderMap::new(), "authorization", "Bearer t0k");
+    let authenticated = extract(&headers, CertificateSource::Ingress).unwrap();
+    assert_eq!(authenticated.principal, None);
+    assert!(!authenticated.has_empty_principal());
+}
+
+#[test]
+fn an_actor_with_control_characters_is_accepted_as_sent() {
+    let leaf = Ca::new("ca").client_cert("compute", KeyKind::EcdsaP256);
+    let actor = "alice\n\u{1b}[31mroot\r\u{0}";
+    let sent = Principal::new("org-1", "", actor);
+    let headers = with(
+        with(
+            ingress_headers(&leaf),
+            "x-principal",
+            &principal::encode(&sent),
+        ),
+        "x-impersonate",
+        "true",
+    );
+    let authenticated = extract(&headers, CertificateSource::Ingress).unwrap();
+    assert_eq!(authenticated.principal.as_ref().unwrap().actor, actor);
+    assert!(authenticated.impersonate);
+    // Printed escaped by Debug.
+    assert!(format!("{authenticated:?}").contains(r"alice\n\u{1b}[31mroot\r\0"));
+}

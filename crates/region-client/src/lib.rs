@@ -27,8 +27,8 @@
 //! only a [`RequestContext`] and an API client:
 //!
 //! ```no_run
-//! # async fn demo(inbound: http::HeaderMap) -> Result<(), Box<dyn std::error::Error>> {
-//! use region_client::{Client, HttpClientOptions, Principal, RequestContext};
+//! # async fn demo(inbound: http::request::Parts) -> Result<(), Box<dyn std::error::Error>> {
+//! use region_client::{Client, HttpClientOptions, RequestContext};
 //!
 //! // At start-up: Secrets are read once, connections pooled.
 //! let kube = kube::Client::try_default().await?;
@@ -39,9 +39,10 @@
 //! let region = Client::new(kube, options, me);
 //! region.ready().await?; // a bad Secret fails here, named
 //!
-//! // Per inbound request, with the principal its authentication established.
-//! let ctx = RequestContext::from_headers(&inbound)
-//!     .with_principal(Principal::new("org-1", "proj-1", "alice@example.com"));
+//! // Per inbound request, for the principal its authentication established (the
+//! // `Authenticated` that `principal::extract` returned, stored in the request extensions by
+//! // the authentication middleware), impersonating it when the inbound call did.
+//! let ctx = RequestContext::from_parts(&inbound);
 //! let api = region.api_client(&ctx).await?;
 //! # let _ = api;
 //! # Ok(())
@@ -65,8 +66,8 @@ pub use core_client::{
     ClientCache, HttpClientOptions, HttpConfig, HttpOptions, reference::ResourceReference,
 };
 pub use identity_client::{
-    AccessToken, AccessTokenSource, AccountType, BaseClient, Error, Principal, RequestContext,
-    StaticTokenSource, install_trace_propagator,
+    AccessToken, AccessTokenSource, AccountType, BaseClient, Error, ForwardedCertificate, Id,
+    InvalidId, Principal, RequestContext, StaticTokenSource, install_trace_propagator,
 };
 /// The layers below, for what is not re-exported one by one.
 pub use {core_client, identity_client, region_openapi};

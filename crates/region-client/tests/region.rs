@@ -12,6 +12,7 @@ use opentelemetry::{
 use region_client::{
     Client, HttpClientOptions, Principal, References, RequestContext, ResourceReference,
     identity_client::principal::{Caller, jws},
+    region_openapi::uuid::Uuid,
 };
 use test_support::{Ca, KeyEncoding, kube::KubeApi, region::RegionApi};
 
@@ -241,6 +242,40 @@ async fn network_ids_are_parsed_before_sending_and_sent_canonical() {
         .unwrap();
     assert_eq!(s.region.references(NETWORK), [reference.as_str()]);
     assert!(s.region.server().requests()[0].uri.path().contains(NETWORK));
+
+    // As the generated client's types hold it: a Uuid, taken as it is.
+    let network = region_client::region_openapi::types::NetworkId(NETWORK.parse().unwrap());
+    references
+        .remove_network_reference(*network, &reference)
+        .await
+        .unwrap();
+    assert!(s.region.references(NETWORK).is_empty());
+    assert!(s.region.server().requests()[1].uri.path().contains(NETWORK));
+}
+
+#[tokio::test]
+async fn ids_are_taken_as_uuids_or_text_in_principals_too() {
+    let s = setup().await;
+    let (organization, project) = (org_id(), PROJECT.parse::<Uuid>().unwrap());
+    let principal = Principal::new(organization, project, "alice@example.com");
+    assert_eq!(principal, alice());
+    let api = s
+        .client
+        .api_client(&RequestContext::new().with_principal(principal.clone()))
+        .await
+        .unwrap();
+    // From the principal to the generated client's argument, and back.
+    api.list_regions(principal.organization_uuid().unwrap())
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap();
+    let seen = s.region.seen().pop().unwrap();
+    assert_eq!(seen.authenticated.unwrap().principal, Some(alice()));
+    let error = Principal::new("org-1", "", "alice")
+        .organization_uuid()
+        .unwrap_err();
+    assert_eq!(error.value, "org-1");
 }
 
 #[tokio::test]
@@ -293,4 +328,48 @@ async fn failures_are_typed_with_the_platforms_error_body() {
         error.is_forbidden() && !error.is_being_deleted(),
         "{error:?}"
     );
+}
+
+#[tokio::test]
+async fn a_refused_principal_is_not_taken_for_a_network_being_deleted() {
+    let s = setup().await;
+    s.region.mark_deleting(NETWORK);
+    let reference = ResourceReference::for_resource(&cluster()).unwrap();
+    // No principal at all: the platform answers 400 "principal propagation failure".
+    let anonymous = References::new(s.client.http_client().await.unwrap());
+    let error = anonymous
+        .add_network_reference(NETWORK, &reference)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(http::StatusCode::BAD_REQUEST));
+    assert_eq!(
+        error.error_body().unwrap().error_description,
+        "principal propagation failure for authentication"
+    );
+    assert!(!error.is_being_deleted(), "{error}");
+    assert!(!error.may_have_been_applied(), "{error}");
+
+    // Impersonating a principal without an actor never gets that far: refused before sending.
+    let ctx = RequestContext::new()
+        .with_principal(Principal::new(ORG, PROJECT, ""))
+        .impersonating();
+    let error = s.client.api_client(&ctx).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            region_client::Error::Principal(
+                region_client::identity_client::PrincipalError::ImpersonationWithoutActor
+            )
+        ),
+        "{error:?}"
+    );
+    assert_eq!(s.region.seen().len(), 1);
+
+    // The handler's own answer is recognised.
+    let error = references(&s)
+        .await
+        .add_network_reference(NETWORK, &reference)
+        .await
+        .unwrap_err();
+    assert!(error.is_being_deleted(), "{error}");
 }

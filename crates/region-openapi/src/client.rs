@@ -148,7 +148,14 @@ impl Client {
             .execute(operation, method, path_and_query, body)
             .await?;
         let (parts, body) = response.into_parts();
-        ResponseValue::from_parts(parts.status, parts.headers, body)
+        let attempts = parts
+            .extensions
+            .get::<core_client::Attempts>()
+            .map_or(1, |attempts| attempts.0);
+        Ok(
+            ResponseValue::<R>::from_parts(parts.status, parts.headers, body)?
+                .with_attempts(attempts),
+        )
     }
 
     /// Builds the request, marks it with `operation`, runs every editor in order, and sends it.

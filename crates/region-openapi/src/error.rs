@@ -150,6 +150,7 @@ pub struct StatusError {
     pub(crate) headers: HeaderMap,
     pub(crate) error_body: Option<types::Error>,
     pub(crate) excerpt: String,
+    pub(crate) attempts: u32,
 }
 
 impl StatusError {
@@ -183,6 +184,13 @@ impl StatusError {
     /// Whether the server answered `404 Not Found`.
     pub fn is_not_found(&self) -> bool {
         self.status == StatusCode::NOT_FOUND
+    }
+
+    /// How many times the request was sent, the first included (see
+    /// [`ResponseValue::attempts`](crate::ResponseValue::attempts)): more than 1 means an
+    /// earlier attempt may have taken effect although this answer is an error.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 }
 

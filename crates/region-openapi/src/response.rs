@@ -111,6 +111,8 @@ pub struct ResponseValue<R> {
     /// The body of an answer that is not a 2xx, for the excerpt of a [`StatusError`]; empty
     /// otherwise (a success body lives decoded in `inner`).
     raw: Bytes,
+    /// How many times the request was sent for this answer ([`core_client::Attempts`]).
+    attempts: u32,
 }
 
 impl<R> ResponseValue<R> {
@@ -122,12 +124,27 @@ impl<R> ResponseValue<R> {
             headers,
             inner,
             raw: Bytes::new(),
+            attempts: 1,
         }
     }
 
     fn with_raw(mut self, raw: Bytes) -> Self {
         self.raw = raw;
         self
+    }
+
+    /// This answer, which came after `attempts` sends of the request.
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// How many times the request was sent for this answer, the first included: more than 1
+    /// when the transport retried it (after a `502`/`503`/`504` or a dropped connection; see
+    /// [`core_client::RetryConfig`]), so an earlier attempt may have taken effect on the server
+    /// even though this answer says otherwise. 1 for an answer that did not come from a call.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     /// The HTTP status the server answered with.
@@ -225,6 +242,7 @@ impl<R: ApiResponse> ResponseValue<R> {
             headers,
             inner,
             raw,
+            attempts,
         } = self;
         let inner = match inner.into_success() {
             Ok(body) => return Ok(body),
@@ -242,6 +260,7 @@ impl<R: ApiResponse> ResponseValue<R> {
             headers,
             error_body: inner.error_body().cloned(),
             excerpt,
+            attempts,
         })))
     }
 }
@@ -262,6 +281,7 @@ impl<R: fmt::Debug> fmt::Debug for ResponseValue<R> {
             .field("status", &self.status)
             .field("headers", &self.headers)
             .field("inner", &self.inner)
+            .field("attempts", &self.attempts)
             .finish_non_exhaustive()
     }
 }

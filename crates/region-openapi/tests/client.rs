@@ -992,3 +992,38 @@ async fn an_error_code_the_client_does_not_know_is_kept() {
         "getNetworkV2: the server answered 400 Bad Request (quota_exceeded: answer 400)"
     );
 }
+
+#[tokio::test]
+async fn answers_and_errors_say_how_many_attempts_they_took() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    // 503 to the first request, then the answer: the transport retries the GET.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let (_server, client) = setup(move |_| match counted.fetch_add(1, Ordering::SeqCst) {
+        0 => empty_response(503),
+        _ => json_response(200, &json!([])),
+    })
+    .await;
+    let answer = client.list_regions(ORG).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.attempts(), 2);
+
+    // Answered 503 on every attempt: the error says how many there were.
+    let (_server, client) = setup(|_| empty_response(503)).await;
+    let error = client
+        .list_regions(ORG)
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap_err();
+    let Error::Status(status) = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!(status.attempts(), 3);
+
+    // Sent once, answered at once.
+    let (_server, client) = setup(|_| json_response(200, &json!([]))).await;
+    assert_eq!(client.list_regions(ORG).await.unwrap().attempts(), 1);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}

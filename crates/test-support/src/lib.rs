@@ -9,7 +9,9 @@
 //! - [`ingress`]: the platform's ingress, as the services behind it see requests;
 //! - [`platform`]: the platform servers' error bodies and authentication step;
 //! - [`region`]: a region API fake answering as region v1.19.0 does (network references and
-//!   a few read endpoints), behind the ingress.
+//!   a few read endpoints), behind the ingress;
+//! - [`service`]: a Rust service behind the ingress, with the authentication middleware this
+//!   project recommends (`extract`, then the `Authenticated` in the request's extensions).
 //!
 //! The fakes authenticate through `identity_client::principal::extract`, the receiver side of
 //! the trust model, so they accept exactly what the platform's middleware accepts. That makes
@@ -23,6 +25,7 @@ pub mod pki;
 pub mod platform;
 pub mod region;
 pub mod server;
+pub mod service;
 
 pub use pki::{Ca, KeyEncoding, KeyKind, Leaf, RSA_KEY_SLOTS};
 pub use server::{RecordedRequest, TestServer};

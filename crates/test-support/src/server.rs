@@ -2,7 +2,9 @@
 //! certificates and records what every request carried.
 
 use std::{
+    future::Future,
     net::SocketAddr,
+    pin::Pin,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -52,8 +54,12 @@ impl RecordedRequest {
     }
 }
 
-/// Answers a request.
-pub type Handler = Arc<dyn Fn(&RecordedRequest) -> http::Response<Bytes> + Send + Sync>;
+/// Answers a request, possibly after awaiting something (another server, say).
+pub type Handler = Arc<
+    dyn Fn(RecordedRequest) -> Pin<Box<dyn Future<Output = http::Response<Bytes>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// A JSON response with `status`.
 pub fn json_response(status: u16, body: &serde_json::Value) -> http::Response<Bytes> {
@@ -123,7 +129,23 @@ impl TestServerBuilder {
         mut self,
         handler: impl Fn(&RecordedRequest) -> http::Response<Bytes> + Send + Sync + 'static,
     ) -> Self {
-        self.handler = Arc::new(handler);
+        self.handler = Arc::new(move |request| {
+            let response = handler(&request);
+            Box::pin(async move { response })
+        });
+        self
+    }
+
+    /// Answers requests with the future `handler` returns, for a server whose answer waits on
+    /// something: a call to another server, as a service behind the ingress makes.
+    pub fn async_handler<F>(
+        mut self,
+        handler: impl Fn(RecordedRequest) -> F + Send + Sync + 'static,
+    ) -> Self
+    where
+        F: Future<Output = http::Response<Bytes>> + Send + 'static,
+    {
+        self.handler = Arc::new(move |request| Box::pin(handler(request)));
         self
     }
 
@@ -208,7 +230,7 @@ impl TestServer {
             client_cert_optional: false,
             tls12_only: false,
             http1_only: false,
-            handler: Arc::new(|_| json_response(200, &serde_json::json!({}))),
+            handler: Arc::new(|_| Box::pin(async { json_response(200, &serde_json::json!({})) })),
         }
     }
 
@@ -342,7 +364,7 @@ async fn accept_loop(
                         alpn,
                         version: parts.version,
                     };
-                    let response = handler(&recorded);
+                    let response = handler(recorded.clone()).await;
                     state.requests.lock().expect("requests lock").push(recorded);
                     Ok::<_, std::convert::Infallible>(response.map(Full::new))
                 }

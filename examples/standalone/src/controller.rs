@@ -17,6 +17,14 @@ pub async fn reconcile(
         .await
     {
         Ok(()) => Ok(()),
+        // Sent more than once (e.g. 504, then 400): an earlier attempt may have added it.
+        // Leave no finalizer behind on a network that may be going away.
+        Err(e) if e.may_have_been_applied() => {
+            references
+                .remove_network_reference_for(network_id, cluster)
+                .await?;
+            Err(e.into())
+        }
         Err(e) if e.is_being_deleted() => {
             Err(format!("network {network_id} is being deleted").into())
         }

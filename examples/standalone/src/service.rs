@@ -2,7 +2,10 @@
 //! region API for the principal of that request.
 
 use region_client::{
-    Client, HttpClientOptions, Principal, RequestContext, http, kube, region_openapi::uuid::Uuid,
+    Client, HttpClientOptions, RequestContext, http,
+    identity_client::principal::{self, CertificateSource, ExtractError},
+    kube,
+    region_openapi::uuid::Uuid,
 };
 
 use crate::Result;
@@ -34,17 +37,27 @@ impl Outbound {
         Ok(Self { region })
     }
 
-    /// Per inbound request, with the principal its authentication established.
+    /// Per inbound request (`organization` from its path), for the principal its
+    /// authentication established.
     pub async fn count_regions(
         &self,
         inbound: &http::request::Parts,
-        principal: Principal,
+        organization: Uuid,
     ) -> Result<usize> {
-        let organization: Uuid = principal.organization_id.parse()?;
-        let ctx = RequestContext::from_parts(inbound).with_principal(principal);
+        let ctx = RequestContext::from_parts(inbound);
         let api = self.region.api_client(&ctx).await?;
         // The documented success body, or a typed error with the platform's error body.
         let regions = api.list_regions(organization).await?.into_result()?;
         Ok(regions.len())
     }
+}
+
+/// The authentication middleware, in front of every handler: refuses what the platform's
+/// middleware refuses (answer with `error.status()`, `error.error_code()` and
+/// `error.description()`), and stores who called and for whom.
+pub fn authenticate(inbound: &mut http::request::Parts) -> Result<(), ExtractError> {
+    // Behind the platform's ingress, which verified the caller's certificate.
+    let authenticated = principal::extract(&inbound.headers, CertificateSource::Ingress)?;
+    inbound.extensions.insert(authenticated);
+    Ok(())
 }

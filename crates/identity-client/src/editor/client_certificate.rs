@@ -4,43 +4,42 @@ use bytes::Bytes;
 use core_client::{BoxFuture, EditorError, RequestEditor};
 
 use super::{InvalidHeaderValue, header_value};
-use crate::headers::CLIENT_CERTIFICATE;
+use crate::{ForwardedCertificate, headers::CLIENT_CERTIFICATE};
 
 /// Sets `Unikorn-Client-Certificate` to the certificate that started the call chain (URL-escaped
-/// PEM), byte for byte. The receiver then authenticates the call as that certificate's
-/// service, which is why only a caller that set it explicitly on its
-/// [`RequestContext`](crate::RequestContext) sends it.
-///
-/// A value with a control character fails with [`InvalidHeaderValue`] (editor name
-/// `"client_certificate"`) and the request is not sent.
+/// PEM, checked when the [`ForwardedCertificate`] was made). The receiver then authenticates
+/// the call as that certificate's service, which is why only a caller that set it explicitly on
+/// its [`RequestContext`](crate::RequestContext) sends it.
 ///
 /// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use core_client::RequestEditor;
-/// use identity_client::editor::ClientCertificateEditor;
+/// use identity_client::{ForwardedCertificate, editor::ClientCertificateEditor};
+/// # let pem = rcgen::generate_simple_self_signed(["kubernetes".to_owned()])?.cert.pem();
 ///
-/// let editor = ClientCertificateEditor::new("-----BEGIN%20CERTIFICATE-----...".into());
+/// let certificate = ForwardedCertificate::from_pem(&pem)?;
+/// let editor = ClientCertificateEditor::new(certificate.clone());
 /// let mut request = http::Request::new(bytes::Bytes::new());
-/// editor.edit(&mut request).await.unwrap();
-/// assert_eq!(
-///     request.headers()["unikorn-client-certificate"],
-///     "-----BEGIN%20CERTIFICATE-----..."
-/// );
+/// editor.edit(&mut request).await?;
+/// assert_eq!(request.headers()["unikorn-client-certificate"], certificate.as_str());
+/// # Ok(())
 /// # }
 /// ```
 #[derive(Clone, Debug)]
 pub struct ClientCertificateEditor {
-    certificate: Bytes,
+    certificate: ForwardedCertificate,
 }
 
 impl ClientCertificateEditor {
-    /// Forwards `certificate` (the URL-escaped PEM, as received).
-    pub fn new(certificate: Bytes) -> Self {
+    /// Forwards `certificate`.
+    pub fn new(certificate: ForwardedCertificate) -> Self {
         Self { certificate }
     }
 
     fn apply(&self, request: &mut http::Request<Bytes>) -> Result<(), InvalidHeaderValue> {
-        let value = header_value(CLIENT_CERTIFICATE, &self.certificate)?;
+        // A `ForwardedCertificate` is visible ASCII, so this does not fail; it is checked
+        // anyway, as every header value this crate writes.
+        let value = header_value(CLIENT_CERTIFICATE, self.certificate.to_bytes())?;
         request.headers_mut().insert(CLIENT_CERTIFICATE, value);
         Ok(())
     }
@@ -61,19 +60,25 @@ impl RequestEditor for ClientCertificateEditor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::principal::escape_certificate;
+    use test_support::{Ca, KeyKind};
 
     #[tokio::test]
-    async fn a_value_with_a_control_character_is_refused() {
+    async fn the_certificate_is_sent_escaped_and_replaces_any_other() {
+        let leaf = Ca::new("ca").client_cert("kubernetes", KeyKind::EcdsaP256);
+        let certificate = ForwardedCertificate::from_der(&leaf.cert_der).unwrap();
         let mut request = http::Request::new(Bytes::new());
-        let err = ClientCertificateEditor::new(Bytes::from_static(b"abc\ndef"))
+        request
+            .headers_mut()
+            .insert(CLIENT_CERTIFICATE, "stale".parse().unwrap());
+        ClientCertificateEditor::new(certificate)
             .edit(&mut request)
             .await
-            .unwrap_err();
-        assert_eq!(err.editor(), "client_certificate");
+            .unwrap();
+        let sent = request.headers().get_all(CLIENT_CERTIFICATE);
         assert_eq!(
-            err.downcast_ref::<InvalidHeaderValue>().unwrap().header,
-            CLIENT_CERTIFICATE
+            sent.iter().collect::<Vec<_>>(),
+            [escape_certificate(&leaf.cert_der).as_str()]
         );
-        assert!(request.headers().is_empty());
     }
 }

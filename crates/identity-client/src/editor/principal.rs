@@ -47,10 +47,15 @@ impl std::fmt::Debug for PrincipalEditor {
 
 impl PrincipalEditor {
     /// Sends `principal`, and `X-Impersonate: true` when `impersonate`. An
-    /// [empty](Principal::is_empty) principal is refused.
+    /// [empty](Principal::is_empty) principal is refused ([`PrincipalError::Empty`]), and so is
+    /// impersonating one without an actor ([`PrincipalError::ImpersonationWithoutActor`]): the
+    /// platform refuses both.
     pub fn new(principal: &Principal, impersonate: bool) -> Result<Self, PrincipalError> {
         if principal.is_empty() {
             return Err(PrincipalError::Empty);
+        }
+        if impersonate && principal.actor.is_empty() {
+            return Err(PrincipalError::ImpersonationWithoutActor);
         }
         Ok(Self {
             encoded: Bytes::from(principal::encode(principal)),
@@ -107,5 +112,15 @@ mod tests {
             PrincipalEditor::new(&Principal::default(), false),
             Err(PrincipalError::Empty)
         ));
+    }
+
+    #[test]
+    fn impersonation_needs_an_actor() {
+        let no_actor = Principal::new("o", "p", "");
+        assert!(matches!(
+            PrincipalEditor::new(&no_actor, true),
+            Err(PrincipalError::ImpersonationWithoutActor)
+        ));
+        assert!(PrincipalEditor::new(&no_actor, false).is_ok());
     }
 }

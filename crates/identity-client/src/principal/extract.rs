@@ -6,7 +6,7 @@ use rustls_pki_types::CertificateDer;
 
 use super::{
     Principal,
-    certificate::{CertificateError, common_name, unescape_certificate},
+    certificate::{CertificateError, ForwardedCertificate, common_name, unescape_certificate},
     json::{self, DecodeError},
     jws::{self, JwsError},
 };
@@ -32,34 +32,144 @@ pub enum CertificateSource<'a> {
 }
 
 /// Who called, and for whom, as [`extract`] established it.
+///
+/// # Which certificate names whom
+///
+/// A request can name two services: the **direct caller**, which presented its certificate in
+/// the TLS handshake (the ingress passes it on as `Ssl-Client-Cert`), and the service that
+/// **started the call chain**, whose certificate a caller may forward in
+/// `Unikorn-Client-Certificate`. The platform trusts them for different things (`UPSTREAM.md`
+/// §5):
+///
+/// - **who the caller is** (the subject, the `system` account, the ACL): the CN of the chain's
+///   certificate, i.e. the forwarded one when present ([`Caller::System`]'s `common_name`).
+///   The platform does not verify a forwarded certificate: any service whose own certificate
+///   the ingress accepts can forward one;
+/// - **whether a signed principal is genuine** (the controller path's PS512 JWS): the direct
+///   caller's certificate, always ([`Authenticated::direct_common_name`] names it).
+///
+/// Log both to know who forwarded:
+///
+/// ```
+/// # use identity_client::principal::{Authenticated, Caller};
+/// fn describe(authenticated: &Authenticated) -> String {
+///     match (&authenticated.caller, &authenticated.direct_common_name) {
+///         (Caller::System { common_name }, Some(direct)) if authenticated.forwarded => {
+///             format!("{common_name:?}, forwarded by {direct:?}")
+///         }
+///         (Caller::System { common_name }, _) => format!("{common_name:?}"),
+///         (Caller::Bearer { .. }, _) => "a bearer token".to_owned(),
+///         _ => "someone else".to_owned(),
+///     }
+/// }
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Authenticated {
-    /// How the direct caller authenticated.
+    /// How the caller authenticated.
     pub caller: Caller,
     /// The principal the call is for. `None` when the caller presented no client certificate:
     /// the platform then builds the principal from the bearer token's claims (organization and
     /// project from the path, actor from the token's subject).
+    ///
+    /// As on the platform, what the caller sent is taken as it is:
+    ///
+    /// - it may be **empty** (`X-Principal` decoding to `{}`, `null`, or only empty fields): the
+    ///   platform's middleware accepts that, and so does [`extract`], so that a Rust service
+    ///   answers exactly as the Go services do. [`Authenticated::has_empty_principal`] says so;
+    ///   refuse such a call yourself if your service needs a principal. (Outbound, an empty
+    ///   principal is never sent: [`api_client`](crate::api_client) refuses it.)
+    /// - its fields are text as sent: an `actor` may hold **control characters** (newlines,
+    ///   escape sequences). Log it escaped (`{:?}`), never raw, and do not put it in a header
+    ///   (outbound, `X-Principal` carries it base64url-encoded, which is safe).
     pub principal: Option<Principal>,
     /// Whether the caller asked to be authorized as the principal (`X-Impersonate: true` with
     /// a base64url JSON principal that names an actor).
     pub impersonate: bool,
     /// The certificate that started the call chain, URL-escaped PEM, as the platform keeps it
     /// for the authentication and authorization phase: the `Unikorn-Client-Certificate` the
-    /// caller forwarded, else its own. Forward it (with
-    /// [`RequestContext::with_client_certificate`](crate::RequestContext::with_client_certificate))
-    /// only on calls made to authenticate or authorize this request, never from handlers.
+    /// caller forwarded, else its own. Forward it
+    /// ([`Authenticated::forwardable_certificate`]) only on calls made to authenticate or
+    /// authorize this request, never from handlers.
     pub client_certificate: Option<String>,
+    /// Whether the chain's certificate ([`Authenticated::client_certificate`], and the CN in
+    /// [`Caller::System`]) was forwarded in `Unikorn-Client-Certificate` rather than presented
+    /// by the direct caller.
+    pub forwarded: bool,
+    /// The subject CN of the certificate the direct caller presented: the service that sent
+    /// this request, as verified by the ingress (`Ssl-Client-Cert` with
+    /// `Ssl-Client-Verify: SUCCESS`) or by this service's TLS layer
+    /// ([`CertificateSource::Peer`]). A signed principal is verified against this certificate.
+    /// It differs from [`Caller::System`]'s CN when the caller [forwarded](Self::forwarded)
+    /// another service's certificate. `None` when the direct caller presented no verified
+    /// certificate, or one that cannot be read (the platform reads it only to verify a signed
+    /// principal).
+    pub direct_common_name: Option<String>,
 }
 
-/// How the direct caller of a request authenticated.
+impl Authenticated {
+    /// Whether the caller sent a principal that asserts nothing (see
+    /// [`Authenticated::principal`]): the platform accepts such a call, so [`extract`] does too.
+    ///
+    /// ```
+    /// use identity_client::principal::{self, CertificateSource};
+    /// # let leaf = rcgen::generate_simple_self_signed(["compute".to_owned()])?.cert;
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("ssl-client-cert", principal::escape_certificate(leaf.der()).parse()?);
+    /// headers.insert("ssl-client-verify", "SUCCESS".parse()?);
+    /// headers.insert("x-principal", "e30".parse()?); // `{}`
+    /// let authenticated = principal::extract(&headers, CertificateSource::Ingress)?;
+    /// assert!(authenticated.has_empty_principal());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn has_empty_principal(&self) -> bool {
+        self.principal.as_ref().is_some_and(Principal::is_empty)
+    }
+
+    /// The [certificate of the call chain](Authenticated::client_certificate), checked, to
+    /// forward with
+    /// [`RequestContext::with_client_certificate`](crate::RequestContext::with_client_certificate)
+    /// on a call made to authenticate or authorize this request; `None` when the request
+    /// carried none. A value the platform could not read is an error.
+    ///
+    /// ```
+    /// use identity_client::{RequestContext, principal::{self, CertificateSource}};
+    /// # let leaf = rcgen::generate_simple_self_signed(["compute".to_owned()])?.cert;
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("ssl-client-cert", principal::escape_certificate(leaf.der()).parse()?);
+    /// headers.insert("ssl-client-verify", "SUCCESS".parse()?);
+    /// headers.insert("x-principal", "eyJhY3RvciI6ImFsaWNlIn0".parse()?);
+    /// let authenticated = principal::extract(&headers, CertificateSource::Ingress)?;
+    ///
+    /// let mut ctx = RequestContext::new().with_authenticated(&authenticated);
+    /// if let Some(certificate) = authenticated.forwardable_certificate()? {
+    ///     ctx = ctx.with_client_certificate(certificate);
+    /// }
+    /// assert!(ctx.client_certificate().is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn forwardable_certificate(
+        &self,
+    ) -> Result<Option<ForwardedCertificate>, CertificateError> {
+        self.client_certificate
+            .as_deref()
+            .map(ForwardedCertificate::from_escaped)
+            .transpose()
+    }
+}
+
+/// How the caller of a request authenticated.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Caller {
     /// mTLS with no `Authorization` header: a platform service, the system account named by
-    /// the common name of the certificate that started the call chain.
+    /// the common name of the certificate that started the call chain (the forwarded
+    /// `Unikorn-Client-Certificate` when there is one, else the direct caller's; see
+    /// [`Authenticated`] for which certificate the platform trusts for what).
     System {
-        /// The certificate's subject CN.
+        /// The subject CN of the chain's certificate.
         common_name: String,
     },
     /// An `Authorization: Bearer` token, which the receiver must validate (the platform
@@ -254,6 +364,7 @@ pub fn extract(
 
     // 1. The certificate of the call chain.
     let forwarded = header(headers, headers::CLIENT_CERTIFICATE)?;
+    let is_forwarded = forwarded.is_some();
     let chain = match (forwarded, &direct) {
         (Some(forwarded), _) => Some((headers::CLIENT_CERTIFICATE, forwarded.to_owned())),
         (None, Direct::Escaped(own)) => Some((headers::SSL_CLIENT_CERT, (*own).to_owned())),
@@ -315,12 +426,30 @@ pub fn extract(
             (Some(principal), impersonate)
         }
     };
+    let direct_common_name = direct_common_name(&direct, is_forwarded, &caller);
     Ok(Authenticated {
         caller,
         principal,
         impersonate,
         client_certificate: chain.map(|(_, certificate)| certificate),
+        forwarded: is_forwarded,
+        direct_common_name,
     })
+}
+
+/// The subject CN of the direct caller's verified certificate, if it can be read: the chain's
+/// CN already read when the caller's own certificate is the chain's.
+fn direct_common_name(direct: &Direct<'_>, forwarded: bool, caller: &Caller) -> Option<String> {
+    match (direct, caller) {
+        (Direct::Escaped(_) | Direct::Der(_), Caller::System { common_name }) if !forwarded => {
+            Some(common_name.clone())
+        }
+        (Direct::Escaped(own), _) => unescape_certificate(own)
+            .ok()
+            .and_then(|certificate| common_name(&certificate).ok()),
+        (Direct::Der(own), _) => common_name(own).ok(),
+        (Direct::Absent | Direct::Unverified, _) => None,
+    }
 }
 
 /// `X-Principal` (and `X-Impersonate`), as the platform's `extractPrincipal` reads them.

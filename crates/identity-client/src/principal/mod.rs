@@ -22,8 +22,13 @@ mod resource;
 use std::fmt;
 
 use serde::Serialize;
+use uuid::Uuid;
 
-pub use certificate::{CertificateError, escape_certificate, unescape_certificate};
+use crate::{Id, InvalidId};
+
+pub use certificate::{
+    CertificateError, ForwardedCertificate, escape_certificate, unescape_certificate,
+};
 pub use extract::{
     Authenticated, Caller, CertificateSource, ExtractError, MAX_HEADER_LEN, PrincipalRefusal,
     extract,
@@ -75,22 +80,33 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// A principal with these fields (pass `""` for an absent one), no organization list and
-    /// no account type.
-    pub fn new(
-        organization_id: impl Into<String>,
-        project_id: impl Into<String>,
-        actor: impl Into<String>,
-    ) -> Self {
+    /// A principal with these fields, no organization list and no account type. The IDs are
+    /// UUIDs on the platform, given as a [`Uuid`] (written in its canonical form) or as text
+    /// (kept as given: the platform does not check them either; pass `""` for an absent one).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use identity_client::Principal;
+    /// # let (organization, project) = (uuid::Uuid::nil(), uuid::Uuid::max());
+    /// // IDs as the generated region client holds them...
+    /// let p = Principal::new(organization, project, "alice");
+    /// assert_eq!(p.organization_id, "00000000-0000-0000-0000-000000000000");
+    /// // ...or as labels do.
+    /// let p = Principal::new("9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c", "", "alice");
+    /// assert!(p.project_id.is_empty());
+    /// ```
+    pub fn new(organization_id: impl Id, project_id: impl Id, actor: impl Into<String>) -> Self {
         Self {
-            organization_id: organization_id.into(),
-            project_id: project_id.into(),
+            organization_id: organization_id.to_text(),
+            project_id: project_id.to_text(),
             actor: actor.into(),
             ..Self::default()
         }
     }
 
-    /// Sets the organizations the actor can access.
+    /// Sets the organizations the actor can access ([`Uuid`]s or text, as in
+    /// [`Principal::new`]).
     ///
     /// # Example
     ///
@@ -102,10 +118,31 @@ impl Principal {
     pub fn with_organization_ids<I, S>(mut self, ids: I) -> Self
     where
         I: IntoIterator<Item = S>,
-        S: Into<String>,
+        S: Id,
     {
-        self.organization_ids = ids.into_iter().map(Into::into).collect();
+        self.organization_ids = ids.into_iter().map(|id| id.to_text()).collect();
         self
+    }
+
+    /// The organization ID as a [`Uuid`], for the generated client's methods; an error naming
+    /// the text when it is not one (or is empty).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # use identity_client::Principal;
+    /// let p = Principal::new("9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c", "", "alice");
+    /// assert_eq!(p.organization_uuid()?.to_string(), "9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c");
+    /// assert!(p.project_uuid().is_err());
+    /// # Ok::<(), identity_client::InvalidId>(())
+    /// ```
+    pub fn organization_uuid(&self) -> Result<Uuid, InvalidId> {
+        self.organization_id.to_uuid()
+    }
+
+    /// The project ID as a [`Uuid`]; see [`Principal::organization_uuid`].
+    pub fn project_uuid(&self) -> Result<Uuid, InvalidId> {
+        self.project_id.to_uuid()
     }
 
     /// Sets the account type.
@@ -227,6 +264,11 @@ pub enum PrincipalError {
     /// call is for, which is always a bug upstream of the call, so it is never sent.
     #[error("the principal is empty (no organization, project, type or actor)")]
     Empty,
+    /// The call asks to be authorized as the principal (`X-Impersonate: true`), and the
+    /// principal names no actor: the platform refuses that with 400 "principal propagation
+    /// failure", so it is never sent. Set the actor, or do not ask for impersonation.
+    #[error("impersonation asked for a principal with no actor")]
+    ImpersonationWithoutActor,
 }
 
 impl PrincipalError {
