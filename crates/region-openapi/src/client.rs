@@ -5,13 +5,9 @@ use std::{fmt, sync::Arc};
 use bytes::Bytes;
 use core_client::{BaseUrl, BuildError, HttpClient, Operation, RequestEditor, apply_editors};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 
-use crate::{
-    ApiResponse, Error, ResponseValue,
-    error::{excerpt, withheld},
-    response::DecodeResponse,
-};
+use crate::{Error, ResponseValue, response::DecodeResponse};
 
 /// Everything but RFC 3986 unreserved characters is percent-encoded in query names and values
 /// (`=` and `&` inside a value in particular: `?tag=name%3Dvalue`). Go's `url.QueryEscape`
@@ -272,72 +268,6 @@ impl Query {
             format!("{path}?{}", self.0)
         }
     }
-}
-
-/// Stands in for a body that may hold credentials in `Debug` output: only its length shows.
-pub(crate) struct Withheld(pub(crate) usize);
-
-impl fmt::Debug for Withheld {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} bytes withheld>", self.0)
-    }
-}
-
-/// `body`, an answer to `R`'s operation, decoded as a `T`. On failure the error keeps the
-/// status and an excerpt of the body, or, when `R`'s answers may hold credentials, says the
-/// excerpt was withheld and keeps a [`redacted`] JSON error.
-pub(crate) fn decode<R: ApiResponse, T: DeserializeOwned>(
-    status: http::StatusCode,
-    body: &Bytes,
-) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|source| {
-        let (excerpt, source) = if R::SENSITIVE {
-            (withheld(body.len()), redacted(&source))
-        } else {
-            (excerpt(body), source)
-        };
-        Error::Decode {
-            operation: R::OPERATION,
-            status,
-            excerpt,
-            source,
-        }
-    })
-}
-
-/// `error` without anything it quotes from the body.
-///
-/// serde's messages quote the offending value (`invalid type: string "..."`, `unknown variant
-/// ...`), and in an answer that may hold credentials that value may be one. What is kept: the
-/// kind of error, where it is, and the name of a missing field (which comes from the schema,
-/// not from the body).
-pub(crate) fn redacted(error: &serde_json::Error) -> serde_json::Error {
-    use serde::de::Error as _;
-    use serde_json::error::Category;
-
-    let message = error.to_string();
-    let message = message
-        .rsplit_once(" at line ")
-        .map_or(message.as_str(), |(message, _)| message);
-    let missing_field = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.strip_suffix('`'))
-        .filter(|name| {
-            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        });
-    let what = match (error.classify(), missing_field) {
-        (_, Some(name)) => format!("missing field `{name}`"),
-        (Category::Syntax, None) => "invalid JSON".to_owned(),
-        (Category::Eof, None) => "JSON that ends early".to_owned(),
-        (Category::Data, None) => "a value that does not match the schema".to_owned(),
-        (Category::Io, None) => "an unreadable body".to_owned(),
-    };
-    serde_json::Error::custom(format!(
-        "{what} at line {} column {} (details withheld: this operation's answers may hold \
-         credentials)",
-        error.line(),
-        error.column()
-    ))
 }
 
 #[cfg(test)]

@@ -5511,7 +5511,7 @@ impl ::std::fmt::Debug for CreateIdentityResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -6096,7 +6096,7 @@ impl ::std::fmt::Debug for CreateServerResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -6204,7 +6204,7 @@ impl ::std::fmt::Debug for CreateServerV2Response {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -7350,7 +7350,7 @@ impl ::std::fmt::Debug for GetIdentityResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -7743,7 +7743,7 @@ impl ::std::fmt::Debug for GetRegionDetailResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -8003,7 +8003,7 @@ impl ::std::fmt::Debug for GetServerResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -8106,7 +8106,7 @@ impl ::std::fmt::Debug for GetServerConsoleOutputResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -8209,7 +8209,7 @@ impl ::std::fmt::Debug for GetServerConsoleOutputV2Response {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -8312,7 +8312,7 @@ impl ::std::fmt::Debug for GetServerConsoleSessionResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -8415,7 +8415,7 @@ impl ::std::fmt::Debug for GetServerConsoleSessionV2Response {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -8518,7 +8518,7 @@ impl ::std::fmt::Debug for GetServerSshKeyResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -8621,7 +8621,7 @@ impl ::std::fmt::Debug for GetServerV2Response {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -9332,7 +9332,7 @@ impl ::std::fmt::Debug for ListIdentitiesResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -10039,7 +10039,7 @@ impl ::std::fmt::Debug for ListServersResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -10136,7 +10136,7 @@ impl ::std::fmt::Debug for ListServersV2Response {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -11371,7 +11371,7 @@ impl ::std::fmt::Debug for UpdateServerResponse {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }
@@ -11479,7 +11479,7 @@ impl ::std::fmt::Debug for UpdateServerV2Response {
             Self::Unexpected { status, body } => {
                 f.debug_struct("Unexpected")
                     .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
+                    .field("body", &crate::redact::debug_body(true, body))
                     .finish()
             }
         }

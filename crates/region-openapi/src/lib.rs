@@ -106,13 +106,15 @@
 
 mod client;
 mod error;
+mod redact;
 mod response;
 #[rustfmt::skip]
 mod generated;
 
 pub use client::{Client, ClientBuilder};
-pub use error::{EXCERPT_LIMIT, Error, StatusError};
+pub use error::{Error, StatusError};
 pub use generated::*;
+pub use redact::EXCERPT_LIMIT;
 pub use response::{ApiResponse, DecodeResponse, ResponseValue};
 /// The `uuid` crate the generated client's IDs come from, so callers name the same `Uuid`.
 pub use uuid;

@@ -7,11 +7,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::{
-    Error,
-    error::{StatusError, excerpt, withheld},
-    types,
-};
+use crate::{Error, error::StatusError, redact, types};
 
 /// Implemented by every operation's response enum (`ListRegionsResponse`, ...): one variant per
 /// documented status with its decoded body, plus `Unexpected { status, body }`.
@@ -71,9 +67,15 @@ pub trait Decode: ApiResponse {
     /// mentions JSON (only then is a body decoded).
     fn decode(status: StatusCode, is_json: bool, body: Bytes) -> Result<Self, Error>;
 
-    /// `body` parsed as a `T`; see [`crate::client::decode`].
+    /// `body`, an answer with `status`, parsed as a `T`. On failure the error keeps the status
+    /// and what [`redact`] lets it show of the body and of the JSON error.
     fn parse<T: DeserializeOwned>(status: StatusCode, body: &Bytes) -> Result<T, Error> {
-        crate::client::decode::<Self, T>(status, body)
+        serde_json::from_slice(body).map_err(|source| Error::Decode {
+            operation: Self::OPERATION,
+            status,
+            excerpt: redact::excerpt(Self::SENSITIVE, body),
+            source: redact::decode_error(Self::SENSITIVE, source),
+        })
     }
 }
 
@@ -231,17 +233,12 @@ impl<R: ApiResponse> ResponseValue<R> {
             Err(inner) => inner,
         };
         let body = inner.unexpected_body().unwrap_or(&raw);
-        let excerpt = if R::SENSITIVE {
-            withheld(body.len())
-        } else {
-            excerpt(body)
-        };
         Err(Error::Status(Box::new(StatusError {
             operation: R::OPERATION,
             status,
             headers,
             error_body: inner.error_body().cloned(),
-            excerpt,
+            excerpt: redact::excerpt(R::SENSITIVE, body),
         })))
     }
 }

@@ -179,7 +179,7 @@ fn operation(
                             Self::Unexpected { status, body } => f
                                 .debug_struct("Unexpected")
                                 .field("status", status)
-                                .field("body", &crate::client::Withheld(body.len()))
+                                .field("body", &crate::redact::debug_body(true, body))
                                 .finish(),
                         }
                     }
