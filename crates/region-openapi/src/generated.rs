@@ -13712,3 +13712,153 @@ impl crate::Client {
         self.call_json(OPERATION, ::http::Method::PUT, path, body).await
     }
 }
+crate::operations::operations! {
+    /// `PUT /api/v2/networks/{networkID}/references/{reference}`: [`Client::add_network_reference`](crate::Client::add_network_reference).
+    AddNetworkReference = "addNetworkReference", PUT "/api/v2/networks/{networkID}/references/{reference}", ["networkID": uuid, "reference": text], body: -, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/filestorage`: [`Client::create_file_storage`](crate::Client::create_file_storage).
+    CreateFileStorage = "createFileStorage", POST "/api/v2/filestorage", [], body: StorageV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities`: [`Client::create_identity`](crate::Client::create_identity).
+    CreateIdentity = "createIdentity", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities", ["organizationID": uuid, "projectID": uuid], body: IdentityWrite, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/regions/{regionID}/images`: [`Client::create_image`](crate::Client::create_image).
+    CreateImage = "createImage", POST "/api/v1/organizations/{organizationID}/regions/{regionID}/images", ["organizationID": uuid, "regionID": uuid], body: ImageCreate, [OK, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/loadbalancers`: [`Client::create_load_balancer`](crate::Client::create_load_balancer).
+    CreateLoadBalancer = "createLoadBalancer", POST "/api/v2/loadbalancers", [], body: LoadBalancerV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks`: [`Client::create_network`](crate::Client::create_network).
+    CreateNetwork = "createNetwork", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks", ["organizationID": uuid, "projectID": uuid, "identityID": uuid], body: NetworkWrite, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/networks`: [`Client::create_network_v2`](crate::Client::create_network_v2).
+    CreateNetworkV2 = "createNetworkV2", POST "/api/v2/networks", [], body: NetworkV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups`: [`Client::create_security_group`](crate::Client::create_security_group).
+    CreateSecurityGroup = "createSecurityGroup", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups", ["organizationID": uuid, "projectID": uuid, "identityID": uuid], body: SecurityGroupWrite, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/securitygroups`: [`Client::create_security_group_v2`](crate::Client::create_security_group_v2).
+    CreateSecurityGroupV2 = "createSecurityGroupV2", POST "/api/v2/securitygroups", [], body: SecurityGroupV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers`: [`Client::create_server`](crate::Client::create_server).
+    CreateServer = "createServer", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers", ["organizationID": uuid, "projectID": uuid, "identityID": uuid], body: ServerWrite, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers`: [`Client::create_server_v2`](crate::Client::create_server_v2).
+    CreateServerV2 = "createServerV2", POST "/api/v2/servers", [], body: ServerV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONFLICT, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/sshcertificateauthorities`: [`Client::create_ssh_certificate_authority`](crate::Client::create_ssh_certificate_authority).
+    CreateSshCertificateAuthority = "createSshCertificateAuthority", POST "/api/v2/sshcertificateauthorities", [], body: SshCertificateAuthorityV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/filestorage/{filestorageID}`: [`Client::delete_file_storage`](crate::Client::delete_file_storage).
+    DeleteFileStorage = "deleteFileStorage", DELETE "/api/v2/filestorage/{filestorageID}", ["filestorageID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}`: [`Client::delete_identity`](crate::Client::delete_identity).
+    DeleteIdentity = "deleteIdentity", DELETE "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}`: [`Client::delete_image`](crate::Client::delete_image).
+    DeleteImage = "deleteImage", DELETE "/api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}", ["organizationID": uuid, "regionID": uuid, "imageID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/loadbalancers/{loadBalancerID}`: [`Client::delete_load_balancer`](crate::Client::delete_load_balancer).
+    DeleteLoadBalancer = "deleteLoadBalancer", DELETE "/api/v2/loadbalancers/{loadBalancerID}", ["loadBalancerID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}`: [`Client::delete_network`](crate::Client::delete_network).
+    DeleteNetwork = "deleteNetwork", DELETE "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "networkID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/networks/{networkID}`: [`Client::delete_network_v2`](crate::Client::delete_network_v2).
+    DeleteNetworkV2 = "deleteNetworkV2", DELETE "/api/v2/networks/{networkID}", ["networkID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}`: [`Client::delete_security_group`](crate::Client::delete_security_group).
+    DeleteSecurityGroup = "deleteSecurityGroup", DELETE "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "securityGroupID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/securitygroups/{securityGroupID}`: [`Client::delete_security_group_v2`](crate::Client::delete_security_group_v2).
+    DeleteSecurityGroupV2 = "deleteSecurityGroupV2", DELETE "/api/v2/securitygroups/{securityGroupID}", ["securityGroupID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}`: [`Client::delete_server`](crate::Client::delete_server).
+    DeleteServer = "deleteServer", DELETE "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/servers/{serverID}`: [`Client::delete_server_v2`](crate::Client::delete_server_v2).
+    DeleteServerV2 = "deleteServerV2", DELETE "/api/v2/servers/{serverID}", ["serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}`: [`Client::delete_ssh_certificate_authority`](crate::Client::delete_ssh_certificate_authority).
+    DeleteSshCertificateAuthority = "deleteSshCertificateAuthority", DELETE "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}", ["sshCertificateAuthorityID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/filestorage/{filestorageID}`: [`Client::get_file_storage`](crate::Client::get_file_storage).
+    GetFileStorage = "getFileStorage", GET "/api/v2/filestorage/{filestorageID}", ["filestorageID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}`: [`Client::get_identity`](crate::Client::get_identity).
+    GetIdentity = "getIdentity", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/loadbalancers/{loadBalancerID}`: [`Client::get_load_balancer`](crate::Client::get_load_balancer).
+    GetLoadBalancer = "getLoadBalancer", GET "/api/v2/loadbalancers/{loadBalancerID}", ["loadBalancerID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}`: [`Client::get_network`](crate::Client::get_network).
+    GetNetwork = "getNetwork", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "networkID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/networks/{networkID}`: [`Client::get_network_v2`](crate::Client::get_network_v2).
+    GetNetworkV2 = "getNetworkV2", GET "/api/v2/networks/{networkID}", ["networkID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /.well-known/openid-protected-resource`: [`Client::get_openid_protected_resource`](crate::Client::get_openid_protected_resource).
+    GetOpenidProtectedResource = "getOpenidProtectedResource", GET "/.well-known/openid-protected-resource", [], body: -, [OK];
+    /// `GET /api/v1/organizations/{organizationID}/regions/{regionID}/detail`: [`Client::get_region_detail`](crate::Client::get_region_detail).
+    GetRegionDetail = "getRegionDetail", GET "/api/v1/organizations/{organizationID}/regions/{regionID}/detail", ["organizationID": uuid, "regionID": uuid], body: -, [OK, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}`: [`Client::get_security_group`](crate::Client::get_security_group).
+    GetSecurityGroup = "getSecurityGroup", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "securityGroupID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/securitygroups/{securityGroupID}`: [`Client::get_security_group_v2`](crate::Client::get_security_group_v2).
+    GetSecurityGroupV2 = "getSecurityGroupV2", GET "/api/v2/securitygroups/{securityGroupID}", ["securityGroupID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}`: [`Client::get_server`](crate::Client::get_server).
+    GetServer = "getServer", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput`: [`Client::get_server_console_output`](crate::Client::get_server_console_output).
+    GetServerConsoleOutput = "getServerConsoleOutput", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/servers/{serverID}/consoleoutput`: [`Client::get_server_console_output_v2`](crate::Client::get_server_console_output_v2).
+    GetServerConsoleOutputV2 = "getServerConsoleOutputV2", GET "/api/v2/servers/{serverID}/consoleoutput", ["serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions`: [`Client::get_server_console_session`](crate::Client::get_server_console_session).
+    GetServerConsoleSession = "getServerConsoleSession", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/servers/{serverID}/consolesessions`: [`Client::get_server_console_session_v2`](crate::Client::get_server_console_session_v2).
+    GetServerConsoleSessionV2 = "getServerConsoleSessionV2", GET "/api/v2/servers/{serverID}/consolesessions", ["serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/servers/{serverID}/sshkey`: [`Client::get_server_ssh_key`](crate::Client::get_server_ssh_key).
+    GetServerSshKey = "getServerSshKey", GET "/api/v2/servers/{serverID}/sshkey", ["serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/servers/{serverID}`: [`Client::get_server_v2`](crate::Client::get_server_v2).
+    GetServerV2 = "getServerV2", GET "/api/v2/servers/{serverID}", ["serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}`: [`Client::get_ssh_certificate_authority`](crate::Client::get_ssh_certificate_authority).
+    GetSshCertificateAuthority = "getSshCertificateAuthority", GET "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}", ["sshCertificateAuthorityID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/version`: [`Client::get_version`](crate::Client::get_version).
+    GetVersion = "getVersion", GET "/api/version", [], body: -, [OK, UNAUTHORIZED, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot`: [`Client::hard_reboot_server`](crate::Client::hard_reboot_server).
+    HardRebootServer = "hardRebootServer", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers/{serverID}/hardreboot`: [`Client::hard_reboot_server_v2`](crate::Client::hard_reboot_server_v2).
+    HardRebootServerV2 = "hardRebootServerV2", POST "/api/v2/servers/{serverID}/hardreboot", ["serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks`: [`Client::list_external_networks`](crate::Client::list_external_networks).
+    ListExternalNetworks = "listExternalNetworks", GET "/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks", ["organizationID": uuid, "regionID": uuid], body: -, [OK, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/filestorage`: [`Client::list_file_storage`](crate::Client::list_file_storage).
+    ListFileStorage = "listFileStorage", GET "/api/v2/filestorage", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/filestorageclasses`: [`Client::list_file_storage_classes`](crate::Client::list_file_storage_classes).
+    ListFileStorageClasses = "listFileStorageClasses", GET "/api/v2/filestorageclasses", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/regions/{regionID}/flavors`: [`Client::list_flavors`](crate::Client::list_flavors).
+    ListFlavors = "listFlavors", GET "/api/v1/organizations/{organizationID}/regions/{regionID}/flavors", ["organizationID": uuid, "regionID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/identities`: [`Client::list_identities`](crate::Client::list_identities).
+    ListIdentities = "listIdentities", GET "/api/v1/organizations/{organizationID}/identities", ["organizationID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/regions/{regionID}/images`: [`Client::list_images`](crate::Client::list_images).
+    ListImages = "listImages", GET "/api/v1/organizations/{organizationID}/regions/{regionID}/images", ["organizationID": uuid, "regionID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/regions/{regionID}/images`: [`Client::list_images_v2`](crate::Client::list_images_v2).
+    ListImagesV2 = "listImagesV2", GET "/api/v2/regions/{regionID}/images", ["regionID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/loadbalancers`: [`Client::list_load_balancers`](crate::Client::list_load_balancers).
+    ListLoadBalancers = "listLoadBalancers", GET "/api/v2/loadbalancers", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/networks`: [`Client::list_networks`](crate::Client::list_networks).
+    ListNetworks = "listNetworks", GET "/api/v1/organizations/{organizationID}/networks", ["organizationID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/networks`: [`Client::list_networks_v2`](crate::Client::list_networks_v2).
+    ListNetworksV2 = "listNetworksV2", GET "/api/v2/networks", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/regions`: [`Client::list_regions`](crate::Client::list_regions).
+    ListRegions = "listRegions", GET "/api/v1/organizations/{organizationID}/regions", ["organizationID": uuid], body: -, [OK, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/securitygroups`: [`Client::list_security_groups`](crate::Client::list_security_groups).
+    ListSecurityGroups = "listSecurityGroups", GET "/api/v1/organizations/{organizationID}/securitygroups", ["organizationID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/securitygroups`: [`Client::list_security_groups_v2`](crate::Client::list_security_groups_v2).
+    ListSecurityGroupsV2 = "listSecurityGroupsV2", GET "/api/v2/securitygroups", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/servers`: [`Client::list_servers`](crate::Client::list_servers).
+    ListServers = "listServers", GET "/api/v1/organizations/{organizationID}/servers", ["organizationID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/servers`: [`Client::list_servers_v2`](crate::Client::list_servers_v2).
+    ListServersV2 = "listServersV2", GET "/api/v2/servers", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/sshcertificateauthorities`: [`Client::list_ssh_certificate_authorities`](crate::Client::list_ssh_certificate_authorities).
+    ListSshCertificateAuthorities = "listSshCertificateAuthorities", GET "/api/v2/sshcertificateauthorities", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/networks/{networkID}/references/{reference}`: [`Client::remove_network_reference`](crate::Client::remove_network_reference).
+    RemoveNetworkReference = "removeNetworkReference", DELETE "/api/v2/networks/{networkID}/references/{reference}", ["networkID": uuid, "reference": text], body: -, [NO_CONTENT, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers/{serverID}/snapshot`: [`Client::snapshot_server_v2`](crate::Client::snapshot_server_v2).
+    SnapshotServerV2 = "snapshotServerV2", POST "/api/v2/servers/{serverID}/snapshot", ["serverID": uuid], body: SnapshotCreate, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot`: [`Client::soft_reboot_server`](crate::Client::soft_reboot_server).
+    SoftRebootServer = "softRebootServer", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers/{serverID}/softreboot`: [`Client::soft_reboot_server_v2`](crate::Client::soft_reboot_server_v2).
+    SoftRebootServerV2 = "softRebootServerV2", POST "/api/v2/servers/{serverID}/softreboot", ["serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start`: [`Client::start_server`](crate::Client::start_server).
+    StartServer = "startServer", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers/{serverID}/start`: [`Client::start_server_v2`](crate::Client::start_server_v2).
+    StartServerV2 = "startServerV2", POST "/api/v2/servers/{serverID}/start", ["serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop`: [`Client::stop_server`](crate::Client::stop_server).
+    StopServer = "stopServer", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers/{serverID}/stop`: [`Client::stop_server_v2`](crate::Client::stop_server_v2).
+    StopServerV2 = "stopServerV2", POST "/api/v2/servers/{serverID}/stop", ["serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v2/filestorage/{filestorageID}`: [`Client::update_file_storage`](crate::Client::update_file_storage).
+    UpdateFileStorage = "updateFileStorage", PUT "/api/v2/filestorage/{filestorageID}", ["filestorageID": uuid], body: StorageV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v2/loadbalancers/{loadBalancerID}`: [`Client::update_load_balancer`](crate::Client::update_load_balancer).
+    UpdateLoadBalancer = "updateLoadBalancer", PUT "/api/v2/loadbalancers/{loadBalancerID}", ["loadBalancerID": uuid], body: LoadBalancerV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v2/networks/{networkID}`: [`Client::update_network_v2`](crate::Client::update_network_v2).
+    UpdateNetworkV2 = "updateNetworkV2", PUT "/api/v2/networks/{networkID}", ["networkID": uuid], body: NetworkV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}`: [`Client::update_security_group`](crate::Client::update_security_group).
+    UpdateSecurityGroup = "updateSecurityGroup", PUT "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "securityGroupID": uuid], body: SecurityGroupWrite, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v2/securitygroups/{securityGroupID}`: [`Client::update_security_group_v2`](crate::Client::update_security_group_v2).
+    UpdateSecurityGroupV2 = "updateSecurityGroupV2", PUT "/api/v2/securitygroups/{securityGroupID}", ["securityGroupID": uuid], body: SecurityGroupV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}`: [`Client::update_server`](crate::Client::update_server).
+    UpdateServer = "updateServer", PUT "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: ServerWrite, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v2/servers/{serverID}`: [`Client::update_server_v2`](crate::Client::update_server_v2).
+    UpdateServerV2 = "updateServerV2", PUT "/api/v2/servers/{serverID}", ["serverID": uuid], body: ServerV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+}

@@ -11,7 +11,7 @@ use core_client::{
 };
 use region_openapi::{
     AddNetworkReferenceResponse, ApiResponse, Client, CreateNetworkV2Response,
-    DeleteNetworkV2Response, Error, GetRegionDetailResponse, ListRegionsResponse,
+    DeleteNetworkV2Response, Error, GetRegionDetailResponse, ListRegionsResponse, OperationId,
     RemoveNetworkReferenceResponse, StartServerV2Response, UpdateNetworkV2Response, types,
 };
 use serde_json::json;
@@ -669,6 +669,65 @@ async fn into_result_gives_the_success_body_or_a_typed_error() {
         error.to_string(),
         "getNetworkV2: the server answered 404 Not Found (not_found: no network)"
     );
+}
+
+#[tokio::test]
+async fn every_request_resolves_to_its_own_operation() {
+    let (server, client) =
+        setup_with(|_| empty_response(204), vec![Arc::new(RecordOperation)]).await;
+    client
+        .add_network_reference(NETWORK, ESCAPED_REFERENCE)
+        .await
+        .unwrap();
+    client
+        .remove_network_reference(NETWORK, "a b%2Fc")
+        .await
+        .unwrap();
+    client.start_server_v2(SERVER).await.unwrap();
+    client.list_regions(ORG).await.unwrap();
+    client
+        .list_networks_v2(Some(&["a=b".to_owned()]), None, None, None)
+        .await
+        .unwrap();
+    client.get_version().await.unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 6);
+    for request in requests {
+        // The platform's router matches the path decoded once (Go's `URL.Path`).
+        let path = percent_encoding::percent_decode_str(request.uri.path())
+            .decode_utf8()
+            .unwrap();
+        let (operation, params) = OperationId::resolve(&request.method, &path)
+            .unwrap_or_else(|| panic!("{} {path} resolves to nothing", request.method));
+        let spec = operation.spec();
+        assert_eq!(
+            request.header("x-operation"),
+            Some(format!("{} {}", spec.id, spec.path).as_str()),
+            "{path}"
+        );
+        if let Some(network) = params.get("networkID") {
+            assert_eq!(network, NETWORK.to_string());
+        }
+        if operation == OperationId::AddNetworkReference {
+            assert_eq!(
+                params.get("reference"),
+                Some("kubernetesclusters.kubernetes.unikorn-cloud.org%2Fabc")
+            );
+        }
+    }
+
+    // A reference with a bare `/` is escaped once only: decoded once, it is two segments,
+    // which no route has (the platform answers 404), as UPSTREAM.md §6 says.
+    let (server, client) = setup(|_| empty_response(404)).await;
+    client
+        .remove_network_reference(NETWORK, "a.b/c")
+        .await
+        .unwrap();
+    let request = only_request(&server);
+    let path = percent_encoding::percent_decode_str(request.uri.path())
+        .decode_utf8()
+        .unwrap();
+    assert_eq!(OperationId::resolve(&request.method, &path), None, "{path}");
 }
 
 #[tokio::test]

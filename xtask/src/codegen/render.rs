@@ -2,13 +2,17 @@
 //! operation with the impls the runtime needs (`ApiResponse`, and `Decode`, the one function that
 //! turns an answer into the enum).
 
+pub mod syntax;
+pub mod table;
+
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
-use heck::{ToPascalCase, ToSnakeCase};
-use proc_macro2::{Ident, Span, TokenStream};
+use heck::ToPascalCase;
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+use self::syntax::{docs, ident};
 use super::{
     operations::{Operation, ParamIn, ParamType},
     schema::Definitions,
@@ -38,25 +42,6 @@ pub fn render(
             #(#methods)*
         }
     })
-}
-
-/// A Rust identifier for `name`, suffixed with `_` when it is a keyword.
-fn ident(name: &str) -> Ident {
-    let snake = name.to_snake_case();
-    if syn::parse_str::<Ident>(&snake).is_ok() {
-        Ident::new(&snake, Span::call_site())
-    } else {
-        format_ident!("{}_", snake)
-    }
-}
-
-fn docs(lines: impl IntoIterator<Item = String>) -> TokenStream {
-    let lines = lines.into_iter().flat_map(|text| {
-        text.split('\n')
-            .map(|line| format!(" {line}").trim_end().to_owned())
-            .collect::<Vec<_>>()
-    });
-    quote! { #(#[doc = #lines])* }
 }
 
 fn operation(
@@ -433,15 +418,5 @@ mod tests {
         let rename = |name: &str| ident(name).to_string();
         assert_eq!(format_template("/a/{b}/c/{dId}", rename), "/a/{b}/c/{d_id}");
         assert_eq!(format_template("/plain", rename), "/plain");
-    }
-
-    #[test]
-    fn identifiers_are_snake_case_and_avoid_keywords() {
-        assert_eq!(ident("organizationID").to_string(), "organization_id");
-        assert_eq!(
-            ident("listNetworkReferences").to_string(),
-            "list_network_references"
-        );
-        assert_eq!(ident("type").to_string(), "type_");
     }
 }

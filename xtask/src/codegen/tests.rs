@@ -132,6 +132,26 @@ fn path_and_query_parameters_become_typed_arguments() {
 }
 
 #[test]
+fn the_operation_table_has_a_line_per_operation() {
+    let code = gen_ok(&[("main.yaml", THINGS)]);
+    assert_has(
+        &code,
+        r#"crate::operations::operations! {
+            /// `GET /api/v1/things/{thingID}`: [`Client::get_thing`](crate::Client::get_thing).
+            GetThing = "getThing", GET "/api/v1/things/{thingID}", ["thingID": text], body: -, [OK, NOT_FOUND];
+            /// `PUT /api/v1/things/{thingID}`: [`Client::put_thing`](crate::Client::put_thing).
+            PutThing = "putThing", PUT "/api/v1/things/{thingID}", ["thingID": text], body: Thing, [NO_CONTENT];
+        }"#,
+    );
+    let code = gen_ok(&[("main.yaml", PARAMS)]);
+    assert_has(
+        &code,
+        r#"AddWidgetReference = "addWidgetReference", PUT "/api/v2/widgets/{widgetID}/references/{reference}", ["widgetID": uuid, "reference": text], body: -, [CREATED];"#,
+    );
+    assert_eq!(code.matches("crate::operations::operations! {").count(), 1);
+}
+
+#[test]
 fn responses_become_enum_variants_and_bodies_are_typed() {
     let code = gen_ok(&[("main.yaml", THINGS)]);
     assert_has(
