@@ -5312,8406 +5312,6 @@ pub mod types {
         }
     }
 }
-/// The answer to [`Client::add_network_reference`](crate::Client::add_network_reference) (`addNetworkReference`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum AddNetworkReferenceResponse {
-    /// `201 Created`: The network holds the reference (it may have held it already).
-    Created,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for AddNetworkReferenceResponse {
-    type Success = ();
-    const OPERATION: &'static str = "addNetworkReference";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for AddNetworkReferenceResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 => ::std::result::Result::Ok(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_file_storage`](crate::Client::create_file_storage) (`createFileStorage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateFileStorageResponse {
-    /// `201 Created`: File storage.
-    Created(types::StorageV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for CreateFileStorageResponse {
-    type Success = types::StorageV2Read;
-    const OPERATION: &'static str = "createFileStorage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateFileStorageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_identity`](crate::Client::create_identity) (`createIdentity`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum CreateIdentityResponse {
-    /// `201 Created`: An identity.
-    Created(types::IdentityRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for CreateIdentityResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Created(value) => f.debug_tuple("Created").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for CreateIdentityResponse {
-    type Success = types::IdentityRead;
-    const OPERATION: &'static str = "createIdentity";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateIdentityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_image`](crate::Client::create_image) (`createImage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateImageResponse {
-    /// `200 OK`: The image.
-    Ok(types::Image),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for CreateImageResponse {
-    type Success = types::Image;
-    const OPERATION: &'static str = "createImage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateImageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_load_balancer`](crate::Client::create_load_balancer) (`createLoadBalancer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateLoadBalancerResponse {
-    /// `201 Created`: The load balancer.
-    Created(types::LoadBalancerV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for CreateLoadBalancerResponse {
-    type Success = types::LoadBalancerV2Read;
-    const OPERATION: &'static str = "createLoadBalancer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateLoadBalancerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_network`](crate::Client::create_network) (`createNetwork`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateNetworkResponse {
-    /// `201 Created`: An (API v1) network.
-    Created(types::NetworkRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for CreateNetworkResponse {
-    type Success = types::NetworkRead;
-    const OPERATION: &'static str = "createNetwork";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateNetworkResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_network_v2`](crate::Client::create_network_v2) (`createNetworkV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateNetworkV2Response {
-    /// `201 Created`: The network.
-    Created(types::NetworkV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for CreateNetworkV2Response {
-    type Success = types::NetworkV2Read;
-    const OPERATION: &'static str = "createNetworkV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateNetworkV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_security_group`](crate::Client::create_security_group) (`createSecurityGroup`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateSecurityGroupResponse {
-    /// `201 Created`: The security group.
-    Created(types::SecurityGroupRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for CreateSecurityGroupResponse {
-    type Success = types::SecurityGroupRead;
-    const OPERATION: &'static str = "createSecurityGroup";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateSecurityGroupResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_security_group_v2`](crate::Client::create_security_group_v2) (`createSecurityGroupV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateSecurityGroupV2Response {
-    /// `201 Created`: The security group.
-    Created(types::SecurityGroupV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for CreateSecurityGroupV2Response {
-    type Success = types::SecurityGroupV2Read;
-    const OPERATION: &'static str = "createSecurityGroupV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateSecurityGroupV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_server`](crate::Client::create_server) (`createServer`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum CreateServerResponse {
-    /// `201 Created`: The server.
-    Created(types::ServerRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for CreateServerResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Created(value) => f.debug_tuple("Created").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for CreateServerResponse {
-    type Success = types::ServerRead;
-    const OPERATION: &'static str = "createServer";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_server_v2`](crate::Client::create_server_v2) (`createServerV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum CreateServerV2Response {
-    /// `201 Created`: The server.
-    Created(types::ServerV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
-    Conflict(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for CreateServerV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Created(value) => f.debug_tuple("Created").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::Conflict(value) => f.debug_tuple("Conflict").field(value).finish(),
-            Self::UnprocessableEntity(value) => {
-                f.debug_tuple("UnprocessableEntity").field(value).finish()
-            }
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for CreateServerV2Response {
-    type Success = types::ServerV2Read;
-    const OPERATION: &'static str = "createServerV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::Conflict(_) => ::http::StatusCode::CONFLICT,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::Conflict(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            409 if is_json => Self::parse(status, &body).map(Self::Conflict),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_ssh_certificate_authority`](crate::Client::create_ssh_certificate_authority) (`createSshCertificateAuthority`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateSshCertificateAuthorityResponse {
-    /// `201 Created`: The SSH certificate authority.
-    Created(types::SshCertificateAuthorityV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for CreateSshCertificateAuthorityResponse {
-    type Success = types::SshCertificateAuthorityV2Read;
-    const OPERATION: &'static str = "createSshCertificateAuthority";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateSshCertificateAuthorityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_file_storage`](crate::Client::delete_file_storage) (`deleteFileStorage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteFileStorageResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteFileStorageResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteFileStorage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteFileStorageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_identity`](crate::Client::delete_identity) (`deleteIdentity`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteIdentityResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteIdentityResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteIdentity";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteIdentityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_image`](crate::Client::delete_image) (`deleteImage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteImageResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteImageResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteImage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteImageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_load_balancer`](crate::Client::delete_load_balancer) (`deleteLoadBalancer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteLoadBalancerResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteLoadBalancerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteLoadBalancer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteLoadBalancerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_network`](crate::Client::delete_network) (`deleteNetwork`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteNetworkResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteNetworkResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteNetwork";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteNetworkResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_network_v2`](crate::Client::delete_network_v2) (`deleteNetworkV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteNetworkV2Response {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteNetworkV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "deleteNetworkV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteNetworkV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_security_group`](crate::Client::delete_security_group) (`deleteSecurityGroup`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteSecurityGroupResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteSecurityGroupResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteSecurityGroup";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteSecurityGroupResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_security_group_v2`](crate::Client::delete_security_group_v2) (`deleteSecurityGroupV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteSecurityGroupV2Response {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteSecurityGroupV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "deleteSecurityGroupV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteSecurityGroupV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_server`](crate::Client::delete_server) (`deleteServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteServerResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteServerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteServer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_server_v2`](crate::Client::delete_server_v2) (`deleteServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteServerV2Response {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteServerV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "deleteServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_ssh_certificate_authority`](crate::Client::delete_ssh_certificate_authority) (`deleteSshCertificateAuthority`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteSshCertificateAuthorityResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for DeleteSshCertificateAuthorityResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteSshCertificateAuthority";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteSshCertificateAuthorityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_file_storage`](crate::Client::get_file_storage) (`getFileStorage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetFileStorageResponse {
-    /// `200 OK`: File storage.
-    Ok(types::StorageV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for GetFileStorageResponse {
-    type Success = types::StorageV2Read;
-    const OPERATION: &'static str = "getFileStorage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetFileStorageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_identity`](crate::Client::get_identity) (`getIdentity`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetIdentityResponse {
-    /// `200 OK`: An identity.
-    Ok(types::IdentityRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for GetIdentityResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetIdentityResponse {
-    type Success = types::IdentityRead;
-    const OPERATION: &'static str = "getIdentity";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetIdentityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_load_balancer`](crate::Client::get_load_balancer) (`getLoadBalancer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetLoadBalancerResponse {
-    /// `200 OK`: The load balancer.
-    Ok(types::LoadBalancerV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for GetLoadBalancerResponse {
-    type Success = types::LoadBalancerV2Read;
-    const OPERATION: &'static str = "getLoadBalancer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetLoadBalancerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_network`](crate::Client::get_network) (`getNetwork`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetNetworkResponse {
-    /// `200 OK`: An (API v1) network.
-    Ok(types::NetworkRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for GetNetworkResponse {
-    type Success = types::NetworkRead;
-    const OPERATION: &'static str = "getNetwork";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetNetworkResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_network_v2`](crate::Client::get_network_v2) (`getNetworkV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetNetworkV2Response {
-    /// `200 OK`: The network.
-    Ok(types::NetworkV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for GetNetworkV2Response {
-    type Success = types::NetworkV2Read;
-    const OPERATION: &'static str = "getNetworkV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetNetworkV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_openid_protected_resource`](crate::Client::get_openid_protected_resource) (`getOpenidProtectedResource`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetOpenidProtectedResourceResponse {
-    /// `200 OK`: Where to get a token for this API. Also pointed to from 401 answers, so clients can find out how to authenticate.
-    Ok(types::OpenidProtectedResource),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for GetOpenidProtectedResourceResponse {
-    type Success = types::OpenidProtectedResource;
-    const OPERATION: &'static str = "getOpenidProtectedResource";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        ::std::option::Option::None
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetOpenidProtectedResourceResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_region_detail`](crate::Client::get_region_detail) (`getRegionDetail`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetRegionDetailResponse {
-    /// `200 OK`: The region, with its access details.
-    Ok(types::RegionDetailRead),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for GetRegionDetailResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetRegionDetailResponse {
-    type Success = types::RegionDetailRead;
-    const OPERATION: &'static str = "getRegionDetail";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetRegionDetailResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_security_group`](crate::Client::get_security_group) (`getSecurityGroup`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetSecurityGroupResponse {
-    /// `200 OK`: The security group.
-    Ok(types::SecurityGroupRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for GetSecurityGroupResponse {
-    type Success = types::SecurityGroupRead;
-    const OPERATION: &'static str = "getSecurityGroup";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetSecurityGroupResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_security_group_v2`](crate::Client::get_security_group_v2) (`getSecurityGroupV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetSecurityGroupV2Response {
-    /// `200 OK`: The security group.
-    Ok(types::SecurityGroupV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for GetSecurityGroupV2Response {
-    type Success = types::SecurityGroupV2Read;
-    const OPERATION: &'static str = "getSecurityGroupV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetSecurityGroupV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server`](crate::Client::get_server) (`getServer`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerResponse {
-    /// `200 OK`: The server.
-    Ok(types::ServerRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for GetServerResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerResponse {
-    type Success = types::ServerRead;
-    const OPERATION: &'static str = "getServer";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_console_output`](crate::Client::get_server_console_output) (`getServerConsoleOutput`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerConsoleOutputResponse {
-    /// `200 OK`: The console log.
-    Ok(types::ConsoleOutput),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for GetServerConsoleOutputResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerConsoleOutputResponse {
-    type Success = types::ConsoleOutput;
-    const OPERATION: &'static str = "getServerConsoleOutput";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerConsoleOutputResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_console_output_v2`](crate::Client::get_server_console_output_v2) (`getServerConsoleOutputV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerConsoleOutputV2Response {
-    /// `200 OK`: The console log.
-    Ok(types::ConsoleOutput),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for GetServerConsoleOutputV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerConsoleOutputV2Response {
-    type Success = types::ConsoleOutput;
-    const OPERATION: &'static str = "getServerConsoleOutputV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerConsoleOutputV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_console_session`](crate::Client::get_server_console_session) (`getServerConsoleSession`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerConsoleSessionResponse {
-    /// `200 OK`: A console session.
-    Ok(types::ConsoleSession),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for GetServerConsoleSessionResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerConsoleSessionResponse {
-    type Success = types::ConsoleSession;
-    const OPERATION: &'static str = "getServerConsoleSession";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerConsoleSessionResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_console_session_v2`](crate::Client::get_server_console_session_v2) (`getServerConsoleSessionV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerConsoleSessionV2Response {
-    /// `200 OK`: A console session.
-    Ok(types::ConsoleSession),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for GetServerConsoleSessionV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerConsoleSessionV2Response {
-    type Success = types::ConsoleSession;
-    const OPERATION: &'static str = "getServerConsoleSessionV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerConsoleSessionV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_ssh_key`](crate::Client::get_server_ssh_key) (`getServerSshKey`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerSshKeyResponse {
-    /// `200 OK`: An SSH key pair of a server.
-    Ok(types::SshKey),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for GetServerSshKeyResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerSshKeyResponse {
-    type Success = types::SshKey;
-    const OPERATION: &'static str = "getServerSshKey";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerSshKeyResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_v2`](crate::Client::get_server_v2) (`getServerV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerV2Response {
-    /// `200 OK`: The server.
-    Ok(types::ServerV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for GetServerV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerV2Response {
-    type Success = types::ServerV2Read;
-    const OPERATION: &'static str = "getServerV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_ssh_certificate_authority`](crate::Client::get_ssh_certificate_authority) (`getSshCertificateAuthority`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetSshCertificateAuthorityResponse {
-    /// `200 OK`: The SSH certificate authority.
-    Ok(types::SshCertificateAuthorityV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for GetSshCertificateAuthorityResponse {
-    type Success = types::SshCertificateAuthorityV2Read;
-    const OPERATION: &'static str = "getSshCertificateAuthority";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetSshCertificateAuthorityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_version`](crate::Client::get_version) (`getVersion`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetVersionResponse {
-    /// `200 OK`: Release of the running service.
-    Ok(types::ServiceVersionRead),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for GetVersionResponse {
-    type Success = types::ServiceVersionRead;
-    const OPERATION: &'static str = "getVersion";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error) | Self::InternalServerError(error) => {
-                ::std::option::Option::Some(error)
-            }
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetVersionResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::hard_reboot_server`](crate::Client::hard_reboot_server) (`hardRebootServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum HardRebootServerResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for HardRebootServerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "hardRebootServer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for HardRebootServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::hard_reboot_server_v2`](crate::Client::hard_reboot_server_v2) (`hardRebootServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum HardRebootServerV2Response {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for HardRebootServerV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "hardRebootServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for HardRebootServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_external_networks`](crate::Client::list_external_networks) (`listExternalNetworks`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListExternalNetworksResponse {
-    /// `200 OK`: External networks.
-    Ok(types::ExternalNetworks),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListExternalNetworksResponse {
-    type Success = types::ExternalNetworks;
-    const OPERATION: &'static str = "listExternalNetworks";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListExternalNetworksResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_file_storage`](crate::Client::list_file_storage) (`listFileStorage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListFileStorageResponse {
-    /// `200 OK`: File storage.
-    Ok(types::StorageV2List),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListFileStorageResponse {
-    type Success = types::StorageV2List;
-    const OPERATION: &'static str = "listFileStorage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListFileStorageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_file_storage_classes`](crate::Client::list_file_storage_classes) (`listFileStorageClasses`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListFileStorageClassesResponse {
-    /// `200 OK`: Storage classes.
-    Ok(types::StorageClassListV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListFileStorageClassesResponse {
-    type Success = types::StorageClassListV2Read;
-    const OPERATION: &'static str = "listFileStorageClasses";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListFileStorageClassesResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_flavors`](crate::Client::list_flavors) (`listFlavors`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListFlavorsResponse {
-    /// `200 OK`: Flavors.
-    Ok(types::Flavors),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListFlavorsResponse {
-    type Success = types::Flavors;
-    const OPERATION: &'static str = "listFlavors";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListFlavorsResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_identities`](crate::Client::list_identities) (`listIdentities`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum ListIdentitiesResponse {
-    /// `200 OK`: Identities.
-    Ok(types::IdentitiesRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for ListIdentitiesResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for ListIdentitiesResponse {
-    type Success = types::IdentitiesRead;
-    const OPERATION: &'static str = "listIdentities";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListIdentitiesResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_images`](crate::Client::list_images) (`listImages`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListImagesResponse {
-    /// `200 OK`: Images.
-    Ok(types::Images),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListImagesResponse {
-    type Success = types::Images;
-    const OPERATION: &'static str = "listImages";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListImagesResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_images_v2`](crate::Client::list_images_v2) (`listImagesV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListImagesV2Response {
-    /// `200 OK`: Images.
-    Ok(types::Images),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListImagesV2Response {
-    type Success = types::Images;
-    const OPERATION: &'static str = "listImagesV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListImagesV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_load_balancers`](crate::Client::list_load_balancers) (`listLoadBalancers`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListLoadBalancersResponse {
-    /// `200 OK`: Load balancers.
-    Ok(types::LoadBalancersV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListLoadBalancersResponse {
-    type Success = types::LoadBalancersV2Read;
-    const OPERATION: &'static str = "listLoadBalancers";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListLoadBalancersResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_networks`](crate::Client::list_networks) (`listNetworks`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListNetworksResponse {
-    /// `200 OK`: Networks.
-    Ok(types::NetworksRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListNetworksResponse {
-    type Success = types::NetworksRead;
-    const OPERATION: &'static str = "listNetworks";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListNetworksResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_networks_v2`](crate::Client::list_networks_v2) (`listNetworksV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListNetworksV2Response {
-    /// `200 OK`: Networks.
-    Ok(types::NetworksV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListNetworksV2Response {
-    type Success = types::NetworksV2Read;
-    const OPERATION: &'static str = "listNetworksV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListNetworksV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_regions`](crate::Client::list_regions) (`listRegions`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListRegionsResponse {
-    /// `200 OK`: Regions.
-    Ok(types::Regions),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListRegionsResponse {
-    type Success = types::Regions;
-    const OPERATION: &'static str = "listRegions";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListRegionsResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_security_groups`](crate::Client::list_security_groups) (`listSecurityGroups`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListSecurityGroupsResponse {
-    /// `200 OK`: Security groups.
-    Ok(types::SecurityGroupsRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListSecurityGroupsResponse {
-    type Success = types::SecurityGroupsRead;
-    const OPERATION: &'static str = "listSecurityGroups";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListSecurityGroupsResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_security_groups_v2`](crate::Client::list_security_groups_v2) (`listSecurityGroupsV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListSecurityGroupsV2Response {
-    /// `200 OK`: Security groups.
-    Ok(types::SecurityGroupsV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListSecurityGroupsV2Response {
-    type Success = types::SecurityGroupsV2Read;
-    const OPERATION: &'static str = "listSecurityGroupsV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListSecurityGroupsV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_servers`](crate::Client::list_servers) (`listServers`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum ListServersResponse {
-    /// `200 OK`: Servers.
-    Ok(types::ServersRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for ListServersResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for ListServersResponse {
-    type Success = types::ServersRead;
-    const OPERATION: &'static str = "listServers";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListServersResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_servers_v2`](crate::Client::list_servers_v2) (`listServersV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum ListServersV2Response {
-    /// `200 OK`: Servers.
-    Ok(types::ServersV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for ListServersV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for ListServersV2Response {
-    type Success = types::ServersV2Read;
-    const OPERATION: &'static str = "listServersV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListServersV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_ssh_certificate_authorities`](crate::Client::list_ssh_certificate_authorities) (`listSshCertificateAuthorities`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListSshCertificateAuthoritiesResponse {
-    /// `200 OK`: SSH certificate authorities.
-    Ok(types::SshCertificateAuthoritiesV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for ListSshCertificateAuthoritiesResponse {
-    type Success = types::SshCertificateAuthoritiesV2Read;
-    const OPERATION: &'static str = "listSshCertificateAuthorities";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListSshCertificateAuthoritiesResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::remove_network_reference`](crate::Client::remove_network_reference) (`removeNetworkReference`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum RemoveNetworkReferenceResponse {
-    /// `204 No Content`: The network does not hold the reference (any more).
-    NoContent,
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for RemoveNetworkReferenceResponse {
-    type Success = ();
-    const OPERATION: &'static str = "removeNetworkReference";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::NoContent => ::http::StatusCode::NO_CONTENT,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::NoContent => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for RemoveNetworkReferenceResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            204 => ::std::result::Result::Ok(Self::NoContent),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::snapshot_server_v2`](crate::Client::snapshot_server_v2) (`snapshotServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum SnapshotServerV2Response {
-    /// `201 Created`: The image.
-    Created(types::Image),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for SnapshotServerV2Response {
-    type Success = types::Image;
-    const OPERATION: &'static str = "snapshotServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for SnapshotServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::soft_reboot_server`](crate::Client::soft_reboot_server) (`softRebootServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum SoftRebootServerResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for SoftRebootServerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "softRebootServer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for SoftRebootServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::soft_reboot_server_v2`](crate::Client::soft_reboot_server_v2) (`softRebootServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum SoftRebootServerV2Response {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for SoftRebootServerV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "softRebootServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for SoftRebootServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::start_server`](crate::Client::start_server) (`startServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum StartServerResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for StartServerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "startServer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for StartServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::start_server_v2`](crate::Client::start_server_v2) (`startServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum StartServerV2Response {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for StartServerV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "startServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for StartServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::stop_server`](crate::Client::stop_server) (`stopServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum StopServerResponse {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for StopServerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "stopServer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for StopServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::stop_server_v2`](crate::Client::stop_server_v2) (`stopServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum StopServerV2Response {
-    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for StopServerV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "stopServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for StopServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_file_storage`](crate::Client::update_file_storage) (`updateFileStorage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateFileStorageResponse {
-    /// `202 Accepted`: File storage.
-    Accepted(types::StorageV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for UpdateFileStorageResponse {
-    type Success = types::StorageV2Read;
-    const OPERATION: &'static str = "updateFileStorage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateFileStorageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_load_balancer`](crate::Client::update_load_balancer) (`updateLoadBalancer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateLoadBalancerResponse {
-    /// `202 Accepted`: The load balancer.
-    Accepted(types::LoadBalancerV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
-    Conflict(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for UpdateLoadBalancerResponse {
-    type Success = types::LoadBalancerV2Read;
-    const OPERATION: &'static str = "updateLoadBalancer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::Conflict(_) => ::http::StatusCode::CONFLICT,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::Conflict(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateLoadBalancerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            409 if is_json => Self::parse(status, &body).map(Self::Conflict),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_network_v2`](crate::Client::update_network_v2) (`updateNetworkV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateNetworkV2Response {
-    /// `202 Accepted`: The network.
-    Accepted(types::NetworkV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
-    Conflict(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for UpdateNetworkV2Response {
-    type Success = types::NetworkV2Read;
-    const OPERATION: &'static str = "updateNetworkV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::Conflict(_) => ::http::StatusCode::CONFLICT,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::Conflict(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateNetworkV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            409 if is_json => Self::parse(status, &body).map(Self::Conflict),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_security_group`](crate::Client::update_security_group) (`updateSecurityGroup`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateSecurityGroupResponse {
-    /// `202 Accepted`: The security group.
-    Accepted(types::SecurityGroupRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for UpdateSecurityGroupResponse {
-    type Success = types::SecurityGroupRead;
-    const OPERATION: &'static str = "updateSecurityGroup";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateSecurityGroupResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_security_group_v2`](crate::Client::update_security_group_v2) (`updateSecurityGroupV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateSecurityGroupV2Response {
-    /// `202 Accepted`: The security group.
-    Accepted(types::SecurityGroupV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl crate::ApiResponse for UpdateSecurityGroupV2Response {
-    type Success = types::SecurityGroupV2Read;
-    const OPERATION: &'static str = "updateSecurityGroupV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateSecurityGroupV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_server`](crate::Client::update_server) (`updateServer`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateServerResponse {
-    /// `202 Accepted`: The server.
-    Accepted(types::ServerRead),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for UpdateServerResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Accepted(value) => f.debug_tuple("Accepted").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for UpdateServerResponse {
-    type Success = types::ServerRead;
-    const OPERATION: &'static str = "updateServer";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_server_v2`](crate::Client::update_server_v2) (`updateServerV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateServerV2Response {
-    /// `202 Accepted`: The server.
-    Accepted(types::ServerV2Read),
-    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
-    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
-    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
-    /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
-    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
-    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for UpdateServerV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Accepted(value) => f.debug_tuple("Accepted").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::UnprocessableEntity(value) => {
-                f.debug_tuple("UnprocessableEntity").field(value).finish()
-            }
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::redact::debug_body(true, body))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for UpdateServerV2Response {
-    type Success = types::ServerV2Read;
-    const OPERATION: &'static str = "updateServerV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-impl crate::Client {
-    /// Records that the resource named by `reference` uses the network. Adding a reference that is already held succeeds. Takes no request body.
-    ///
-    /// Sends a `PUT` request to `/api/v2/networks/{networkID}/references/{reference}` (`addNetworkReference`) without a body.
-    ///
-    /// Arguments:
-    /// - `network_id`: ID of the network.
-    /// - `reference`: A reference to a resource of another service, `<plural>.<group>/<name>` (the server takes any non-empty text).
-    ///
-    /// Every answer is a [`AddNetworkReferenceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn add_network_reference(
-        &self,
-        network_id: ::uuid::Uuid,
-        reference: &str,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<AddNetworkReferenceResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "addNetworkReference",
-            "/api/v2/networks/{networkID}/references/{reference}",
-        );
-        let network_id = network_id.hyphenated();
-        let reference = crate::client::path_segment(
-            OPERATION.id(),
-            "reference",
-            reference,
-        )?;
-        let path = ::std::format!(
-            "/api/v2/networks/{network_id}/references/{reference}"
-        );
-        self.call_empty(OPERATION, ::http::Method::PUT, path).await
-    }
-    /// Creates file storage. The snapshot policies in `spec.snapshotPolicies` are stored as given; leaving the list out or empty stores none. The platform-managed default snapshot protection is set separately, with `spec.defaultSnapshotProtectionEnabled`.
-    ///
-    /// Sends a `POST` request to `/api/v2/filestorage` (`createFileStorage`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `body`: The file storage to create.
-    ///
-    /// Every answer is a [`CreateFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_file_storage(
-        &self,
-        body: &types::StorageV2Create,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<CreateFileStorageResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createFileStorage",
-            "/api/v2/filestorage",
-        );
-        let path = ::std::string::String::from("/api/v2/filestorage");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Creates an identity for the project in a region.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities` (`createIdentity`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `body`: The identity to create.
-    ///
-    /// Every answer is a [`CreateIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_identity(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        body: &types::IdentityWrite,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<CreateIdentityResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createIdentity",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities"
-        );
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Imports a disk image from a publicly reachable URL. The file must be a raw disk image; convert other formats (qcow2, ...) first.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images` (`createImage`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `region_id`: ID of the region.
-    /// - `body`: The image to import.
-    ///
-    /// Every answer is a [`CreateImageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_image(
-        &self,
-        organization_id: ::uuid::Uuid,
-        region_id: ::uuid::Uuid,
-        body: &types::ImageCreate,
-    ) -> ::std::result::Result<crate::ResponseValue<CreateImageResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createImage",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/images",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/regions/{region_id}/images"
-        );
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Creates a load balancer on a network.
-    ///
-    /// Sends a `POST` request to `/api/v2/loadbalancers` (`createLoadBalancer`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `body`: The load balancer to create.
-    ///
-    /// Every answer is a [`CreateLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_load_balancer(
-        &self,
-        body: &types::LoadBalancerV2Create,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<CreateLoadBalancerResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createLoadBalancer",
-            "/api/v2/loadbalancers",
-        );
-        let path = ::std::string::String::from("/api/v2/loadbalancers");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Creates an (API v1) network for an identity.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks` (`createNetwork`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `body`: The network to create.
-    ///
-    /// Every answer is a [`CreateNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_network(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        body: &types::NetworkWrite,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<CreateNetworkResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createNetwork",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks"
-        );
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Creates a network in a region for a project.
-    ///
-    /// Sends a `POST` request to `/api/v2/networks` (`createNetworkV2`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `body`: The network to create.
-    ///
-    /// Every answer is a [`CreateNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_network_v2(
-        &self,
-        body: &types::NetworkV2Create,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<CreateNetworkV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createNetworkV2",
-            "/api/v2/networks",
-        );
-        let path = ::std::string::String::from("/api/v2/networks");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Creates an (API v1) security group for an identity.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups` (`createSecurityGroup`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `body`: The security group.
-    ///
-    /// Every answer is a [`CreateSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_security_group(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        body: &types::SecurityGroupWrite,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<CreateSecurityGroupResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createSecurityGroup",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups"
-        );
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Creates a security group on a network.
-    ///
-    /// Sends a `POST` request to `/api/v2/securitygroups` (`createSecurityGroupV2`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `body`: The security group.
-    ///
-    /// Every answer is a [`CreateSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_security_group_v2(
-        &self,
-        body: &types::SecurityGroupV2Create,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<CreateSecurityGroupV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createSecurityGroupV2",
-            "/api/v2/securitygroups",
-        );
-        let path = ::std::string::String::from("/api/v2/securitygroups");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Creates an (API v1) server for an identity.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers` (`createServer`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `body`: The server.
-    ///
-    /// Every answer is a [`CreateServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_server(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        body: &types::ServerWrite,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<CreateServerResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers"
-        );
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Creates a server on a network.
-    ///
-    /// Sends a `POST` request to `/api/v2/servers` (`createServerV2`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `body`: The server.
-    ///
-    /// Every answer is a [`CreateServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_server_v2(
-        &self,
-        body: &types::ServerV2Create,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<CreateServerV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createServerV2",
-            "/api/v2/servers",
-        );
-        let path = ::std::string::String::from("/api/v2/servers");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Registers the public key of an SSH user certificate authority for a project.
-    ///
-    /// Sends a `POST` request to `/api/v2/sshcertificateauthorities` (`createSshCertificateAuthority`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `body`: The SSH certificate authority to create.
-    ///
-    /// Every answer is a [`CreateSshCertificateAuthorityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn create_ssh_certificate_authority(
-        &self,
-        body: &types::SshCertificateAuthorityV2Create,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<CreateSshCertificateAuthorityResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createSshCertificateAuthority",
-            "/api/v2/sshcertificateauthorities",
-        );
-        let path = ::std::string::String::from("/api/v2/sshcertificateauthorities");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Deletes file storage.
-    ///
-    /// Sends a `DELETE` request to `/api/v2/filestorage/{filestorageID}` (`deleteFileStorage`) without a body.
-    ///
-    /// Arguments:
-    /// - `filestorage_id`: ID of the file storage.
-    ///
-    /// Every answer is a [`DeleteFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_file_storage(
-        &self,
-        filestorage_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<DeleteFileStorageResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteFileStorage",
-            "/api/v2/filestorage/{filestorageID}",
-        );
-        let filestorage_id = filestorage_id.hyphenated();
-        let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Deletes an identity together with every resource created with it.
-    ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`deleteIdentity`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    ///
-    /// Every answer is a [`DeleteIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_identity(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<DeleteIdentityResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteIdentity",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Deletes a disk image of the organization.
-    ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}` (`deleteImage`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `region_id`: ID of the region.
-    /// - `image_id`: ID of the image.
-    ///
-    /// Every answer is a [`DeleteImageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_image(
-        &self,
-        organization_id: ::uuid::Uuid,
-        region_id: ::uuid::Uuid,
-        image_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<crate::ResponseValue<DeleteImageResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteImage",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
-        let image_id = image_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/regions/{region_id}/images/{image_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Deletes a load balancer.
-    ///
-    /// Sends a `DELETE` request to `/api/v2/loadbalancers/{loadBalancerID}` (`deleteLoadBalancer`) without a body.
-    ///
-    /// Arguments:
-    /// - `load_balancer_id`: ID of the load balancer.
-    ///
-    /// Every answer is a [`DeleteLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_load_balancer(
-        &self,
-        load_balancer_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<DeleteLoadBalancerResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteLoadBalancer",
-            "/api/v2/loadbalancers/{loadBalancerID}",
-        );
-        let load_balancer_id = load_balancer_id.hyphenated();
-        let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Deletes an (API v1) network.
-    ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`deleteNetwork`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `network_id`: ID of the network.
-    ///
-    /// Every answer is a [`DeleteNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_network(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        network_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<DeleteNetworkResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteNetwork",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let network_id = network_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Deletes a network.
-    ///
-    /// Sends a `DELETE` request to `/api/v2/networks/{networkID}` (`deleteNetworkV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `network_id`: ID of the network.
-    ///
-    /// Every answer is a [`DeleteNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_network_v2(
-        &self,
-        network_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<DeleteNetworkV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteNetworkV2",
-            "/api/v2/networks/{networkID}",
-        );
-        let network_id = network_id.hyphenated();
-        let path = ::std::format!("/api/v2/networks/{network_id}");
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Deletes an (API v1) security group.
-    ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`deleteSecurityGroup`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `security_group_id`: ID of the security group.
-    ///
-    /// Every answer is a [`DeleteSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_security_group(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        security_group_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<DeleteSecurityGroupResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteSecurityGroup",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let security_group_id = security_group_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Deletes a security group.
-    ///
-    /// Sends a `DELETE` request to `/api/v2/securitygroups/{securityGroupID}` (`deleteSecurityGroupV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `security_group_id`: ID of the security group.
-    ///
-    /// Every answer is a [`DeleteSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_security_group_v2(
-        &self,
-        security_group_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<DeleteSecurityGroupV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteSecurityGroupV2",
-            "/api/v2/securitygroups/{securityGroupID}",
-        );
-        let security_group_id = security_group_id.hyphenated();
-        let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Deletes an (API v1) server.
-    ///
-    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`deleteServer`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`DeleteServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_server(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<DeleteServerResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Deletes a server.
-    ///
-    /// Sends a `DELETE` request to `/api/v2/servers/{serverID}` (`deleteServerV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`DeleteServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_server_v2(
-        &self,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<DeleteServerV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteServerV2",
-            "/api/v2/servers/{serverID}",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}");
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Deletes an SSH certificate authority.
-    ///
-    /// Sends a `DELETE` request to `/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}` (`deleteSshCertificateAuthority`) without a body.
-    ///
-    /// Arguments:
-    /// - `ssh_certificate_authority_id`: ID of the SSH certificate authority.
-    ///
-    /// Every answer is a [`DeleteSshCertificateAuthorityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn delete_ssh_certificate_authority(
-        &self,
-        ssh_certificate_authority_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<DeleteSshCertificateAuthorityResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteSshCertificateAuthority",
-            "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
-        );
-        let ssh_certificate_authority_id = ssh_certificate_authority_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v2/sshcertificateauthorities/{ssh_certificate_authority_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Reads one file storage.
-    ///
-    /// Sends a `GET` request to `/api/v2/filestorage/{filestorageID}` (`getFileStorage`) without a body.
-    ///
-    /// Arguments:
-    /// - `filestorage_id`: ID of the file storage.
-    ///
-    /// Every answer is a [`GetFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_file_storage(
-        &self,
-        filestorage_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetFileStorageResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getFileStorage",
-            "/api/v2/filestorage/{filestorageID}",
-        );
-        let filestorage_id = filestorage_id.hyphenated();
-        let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads one identity.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`getIdentity`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    ///
-    /// Every answer is a [`GetIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_identity(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<crate::ResponseValue<GetIdentityResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getIdentity",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads one load balancer.
-    ///
-    /// Sends a `GET` request to `/api/v2/loadbalancers/{loadBalancerID}` (`getLoadBalancer`) without a body.
-    ///
-    /// Arguments:
-    /// - `load_balancer_id`: ID of the load balancer.
-    ///
-    /// Every answer is a [`GetLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_load_balancer(
-        &self,
-        load_balancer_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetLoadBalancerResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getLoadBalancer",
-            "/api/v2/loadbalancers/{loadBalancerID}",
-        );
-        let load_balancer_id = load_balancer_id.hyphenated();
-        let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads one (API v1) network.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`getNetwork`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `network_id`: ID of the network.
-    ///
-    /// Every answer is a [`GetNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_network(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        network_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<crate::ResponseValue<GetNetworkResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getNetwork",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let network_id = network_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads one network.
-    ///
-    /// Sends a `GET` request to `/api/v2/networks/{networkID}` (`getNetworkV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `network_id`: ID of the network.
-    ///
-    /// Every answer is a [`GetNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_network_v2(
-        &self,
-        network_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetNetworkV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getNetworkV2",
-            "/api/v2/networks/{networkID}",
-        );
-        let network_id = network_id.hyphenated();
-        let path = ::std::format!("/api/v2/networks/{network_id}");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Returns which authorization servers issue tokens for this API, and how tokens are presented. Needs no authentication.
-    ///
-    /// Sends a `GET` request to `/.well-known/openid-protected-resource` (`getOpenidProtectedResource`) without a body.
-    ///
-    /// Every answer is a [`GetOpenidProtectedResourceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_openid_protected_resource(
-        &self,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetOpenidProtectedResourceResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getOpenidProtectedResource",
-            "/.well-known/openid-protected-resource",
-        );
-        let path = ::std::string::String::from("/.well-known/openid-protected-resource");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads one region including its provider access details (for a Kubernetes region, its kubeconfig). The answer holds credentials.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/detail` (`getRegionDetail`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `region_id`: ID of the region.
-    ///
-    /// Every answer is a [`GetRegionDetailResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_region_detail(
-        &self,
-        organization_id: ::uuid::Uuid,
-        region_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetRegionDetailResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getRegionDetail",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/detail",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/regions/{region_id}/detail"
-        );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads one (API v1) security group.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`getSecurityGroup`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `security_group_id`: ID of the security group.
-    ///
-    /// Every answer is a [`GetSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_security_group(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        security_group_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetSecurityGroupResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getSecurityGroup",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let security_group_id = security_group_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads one security group.
-    ///
-    /// Sends a `GET` request to `/api/v2/securitygroups/{securityGroupID}` (`getSecurityGroupV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `security_group_id`: ID of the security group.
-    ///
-    /// Every answer is a [`GetSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_security_group_v2(
-        &self,
-        security_group_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetSecurityGroupV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getSecurityGroupV2",
-            "/api/v2/securitygroups/{securityGroupID}",
-        );
-        let security_group_id = security_group_id.hyphenated();
-        let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads one (API v1) server.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`getServer`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`GetServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_server(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<crate::ResponseValue<GetServerResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads the console log of an (API v1) server.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput` (`getServerConsoleOutput`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `server_id`: ID of the server.
-    /// - `length`: How much of the console log to return.
-    ///
-    /// Every answer is a [`GetServerConsoleOutputResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_server_console_output(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        server_id: ::uuid::Uuid,
-        length: ::std::option::Option<i64>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetServerConsoleOutputResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerConsoleOutput",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/consoleoutput"
-        );
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(length) = length {
-            let value = &length;
-            query.push("length", &value.to_string());
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads the console log of a server.
-    ///
-    /// Sends a `GET` request to `/api/v2/servers/{serverID}/consoleoutput` (`getServerConsoleOutputV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    /// - `length`: How much of the console log to return.
-    ///
-    /// Every answer is a [`GetServerConsoleOutputV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_server_console_output_v2(
-        &self,
-        server_id: ::uuid::Uuid,
-        length: ::std::option::Option<i64>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetServerConsoleOutputV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerConsoleOutputV2",
-            "/api/v2/servers/{serverID}/consoleoutput",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}/consoleoutput");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(length) = length {
-            let value = &length;
-            query.push("length", &value.to_string());
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Opens a console session on an (API v1) server and returns the URL to reach it. The URL grants access to the console.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions` (`getServerConsoleSession`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`GetServerConsoleSessionResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_server_console_session(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetServerConsoleSessionResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerConsoleSession",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/consolesessions"
-        );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Opens a console session on a server and returns the URL to reach it. The URL grants access to the console.
-    ///
-    /// Sends a `GET` request to `/api/v2/servers/{serverID}/consolesessions` (`getServerConsoleSessionV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`GetServerConsoleSessionV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_server_console_session_v2(
-        &self,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetServerConsoleSessionV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerConsoleSessionV2",
-            "/api/v2/servers/{serverID}/consolesessions",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}/consolesessions");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads the private SSH key generated for a server. The answer holds credentials.
-    ///
-    /// Sends a `GET` request to `/api/v2/servers/{serverID}/sshkey` (`getServerSshKey`) without a body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`GetServerSshKeyResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_server_ssh_key(
-        &self,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetServerSshKeyResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerSshKey",
-            "/api/v2/servers/{serverID}/sshkey",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}/sshkey");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads one server.
-    ///
-    /// Sends a `GET` request to `/api/v2/servers/{serverID}` (`getServerV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`GetServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_server_v2(
-        &self,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<crate::ResponseValue<GetServerV2Response>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerV2",
-            "/api/v2/servers/{serverID}",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reads one SSH certificate authority.
-    ///
-    /// Sends a `GET` request to `/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}` (`getSshCertificateAuthority`) without a body.
-    ///
-    /// Arguments:
-    /// - `ssh_certificate_authority_id`: ID of the SSH certificate authority.
-    ///
-    /// Every answer is a [`GetSshCertificateAuthorityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_ssh_certificate_authority(
-        &self,
-        ssh_certificate_authority_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<GetSshCertificateAuthorityResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getSshCertificateAuthority",
-            "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
-        );
-        let ssh_certificate_authority_id = ssh_certificate_authority_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v2/sshcertificateauthorities/{ssh_certificate_authority_id}"
-        );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Reports the release of the running service binary, so callers and deployment checks can tell which version answers.
-    ///
-    /// Sends a `GET` request to `/api/version` (`getVersion`) without a body.
-    ///
-    /// Every answer is a [`GetVersionResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn get_version(
-        &self,
-    ) -> ::std::result::Result<crate::ResponseValue<GetVersionResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getVersion",
-            "/api/version",
-        );
-        let path = ::std::string::String::from("/api/version");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Power-cycles an (API v1) server without involving its operating system. Takes no request body.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot` (`hardRebootServer`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`HardRebootServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn hard_reboot_server(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<HardRebootServerResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "hardRebootServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/hardreboot"
-        );
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
-    }
-    /// Power-cycles a server without involving its operating system. Takes no request body.
-    ///
-    /// Sends a `POST` request to `/api/v2/servers/{serverID}/hardreboot` (`hardRebootServerV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`HardRebootServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn hard_reboot_server_v2(
-        &self,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<HardRebootServerV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "hardRebootServerV2",
-            "/api/v2/servers/{serverID}/hardreboot",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}/hardreboot");
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
-    }
-    /// Lists the external networks of a region.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks` (`listExternalNetworks`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `region_id`: ID of the region.
-    ///
-    /// Every answer is a [`ListExternalNetworksResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_external_networks(
-        &self,
-        organization_id: ::uuid::Uuid,
-        region_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListExternalNetworksResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listExternalNetworks",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/regions/{region_id}/externalnetworks"
-        );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists file storage, optionally filtered by organization, project and region.
-    ///
-    /// Sends a `GET` request to `/api/v2/filestorage` (`listFileStorage`) without a body.
-    ///
-    /// Arguments:
-    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
-    /// - `organization_id`: Only resources of these organizations.
-    /// - `project_id`: Only resources of these projects.
-    /// - `region_id`: Only resources in these regions.
-    ///
-    /// Every answer is a [`ListFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_file_storage(
-        &self,
-        tag: ::std::option::Option<&[::std::string::String]>,
-        organization_id: ::std::option::Option<&[::std::string::String]>,
-        project_id: ::std::option::Option<&[::std::string::String]>,
-        region_id: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListFileStorageResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listFileStorage",
-            "/api/v2/filestorage",
-        );
-        let path = ::std::string::String::from("/api/v2/filestorage");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists the file storage classes, optionally filtered by region.
-    ///
-    /// Sends a `GET` request to `/api/v2/filestorageclasses` (`listFileStorageClasses`) without a body.
-    ///
-    /// Arguments:
-    /// - `region_id`: Only resources in these regions.
-    ///
-    /// Every answer is a [`ListFileStorageClassesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_file_storage_classes(
-        &self,
-        region_id: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListFileStorageClassesResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listFileStorageClasses",
-            "/api/v2/filestorageclasses",
-        );
-        let path = ::std::string::String::from("/api/v2/filestorageclasses");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists the machine flavors of a region.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/flavors` (`listFlavors`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `region_id`: ID of the region.
-    ///
-    /// Every answer is a [`ListFlavorsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_flavors(
-        &self,
-        organization_id: ::uuid::Uuid,
-        region_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<crate::ResponseValue<ListFlavorsResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listFlavors",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/flavors",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/regions/{region_id}/flavors"
-        );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists every identity of the organization.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/identities` (`listIdentities`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    ///
-    /// Every answer is a [`ListIdentitiesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_identities(
-        &self,
-        organization_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListIdentitiesResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listIdentities",
-            "/api/v1/organizations/{organizationID}/identities",
-        );
-        let organization_id = organization_id.hyphenated();
-        let path = ::std::format!("/api/v1/organizations/{organization_id}/identities");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists the disk images of a region.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images` (`listImages`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `region_id`: ID of the region.
-    ///
-    /// Every answer is a [`ListImagesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_images(
-        &self,
-        organization_id: ::uuid::Uuid,
-        region_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<crate::ResponseValue<ListImagesResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listImages",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/images",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/regions/{region_id}/images"
-        );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists the disk images of a region, optionally only those the organization owns or can use, and only those in given states.
-    ///
-    /// Sends a `GET` request to `/api/v2/regions/{regionID}/images` (`listImagesV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `region_id`: ID of the region.
-    /// - `organization_id`: Only resources of these organizations.
-    /// - `scope`: `owned`: only images of the organization given; `available`: every image the organization can use (its own and shared ones).
-    /// - `status`: Only images in these states.
-    ///
-    /// Every answer is a [`ListImagesV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_images_v2(
-        &self,
-        region_id: ::uuid::Uuid,
-        organization_id: ::std::option::Option<&[::std::string::String]>,
-        scope: ::std::option::Option<&types::ImageScope>,
-        status: ::std::option::Option<&[types::ImageState]>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListImagesV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listImagesV2",
-            "/api/v2/regions/{regionID}/images",
-        );
-        let region_id = region_id.hyphenated();
-        let path = ::std::format!("/api/v2/regions/{region_id}/images");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(scope) = scope {
-            let value = &scope;
-            query.push("scope", &value.to_string());
-        }
-        if let ::std::option::Option::Some(status) = status {
-            for value in status {
-                query.push("status", &value.to_string());
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists load balancers, optionally filtered by organization, project, region and network.
-    ///
-    /// Sends a `GET` request to `/api/v2/loadbalancers` (`listLoadBalancers`) without a body.
-    ///
-    /// Arguments:
-    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
-    /// - `organization_id`: Only resources of these organizations.
-    /// - `project_id`: Only resources of these projects.
-    /// - `region_id`: Only resources in these regions.
-    /// - `network_id`: Only resources on these networks.
-    ///
-    /// Every answer is a [`ListLoadBalancersResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_load_balancers(
-        &self,
-        tag: ::std::option::Option<&[::std::string::String]>,
-        organization_id: ::std::option::Option<&[::std::string::String]>,
-        project_id: ::std::option::Option<&[::std::string::String]>,
-        region_id: ::std::option::Option<&[::std::string::String]>,
-        network_id: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListLoadBalancersResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listLoadBalancers",
-            "/api/v2/loadbalancers",
-        );
-        let path = ::std::string::String::from("/api/v2/loadbalancers");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        if let ::std::option::Option::Some(network_id) = network_id {
-            for value in network_id {
-                query.push("networkID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists the (API v1) networks of the organization.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/networks` (`listNetworks`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    ///
-    /// Every answer is a [`ListNetworksResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_networks(
-        &self,
-        organization_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListNetworksResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listNetworks",
-            "/api/v1/organizations/{organizationID}/networks",
-        );
-        let organization_id = organization_id.hyphenated();
-        let path = ::std::format!("/api/v1/organizations/{organization_id}/networks");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists networks, optionally filtered by organization, project and region.
-    ///
-    /// Sends a `GET` request to `/api/v2/networks` (`listNetworksV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
-    /// - `organization_id`: Only resources of these organizations.
-    /// - `project_id`: Only resources of these projects.
-    /// - `region_id`: Only resources in these regions.
-    ///
-    /// Every answer is a [`ListNetworksV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_networks_v2(
-        &self,
-        tag: ::std::option::Option<&[::std::string::String]>,
-        organization_id: ::std::option::Option<&[::std::string::String]>,
-        project_id: ::std::option::Option<&[::std::string::String]>,
-        region_id: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListNetworksV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listNetworksV2",
-            "/api/v2/networks",
-        );
-        let path = ::std::string::String::from("/api/v2/networks");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists the regions the organization may use.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions` (`listRegions`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    ///
-    /// Every answer is a [`ListRegionsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_regions(
-        &self,
-        organization_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<crate::ResponseValue<ListRegionsResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listRegions",
-            "/api/v1/organizations/{organizationID}/regions",
-        );
-        let organization_id = organization_id.hyphenated();
-        let path = ::std::format!("/api/v1/organizations/{organization_id}/regions");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists the (API v1) security groups of the organization.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/securitygroups` (`listSecurityGroups`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
-    ///
-    /// Every answer is a [`ListSecurityGroupsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_security_groups(
-        &self,
-        organization_id: ::uuid::Uuid,
-        tag: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListSecurityGroupsResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listSecurityGroups",
-            "/api/v1/organizations/{organizationID}/securitygroups",
-        );
-        let organization_id = organization_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/securitygroups"
-        );
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists security groups, optionally filtered by organization, project, region and network.
-    ///
-    /// Sends a `GET` request to `/api/v2/securitygroups` (`listSecurityGroupsV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
-    /// - `organization_id`: Only resources of these organizations.
-    /// - `project_id`: Only resources of these projects.
-    /// - `region_id`: Only resources in these regions.
-    /// - `network_id`: Only resources on these networks.
-    ///
-    /// Every answer is a [`ListSecurityGroupsV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_security_groups_v2(
-        &self,
-        tag: ::std::option::Option<&[::std::string::String]>,
-        organization_id: ::std::option::Option<&[::std::string::String]>,
-        project_id: ::std::option::Option<&[::std::string::String]>,
-        region_id: ::std::option::Option<&[::std::string::String]>,
-        network_id: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListSecurityGroupsV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listSecurityGroupsV2",
-            "/api/v2/securitygroups",
-        );
-        let path = ::std::string::String::from("/api/v2/securitygroups");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        if let ::std::option::Option::Some(network_id) = network_id {
-            for value in network_id {
-                query.push("networkID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists the (API v1) servers of the organization.
-    ///
-    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/servers` (`listServers`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
-    ///
-    /// Every answer is a [`ListServersResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_servers(
-        &self,
-        organization_id: ::uuid::Uuid,
-        tag: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<crate::ResponseValue<ListServersResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listServers",
-            "/api/v1/organizations/{organizationID}/servers",
-        );
-        let organization_id = organization_id.hyphenated();
-        let path = ::std::format!("/api/v1/organizations/{organization_id}/servers");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists servers, optionally filtered by organization, project, region and network.
-    ///
-    /// Sends a `GET` request to `/api/v2/servers` (`listServersV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
-    /// - `organization_id`: Only resources of these organizations.
-    /// - `project_id`: Only resources of these projects.
-    /// - `region_id`: Only resources in these regions.
-    /// - `network_id`: Only resources on these networks.
-    ///
-    /// Every answer is a [`ListServersV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_servers_v2(
-        &self,
-        tag: ::std::option::Option<&[::std::string::String]>,
-        organization_id: ::std::option::Option<&[::std::string::String]>,
-        project_id: ::std::option::Option<&[::std::string::String]>,
-        region_id: ::std::option::Option<&[::std::string::String]>,
-        network_id: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListServersV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listServersV2",
-            "/api/v2/servers",
-        );
-        let path = ::std::string::String::from("/api/v2/servers");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        if let ::std::option::Option::Some(network_id) = network_id {
-            for value in network_id {
-                query.push("networkID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Lists SSH certificate authorities, optionally filtered by organization and project.
-    ///
-    /// Sends a `GET` request to `/api/v2/sshcertificateauthorities` (`listSshCertificateAuthorities`) without a body.
-    ///
-    /// Arguments:
-    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
-    /// - `organization_id`: Only resources of these organizations.
-    /// - `project_id`: Only resources of these projects.
-    ///
-    /// Every answer is a [`ListSshCertificateAuthoritiesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn list_ssh_certificate_authorities(
-        &self,
-        tag: ::std::option::Option<&[::std::string::String]>,
-        organization_id: ::std::option::Option<&[::std::string::String]>,
-        project_id: ::std::option::Option<&[::std::string::String]>,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<ListSshCertificateAuthoritiesResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listSshCertificateAuthorities",
-            "/api/v2/sshcertificateauthorities",
-        );
-        let path = ::std::string::String::from("/api/v2/sshcertificateauthorities");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
-    }
-    /// Drops the reference `reference` from the network. Removing a reference that is not held succeeds.
-    ///
-    /// Sends a `DELETE` request to `/api/v2/networks/{networkID}/references/{reference}` (`removeNetworkReference`) without a body.
-    ///
-    /// Arguments:
-    /// - `network_id`: ID of the network.
-    /// - `reference`: A reference to a resource of another service, `<plural>.<group>/<name>` (the server takes any non-empty text).
-    ///
-    /// Every answer is a [`RemoveNetworkReferenceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `204 No Content` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn remove_network_reference(
-        &self,
-        network_id: ::uuid::Uuid,
-        reference: &str,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<RemoveNetworkReferenceResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "removeNetworkReference",
-            "/api/v2/networks/{networkID}/references/{reference}",
-        );
-        let network_id = network_id.hyphenated();
-        let reference = crate::client::path_segment(
-            OPERATION.id(),
-            "reference",
-            reference,
-        )?;
-        let path = ::std::format!(
-            "/api/v2/networks/{network_id}/references/{reference}"
-        );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
-    }
-    /// Creates a new image from the current disk of a server.
-    ///
-    /// Sends a `POST` request to `/api/v2/servers/{serverID}/snapshot` (`snapshotServerV2`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    /// - `body`: The image to create from the server.
-    ///
-    /// Every answer is a [`SnapshotServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn snapshot_server_v2(
-        &self,
-        server_id: ::uuid::Uuid,
-        body: &types::SnapshotCreate,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<SnapshotServerV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "snapshotServerV2",
-            "/api/v2/servers/{serverID}/snapshot",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}/snapshot");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
-    }
-    /// Asks the operating system of an (API v1) server to restart. Takes no request body.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot` (`softRebootServer`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`SoftRebootServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn soft_reboot_server(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<SoftRebootServerResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "softRebootServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/softreboot"
-        );
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
-    }
-    /// Asks the operating system of a server to restart. Takes no request body.
-    ///
-    /// Sends a `POST` request to `/api/v2/servers/{serverID}/softreboot` (`softRebootServerV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`SoftRebootServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn soft_reboot_server_v2(
-        &self,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<SoftRebootServerV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "softRebootServerV2",
-            "/api/v2/servers/{serverID}/softreboot",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}/softreboot");
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
-    }
-    /// Powers on a stopped (API v1) server. Takes no request body.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start` (`startServer`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`StartServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn start_server(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<crate::ResponseValue<StartServerResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "startServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/start"
-        );
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
-    }
-    /// Powers on a stopped server. Takes no request body.
-    ///
-    /// Sends a `POST` request to `/api/v2/servers/{serverID}/start` (`startServerV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`StartServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn start_server_v2(
-        &self,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<StartServerV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "startServerV2",
-            "/api/v2/servers/{serverID}/start",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}/start");
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
-    }
-    /// Powers off a running (API v1) server; start it again with startServer. Takes no request body.
-    ///
-    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop` (`stopServer`) without a body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`StopServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn stop_server(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<crate::ResponseValue<StopServerResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "stopServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/stop"
-        );
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
-    }
-    /// Powers off a running server; start it again with startServerV2. Takes no request body.
-    ///
-    /// Sends a `POST` request to `/api/v2/servers/{serverID}/stop` (`stopServerV2`) without a body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    ///
-    /// Every answer is a [`StopServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn stop_server_v2(
-        &self,
-        server_id: ::uuid::Uuid,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<StopServerV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "stopServerV2",
-            "/api/v2/servers/{serverID}/stop",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}/stop");
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
-    }
-    /// Changes file storage. Leaving `spec.snapshotPolicies` out keeps the current user-defined policies, an empty list removes them all, and a non-empty list replaces them. Default snapshot protection is set separately, with `spec.defaultSnapshotProtectionEnabled`.
-    ///
-    /// Sends a `PUT` request to `/api/v2/filestorage/{filestorageID}` (`updateFileStorage`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `filestorage_id`: ID of the file storage.
-    /// - `body`: The new state of the file storage.
-    ///
-    /// Every answer is a [`UpdateFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn update_file_storage(
-        &self,
-        filestorage_id: ::uuid::Uuid,
-        body: &types::StorageV2Update,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<UpdateFileStorageResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateFileStorage",
-            "/api/v2/filestorage/{filestorageID}",
-        );
-        let filestorage_id = filestorage_id.hyphenated();
-        let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
-    }
-    /// Replaces the listeners and metadata of a load balancer.
-    ///
-    /// Sends a `PUT` request to `/api/v2/loadbalancers/{loadBalancerID}` (`updateLoadBalancer`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `load_balancer_id`: ID of the load balancer.
-    /// - `body`: The new state of the load balancer.
-    ///
-    /// Every answer is a [`UpdateLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn update_load_balancer(
-        &self,
-        load_balancer_id: ::uuid::Uuid,
-        body: &types::LoadBalancerV2Update,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<UpdateLoadBalancerResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateLoadBalancer",
-            "/api/v2/loadbalancers/{loadBalancerID}",
-        );
-        let load_balancer_id = load_balancer_id.hyphenated();
-        let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
-    }
-    /// Changes the fields of a network that may change after creation (metadata, DNS servers, routes).
-    ///
-    /// Sends a `PUT` request to `/api/v2/networks/{networkID}` (`updateNetworkV2`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `network_id`: ID of the network.
-    /// - `body`: The network to create.
-    ///
-    /// Every answer is a [`UpdateNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn update_network_v2(
-        &self,
-        network_id: ::uuid::Uuid,
-        body: &types::NetworkV2Update,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<UpdateNetworkV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateNetworkV2",
-            "/api/v2/networks/{networkID}",
-        );
-        let network_id = network_id.hyphenated();
-        let path = ::std::format!("/api/v2/networks/{network_id}");
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
-    }
-    /// Replaces the rules and metadata of an (API v1) security group.
-    ///
-    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`updateSecurityGroup`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `security_group_id`: ID of the security group.
-    /// - `body`: The security group.
-    ///
-    /// Every answer is a [`UpdateSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn update_security_group(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        security_group_id: ::uuid::Uuid,
-        body: &types::SecurityGroupWrite,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<UpdateSecurityGroupResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateSecurityGroup",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let security_group_id = security_group_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
-        );
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
-    }
-    /// Replaces the rules and metadata of a security group.
-    ///
-    /// Sends a `PUT` request to `/api/v2/securitygroups/{securityGroupID}` (`updateSecurityGroupV2`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `security_group_id`: ID of the security group.
-    /// - `body`: The security group.
-    ///
-    /// Every answer is a [`UpdateSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn update_security_group_v2(
-        &self,
-        security_group_id: ::uuid::Uuid,
-        body: &types::SecurityGroupV2Update,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<UpdateSecurityGroupV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateSecurityGroupV2",
-            "/api/v2/securitygroups/{securityGroupID}",
-        );
-        let security_group_id = security_group_id.hyphenated();
-        let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
-    }
-    /// Replaces the specification of an (API v1) server.
-    ///
-    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`updateServer`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `organization_id`: ID of the organization.
-    /// - `project_id`: ID of the project.
-    /// - `identity_id`: ID of the identity.
-    /// - `server_id`: ID of the server.
-    /// - `body`: The server.
-    ///
-    /// Every answer is a [`UpdateServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn update_server(
-        &self,
-        organization_id: ::uuid::Uuid,
-        project_id: ::uuid::Uuid,
-        identity_id: ::uuid::Uuid,
-        server_id: ::uuid::Uuid,
-        body: &types::ServerWrite,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<UpdateServerResponse>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!(
-            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
-        );
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
-    }
-    /// Replaces the specification of a server.
-    ///
-    /// Sends a `PUT` request to `/api/v2/servers/{serverID}` (`updateServerV2`) with a JSON body.
-    ///
-    /// Arguments:
-    /// - `server_id`: ID of the server.
-    /// - `body`: The server.
-    ///
-    /// Every answer is a [`UpdateServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
-    pub async fn update_server_v2(
-        &self,
-        server_id: ::uuid::Uuid,
-        body: &types::ServerV2Update,
-    ) -> ::std::result::Result<
-        crate::ResponseValue<UpdateServerV2Response>,
-        crate::Error,
-    > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateServerV2",
-            "/api/v2/servers/{serverID}",
-        );
-        let server_id = server_id.hyphenated();
-        let path = ::std::format!("/api/v2/servers/{server_id}");
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
-    }
-}
 crate::operations::operations! {
     /// `PUT /api/v2/networks/{networkID}/references/{reference}`: [`Client::add_network_reference`](crate::Client::add_network_reference).
     AddNetworkReference = "addNetworkReference", PUT "/api/v2/networks/{networkID}/references/{reference}", ["networkID": uuid, "reference": text], body: -, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
@@ -13861,4 +5461,2777 @@ crate::operations::operations! {
     UpdateServer = "updateServer", PUT "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: ServerWrite, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
     /// `PUT /api/v2/servers/{serverID}`: [`Client::update_server_v2`](crate::Client::update_server_v2).
     UpdateServerV2 = "updateServerV2", PUT "/api/v2/servers/{serverID}", ["serverID": uuid], body: ServerV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::add_network_reference`](crate::Client::add_network_reference) (`addNetworkReference`): one variant per documented status, with its decoded body.
+    AddNetworkReferenceResponse for AddNetworkReference, sensitive: false;
+    /// `201 Created`: The network holds the reference (it may have held it already).
+    success CREATED Created;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_file_storage`](crate::Client::create_file_storage) (`createFileStorage`): one variant per documented status, with its decoded body.
+    CreateFileStorageResponse for CreateFileStorage, sensitive: false;
+    /// `201 Created`: File storage.
+    success CREATED Created(types::StorageV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_identity`](crate::Client::create_identity) (`createIdentity`): one variant per documented status, with its decoded body.
+    CreateIdentityResponse for CreateIdentity, sensitive: true;
+    /// `201 Created`: An identity.
+    success CREATED Created(types::IdentityRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_image`](crate::Client::create_image) (`createImage`): one variant per documented status, with its decoded body.
+    CreateImageResponse for CreateImage, sensitive: false;
+    /// `200 OK`: The image.
+    success OK Ok(types::Image);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_load_balancer`](crate::Client::create_load_balancer) (`createLoadBalancer`): one variant per documented status, with its decoded body.
+    CreateLoadBalancerResponse for CreateLoadBalancer, sensitive: false;
+    /// `201 Created`: The load balancer.
+    success CREATED Created(types::LoadBalancerV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_network`](crate::Client::create_network) (`createNetwork`): one variant per documented status, with its decoded body.
+    CreateNetworkResponse for CreateNetwork, sensitive: false;
+    /// `201 Created`: An (API v1) network.
+    success CREATED Created(types::NetworkRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_network_v2`](crate::Client::create_network_v2) (`createNetworkV2`): one variant per documented status, with its decoded body.
+    CreateNetworkV2Response for CreateNetworkV2, sensitive: false;
+    /// `201 Created`: The network.
+    success CREATED Created(types::NetworkV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_security_group`](crate::Client::create_security_group) (`createSecurityGroup`): one variant per documented status, with its decoded body.
+    CreateSecurityGroupResponse for CreateSecurityGroup, sensitive: false;
+    /// `201 Created`: The security group.
+    success CREATED Created(types::SecurityGroupRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_security_group_v2`](crate::Client::create_security_group_v2) (`createSecurityGroupV2`): one variant per documented status, with its decoded body.
+    CreateSecurityGroupV2Response for CreateSecurityGroupV2, sensitive: false;
+    /// `201 Created`: The security group.
+    success CREATED Created(types::SecurityGroupV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_server`](crate::Client::create_server) (`createServer`): one variant per documented status, with its decoded body.
+    CreateServerResponse for CreateServer, sensitive: true;
+    /// `201 Created`: The server.
+    success CREATED Created(types::ServerRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_server_v2`](crate::Client::create_server_v2) (`createServerV2`): one variant per documented status, with its decoded body.
+    CreateServerV2Response for CreateServerV2, sensitive: true;
+    /// `201 Created`: The server.
+    success CREATED Created(types::ServerV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
+    error CONFLICT Conflict(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_ssh_certificate_authority`](crate::Client::create_ssh_certificate_authority) (`createSshCertificateAuthority`): one variant per documented status, with its decoded body.
+    CreateSshCertificateAuthorityResponse for CreateSshCertificateAuthority, sensitive: false;
+    /// `201 Created`: The SSH certificate authority.
+    success CREATED Created(types::SshCertificateAuthorityV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_file_storage`](crate::Client::delete_file_storage) (`deleteFileStorage`): one variant per documented status, with its decoded body.
+    DeleteFileStorageResponse for DeleteFileStorage, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_identity`](crate::Client::delete_identity) (`deleteIdentity`): one variant per documented status, with its decoded body.
+    DeleteIdentityResponse for DeleteIdentity, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_image`](crate::Client::delete_image) (`deleteImage`): one variant per documented status, with its decoded body.
+    DeleteImageResponse for DeleteImage, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_load_balancer`](crate::Client::delete_load_balancer) (`deleteLoadBalancer`): one variant per documented status, with its decoded body.
+    DeleteLoadBalancerResponse for DeleteLoadBalancer, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_network`](crate::Client::delete_network) (`deleteNetwork`): one variant per documented status, with its decoded body.
+    DeleteNetworkResponse for DeleteNetwork, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_network_v2`](crate::Client::delete_network_v2) (`deleteNetworkV2`): one variant per documented status, with its decoded body.
+    DeleteNetworkV2Response for DeleteNetworkV2, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_security_group`](crate::Client::delete_security_group) (`deleteSecurityGroup`): one variant per documented status, with its decoded body.
+    DeleteSecurityGroupResponse for DeleteSecurityGroup, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_security_group_v2`](crate::Client::delete_security_group_v2) (`deleteSecurityGroupV2`): one variant per documented status, with its decoded body.
+    DeleteSecurityGroupV2Response for DeleteSecurityGroupV2, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_server`](crate::Client::delete_server) (`deleteServer`): one variant per documented status, with its decoded body.
+    DeleteServerResponse for DeleteServer, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_server_v2`](crate::Client::delete_server_v2) (`deleteServerV2`): one variant per documented status, with its decoded body.
+    DeleteServerV2Response for DeleteServerV2, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_ssh_certificate_authority`](crate::Client::delete_ssh_certificate_authority) (`deleteSshCertificateAuthority`): one variant per documented status, with its decoded body.
+    DeleteSshCertificateAuthorityResponse for DeleteSshCertificateAuthority, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_file_storage`](crate::Client::get_file_storage) (`getFileStorage`): one variant per documented status, with its decoded body.
+    GetFileStorageResponse for GetFileStorage, sensitive: false;
+    /// `200 OK`: File storage.
+    success OK Ok(types::StorageV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_identity`](crate::Client::get_identity) (`getIdentity`): one variant per documented status, with its decoded body.
+    GetIdentityResponse for GetIdentity, sensitive: true;
+    /// `200 OK`: An identity.
+    success OK Ok(types::IdentityRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_load_balancer`](crate::Client::get_load_balancer) (`getLoadBalancer`): one variant per documented status, with its decoded body.
+    GetLoadBalancerResponse for GetLoadBalancer, sensitive: false;
+    /// `200 OK`: The load balancer.
+    success OK Ok(types::LoadBalancerV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_network`](crate::Client::get_network) (`getNetwork`): one variant per documented status, with its decoded body.
+    GetNetworkResponse for GetNetwork, sensitive: false;
+    /// `200 OK`: An (API v1) network.
+    success OK Ok(types::NetworkRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_network_v2`](crate::Client::get_network_v2) (`getNetworkV2`): one variant per documented status, with its decoded body.
+    GetNetworkV2Response for GetNetworkV2, sensitive: false;
+    /// `200 OK`: The network.
+    success OK Ok(types::NetworkV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_openid_protected_resource`](crate::Client::get_openid_protected_resource) (`getOpenidProtectedResource`): one variant per documented status, with its decoded body.
+    GetOpenidProtectedResourceResponse for GetOpenidProtectedResource, sensitive: false;
+    /// `200 OK`: Where to get a token for this API. Also pointed to from 401 answers, so clients can find out how to authenticate.
+    success OK Ok(types::OpenidProtectedResource);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_region_detail`](crate::Client::get_region_detail) (`getRegionDetail`): one variant per documented status, with its decoded body.
+    GetRegionDetailResponse for GetRegionDetail, sensitive: true;
+    /// `200 OK`: The region, with its access details.
+    success OK Ok(types::RegionDetailRead);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_security_group`](crate::Client::get_security_group) (`getSecurityGroup`): one variant per documented status, with its decoded body.
+    GetSecurityGroupResponse for GetSecurityGroup, sensitive: false;
+    /// `200 OK`: The security group.
+    success OK Ok(types::SecurityGroupRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_security_group_v2`](crate::Client::get_security_group_v2) (`getSecurityGroupV2`): one variant per documented status, with its decoded body.
+    GetSecurityGroupV2Response for GetSecurityGroupV2, sensitive: false;
+    /// `200 OK`: The security group.
+    success OK Ok(types::SecurityGroupV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server`](crate::Client::get_server) (`getServer`): one variant per documented status, with its decoded body.
+    GetServerResponse for GetServer, sensitive: true;
+    /// `200 OK`: The server.
+    success OK Ok(types::ServerRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_console_output`](crate::Client::get_server_console_output) (`getServerConsoleOutput`): one variant per documented status, with its decoded body.
+    GetServerConsoleOutputResponse for GetServerConsoleOutput, sensitive: true;
+    /// `200 OK`: The console log.
+    success OK Ok(types::ConsoleOutput);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_console_output_v2`](crate::Client::get_server_console_output_v2) (`getServerConsoleOutputV2`): one variant per documented status, with its decoded body.
+    GetServerConsoleOutputV2Response for GetServerConsoleOutputV2, sensitive: true;
+    /// `200 OK`: The console log.
+    success OK Ok(types::ConsoleOutput);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_console_session`](crate::Client::get_server_console_session) (`getServerConsoleSession`): one variant per documented status, with its decoded body.
+    GetServerConsoleSessionResponse for GetServerConsoleSession, sensitive: true;
+    /// `200 OK`: A console session.
+    success OK Ok(types::ConsoleSession);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_console_session_v2`](crate::Client::get_server_console_session_v2) (`getServerConsoleSessionV2`): one variant per documented status, with its decoded body.
+    GetServerConsoleSessionV2Response for GetServerConsoleSessionV2, sensitive: true;
+    /// `200 OK`: A console session.
+    success OK Ok(types::ConsoleSession);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_ssh_key`](crate::Client::get_server_ssh_key) (`getServerSshKey`): one variant per documented status, with its decoded body.
+    GetServerSshKeyResponse for GetServerSshKey, sensitive: true;
+    /// `200 OK`: An SSH key pair of a server.
+    success OK Ok(types::SshKey);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_v2`](crate::Client::get_server_v2) (`getServerV2`): one variant per documented status, with its decoded body.
+    GetServerV2Response for GetServerV2, sensitive: true;
+    /// `200 OK`: The server.
+    success OK Ok(types::ServerV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_ssh_certificate_authority`](crate::Client::get_ssh_certificate_authority) (`getSshCertificateAuthority`): one variant per documented status, with its decoded body.
+    GetSshCertificateAuthorityResponse for GetSshCertificateAuthority, sensitive: false;
+    /// `200 OK`: The SSH certificate authority.
+    success OK Ok(types::SshCertificateAuthorityV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_version`](crate::Client::get_version) (`getVersion`): one variant per documented status, with its decoded body.
+    GetVersionResponse for GetVersion, sensitive: false;
+    /// `200 OK`: Release of the running service.
+    success OK Ok(types::ServiceVersionRead);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::hard_reboot_server`](crate::Client::hard_reboot_server) (`hardRebootServer`): one variant per documented status, with its decoded body.
+    HardRebootServerResponse for HardRebootServer, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::hard_reboot_server_v2`](crate::Client::hard_reboot_server_v2) (`hardRebootServerV2`): one variant per documented status, with its decoded body.
+    HardRebootServerV2Response for HardRebootServerV2, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_external_networks`](crate::Client::list_external_networks) (`listExternalNetworks`): one variant per documented status, with its decoded body.
+    ListExternalNetworksResponse for ListExternalNetworks, sensitive: false;
+    /// `200 OK`: External networks.
+    success OK Ok(types::ExternalNetworks);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_file_storage`](crate::Client::list_file_storage) (`listFileStorage`): one variant per documented status, with its decoded body.
+    ListFileStorageResponse for ListFileStorage, sensitive: false;
+    /// `200 OK`: File storage.
+    success OK Ok(types::StorageV2List);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_file_storage_classes`](crate::Client::list_file_storage_classes) (`listFileStorageClasses`): one variant per documented status, with its decoded body.
+    ListFileStorageClassesResponse for ListFileStorageClasses, sensitive: false;
+    /// `200 OK`: Storage classes.
+    success OK Ok(types::StorageClassListV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_flavors`](crate::Client::list_flavors) (`listFlavors`): one variant per documented status, with its decoded body.
+    ListFlavorsResponse for ListFlavors, sensitive: false;
+    /// `200 OK`: Flavors.
+    success OK Ok(types::Flavors);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_identities`](crate::Client::list_identities) (`listIdentities`): one variant per documented status, with its decoded body.
+    ListIdentitiesResponse for ListIdentities, sensitive: true;
+    /// `200 OK`: Identities.
+    success OK Ok(types::IdentitiesRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_images`](crate::Client::list_images) (`listImages`): one variant per documented status, with its decoded body.
+    ListImagesResponse for ListImages, sensitive: false;
+    /// `200 OK`: Images.
+    success OK Ok(types::Images);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_images_v2`](crate::Client::list_images_v2) (`listImagesV2`): one variant per documented status, with its decoded body.
+    ListImagesV2Response for ListImagesV2, sensitive: false;
+    /// `200 OK`: Images.
+    success OK Ok(types::Images);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_load_balancers`](crate::Client::list_load_balancers) (`listLoadBalancers`): one variant per documented status, with its decoded body.
+    ListLoadBalancersResponse for ListLoadBalancers, sensitive: false;
+    /// `200 OK`: Load balancers.
+    success OK Ok(types::LoadBalancersV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_networks`](crate::Client::list_networks) (`listNetworks`): one variant per documented status, with its decoded body.
+    ListNetworksResponse for ListNetworks, sensitive: false;
+    /// `200 OK`: Networks.
+    success OK Ok(types::NetworksRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_networks_v2`](crate::Client::list_networks_v2) (`listNetworksV2`): one variant per documented status, with its decoded body.
+    ListNetworksV2Response for ListNetworksV2, sensitive: false;
+    /// `200 OK`: Networks.
+    success OK Ok(types::NetworksV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_regions`](crate::Client::list_regions) (`listRegions`): one variant per documented status, with its decoded body.
+    ListRegionsResponse for ListRegions, sensitive: false;
+    /// `200 OK`: Regions.
+    success OK Ok(types::Regions);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_security_groups`](crate::Client::list_security_groups) (`listSecurityGroups`): one variant per documented status, with its decoded body.
+    ListSecurityGroupsResponse for ListSecurityGroups, sensitive: false;
+    /// `200 OK`: Security groups.
+    success OK Ok(types::SecurityGroupsRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_security_groups_v2`](crate::Client::list_security_groups_v2) (`listSecurityGroupsV2`): one variant per documented status, with its decoded body.
+    ListSecurityGroupsV2Response for ListSecurityGroupsV2, sensitive: false;
+    /// `200 OK`: Security groups.
+    success OK Ok(types::SecurityGroupsV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_servers`](crate::Client::list_servers) (`listServers`): one variant per documented status, with its decoded body.
+    ListServersResponse for ListServers, sensitive: true;
+    /// `200 OK`: Servers.
+    success OK Ok(types::ServersRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_servers_v2`](crate::Client::list_servers_v2) (`listServersV2`): one variant per documented status, with its decoded body.
+    ListServersV2Response for ListServersV2, sensitive: true;
+    /// `200 OK`: Servers.
+    success OK Ok(types::ServersV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_ssh_certificate_authorities`](crate::Client::list_ssh_certificate_authorities) (`listSshCertificateAuthorities`): one variant per documented status, with its decoded body.
+    ListSshCertificateAuthoritiesResponse for ListSshCertificateAuthorities, sensitive: false;
+    /// `200 OK`: SSH certificate authorities.
+    success OK Ok(types::SshCertificateAuthoritiesV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::remove_network_reference`](crate::Client::remove_network_reference) (`removeNetworkReference`): one variant per documented status, with its decoded body.
+    RemoveNetworkReferenceResponse for RemoveNetworkReference, sensitive: false;
+    /// `204 No Content`: The network does not hold the reference (any more).
+    success NO_CONTENT NoContent;
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::snapshot_server_v2`](crate::Client::snapshot_server_v2) (`snapshotServerV2`): one variant per documented status, with its decoded body.
+    SnapshotServerV2Response for SnapshotServerV2, sensitive: false;
+    /// `201 Created`: The image.
+    success CREATED Created(types::Image);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::soft_reboot_server`](crate::Client::soft_reboot_server) (`softRebootServer`): one variant per documented status, with its decoded body.
+    SoftRebootServerResponse for SoftRebootServer, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::soft_reboot_server_v2`](crate::Client::soft_reboot_server_v2) (`softRebootServerV2`): one variant per documented status, with its decoded body.
+    SoftRebootServerV2Response for SoftRebootServerV2, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::start_server`](crate::Client::start_server) (`startServer`): one variant per documented status, with its decoded body.
+    StartServerResponse for StartServer, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::start_server_v2`](crate::Client::start_server_v2) (`startServerV2`): one variant per documented status, with its decoded body.
+    StartServerV2Response for StartServerV2, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::stop_server`](crate::Client::stop_server) (`stopServer`): one variant per documented status, with its decoded body.
+    StopServerResponse for StopServer, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::stop_server_v2`](crate::Client::stop_server_v2) (`stopServerV2`): one variant per documented status, with its decoded body.
+    StopServerV2Response for StopServerV2, sensitive: false;
+    /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
+    success ACCEPTED Accepted;
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_file_storage`](crate::Client::update_file_storage) (`updateFileStorage`): one variant per documented status, with its decoded body.
+    UpdateFileStorageResponse for UpdateFileStorage, sensitive: false;
+    /// `202 Accepted`: File storage.
+    success ACCEPTED Accepted(types::StorageV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_load_balancer`](crate::Client::update_load_balancer) (`updateLoadBalancer`): one variant per documented status, with its decoded body.
+    UpdateLoadBalancerResponse for UpdateLoadBalancer, sensitive: false;
+    /// `202 Accepted`: The load balancer.
+    success ACCEPTED Accepted(types::LoadBalancerV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
+    error CONFLICT Conflict(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_network_v2`](crate::Client::update_network_v2) (`updateNetworkV2`): one variant per documented status, with its decoded body.
+    UpdateNetworkV2Response for UpdateNetworkV2, sensitive: false;
+    /// `202 Accepted`: The network.
+    success ACCEPTED Accepted(types::NetworkV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
+    error CONFLICT Conflict(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_security_group`](crate::Client::update_security_group) (`updateSecurityGroup`): one variant per documented status, with its decoded body.
+    UpdateSecurityGroupResponse for UpdateSecurityGroup, sensitive: false;
+    /// `202 Accepted`: The security group.
+    success ACCEPTED Accepted(types::SecurityGroupRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_security_group_v2`](crate::Client::update_security_group_v2) (`updateSecurityGroupV2`): one variant per documented status, with its decoded body.
+    UpdateSecurityGroupV2Response for UpdateSecurityGroupV2, sensitive: false;
+    /// `202 Accepted`: The security group.
+    success ACCEPTED Accepted(types::SecurityGroupV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_server`](crate::Client::update_server) (`updateServer`): one variant per documented status, with its decoded body.
+    UpdateServerResponse for UpdateServer, sensitive: true;
+    /// `202 Accepted`: The server.
+    success ACCEPTED Accepted(types::ServerRead);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_server_v2`](crate::Client::update_server_v2) (`updateServerV2`): one variant per documented status, with its decoded body.
+    UpdateServerV2Response for UpdateServerV2, sensitive: true;
+    /// `202 Accepted`: The server.
+    success ACCEPTED Accepted(types::ServerV2Read);
+    /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
+    error BAD_REQUEST BadRequest(types::Error);
+    /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
+    error UNAUTHORIZED Unauthorized(types::Error);
+    /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
+    error FORBIDDEN Forbidden(types::Error);
+    /// `404 Not Found`: No such resource.
+    error NOT_FOUND NotFound(types::Error);
+    /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
+    /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
+}
+impl crate::Client {
+    /// Records that the resource named by `reference` uses the network. Adding a reference that is already held succeeds. Takes no request body.
+    ///
+    /// Sends a `PUT` request to `/api/v2/networks/{networkID}/references/{reference}` (`addNetworkReference`) without a body.
+    ///
+    /// Arguments:
+    /// - `network_id`: ID of the network.
+    /// - `reference`: A reference to a resource of another service, `<plural>.<group>/<name>` (the server takes any non-empty text).
+    ///
+    /// Every answer is a [`AddNetworkReferenceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn add_network_reference(
+        &self,
+        network_id: ::uuid::Uuid,
+        reference: &str,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<AddNetworkReferenceResponse>,
+        crate::Error,
+    > {
+        let reference = crate::client::path_segment(
+            "addNetworkReference",
+            "reference",
+            reference,
+        )?;
+        let path = ::std::format!(
+            "/api/v2/networks/{network_id}/references/{reference}"
+        );
+        self.call_empty(path).await
+    }
+    /// Creates file storage. The snapshot policies in `spec.snapshotPolicies` are stored as given; leaving the list out or empty stores none. The platform-managed default snapshot protection is set separately, with `spec.defaultSnapshotProtectionEnabled`.
+    ///
+    /// Sends a `POST` request to `/api/v2/filestorage` (`createFileStorage`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `body`: The file storage to create.
+    ///
+    /// Every answer is a [`CreateFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_file_storage(
+        &self,
+        body: &types::StorageV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateFileStorageResponse>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/filestorage");
+        self.call_json(path, body).await
+    }
+    /// Creates an identity for the project in a region.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities` (`createIdentity`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `body`: The identity to create.
+    ///
+    /// Every answer is a [`CreateIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_identity(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        body: &types::IdentityWrite,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateIdentityResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities"
+        );
+        self.call_json(path, body).await
+    }
+    /// Imports a disk image from a publicly reachable URL. The file must be a raw disk image; convert other formats (qcow2, ...) first.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images` (`createImage`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    /// - `body`: The image to import.
+    ///
+    /// Every answer is a [`CreateImageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_image(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+        body: &types::ImageCreate,
+    ) -> ::std::result::Result<crate::ResponseValue<CreateImageResponse>, crate::Error> {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/images"
+        );
+        self.call_json(path, body).await
+    }
+    /// Creates a load balancer on a network.
+    ///
+    /// Sends a `POST` request to `/api/v2/loadbalancers` (`createLoadBalancer`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `body`: The load balancer to create.
+    ///
+    /// Every answer is a [`CreateLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_load_balancer(
+        &self,
+        body: &types::LoadBalancerV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateLoadBalancerResponse>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/loadbalancers");
+        self.call_json(path, body).await
+    }
+    /// Creates an (API v1) network for an identity.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks` (`createNetwork`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `body`: The network to create.
+    ///
+    /// Every answer is a [`CreateNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_network(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        body: &types::NetworkWrite,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateNetworkResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks"
+        );
+        self.call_json(path, body).await
+    }
+    /// Creates a network in a region for a project.
+    ///
+    /// Sends a `POST` request to `/api/v2/networks` (`createNetworkV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `body`: The network to create.
+    ///
+    /// Every answer is a [`CreateNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_network_v2(
+        &self,
+        body: &types::NetworkV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateNetworkV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/networks");
+        self.call_json(path, body).await
+    }
+    /// Creates an (API v1) security group for an identity.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups` (`createSecurityGroup`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `body`: The security group.
+    ///
+    /// Every answer is a [`CreateSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_security_group(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        body: &types::SecurityGroupWrite,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateSecurityGroupResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups"
+        );
+        self.call_json(path, body).await
+    }
+    /// Creates a security group on a network.
+    ///
+    /// Sends a `POST` request to `/api/v2/securitygroups` (`createSecurityGroupV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `body`: The security group.
+    ///
+    /// Every answer is a [`CreateSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_security_group_v2(
+        &self,
+        body: &types::SecurityGroupV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateSecurityGroupV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/securitygroups");
+        self.call_json(path, body).await
+    }
+    /// Creates an (API v1) server for an identity.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers` (`createServer`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `body`: The server.
+    ///
+    /// Every answer is a [`CreateServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        body: &types::ServerWrite,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateServerResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers"
+        );
+        self.call_json(path, body).await
+    }
+    /// Creates a server on a network.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers` (`createServerV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `body`: The server.
+    ///
+    /// Every answer is a [`CreateServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_server_v2(
+        &self,
+        body: &types::ServerV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateServerV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/servers");
+        self.call_json(path, body).await
+    }
+    /// Registers the public key of an SSH user certificate authority for a project.
+    ///
+    /// Sends a `POST` request to `/api/v2/sshcertificateauthorities` (`createSshCertificateAuthority`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `body`: The SSH certificate authority to create.
+    ///
+    /// Every answer is a [`CreateSshCertificateAuthorityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn create_ssh_certificate_authority(
+        &self,
+        body: &types::SshCertificateAuthorityV2Create,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<CreateSshCertificateAuthorityResponse>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/sshcertificateauthorities");
+        self.call_json(path, body).await
+    }
+    /// Deletes file storage.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/filestorage/{filestorageID}` (`deleteFileStorage`) without a body.
+    ///
+    /// Arguments:
+    /// - `filestorage_id`: ID of the file storage.
+    ///
+    /// Every answer is a [`DeleteFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_file_storage(
+        &self,
+        filestorage_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteFileStorageResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
+        self.call_empty(path).await
+    }
+    /// Deletes an identity together with every resource created with it.
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`deleteIdentity`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    ///
+    /// Every answer is a [`DeleteIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_identity(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteIdentityResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Deletes a disk image of the organization.
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}` (`deleteImage`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    /// - `image_id`: ID of the image.
+    ///
+    /// Every answer is a [`DeleteImageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_image(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+        image_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<DeleteImageResponse>, crate::Error> {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/images/{image_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Deletes a load balancer.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/loadbalancers/{loadBalancerID}` (`deleteLoadBalancer`) without a body.
+    ///
+    /// Arguments:
+    /// - `load_balancer_id`: ID of the load balancer.
+    ///
+    /// Every answer is a [`DeleteLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_load_balancer(
+        &self,
+        load_balancer_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteLoadBalancerResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
+        self.call_empty(path).await
+    }
+    /// Deletes an (API v1) network.
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`deleteNetwork`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `network_id`: ID of the network.
+    ///
+    /// Every answer is a [`DeleteNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_network(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        network_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteNetworkResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Deletes a network.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/networks/{networkID}` (`deleteNetworkV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `network_id`: ID of the network.
+    ///
+    /// Every answer is a [`DeleteNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_network_v2(
+        &self,
+        network_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteNetworkV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/networks/{network_id}");
+        self.call_empty(path).await
+    }
+    /// Deletes an (API v1) security group.
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`deleteSecurityGroup`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `security_group_id`: ID of the security group.
+    ///
+    /// Every answer is a [`DeleteSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_security_group(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        security_group_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteSecurityGroupResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Deletes a security group.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/securitygroups/{securityGroupID}` (`deleteSecurityGroupV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `security_group_id`: ID of the security group.
+    ///
+    /// Every answer is a [`DeleteSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_security_group_v2(
+        &self,
+        security_group_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteSecurityGroupV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
+        self.call_empty(path).await
+    }
+    /// Deletes an (API v1) server.
+    ///
+    /// Sends a `DELETE` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`deleteServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`DeleteServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteServerResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Deletes a server.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/servers/{serverID}` (`deleteServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`DeleteServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteServerV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/servers/{server_id}");
+        self.call_empty(path).await
+    }
+    /// Deletes an SSH certificate authority.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}` (`deleteSshCertificateAuthority`) without a body.
+    ///
+    /// Arguments:
+    /// - `ssh_certificate_authority_id`: ID of the SSH certificate authority.
+    ///
+    /// Every answer is a [`DeleteSshCertificateAuthorityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn delete_ssh_certificate_authority(
+        &self,
+        ssh_certificate_authority_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<DeleteSshCertificateAuthorityResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v2/sshcertificateauthorities/{ssh_certificate_authority_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Reads one file storage.
+    ///
+    /// Sends a `GET` request to `/api/v2/filestorage/{filestorageID}` (`getFileStorage`) without a body.
+    ///
+    /// Arguments:
+    /// - `filestorage_id`: ID of the file storage.
+    ///
+    /// Every answer is a [`GetFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_file_storage(
+        &self,
+        filestorage_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetFileStorageResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
+        self.call_empty(path).await
+    }
+    /// Reads one identity.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}` (`getIdentity`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    ///
+    /// Every answer is a [`GetIdentityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_identity(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<GetIdentityResponse>, crate::Error> {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Reads one load balancer.
+    ///
+    /// Sends a `GET` request to `/api/v2/loadbalancers/{loadBalancerID}` (`getLoadBalancer`) without a body.
+    ///
+    /// Arguments:
+    /// - `load_balancer_id`: ID of the load balancer.
+    ///
+    /// Every answer is a [`GetLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_load_balancer(
+        &self,
+        load_balancer_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetLoadBalancerResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
+        self.call_empty(path).await
+    }
+    /// Reads one (API v1) network.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}` (`getNetwork`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `network_id`: ID of the network.
+    ///
+    /// Every answer is a [`GetNetworkResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_network(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        network_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<GetNetworkResponse>, crate::Error> {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Reads one network.
+    ///
+    /// Sends a `GET` request to `/api/v2/networks/{networkID}` (`getNetworkV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `network_id`: ID of the network.
+    ///
+    /// Every answer is a [`GetNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_network_v2(
+        &self,
+        network_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetNetworkV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/networks/{network_id}");
+        self.call_empty(path).await
+    }
+    /// Returns which authorization servers issue tokens for this API, and how tokens are presented. Needs no authentication.
+    ///
+    /// Sends a `GET` request to `/.well-known/openid-protected-resource` (`getOpenidProtectedResource`) without a body.
+    ///
+    /// Every answer is a [`GetOpenidProtectedResourceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_openid_protected_resource(
+        &self,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetOpenidProtectedResourceResponse>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/.well-known/openid-protected-resource");
+        self.call_empty(path).await
+    }
+    /// Reads one region including its provider access details (for a Kubernetes region, its kubeconfig). The answer holds credentials.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/detail` (`getRegionDetail`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    ///
+    /// Every answer is a [`GetRegionDetailResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_region_detail(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetRegionDetailResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/detail"
+        );
+        self.call_empty(path).await
+    }
+    /// Reads one (API v1) security group.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`getSecurityGroup`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `security_group_id`: ID of the security group.
+    ///
+    /// Every answer is a [`GetSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_security_group(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        security_group_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetSecurityGroupResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Reads one security group.
+    ///
+    /// Sends a `GET` request to `/api/v2/securitygroups/{securityGroupID}` (`getSecurityGroupV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `security_group_id`: ID of the security group.
+    ///
+    /// Every answer is a [`GetSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_security_group_v2(
+        &self,
+        security_group_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetSecurityGroupV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
+        self.call_empty(path).await
+    }
+    /// Reads one (API v1) server.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`getServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`GetServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<GetServerResponse>, crate::Error> {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Reads the console log of an (API v1) server.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput` (`getServerConsoleOutput`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    /// - `length`: How much of the console log to return.
+    ///
+    /// Every answer is a [`GetServerConsoleOutputResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_console_output(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+        length: ::std::option::Option<i64>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetServerConsoleOutputResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/consoleoutput"
+        );
+        let mut query = crate::client::Query::new(path);
+        query.push("length", length);
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Reads the console log of a server.
+    ///
+    /// Sends a `GET` request to `/api/v2/servers/{serverID}/consoleoutput` (`getServerConsoleOutputV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    /// - `length`: How much of the console log to return.
+    ///
+    /// Every answer is a [`GetServerConsoleOutputV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_console_output_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+        length: ::std::option::Option<i64>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetServerConsoleOutputV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/servers/{server_id}/consoleoutput");
+        let mut query = crate::client::Query::new(path);
+        query.push("length", length);
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Opens a console session on an (API v1) server and returns the URL to reach it. The URL grants access to the console.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions` (`getServerConsoleSession`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`GetServerConsoleSessionResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_console_session(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetServerConsoleSessionResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/consolesessions"
+        );
+        self.call_empty(path).await
+    }
+    /// Opens a console session on a server and returns the URL to reach it. The URL grants access to the console.
+    ///
+    /// Sends a `GET` request to `/api/v2/servers/{serverID}/consolesessions` (`getServerConsoleSessionV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`GetServerConsoleSessionV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_console_session_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetServerConsoleSessionV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/servers/{server_id}/consolesessions");
+        self.call_empty(path).await
+    }
+    /// Reads the private SSH key generated for a server. The answer holds credentials.
+    ///
+    /// Sends a `GET` request to `/api/v2/servers/{serverID}/sshkey` (`getServerSshKey`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`GetServerSshKeyResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_ssh_key(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetServerSshKeyResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/servers/{server_id}/sshkey");
+        self.call_empty(path).await
+    }
+    /// Reads one server.
+    ///
+    /// Sends a `GET` request to `/api/v2/servers/{serverID}` (`getServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`GetServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<GetServerV2Response>, crate::Error> {
+        let path = ::std::format!("/api/v2/servers/{server_id}");
+        self.call_empty(path).await
+    }
+    /// Reads one SSH certificate authority.
+    ///
+    /// Sends a `GET` request to `/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}` (`getSshCertificateAuthority`) without a body.
+    ///
+    /// Arguments:
+    /// - `ssh_certificate_authority_id`: ID of the SSH certificate authority.
+    ///
+    /// Every answer is a [`GetSshCertificateAuthorityResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_ssh_certificate_authority(
+        &self,
+        ssh_certificate_authority_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<GetSshCertificateAuthorityResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v2/sshcertificateauthorities/{ssh_certificate_authority_id}"
+        );
+        self.call_empty(path).await
+    }
+    /// Reports the release of the running service binary, so callers and deployment checks can tell which version answers.
+    ///
+    /// Sends a `GET` request to `/api/version` (`getVersion`) without a body.
+    ///
+    /// Every answer is a [`GetVersionResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn get_version(
+        &self,
+    ) -> ::std::result::Result<crate::ResponseValue<GetVersionResponse>, crate::Error> {
+        let path = ::std::string::String::from("/api/version");
+        self.call_empty(path).await
+    }
+    /// Power-cycles an (API v1) server without involving its operating system. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot` (`hardRebootServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`HardRebootServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn hard_reboot_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<HardRebootServerResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/hardreboot"
+        );
+        self.call_empty(path).await
+    }
+    /// Power-cycles a server without involving its operating system. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers/{serverID}/hardreboot` (`hardRebootServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`HardRebootServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn hard_reboot_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<HardRebootServerV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/servers/{server_id}/hardreboot");
+        self.call_empty(path).await
+    }
+    /// Lists the external networks of a region.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks` (`listExternalNetworks`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    ///
+    /// Every answer is a [`ListExternalNetworksResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_external_networks(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListExternalNetworksResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/externalnetworks"
+        );
+        self.call_empty(path).await
+    }
+    /// Lists file storage, optionally filtered by organization, project and region.
+    ///
+    /// Sends a `GET` request to `/api/v2/filestorage` (`listFileStorage`) without a body.
+    ///
+    /// Arguments:
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    /// - `region_id`: Only resources in these regions.
+    ///
+    /// Every answer is a [`ListFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_file_storage(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListFileStorageResponse>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/filestorage");
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        query.push("regionID", region_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Lists the file storage classes, optionally filtered by region.
+    ///
+    /// Sends a `GET` request to `/api/v2/filestorageclasses` (`listFileStorageClasses`) without a body.
+    ///
+    /// Arguments:
+    /// - `region_id`: Only resources in these regions.
+    ///
+    /// Every answer is a [`ListFileStorageClassesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_file_storage_classes(
+        &self,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListFileStorageClassesResponse>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/filestorageclasses");
+        let mut query = crate::client::Query::new(path);
+        query.push("regionID", region_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Lists the machine flavors of a region.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/flavors` (`listFlavors`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    ///
+    /// Every answer is a [`ListFlavorsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_flavors(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<ListFlavorsResponse>, crate::Error> {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/flavors"
+        );
+        self.call_empty(path).await
+    }
+    /// Lists every identity of the organization.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/identities` (`listIdentities`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    ///
+    /// Every answer is a [`ListIdentitiesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_identities(
+        &self,
+        organization_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListIdentitiesResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v1/organizations/{organization_id}/identities");
+        self.call_empty(path).await
+    }
+    /// Lists the disk images of a region.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions/{regionID}/images` (`listImages`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `region_id`: ID of the region.
+    ///
+    /// Every answer is a [`ListImagesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_images(
+        &self,
+        organization_id: ::uuid::Uuid,
+        region_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<ListImagesResponse>, crate::Error> {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/regions/{region_id}/images"
+        );
+        self.call_empty(path).await
+    }
+    /// Lists the disk images of a region, optionally only those the organization owns or can use, and only those in given states.
+    ///
+    /// Sends a `GET` request to `/api/v2/regions/{regionID}/images` (`listImagesV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `region_id`: ID of the region.
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `scope`: `owned`: only images of the organization given; `available`: every image the organization can use (its own and shared ones).
+    /// - `status`: Only images in these states.
+    ///
+    /// Every answer is a [`ListImagesV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_images_v2(
+        &self,
+        region_id: ::uuid::Uuid,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        scope: ::std::option::Option<&types::ImageScope>,
+        status: ::std::option::Option<&[types::ImageState]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListImagesV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/regions/{region_id}/images");
+        let mut query = crate::client::Query::new(path);
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("scope", scope);
+        query.push("status", status.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Lists load balancers, optionally filtered by organization, project, region and network.
+    ///
+    /// Sends a `GET` request to `/api/v2/loadbalancers` (`listLoadBalancers`) without a body.
+    ///
+    /// Arguments:
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    /// - `region_id`: Only resources in these regions.
+    /// - `network_id`: Only resources on these networks.
+    ///
+    /// Every answer is a [`ListLoadBalancersResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_load_balancers(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+        network_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListLoadBalancersResponse>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/loadbalancers");
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        query.push("regionID", region_id.unwrap_or_default());
+        query.push("networkID", network_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Lists the (API v1) networks of the organization.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/networks` (`listNetworks`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    ///
+    /// Every answer is a [`ListNetworksResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_networks(
+        &self,
+        organization_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListNetworksResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v1/organizations/{organization_id}/networks");
+        self.call_empty(path).await
+    }
+    /// Lists networks, optionally filtered by organization, project and region.
+    ///
+    /// Sends a `GET` request to `/api/v2/networks` (`listNetworksV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    /// - `region_id`: Only resources in these regions.
+    ///
+    /// Every answer is a [`ListNetworksV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_networks_v2(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListNetworksV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/networks");
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        query.push("regionID", region_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Lists the regions the organization may use.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/regions` (`listRegions`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    ///
+    /// Every answer is a [`ListRegionsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_regions(
+        &self,
+        organization_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<ListRegionsResponse>, crate::Error> {
+        let path = ::std::format!("/api/v1/organizations/{organization_id}/regions");
+        self.call_empty(path).await
+    }
+    /// Lists the (API v1) security groups of the organization.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/securitygroups` (`listSecurityGroups`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    ///
+    /// Every answer is a [`ListSecurityGroupsResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_security_groups(
+        &self,
+        organization_id: ::uuid::Uuid,
+        tag: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListSecurityGroupsResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/securitygroups"
+        );
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Lists security groups, optionally filtered by organization, project, region and network.
+    ///
+    /// Sends a `GET` request to `/api/v2/securitygroups` (`listSecurityGroupsV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    /// - `region_id`: Only resources in these regions.
+    /// - `network_id`: Only resources on these networks.
+    ///
+    /// Every answer is a [`ListSecurityGroupsV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_security_groups_v2(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+        network_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListSecurityGroupsV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/securitygroups");
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        query.push("regionID", region_id.unwrap_or_default());
+        query.push("networkID", network_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Lists the (API v1) servers of the organization.
+    ///
+    /// Sends a `GET` request to `/api/v1/organizations/{organizationID}/servers` (`listServers`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    ///
+    /// Every answer is a [`ListServersResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_servers(
+        &self,
+        organization_id: ::uuid::Uuid,
+        tag: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<crate::ResponseValue<ListServersResponse>, crate::Error> {
+        let path = ::std::format!("/api/v1/organizations/{organization_id}/servers");
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Lists servers, optionally filtered by organization, project, region and network.
+    ///
+    /// Sends a `GET` request to `/api/v2/servers` (`listServersV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    /// - `region_id`: Only resources in these regions.
+    /// - `network_id`: Only resources on these networks.
+    ///
+    /// Every answer is a [`ListServersV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_servers_v2(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+        region_id: ::std::option::Option<&[::std::string::String]>,
+        network_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListServersV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/servers");
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        query.push("regionID", region_id.unwrap_or_default());
+        query.push("networkID", network_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Lists SSH certificate authorities, optionally filtered by organization and project.
+    ///
+    /// Sends a `GET` request to `/api/v2/sshcertificateauthorities` (`listSshCertificateAuthorities`) without a body.
+    ///
+    /// Arguments:
+    /// - `tag`: Only resources with all these tags, each given as `name=value` (so `?tag=foo%3Dcat&tag=bar%3Ddog`).
+    /// - `organization_id`: Only resources of these organizations.
+    /// - `project_id`: Only resources of these projects.
+    ///
+    /// Every answer is a [`ListSshCertificateAuthoritiesResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `200 OK` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn list_ssh_certificate_authorities(
+        &self,
+        tag: ::std::option::Option<&[::std::string::String]>,
+        organization_id: ::std::option::Option<&[::std::string::String]>,
+        project_id: ::std::option::Option<&[::std::string::String]>,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<ListSshCertificateAuthoritiesResponse>,
+        crate::Error,
+    > {
+        let path = ::std::string::String::from("/api/v2/sshcertificateauthorities");
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
+    }
+    /// Drops the reference `reference` from the network. Removing a reference that is not held succeeds.
+    ///
+    /// Sends a `DELETE` request to `/api/v2/networks/{networkID}/references/{reference}` (`removeNetworkReference`) without a body.
+    ///
+    /// Arguments:
+    /// - `network_id`: ID of the network.
+    /// - `reference`: A reference to a resource of another service, `<plural>.<group>/<name>` (the server takes any non-empty text).
+    ///
+    /// Every answer is a [`RemoveNetworkReferenceResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `204 No Content` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn remove_network_reference(
+        &self,
+        network_id: ::uuid::Uuid,
+        reference: &str,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<RemoveNetworkReferenceResponse>,
+        crate::Error,
+    > {
+        let reference = crate::client::path_segment(
+            "removeNetworkReference",
+            "reference",
+            reference,
+        )?;
+        let path = ::std::format!(
+            "/api/v2/networks/{network_id}/references/{reference}"
+        );
+        self.call_empty(path).await
+    }
+    /// Creates a new image from the current disk of a server.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers/{serverID}/snapshot` (`snapshotServerV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    /// - `body`: The image to create from the server.
+    ///
+    /// Every answer is a [`SnapshotServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `201 Created` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn snapshot_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+        body: &types::SnapshotCreate,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<SnapshotServerV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/servers/{server_id}/snapshot");
+        self.call_json(path, body).await
+    }
+    /// Asks the operating system of an (API v1) server to restart. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot` (`softRebootServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`SoftRebootServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn soft_reboot_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<SoftRebootServerResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/softreboot"
+        );
+        self.call_empty(path).await
+    }
+    /// Asks the operating system of a server to restart. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers/{serverID}/softreboot` (`softRebootServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`SoftRebootServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn soft_reboot_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<SoftRebootServerV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/servers/{server_id}/softreboot");
+        self.call_empty(path).await
+    }
+    /// Powers on a stopped (API v1) server. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start` (`startServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`StartServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn start_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<StartServerResponse>, crate::Error> {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/start"
+        );
+        self.call_empty(path).await
+    }
+    /// Powers on a stopped server. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers/{serverID}/start` (`startServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`StartServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn start_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<StartServerV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/servers/{server_id}/start");
+        self.call_empty(path).await
+    }
+    /// Powers off a running (API v1) server; start it again with startServer. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop` (`stopServer`) without a body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`StopServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn stop_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<crate::ResponseValue<StopServerResponse>, crate::Error> {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/stop"
+        );
+        self.call_empty(path).await
+    }
+    /// Powers off a running server; start it again with startServerV2. Takes no request body.
+    ///
+    /// Sends a `POST` request to `/api/v2/servers/{serverID}/stop` (`stopServerV2`) without a body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    ///
+    /// Every answer is a [`StopServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn stop_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<StopServerV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/servers/{server_id}/stop");
+        self.call_empty(path).await
+    }
+    /// Changes file storage. Leaving `spec.snapshotPolicies` out keeps the current user-defined policies, an empty list removes them all, and a non-empty list replaces them. Default snapshot protection is set separately, with `spec.defaultSnapshotProtectionEnabled`.
+    ///
+    /// Sends a `PUT` request to `/api/v2/filestorage/{filestorageID}` (`updateFileStorage`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `filestorage_id`: ID of the file storage.
+    /// - `body`: The new state of the file storage.
+    ///
+    /// Every answer is a [`UpdateFileStorageResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_file_storage(
+        &self,
+        filestorage_id: ::uuid::Uuid,
+        body: &types::StorageV2Update,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateFileStorageResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
+        self.call_json(path, body).await
+    }
+    /// Replaces the listeners and metadata of a load balancer.
+    ///
+    /// Sends a `PUT` request to `/api/v2/loadbalancers/{loadBalancerID}` (`updateLoadBalancer`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `load_balancer_id`: ID of the load balancer.
+    /// - `body`: The new state of the load balancer.
+    ///
+    /// Every answer is a [`UpdateLoadBalancerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_load_balancer(
+        &self,
+        load_balancer_id: ::uuid::Uuid,
+        body: &types::LoadBalancerV2Update,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateLoadBalancerResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
+        self.call_json(path, body).await
+    }
+    /// Changes the fields of a network that may change after creation (metadata, DNS servers, routes).
+    ///
+    /// Sends a `PUT` request to `/api/v2/networks/{networkID}` (`updateNetworkV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `network_id`: ID of the network.
+    /// - `body`: The network to create.
+    ///
+    /// Every answer is a [`UpdateNetworkV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_network_v2(
+        &self,
+        network_id: ::uuid::Uuid,
+        body: &types::NetworkV2Update,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateNetworkV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/networks/{network_id}");
+        self.call_json(path, body).await
+    }
+    /// Replaces the rules and metadata of an (API v1) security group.
+    ///
+    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}` (`updateSecurityGroup`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `security_group_id`: ID of the security group.
+    /// - `body`: The security group.
+    ///
+    /// Every answer is a [`UpdateSecurityGroupResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_security_group(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        security_group_id: ::uuid::Uuid,
+        body: &types::SecurityGroupWrite,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateSecurityGroupResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
+        );
+        self.call_json(path, body).await
+    }
+    /// Replaces the rules and metadata of a security group.
+    ///
+    /// Sends a `PUT` request to `/api/v2/securitygroups/{securityGroupID}` (`updateSecurityGroupV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `security_group_id`: ID of the security group.
+    /// - `body`: The security group.
+    ///
+    /// Every answer is a [`UpdateSecurityGroupV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_security_group_v2(
+        &self,
+        security_group_id: ::uuid::Uuid,
+        body: &types::SecurityGroupV2Update,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateSecurityGroupV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
+        self.call_json(path, body).await
+    }
+    /// Replaces the specification of an (API v1) server.
+    ///
+    /// Sends a `PUT` request to `/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}` (`updateServer`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `organization_id`: ID of the organization.
+    /// - `project_id`: ID of the project.
+    /// - `identity_id`: ID of the identity.
+    /// - `server_id`: ID of the server.
+    /// - `body`: The server.
+    ///
+    /// Every answer is a [`UpdateServerResponse`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_server(
+        &self,
+        organization_id: ::uuid::Uuid,
+        project_id: ::uuid::Uuid,
+        identity_id: ::uuid::Uuid,
+        server_id: ::uuid::Uuid,
+        body: &types::ServerWrite,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateServerResponse>,
+        crate::Error,
+    > {
+        let path = ::std::format!(
+            "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
+        );
+        self.call_json(path, body).await
+    }
+    /// Replaces the specification of a server.
+    ///
+    /// Sends a `PUT` request to `/api/v2/servers/{serverID}` (`updateServerV2`) with a JSON body.
+    ///
+    /// Arguments:
+    /// - `server_id`: ID of the server.
+    /// - `body`: The server.
+    ///
+    /// Every answer is a [`UpdateServerV2Response`] variant in a [`ResponseValue`](crate::ResponseValue) (with status and headers); [`into_result`](crate::ResponseValue::into_result) gives the `202 Accepted` body. Only failures to send, edit or decode are an [`Error`](crate::Error).
+    pub async fn update_server_v2(
+        &self,
+        server_id: ::uuid::Uuid,
+        body: &types::ServerV2Update,
+    ) -> ::std::result::Result<
+        crate::ResponseValue<UpdateServerV2Response>,
+        crate::Error,
+    > {
+        let path = ::std::format!("/api/v2/servers/{server_id}");
+        self.call_json(path, body).await
+    }
 }

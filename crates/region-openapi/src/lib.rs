@@ -103,6 +103,13 @@
 //! 3. Run `cargo xtask codegen` (a construct the generator does not support is an error naming
 //!    its location in the spec); adapt `tests/client.rs`, the operation count in
 //!    `tests/operations.rs` and the operation list in `xtask/src/codegen/tests.rs`.
+//!
+//! `src/generated.rs` holds what is particular to each operation: its types, its line in the
+//! operation table, a line per documented status of its response enum, and its method. What
+//! repeats from one operation to the next is written once here, in the runtime: the
+//! `operations!` and `response_enum!` macros the generated code invokes, the request
+//! plumbing of [`Client`], and the one place (`redact`) that decides what of a body may be
+//! shown.
 //! 4. Commit the specs together with `src/generated.rs`: `cargo xtask codegen --check`, run in
 //!    CI, fails when they disagree.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
@@ -113,6 +120,7 @@ mod error;
 mod operations;
 mod redact;
 mod response;
+mod response_enum;
 #[rustfmt::skip]
 mod generated;
 

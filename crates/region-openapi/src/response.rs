@@ -7,7 +7,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::{Error, error::StatusError, redact, types};
+use crate::{Error, OperationSpec, error::StatusError, redact, types};
 
 /// Implemented by every operation's response enum (`ListRegionsResponse`, ...): one variant per
 /// documented status with its decoded body, plus `Unexpected { status, body }`.
@@ -63,6 +63,9 @@ pub trait ApiResponse: Sized {
 /// `pub` but in a private module, so it cannot be named (or implemented) outside this crate:
 /// it seals [`DecodeResponse`], whose supertrait it is.
 pub trait Decode: ApiResponse {
+    /// The operation these are the answers of: how the client sends its requests.
+    fn spec() -> &'static OperationSpec;
+
     /// Decodes the answer with `status` and `body`; `is_json` says whether its `Content-Type`
     /// mentions JSON (only then is a body decoded).
     fn decode(status: StatusCode, is_json: bool, body: Bytes) -> Result<Self, Error>;

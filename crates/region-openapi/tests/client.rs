@@ -111,6 +111,22 @@ fn dns(address: &str) -> types::Ipv4AddressList {
     types::Ipv4AddressList(vec![types::Ipv4Address(address.parse().unwrap())])
 }
 
+/// A network to create.
+fn network_create() -> types::NetworkV2Create {
+    types::NetworkV2Create {
+        metadata: metadata("net-a"),
+        spec: types::NetworkV2CreateSpec {
+            dns_nameservers: dns("8.8.8.8"),
+            organization_id: ORG.to_string(),
+            project_id: PROJECT.to_string(),
+            region_id: types::RegionId(REGION),
+            prefix: "192.168.0.0/24".to_owned(),
+            reservations: None,
+            routes: None,
+        },
+    }
+}
+
 #[tokio::test]
 async fn list_decodes_enums_and_timestamps() {
     let (server, client) = setup(|_| {
@@ -233,18 +249,7 @@ async fn create_sends_a_json_body_and_decodes_the_201_answer() {
     })
     .await;
 
-    let body = types::NetworkV2Create {
-        metadata: metadata("net-a"),
-        spec: types::NetworkV2CreateSpec {
-            dns_nameservers: dns("8.8.8.8"),
-            organization_id: ORG.to_string(),
-            project_id: PROJECT.to_string(),
-            region_id: types::RegionId(REGION),
-            prefix: "192.168.0.0/24".to_owned(),
-            reservations: None,
-            routes: None,
-        },
-    };
+    let body = network_create();
     let response = client.create_network_v2(&body).await.unwrap();
     assert_eq!(response.status(), http::StatusCode::CREATED);
     assert_eq!(

@@ -1,5 +1,5 @@
 //! Rust syntax the renderers share: identifiers, doc comments (as tokens and as text), type
-//! names.
+//! names as text.
 
 use anyhow::{Context, Result};
 use heck::ToSnakeCase;
@@ -42,6 +42,18 @@ pub fn doc_comment(indent: usize, texts: impl IntoIterator<Item = String>) -> St
         .collect()
 }
 
+/// The Rust type `ty` as source text, e.g. `types::NetworkV2Read`.
+pub fn type_text(ty: &TokenStream) -> Result<String> {
+    let file: syn::File = syn::parse2(quote! { type T = #ty; })
+        .with_context(|| format!("`{ty}` is not a Rust type"))?;
+    let text = prettyplease::unparse(&file);
+    Ok(text
+        .trim()
+        .trim_start_matches("type T = ")
+        .trim_end_matches(';')
+        .to_owned())
+}
+
 /// The name of the type `ty` names, without its module path (`types::Thing` is `Thing`).
 pub fn type_name(ty: &TokenStream) -> Result<String> {
     match syn::parse2::<syn::Type>(ty.clone()) {
@@ -79,10 +91,12 @@ mod tests {
     }
 
     #[test]
-    fn type_names_drop_the_module_path() {
+    fn types_print_as_source() {
         let ty = quote! { types::Thing };
+        assert_eq!(type_text(&ty).unwrap(), "types::Thing");
         assert_eq!(type_name(&ty).unwrap(), "Thing");
         let list = quote! { ::std::vec::Vec<types::Thing> };
+        assert_eq!(type_text(&list).unwrap(), "::std::vec::Vec<types::Thing>");
         assert!(type_name(&list).is_err());
     }
 }
