@@ -166,8 +166,10 @@ impl StatusError {
         &self.headers
     }
 
-    /// The platform's error body, when the answer carried one (a documented error status with
-    /// a JSON body that parsed).
+    /// The platform's error body (`{"error", "error_description", "trace_id"}`), when the
+    /// answer carried one: a 4xx or 5xx answer with a JSON body of that shape, documented for
+    /// the operation or not (the platform's middleware answers 400, 401 and 403 on every
+    /// secured route).
     pub fn error_body(&self) -> Option<&types::Error> {
         self.error_body.as_ref()
     }

@@ -18,11 +18,13 @@
 //!   `Retry-After`, ...) and a response enum (e.g. [`GetNetworkV2Response`]) with one variant per
 //!   documented status carrying its decoded body, and `Unexpected { status, body }` for any
 //!   other answer; [`ResponseValue::into_result`] turns it into the documented success body or
-//!   one typed [`Error::Status`]. A method itself fails ([`Error`]) only when nothing usable
-//!   came back: the request was refused before sending, the transport failed, or a JSON body
-//!   does not match its schema ([`Error::Decode`]). [`ResponseValue::from_parts`] decodes an
-//!   answer that did not come from a call (a mock in a test, a recorded answer) exactly as a
-//!   call does, for any operation's response enum ([`DecodeResponse`]);
+//!   one typed [`Error::Status`], which carries the platform's error body (`{"error",
+//!   "error_description", "trace_id"}`) of any 4xx or 5xx answer, documented or not. A method
+//!   itself fails ([`Error`]) only when nothing usable came back: the request was refused
+//!   before sending, the transport failed, or a JSON body does not match its schema
+//!   ([`Error::Decode`]). [`ResponseValue::from_parts`] decodes an answer that did not come
+//!   from a call (a mock in a test, a recorded answer) exactly as a call does, for any
+//!   operation's response enum ([`DecodeResponse`]);
 //! - [`OperationId`]: the operation table, one variant per operation, with what the spec says
 //!   of each ([`OperationSpec`]: method, path template, path parameters, request body,
 //!   documented statuses) and [`OperationId::resolve`], which finds the operation of a request

@@ -676,6 +676,112 @@ async fn into_result_gives_the_success_body_or_a_typed_error() {
     );
 }
 
+/// The platform's answer when it cannot read the principal: its middleware gives it on every
+/// secured route, before the handler (UPSTREAM.md §5), whether or not the spec documents 400.
+fn principal_refusal() -> http::Response<Bytes> {
+    json_response(
+        400,
+        &json!({
+            "error": "invalid_request",
+            "error_description": "principal propagation failure for authentication",
+            "trace_id": "57bc14d9bd461f0b5a72db830149b67a"
+        }),
+    )
+}
+
+#[tokio::test]
+async fn an_undocumented_error_status_keeps_the_platforms_error_body() {
+    // `listRegions` documents no 400.
+    let (_server, client) = setup(|_| principal_refusal()).await;
+    let answer = client.list_regions(ORG).await.unwrap();
+    assert!(
+        matches!(&*answer, ListRegionsResponse::Unexpected { status, .. } if *status == 400),
+        "{answer:?}"
+    );
+    let error = answer.into_result().unwrap_err();
+    let body = error.error_body().expect("the platform's error body");
+    assert_eq!(body.error, types::ErrorError::InvalidRequest);
+    assert_eq!(
+        body.error_description,
+        "principal propagation failure for authentication"
+    );
+    assert_eq!(
+        body.trace_id.as_deref(),
+        Some("57bc14d9bd461f0b5a72db830149b67a")
+    );
+    assert_eq!(
+        error.to_string(),
+        "listRegions: the server answered 400 Bad Request (invalid_request: principal \
+         propagation failure for authentication)"
+    );
+}
+
+#[tokio::test]
+async fn the_error_body_of_a_credential_bearing_operation_is_kept_and_its_excerpt_withheld() {
+    // `getRegionDetail` answers may hold a kubeconfig; it documents no 400 either.
+    let (_server, client) = setup(|_| principal_refusal()).await;
+    let error = client
+        .get_region_detail(ORG, REGION)
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(
+        error.error_body().map(|e| e.error_description.as_str()),
+        Some("principal propagation failure for authentication")
+    );
+    assert!(
+        error
+            .to_string()
+            .ends_with("(invalid_request: principal propagation failure for authentication)"),
+        "{error}"
+    );
+    let Error::Status(status) = &error else {
+        panic!("expected Status, got {error:?}");
+    };
+    assert!(status.excerpt().contains("bytes withheld"), "{status:?}");
+}
+
+#[tokio::test]
+async fn only_json_error_answers_of_the_platforms_shape_give_an_error_body() {
+    let platform_body = json!({"error": "conflict", "error_description": "in use"});
+    for (status, content_type, body, why) in [
+        (409, "text/plain", &platform_body, "not declared JSON"),
+        (
+            502,
+            "application/json",
+            &json!({"message": "bad gateway"}),
+            "another shape",
+        ),
+        // `createNetworkV2` documents 201: a 200 is not its success either.
+        (
+            200,
+            "application/json",
+            &platform_body,
+            "not an error status",
+        ),
+        (302, "application/json", &platform_body, "a redirection"),
+    ] {
+        let body = Bytes::from(body.to_string());
+        let (_server, client) = setup(move |_| {
+            http::Response::builder()
+                .status(status)
+                .header("content-type", content_type)
+                .body(body.clone())
+                .unwrap()
+        })
+        .await;
+        let error = client
+            .create_network_v2(&network_create())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{why}");
+        assert!(error.error_body().is_none(), "{why}: {error:?}");
+    }
+}
+
 #[tokio::test]
 async fn every_request_resolves_to_its_own_operation() {
     let (server, client) =
