@@ -5,13 +5,9 @@ use std::{fmt, sync::Arc};
 use bytes::Bytes;
 use core_client::{BaseUrl, BuildError, HttpClient, Operation, RequestEditor, apply_editors};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 
-use crate::{
-    ApiResponse, Error, ResponseValue,
-    error::{excerpt, withheld},
-    response::DecodeResponse,
-};
+use crate::{Error, ResponseValue, response::DecodeResponse};
 
 /// Everything but RFC 3986 unreserved characters is percent-encoded in query names and values
 /// (`=` and `&` inside a value in particular: `?tag=name%3Dvalue`). Go's `url.QueryEscape`
@@ -111,41 +107,39 @@ impl Client {
         }
     }
 
-    /// Sends the request for `operation`, without a body, and decodes the answer into `R`.
+    /// Sends the request of `R`'s operation on `path_and_query`, without a body, and decodes
+    /// the answer into `R`. The method and the operation's name come from its
+    /// [`spec`](crate::response::Decode::spec).
     pub(crate) async fn call_empty<R: DecodeResponse>(
         &self,
-        operation: Operation,
-        method: http::Method,
         path_and_query: String,
     ) -> Result<ResponseValue<R>, Error> {
-        self.call(operation, method, path_and_query, None).await
+        self.call(path_and_query, None).await
     }
 
-    /// Sends the request for `operation` with `body` as JSON, and decodes the answer into `R`.
+    /// Sends the request of `R`'s operation on `path_and_query` with `body` as JSON, and
+    /// decodes the answer into `R`.
     pub(crate) async fn call_json<R: DecodeResponse, B: Serialize>(
         &self,
-        operation: Operation,
-        method: http::Method,
         path_and_query: String,
         body: &B,
     ) -> Result<ResponseValue<R>, Error> {
         let body = serde_json::to_vec(body).map_err(|source| Error::Encode {
-            operation: operation.id(),
+            operation: R::OPERATION,
             source,
         })?;
-        self.call(operation, method, path_and_query, Some(body.into()))
-            .await
+        self.call(path_and_query, Some(body.into())).await
     }
 
     async fn call<R: DecodeResponse>(
         &self,
-        operation: Operation,
-        method: http::Method,
         path_and_query: String,
         body: Option<Bytes>,
     ) -> Result<ResponseValue<R>, Error> {
+        let spec = R::spec();
+        let operation = Operation::new(spec.id, spec.path);
         let response = self
-            .execute(operation, method, path_and_query, body)
+            .execute(operation, spec.method.clone(), path_and_query, body)
             .await?;
         let (parts, body) = response.into_parts();
         let attempts = parts
@@ -235,10 +229,14 @@ impl core_client::ClientBuilder for ClientBuilder {
     }
 }
 
-/// `value` percent-encoded as one path segment, as Go's `url.PathEscape` does (see
-/// [`core_client::path_escape`]). An empty value, `.` and `..` are refused:
-/// after normalisation they would address another resource (`/networks/../references`), and
-/// percent-encoding them does not help, since normalisers decode `%2E` first.
+/// `value`, the path parameter `parameter` of `operation`, percent-encoded as one path segment
+/// as Go's `url.PathEscape` does (see [`core_client::path_escape`]). An empty value, `.` and
+/// `..` are refused: after normalisation they would address another resource
+/// (`/networks/../references`), and percent-encoding them does not help, since normalisers
+/// decode `%2E` first.
+///
+/// Only text parameters go through here: a UUID is written as it displays (hyphenated, lower
+/// case), which needs no escaping and is never empty or a dot segment.
 pub(crate) fn path_segment(
     operation: &'static str,
     parameter: &'static str,
@@ -256,110 +254,59 @@ pub(crate) fn path_segment(
     })
 }
 
-/// Query parameters, in the order they are pushed (`name=value&...`, both percent-encoded).
-#[derive(Debug, Default)]
-pub(crate) struct Query(String);
+/// A path and its query parameters, in the order they are pushed (`name=value&...`, both
+/// percent-encoded).
+#[derive(Debug)]
+pub(crate) struct Query {
+    path: String,
+    empty: bool,
+}
 
 impl Query {
-    /// Appends `name=value`.
-    pub(crate) fn push(&mut self, name: &str, value: &str) {
-        if !self.0.is_empty() {
-            self.0.push('&');
-        }
-        self.0.extend(utf8_percent_encode(name, QUERY));
-        self.0.push('=');
-        self.0.extend(utf8_percent_encode(value, QUERY));
+    /// `path`, without parameters yet.
+    pub(crate) fn new(path: String) -> Self {
+        Self { path, empty: true }
     }
 
-    /// `path`, followed by `?` and the parameters when there are any.
-    pub(crate) fn append_to(self, path: String) -> String {
-        if self.0.is_empty() {
-            path
-        } else {
-            format!("{path}?{}", self.0)
+    /// Appends `name=value` for each of `values`: none for an absent optional parameter
+    /// (`Option` is a list of at most one), one each for a list (`?tag=a&tag=b`).
+    ///
+    /// A value is written as it displays: every type a query parameter can have (`str`,
+    /// integers, `bool`, [`uuid::Uuid`], the generated string enums) displays as its wire
+    /// form, and the generator refuses the others (`date-time`, ...).
+    pub(crate) fn push<V: fmt::Display>(
+        &mut self,
+        name: &str,
+        values: impl IntoIterator<Item = V>,
+    ) {
+        for value in values {
+            self.path.push(if self.empty { '?' } else { '&' });
+            self.empty = false;
+            self.path.extend(utf8_percent_encode(name, QUERY));
+            self.path.push('=');
+            self.path
+                .extend(utf8_percent_encode(&value.to_string(), QUERY));
         }
     }
-}
 
-/// Stands in for a body that may hold credentials in `Debug` output: only its length shows.
-pub(crate) struct Withheld(pub(crate) usize);
-
-impl fmt::Debug for Withheld {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "<{} bytes withheld>", self.0)
+    /// The path with its query.
+    pub(crate) fn finish(self) -> String {
+        self.path
     }
-}
-
-/// `body`, an answer to `R`'s operation, decoded as a `T`. On failure the error keeps the
-/// status and an excerpt of the body, or, when `R`'s answers may hold credentials, says the
-/// excerpt was withheld and keeps a [`redacted`] JSON error.
-pub(crate) fn decode<R: ApiResponse, T: DeserializeOwned>(
-    status: http::StatusCode,
-    body: &Bytes,
-) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|source| {
-        let (excerpt, source) = if R::SENSITIVE {
-            (withheld(body.len()), redacted(&source))
-        } else {
-            (excerpt(body), source)
-        };
-        Error::Decode {
-            operation: R::OPERATION,
-            status,
-            excerpt,
-            source,
-        }
-    })
-}
-
-/// `error` without anything it quotes from the body.
-///
-/// serde's messages quote the offending value (`invalid type: string "..."`, `unknown variant
-/// ...`), and in an answer that may hold credentials that value may be one. What is kept: the
-/// kind of error, where it is, and the name of a missing field (which comes from the schema,
-/// not from the body).
-pub(crate) fn redacted(error: &serde_json::Error) -> serde_json::Error {
-    use serde::de::Error as _;
-    use serde_json::error::Category;
-
-    let message = error.to_string();
-    let message = message
-        .rsplit_once(" at line ")
-        .map_or(message.as_str(), |(message, _)| message);
-    let missing_field = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.strip_suffix('`'))
-        .filter(|name| {
-            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        });
-    let what = match (error.classify(), missing_field) {
-        (_, Some(name)) => format!("missing field `{name}`"),
-        (Category::Syntax, None) => "invalid JSON".to_owned(),
-        (Category::Eof, None) => "JSON that ends early".to_owned(),
-        (Category::Data, None) => "a value that does not match the schema".to_owned(),
-        (Category::Io, None) => "an unreadable body".to_owned(),
-    };
-    serde_json::Error::custom(format!(
-        "{what} at line {} column {} (details withheld: this operation's answers may hold \
-         credentials)",
-        error.line(),
-        error.column()
-    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn segment(value: &str) -> Result<String, Error> {
+        path_segment("addNetworkReference", "reference", value)
+    }
+
     #[test]
     fn path_segments_encode_slashes_and_refuse_empty_values() {
         assert_eq!(
-            path_segment(
-                "op",
-                "reference",
-                "kubernetesclusters.kubernetes.unikorn-cloud.org/abc"
-            )
-            .unwrap(),
+            segment("kubernetesclusters.kubernetes.unikorn-cloud.org/abc").unwrap(),
             "kubernetesclusters.kubernetes.unikorn-cloud.org%2Fabc"
         );
         // Go's url.PathEscape, character class by character class.
@@ -376,11 +323,7 @@ mod tests {
             // An already escaped reference is escaped again: `%2F` travels as `%252F`.
             ("a.b%2Fc", "a.b%252Fc"),
         ] {
-            assert_eq!(
-                path_segment("op", "id", value).unwrap(),
-                escaped,
-                "{value:?}"
-            );
+            assert_eq!(segment(value).unwrap(), escaped, "{value:?}");
         }
         for (value, expected) in [
             ("", "empty"),
@@ -389,24 +332,38 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    path_segment("op", "id", value),
-                    Err(Error::InvalidPathParameter { parameter: "id", reason, .. }) if reason == expected
+                    segment(value),
+                    Err(Error::InvalidPathParameter {
+                        operation: "addNetworkReference",
+                        parameter: "reference",
+                        reason,
+                    }) if reason == expected
                 ),
                 "{value:?}"
             );
         }
-        assert_eq!(path_segment("op", "id", "...").unwrap(), "...");
+        assert_eq!(segment("...").unwrap(), "...");
     }
 
     #[test]
     fn query_encodes_names_and_values_in_order() {
-        let mut query = Query::default();
-        query.push("tag", "foo=cat");
-        query.push("tag", "bar&dog");
-        assert_eq!(
-            query.append_to("/x".to_owned()),
-            "/x?tag=foo%3Dcat&tag=bar%26dog"
+        let mut query = Query::new("/x".to_owned());
+        query.push("tag", ["foo=cat", "bar&dog"]);
+        query.push("none", None::<i64>);
+        query.push("limit", Some(5));
+        query.push(
+            "id",
+            [uuid::Uuid::from_u128(
+                0xA64F9269_36E0_4312_B8D1_52D93D569B7B,
+            )],
         );
-        assert_eq!(Query::default().append_to("/x".to_owned()), "/x");
+        query.push("on", [true]);
+        assert_eq!(
+            query.finish(),
+            "/x?tag=foo%3Dcat&tag=bar%26dog&limit=5&id=a64f9269-36e0-4312-b8d1-52d93d569b7b&on=true"
+        );
+        let mut query = Query::new("/x".to_owned());
+        query.push("tag", <&[String]>::default());
+        assert_eq!(query.finish(), "/x");
     }
 }

@@ -8,9 +8,6 @@ use http::{HeaderMap, StatusCode};
 
 use crate::types;
 
-/// How many bytes of a body an excerpt ([`Error::Decode`], [`StatusError::excerpt`]) keeps.
-pub const EXCERPT_LIMIT: usize = 512;
-
 /// A region API call failed.
 ///
 /// A method fails only when no answer could be read and decoded: the request was refused
@@ -68,8 +65,9 @@ pub enum Error {
         operation: &'static str,
         /// The status the server answered with.
         status: StatusCode,
-        /// The start of the body (at most [`EXCERPT_LIMIT`] bytes, lossily UTF-8), or a note
-        /// that it was withheld when the operation's answers may hold credentials.
+        /// The start of the body (at most [`EXCERPT_LIMIT`](crate::EXCERPT_LIMIT) bytes,
+        /// lossily UTF-8), or a note that it was withheld when the operation's answers may
+        /// hold credentials.
         excerpt: String,
         /// The JSON error. When the operation's answers may hold credentials, only its kind,
         /// its position and a missing field's name are kept: serde's own messages quote the
@@ -169,14 +167,16 @@ impl StatusError {
         &self.headers
     }
 
-    /// The platform's error body, when the answer carried one (a documented error status with
-    /// a JSON body that parsed).
+    /// The platform's error body (`{"error", "error_description", "trace_id"}`), when the
+    /// answer carried one: a 4xx or 5xx answer with a JSON body of that shape, documented for
+    /// the operation or not (the platform's middleware answers 400, 401 and 403 on every
+    /// secured route).
     pub fn error_body(&self) -> Option<&types::Error> {
         self.error_body.as_ref()
     }
 
-    /// The start of the raw body (at most [`EXCERPT_LIMIT`] bytes, lossily UTF-8), or a note
-    /// that it was withheld.
+    /// The start of the raw body (at most [`EXCERPT_LIMIT`](crate::EXCERPT_LIMIT) bytes,
+    /// lossily UTF-8), or a note that it was withheld.
     pub fn excerpt(&self) -> &str {
         &self.excerpt
     }
@@ -205,34 +205,3 @@ impl fmt::Display for StatusError {
 }
 
 impl std::error::Error for StatusError {}
-
-/// The first [`EXCERPT_LIMIT`] bytes of `body`, lossily decoded.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let end = body.len().min(EXCERPT_LIMIT);
-    String::from_utf8_lossy(&body[..end]).into_owned()
-}
-
-/// What stands in for a body of `len` bytes that may hold credentials.
-pub(crate) fn withheld(len: usize) -> String {
-    format!("<{len} bytes withheld: this operation's answers may hold credentials>")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn excerpt_is_bounded_and_lossy() {
-        let body = vec![b'a'; 2 * EXCERPT_LIMIT];
-        assert_eq!(excerpt(&body).len(), EXCERPT_LIMIT);
-        assert_eq!(excerpt(&[0x66, 0xff, 0x6f]), "f\u{fffd}o");
-    }
-
-    #[test]
-    fn withheld_bodies_only_say_their_length() {
-        assert_eq!(
-            withheld(12),
-            "<12 bytes withheld: this operation's answers may hold credentials>"
-        );
-    }
-}

@@ -5312,6236 +5312,1307 @@ pub mod types {
         }
     }
 }
-/// The answer to [`Client::add_network_reference`](crate::Client::add_network_reference) (`addNetworkReference`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum AddNetworkReferenceResponse {
+crate::operations::operations! {
+    /// `PUT /api/v2/networks/{networkID}/references/{reference}`: [`Client::add_network_reference`](crate::Client::add_network_reference).
+    AddNetworkReference = "addNetworkReference", PUT "/api/v2/networks/{networkID}/references/{reference}", ["networkID": uuid, "reference": text], body: -, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/filestorage`: [`Client::create_file_storage`](crate::Client::create_file_storage).
+    CreateFileStorage = "createFileStorage", POST "/api/v2/filestorage", [], body: StorageV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities`: [`Client::create_identity`](crate::Client::create_identity).
+    CreateIdentity = "createIdentity", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities", ["organizationID": uuid, "projectID": uuid], body: IdentityWrite, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/regions/{regionID}/images`: [`Client::create_image`](crate::Client::create_image).
+    CreateImage = "createImage", POST "/api/v1/organizations/{organizationID}/regions/{regionID}/images", ["organizationID": uuid, "regionID": uuid], body: ImageCreate, [OK, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/loadbalancers`: [`Client::create_load_balancer`](crate::Client::create_load_balancer).
+    CreateLoadBalancer = "createLoadBalancer", POST "/api/v2/loadbalancers", [], body: LoadBalancerV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks`: [`Client::create_network`](crate::Client::create_network).
+    CreateNetwork = "createNetwork", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks", ["organizationID": uuid, "projectID": uuid, "identityID": uuid], body: NetworkWrite, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/networks`: [`Client::create_network_v2`](crate::Client::create_network_v2).
+    CreateNetworkV2 = "createNetworkV2", POST "/api/v2/networks", [], body: NetworkV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups`: [`Client::create_security_group`](crate::Client::create_security_group).
+    CreateSecurityGroup = "createSecurityGroup", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups", ["organizationID": uuid, "projectID": uuid, "identityID": uuid], body: SecurityGroupWrite, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/securitygroups`: [`Client::create_security_group_v2`](crate::Client::create_security_group_v2).
+    CreateSecurityGroupV2 = "createSecurityGroupV2", POST "/api/v2/securitygroups", [], body: SecurityGroupV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers`: [`Client::create_server`](crate::Client::create_server).
+    CreateServer = "createServer", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers", ["organizationID": uuid, "projectID": uuid, "identityID": uuid], body: ServerWrite, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers`: [`Client::create_server_v2`](crate::Client::create_server_v2).
+    CreateServerV2 = "createServerV2", POST "/api/v2/servers", [], body: ServerV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONFLICT, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/sshcertificateauthorities`: [`Client::create_ssh_certificate_authority`](crate::Client::create_ssh_certificate_authority).
+    CreateSshCertificateAuthority = "createSshCertificateAuthority", POST "/api/v2/sshcertificateauthorities", [], body: SshCertificateAuthorityV2Create, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/filestorage/{filestorageID}`: [`Client::delete_file_storage`](crate::Client::delete_file_storage).
+    DeleteFileStorage = "deleteFileStorage", DELETE "/api/v2/filestorage/{filestorageID}", ["filestorageID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}`: [`Client::delete_identity`](crate::Client::delete_identity).
+    DeleteIdentity = "deleteIdentity", DELETE "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}`: [`Client::delete_image`](crate::Client::delete_image).
+    DeleteImage = "deleteImage", DELETE "/api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}", ["organizationID": uuid, "regionID": uuid, "imageID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/loadbalancers/{loadBalancerID}`: [`Client::delete_load_balancer`](crate::Client::delete_load_balancer).
+    DeleteLoadBalancer = "deleteLoadBalancer", DELETE "/api/v2/loadbalancers/{loadBalancerID}", ["loadBalancerID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}`: [`Client::delete_network`](crate::Client::delete_network).
+    DeleteNetwork = "deleteNetwork", DELETE "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "networkID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/networks/{networkID}`: [`Client::delete_network_v2`](crate::Client::delete_network_v2).
+    DeleteNetworkV2 = "deleteNetworkV2", DELETE "/api/v2/networks/{networkID}", ["networkID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}`: [`Client::delete_security_group`](crate::Client::delete_security_group).
+    DeleteSecurityGroup = "deleteSecurityGroup", DELETE "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "securityGroupID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/securitygroups/{securityGroupID}`: [`Client::delete_security_group_v2`](crate::Client::delete_security_group_v2).
+    DeleteSecurityGroupV2 = "deleteSecurityGroupV2", DELETE "/api/v2/securitygroups/{securityGroupID}", ["securityGroupID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}`: [`Client::delete_server`](crate::Client::delete_server).
+    DeleteServer = "deleteServer", DELETE "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/servers/{serverID}`: [`Client::delete_server_v2`](crate::Client::delete_server_v2).
+    DeleteServerV2 = "deleteServerV2", DELETE "/api/v2/servers/{serverID}", ["serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}`: [`Client::delete_ssh_certificate_authority`](crate::Client::delete_ssh_certificate_authority).
+    DeleteSshCertificateAuthority = "deleteSshCertificateAuthority", DELETE "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}", ["sshCertificateAuthorityID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/filestorage/{filestorageID}`: [`Client::get_file_storage`](crate::Client::get_file_storage).
+    GetFileStorage = "getFileStorage", GET "/api/v2/filestorage/{filestorageID}", ["filestorageID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}`: [`Client::get_identity`](crate::Client::get_identity).
+    GetIdentity = "getIdentity", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/loadbalancers/{loadBalancerID}`: [`Client::get_load_balancer`](crate::Client::get_load_balancer).
+    GetLoadBalancer = "getLoadBalancer", GET "/api/v2/loadbalancers/{loadBalancerID}", ["loadBalancerID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}`: [`Client::get_network`](crate::Client::get_network).
+    GetNetwork = "getNetwork", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "networkID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/networks/{networkID}`: [`Client::get_network_v2`](crate::Client::get_network_v2).
+    GetNetworkV2 = "getNetworkV2", GET "/api/v2/networks/{networkID}", ["networkID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /.well-known/openid-protected-resource`: [`Client::get_openid_protected_resource`](crate::Client::get_openid_protected_resource).
+    GetOpenidProtectedResource = "getOpenidProtectedResource", GET "/.well-known/openid-protected-resource", [], body: -, [OK];
+    /// `GET /api/v1/organizations/{organizationID}/regions/{regionID}/detail`: [`Client::get_region_detail`](crate::Client::get_region_detail).
+    GetRegionDetail = "getRegionDetail", GET "/api/v1/organizations/{organizationID}/regions/{regionID}/detail", ["organizationID": uuid, "regionID": uuid], body: -, [OK, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}`: [`Client::get_security_group`](crate::Client::get_security_group).
+    GetSecurityGroup = "getSecurityGroup", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "securityGroupID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/securitygroups/{securityGroupID}`: [`Client::get_security_group_v2`](crate::Client::get_security_group_v2).
+    GetSecurityGroupV2 = "getSecurityGroupV2", GET "/api/v2/securitygroups/{securityGroupID}", ["securityGroupID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}`: [`Client::get_server`](crate::Client::get_server).
+    GetServer = "getServer", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput`: [`Client::get_server_console_output`](crate::Client::get_server_console_output).
+    GetServerConsoleOutput = "getServerConsoleOutput", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/servers/{serverID}/consoleoutput`: [`Client::get_server_console_output_v2`](crate::Client::get_server_console_output_v2).
+    GetServerConsoleOutputV2 = "getServerConsoleOutputV2", GET "/api/v2/servers/{serverID}/consoleoutput", ["serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions`: [`Client::get_server_console_session`](crate::Client::get_server_console_session).
+    GetServerConsoleSession = "getServerConsoleSession", GET "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/servers/{serverID}/consolesessions`: [`Client::get_server_console_session_v2`](crate::Client::get_server_console_session_v2).
+    GetServerConsoleSessionV2 = "getServerConsoleSessionV2", GET "/api/v2/servers/{serverID}/consolesessions", ["serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/servers/{serverID}/sshkey`: [`Client::get_server_ssh_key`](crate::Client::get_server_ssh_key).
+    GetServerSshKey = "getServerSshKey", GET "/api/v2/servers/{serverID}/sshkey", ["serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/servers/{serverID}`: [`Client::get_server_v2`](crate::Client::get_server_v2).
+    GetServerV2 = "getServerV2", GET "/api/v2/servers/{serverID}", ["serverID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}`: [`Client::get_ssh_certificate_authority`](crate::Client::get_ssh_certificate_authority).
+    GetSshCertificateAuthority = "getSshCertificateAuthority", GET "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}", ["sshCertificateAuthorityID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/version`: [`Client::get_version`](crate::Client::get_version).
+    GetVersion = "getVersion", GET "/api/version", [], body: -, [OK, UNAUTHORIZED, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot`: [`Client::hard_reboot_server`](crate::Client::hard_reboot_server).
+    HardRebootServer = "hardRebootServer", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers/{serverID}/hardreboot`: [`Client::hard_reboot_server_v2`](crate::Client::hard_reboot_server_v2).
+    HardRebootServerV2 = "hardRebootServerV2", POST "/api/v2/servers/{serverID}/hardreboot", ["serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks`: [`Client::list_external_networks`](crate::Client::list_external_networks).
+    ListExternalNetworks = "listExternalNetworks", GET "/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks", ["organizationID": uuid, "regionID": uuid], body: -, [OK, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/filestorage`: [`Client::list_file_storage`](crate::Client::list_file_storage).
+    ListFileStorage = "listFileStorage", GET "/api/v2/filestorage", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/filestorageclasses`: [`Client::list_file_storage_classes`](crate::Client::list_file_storage_classes).
+    ListFileStorageClasses = "listFileStorageClasses", GET "/api/v2/filestorageclasses", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/regions/{regionID}/flavors`: [`Client::list_flavors`](crate::Client::list_flavors).
+    ListFlavors = "listFlavors", GET "/api/v1/organizations/{organizationID}/regions/{regionID}/flavors", ["organizationID": uuid, "regionID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/identities`: [`Client::list_identities`](crate::Client::list_identities).
+    ListIdentities = "listIdentities", GET "/api/v1/organizations/{organizationID}/identities", ["organizationID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/regions/{regionID}/images`: [`Client::list_images`](crate::Client::list_images).
+    ListImages = "listImages", GET "/api/v1/organizations/{organizationID}/regions/{regionID}/images", ["organizationID": uuid, "regionID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/regions/{regionID}/images`: [`Client::list_images_v2`](crate::Client::list_images_v2).
+    ListImagesV2 = "listImagesV2", GET "/api/v2/regions/{regionID}/images", ["regionID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/loadbalancers`: [`Client::list_load_balancers`](crate::Client::list_load_balancers).
+    ListLoadBalancers = "listLoadBalancers", GET "/api/v2/loadbalancers", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/networks`: [`Client::list_networks`](crate::Client::list_networks).
+    ListNetworks = "listNetworks", GET "/api/v1/organizations/{organizationID}/networks", ["organizationID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/networks`: [`Client::list_networks_v2`](crate::Client::list_networks_v2).
+    ListNetworksV2 = "listNetworksV2", GET "/api/v2/networks", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/regions`: [`Client::list_regions`](crate::Client::list_regions).
+    ListRegions = "listRegions", GET "/api/v1/organizations/{organizationID}/regions", ["organizationID": uuid], body: -, [OK, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/securitygroups`: [`Client::list_security_groups`](crate::Client::list_security_groups).
+    ListSecurityGroups = "listSecurityGroups", GET "/api/v1/organizations/{organizationID}/securitygroups", ["organizationID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/securitygroups`: [`Client::list_security_groups_v2`](crate::Client::list_security_groups_v2).
+    ListSecurityGroupsV2 = "listSecurityGroupsV2", GET "/api/v2/securitygroups", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v1/organizations/{organizationID}/servers`: [`Client::list_servers`](crate::Client::list_servers).
+    ListServers = "listServers", GET "/api/v1/organizations/{organizationID}/servers", ["organizationID": uuid], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/servers`: [`Client::list_servers_v2`](crate::Client::list_servers_v2).
+    ListServersV2 = "listServersV2", GET "/api/v2/servers", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `GET /api/v2/sshcertificateauthorities`: [`Client::list_ssh_certificate_authorities`](crate::Client::list_ssh_certificate_authorities).
+    ListSshCertificateAuthorities = "listSshCertificateAuthorities", GET "/api/v2/sshcertificateauthorities", [], body: -, [OK, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, INTERNAL_SERVER_ERROR];
+    /// `DELETE /api/v2/networks/{networkID}/references/{reference}`: [`Client::remove_network_reference`](crate::Client::remove_network_reference).
+    RemoveNetworkReference = "removeNetworkReference", DELETE "/api/v2/networks/{networkID}/references/{reference}", ["networkID": uuid, "reference": text], body: -, [NO_CONTENT, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers/{serverID}/snapshot`: [`Client::snapshot_server_v2`](crate::Client::snapshot_server_v2).
+    SnapshotServerV2 = "snapshotServerV2", POST "/api/v2/servers/{serverID}/snapshot", ["serverID": uuid], body: SnapshotCreate, [CREATED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot`: [`Client::soft_reboot_server`](crate::Client::soft_reboot_server).
+    SoftRebootServer = "softRebootServer", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers/{serverID}/softreboot`: [`Client::soft_reboot_server_v2`](crate::Client::soft_reboot_server_v2).
+    SoftRebootServerV2 = "softRebootServerV2", POST "/api/v2/servers/{serverID}/softreboot", ["serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start`: [`Client::start_server`](crate::Client::start_server).
+    StartServer = "startServer", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers/{serverID}/start`: [`Client::start_server_v2`](crate::Client::start_server_v2).
+    StartServerV2 = "startServerV2", POST "/api/v2/servers/{serverID}/start", ["serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop`: [`Client::stop_server`](crate::Client::stop_server).
+    StopServer = "stopServer", POST "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `POST /api/v2/servers/{serverID}/stop`: [`Client::stop_server_v2`](crate::Client::stop_server_v2).
+    StopServerV2 = "stopServerV2", POST "/api/v2/servers/{serverID}/stop", ["serverID": uuid], body: -, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v2/filestorage/{filestorageID}`: [`Client::update_file_storage`](crate::Client::update_file_storage).
+    UpdateFileStorage = "updateFileStorage", PUT "/api/v2/filestorage/{filestorageID}", ["filestorageID": uuid], body: StorageV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v2/loadbalancers/{loadBalancerID}`: [`Client::update_load_balancer`](crate::Client::update_load_balancer).
+    UpdateLoadBalancer = "updateLoadBalancer", PUT "/api/v2/loadbalancers/{loadBalancerID}", ["loadBalancerID": uuid], body: LoadBalancerV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v2/networks/{networkID}`: [`Client::update_network_v2`](crate::Client::update_network_v2).
+    UpdateNetworkV2 = "updateNetworkV2", PUT "/api/v2/networks/{networkID}", ["networkID": uuid], body: NetworkV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, CONFLICT, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}`: [`Client::update_security_group`](crate::Client::update_security_group).
+    UpdateSecurityGroup = "updateSecurityGroup", PUT "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "securityGroupID": uuid], body: SecurityGroupWrite, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v2/securitygroups/{securityGroupID}`: [`Client::update_security_group_v2`](crate::Client::update_security_group_v2).
+    UpdateSecurityGroupV2 = "updateSecurityGroupV2", PUT "/api/v2/securitygroups/{securityGroupID}", ["securityGroupID": uuid], body: SecurityGroupV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}`: [`Client::update_server`](crate::Client::update_server).
+    UpdateServer = "updateServer", PUT "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}", ["organizationID": uuid, "projectID": uuid, "identityID": uuid, "serverID": uuid], body: ServerWrite, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL_SERVER_ERROR];
+    /// `PUT /api/v2/servers/{serverID}`: [`Client::update_server_v2`](crate::Client::update_server_v2).
+    UpdateServerV2 = "updateServerV2", PUT "/api/v2/servers/{serverID}", ["serverID": uuid], body: ServerV2Update, [ACCEPTED, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, UNPROCESSABLE_ENTITY, INTERNAL_SERVER_ERROR];
+}
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::add_network_reference`](crate::Client::add_network_reference) (`addNetworkReference`): one variant per documented status, with its decoded body.
+    AddNetworkReferenceResponse for AddNetworkReference, sensitive: false;
     /// `201 Created`: The network holds the reference (it may have held it already).
-    Created,
+    success CREATED Created;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for AddNetworkReferenceResponse {
-    type Success = ();
-    const OPERATION: &'static str = "addNetworkReference";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for AddNetworkReferenceResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 => ::std::result::Result::Ok(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_file_storage`](crate::Client::create_file_storage) (`createFileStorage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateFileStorageResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_file_storage`](crate::Client::create_file_storage) (`createFileStorage`): one variant per documented status, with its decoded body.
+    CreateFileStorageResponse for CreateFileStorage, sensitive: false;
     /// `201 Created`: File storage.
-    Created(types::StorageV2Read),
+    success CREATED Created(types::StorageV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for CreateFileStorageResponse {
-    type Success = types::StorageV2Read;
-    const OPERATION: &'static str = "createFileStorage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateFileStorageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_identity`](crate::Client::create_identity) (`createIdentity`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum CreateIdentityResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_identity`](crate::Client::create_identity) (`createIdentity`): one variant per documented status, with its decoded body.
+    CreateIdentityResponse for CreateIdentity, sensitive: true;
     /// `201 Created`: An identity.
-    Created(types::IdentityRead),
+    success CREATED Created(types::IdentityRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for CreateIdentityResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Created(value) => f.debug_tuple("Created").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for CreateIdentityResponse {
-    type Success = types::IdentityRead;
-    const OPERATION: &'static str = "createIdentity";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateIdentityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_image`](crate::Client::create_image) (`createImage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateImageResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_image`](crate::Client::create_image) (`createImage`): one variant per documented status, with its decoded body.
+    CreateImageResponse for CreateImage, sensitive: false;
     /// `200 OK`: The image.
-    Ok(types::Image),
+    success OK Ok(types::Image);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for CreateImageResponse {
-    type Success = types::Image;
-    const OPERATION: &'static str = "createImage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateImageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_load_balancer`](crate::Client::create_load_balancer) (`createLoadBalancer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateLoadBalancerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_load_balancer`](crate::Client::create_load_balancer) (`createLoadBalancer`): one variant per documented status, with its decoded body.
+    CreateLoadBalancerResponse for CreateLoadBalancer, sensitive: false;
     /// `201 Created`: The load balancer.
-    Created(types::LoadBalancerV2Read),
+    success CREATED Created(types::LoadBalancerV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for CreateLoadBalancerResponse {
-    type Success = types::LoadBalancerV2Read;
-    const OPERATION: &'static str = "createLoadBalancer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateLoadBalancerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_network`](crate::Client::create_network) (`createNetwork`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateNetworkResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_network`](crate::Client::create_network) (`createNetwork`): one variant per documented status, with its decoded body.
+    CreateNetworkResponse for CreateNetwork, sensitive: false;
     /// `201 Created`: An (API v1) network.
-    Created(types::NetworkRead),
+    success CREATED Created(types::NetworkRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for CreateNetworkResponse {
-    type Success = types::NetworkRead;
-    const OPERATION: &'static str = "createNetwork";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateNetworkResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_network_v2`](crate::Client::create_network_v2) (`createNetworkV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateNetworkV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_network_v2`](crate::Client::create_network_v2) (`createNetworkV2`): one variant per documented status, with its decoded body.
+    CreateNetworkV2Response for CreateNetworkV2, sensitive: false;
     /// `201 Created`: The network.
-    Created(types::NetworkV2Read),
+    success CREATED Created(types::NetworkV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for CreateNetworkV2Response {
-    type Success = types::NetworkV2Read;
-    const OPERATION: &'static str = "createNetworkV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateNetworkV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_security_group`](crate::Client::create_security_group) (`createSecurityGroup`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateSecurityGroupResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_security_group`](crate::Client::create_security_group) (`createSecurityGroup`): one variant per documented status, with its decoded body.
+    CreateSecurityGroupResponse for CreateSecurityGroup, sensitive: false;
     /// `201 Created`: The security group.
-    Created(types::SecurityGroupRead),
+    success CREATED Created(types::SecurityGroupRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for CreateSecurityGroupResponse {
-    type Success = types::SecurityGroupRead;
-    const OPERATION: &'static str = "createSecurityGroup";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateSecurityGroupResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_security_group_v2`](crate::Client::create_security_group_v2) (`createSecurityGroupV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateSecurityGroupV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_security_group_v2`](crate::Client::create_security_group_v2) (`createSecurityGroupV2`): one variant per documented status, with its decoded body.
+    CreateSecurityGroupV2Response for CreateSecurityGroupV2, sensitive: false;
     /// `201 Created`: The security group.
-    Created(types::SecurityGroupV2Read),
+    success CREATED Created(types::SecurityGroupV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for CreateSecurityGroupV2Response {
-    type Success = types::SecurityGroupV2Read;
-    const OPERATION: &'static str = "createSecurityGroupV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateSecurityGroupV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_server`](crate::Client::create_server) (`createServer`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum CreateServerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_server`](crate::Client::create_server) (`createServer`): one variant per documented status, with its decoded body.
+    CreateServerResponse for CreateServer, sensitive: true;
     /// `201 Created`: The server.
-    Created(types::ServerRead),
+    success CREATED Created(types::ServerRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for CreateServerResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Created(value) => f.debug_tuple("Created").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for CreateServerResponse {
-    type Success = types::ServerRead;
-    const OPERATION: &'static str = "createServer";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_server_v2`](crate::Client::create_server_v2) (`createServerV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum CreateServerV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_server_v2`](crate::Client::create_server_v2) (`createServerV2`): one variant per documented status, with its decoded body.
+    CreateServerV2Response for CreateServerV2, sensitive: true;
     /// `201 Created`: The server.
-    Created(types::ServerV2Read),
+    success CREATED Created(types::ServerV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
-    Conflict(types::Error),
+    error CONFLICT Conflict(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for CreateServerV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Created(value) => f.debug_tuple("Created").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::Conflict(value) => f.debug_tuple("Conflict").field(value).finish(),
-            Self::UnprocessableEntity(value) => {
-                f.debug_tuple("UnprocessableEntity").field(value).finish()
-            }
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for CreateServerV2Response {
-    type Success = types::ServerV2Read;
-    const OPERATION: &'static str = "createServerV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::Conflict(_) => ::http::StatusCode::CONFLICT,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::Conflict(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            409 if is_json => Self::parse(status, &body).map(Self::Conflict),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::create_ssh_certificate_authority`](crate::Client::create_ssh_certificate_authority) (`createSshCertificateAuthority`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum CreateSshCertificateAuthorityResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::create_ssh_certificate_authority`](crate::Client::create_ssh_certificate_authority) (`createSshCertificateAuthority`): one variant per documented status, with its decoded body.
+    CreateSshCertificateAuthorityResponse for CreateSshCertificateAuthority, sensitive: false;
     /// `201 Created`: The SSH certificate authority.
-    Created(types::SshCertificateAuthorityV2Read),
+    success CREATED Created(types::SshCertificateAuthorityV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for CreateSshCertificateAuthorityResponse {
-    type Success = types::SshCertificateAuthorityV2Read;
-    const OPERATION: &'static str = "createSshCertificateAuthority";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for CreateSshCertificateAuthorityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_file_storage`](crate::Client::delete_file_storage) (`deleteFileStorage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteFileStorageResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_file_storage`](crate::Client::delete_file_storage) (`deleteFileStorage`): one variant per documented status, with its decoded body.
+    DeleteFileStorageResponse for DeleteFileStorage, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteFileStorageResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteFileStorage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteFileStorageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_identity`](crate::Client::delete_identity) (`deleteIdentity`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteIdentityResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_identity`](crate::Client::delete_identity) (`deleteIdentity`): one variant per documented status, with its decoded body.
+    DeleteIdentityResponse for DeleteIdentity, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteIdentityResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteIdentity";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteIdentityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_image`](crate::Client::delete_image) (`deleteImage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteImageResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_image`](crate::Client::delete_image) (`deleteImage`): one variant per documented status, with its decoded body.
+    DeleteImageResponse for DeleteImage, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteImageResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteImage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteImageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_load_balancer`](crate::Client::delete_load_balancer) (`deleteLoadBalancer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteLoadBalancerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_load_balancer`](crate::Client::delete_load_balancer) (`deleteLoadBalancer`): one variant per documented status, with its decoded body.
+    DeleteLoadBalancerResponse for DeleteLoadBalancer, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteLoadBalancerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteLoadBalancer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteLoadBalancerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_network`](crate::Client::delete_network) (`deleteNetwork`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteNetworkResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_network`](crate::Client::delete_network) (`deleteNetwork`): one variant per documented status, with its decoded body.
+    DeleteNetworkResponse for DeleteNetwork, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteNetworkResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteNetwork";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteNetworkResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_network_v2`](crate::Client::delete_network_v2) (`deleteNetworkV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteNetworkV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_network_v2`](crate::Client::delete_network_v2) (`deleteNetworkV2`): one variant per documented status, with its decoded body.
+    DeleteNetworkV2Response for DeleteNetworkV2, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteNetworkV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "deleteNetworkV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteNetworkV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_security_group`](crate::Client::delete_security_group) (`deleteSecurityGroup`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteSecurityGroupResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_security_group`](crate::Client::delete_security_group) (`deleteSecurityGroup`): one variant per documented status, with its decoded body.
+    DeleteSecurityGroupResponse for DeleteSecurityGroup, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteSecurityGroupResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteSecurityGroup";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteSecurityGroupResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_security_group_v2`](crate::Client::delete_security_group_v2) (`deleteSecurityGroupV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteSecurityGroupV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_security_group_v2`](crate::Client::delete_security_group_v2) (`deleteSecurityGroupV2`): one variant per documented status, with its decoded body.
+    DeleteSecurityGroupV2Response for DeleteSecurityGroupV2, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteSecurityGroupV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "deleteSecurityGroupV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteSecurityGroupV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_server`](crate::Client::delete_server) (`deleteServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteServerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_server`](crate::Client::delete_server) (`deleteServer`): one variant per documented status, with its decoded body.
+    DeleteServerResponse for DeleteServer, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteServerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteServer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_server_v2`](crate::Client::delete_server_v2) (`deleteServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteServerV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_server_v2`](crate::Client::delete_server_v2) (`deleteServerV2`): one variant per documented status, with its decoded body.
+    DeleteServerV2Response for DeleteServerV2, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteServerV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "deleteServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::delete_ssh_certificate_authority`](crate::Client::delete_ssh_certificate_authority) (`deleteSshCertificateAuthority`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum DeleteSshCertificateAuthorityResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::delete_ssh_certificate_authority`](crate::Client::delete_ssh_certificate_authority) (`deleteSshCertificateAuthority`): one variant per documented status, with its decoded body.
+    DeleteSshCertificateAuthorityResponse for DeleteSshCertificateAuthority, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for DeleteSshCertificateAuthorityResponse {
-    type Success = ();
-    const OPERATION: &'static str = "deleteSshCertificateAuthority";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for DeleteSshCertificateAuthorityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_file_storage`](crate::Client::get_file_storage) (`getFileStorage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetFileStorageResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_file_storage`](crate::Client::get_file_storage) (`getFileStorage`): one variant per documented status, with its decoded body.
+    GetFileStorageResponse for GetFileStorage, sensitive: false;
     /// `200 OK`: File storage.
-    Ok(types::StorageV2Read),
+    success OK Ok(types::StorageV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for GetFileStorageResponse {
-    type Success = types::StorageV2Read;
-    const OPERATION: &'static str = "getFileStorage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetFileStorageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_identity`](crate::Client::get_identity) (`getIdentity`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetIdentityResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_identity`](crate::Client::get_identity) (`getIdentity`): one variant per documented status, with its decoded body.
+    GetIdentityResponse for GetIdentity, sensitive: true;
     /// `200 OK`: An identity.
-    Ok(types::IdentityRead),
+    success OK Ok(types::IdentityRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for GetIdentityResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetIdentityResponse {
-    type Success = types::IdentityRead;
-    const OPERATION: &'static str = "getIdentity";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetIdentityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_load_balancer`](crate::Client::get_load_balancer) (`getLoadBalancer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetLoadBalancerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_load_balancer`](crate::Client::get_load_balancer) (`getLoadBalancer`): one variant per documented status, with its decoded body.
+    GetLoadBalancerResponse for GetLoadBalancer, sensitive: false;
     /// `200 OK`: The load balancer.
-    Ok(types::LoadBalancerV2Read),
+    success OK Ok(types::LoadBalancerV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for GetLoadBalancerResponse {
-    type Success = types::LoadBalancerV2Read;
-    const OPERATION: &'static str = "getLoadBalancer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetLoadBalancerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_network`](crate::Client::get_network) (`getNetwork`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetNetworkResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_network`](crate::Client::get_network) (`getNetwork`): one variant per documented status, with its decoded body.
+    GetNetworkResponse for GetNetwork, sensitive: false;
     /// `200 OK`: An (API v1) network.
-    Ok(types::NetworkRead),
+    success OK Ok(types::NetworkRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for GetNetworkResponse {
-    type Success = types::NetworkRead;
-    const OPERATION: &'static str = "getNetwork";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetNetworkResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_network_v2`](crate::Client::get_network_v2) (`getNetworkV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetNetworkV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_network_v2`](crate::Client::get_network_v2) (`getNetworkV2`): one variant per documented status, with its decoded body.
+    GetNetworkV2Response for GetNetworkV2, sensitive: false;
     /// `200 OK`: The network.
-    Ok(types::NetworkV2Read),
+    success OK Ok(types::NetworkV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for GetNetworkV2Response {
-    type Success = types::NetworkV2Read;
-    const OPERATION: &'static str = "getNetworkV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetNetworkV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_openid_protected_resource`](crate::Client::get_openid_protected_resource) (`getOpenidProtectedResource`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetOpenidProtectedResourceResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_openid_protected_resource`](crate::Client::get_openid_protected_resource) (`getOpenidProtectedResource`): one variant per documented status, with its decoded body.
+    GetOpenidProtectedResourceResponse for GetOpenidProtectedResource, sensitive: false;
     /// `200 OK`: Where to get a token for this API. Also pointed to from 401 answers, so clients can find out how to authenticate.
-    Ok(types::OpenidProtectedResource),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    success OK Ok(types::OpenidProtectedResource);
 }
-impl crate::ApiResponse for GetOpenidProtectedResourceResponse {
-    type Success = types::OpenidProtectedResource;
-    const OPERATION: &'static str = "getOpenidProtectedResource";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        ::std::option::Option::None
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetOpenidProtectedResourceResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_region_detail`](crate::Client::get_region_detail) (`getRegionDetail`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetRegionDetailResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_region_detail`](crate::Client::get_region_detail) (`getRegionDetail`): one variant per documented status, with its decoded body.
+    GetRegionDetailResponse for GetRegionDetail, sensitive: true;
     /// `200 OK`: The region, with its access details.
-    Ok(types::RegionDetailRead),
+    success OK Ok(types::RegionDetailRead);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for GetRegionDetailResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetRegionDetailResponse {
-    type Success = types::RegionDetailRead;
-    const OPERATION: &'static str = "getRegionDetail";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetRegionDetailResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_security_group`](crate::Client::get_security_group) (`getSecurityGroup`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetSecurityGroupResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_security_group`](crate::Client::get_security_group) (`getSecurityGroup`): one variant per documented status, with its decoded body.
+    GetSecurityGroupResponse for GetSecurityGroup, sensitive: false;
     /// `200 OK`: The security group.
-    Ok(types::SecurityGroupRead),
+    success OK Ok(types::SecurityGroupRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for GetSecurityGroupResponse {
-    type Success = types::SecurityGroupRead;
-    const OPERATION: &'static str = "getSecurityGroup";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetSecurityGroupResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_security_group_v2`](crate::Client::get_security_group_v2) (`getSecurityGroupV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetSecurityGroupV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_security_group_v2`](crate::Client::get_security_group_v2) (`getSecurityGroupV2`): one variant per documented status, with its decoded body.
+    GetSecurityGroupV2Response for GetSecurityGroupV2, sensitive: false;
     /// `200 OK`: The security group.
-    Ok(types::SecurityGroupV2Read),
+    success OK Ok(types::SecurityGroupV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for GetSecurityGroupV2Response {
-    type Success = types::SecurityGroupV2Read;
-    const OPERATION: &'static str = "getSecurityGroupV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetSecurityGroupV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server`](crate::Client::get_server) (`getServer`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server`](crate::Client::get_server) (`getServer`): one variant per documented status, with its decoded body.
+    GetServerResponse for GetServer, sensitive: true;
     /// `200 OK`: The server.
-    Ok(types::ServerRead),
+    success OK Ok(types::ServerRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for GetServerResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerResponse {
-    type Success = types::ServerRead;
-    const OPERATION: &'static str = "getServer";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_console_output`](crate::Client::get_server_console_output) (`getServerConsoleOutput`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerConsoleOutputResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_console_output`](crate::Client::get_server_console_output) (`getServerConsoleOutput`): one variant per documented status, with its decoded body.
+    GetServerConsoleOutputResponse for GetServerConsoleOutput, sensitive: true;
     /// `200 OK`: The console log.
-    Ok(types::ConsoleOutput),
+    success OK Ok(types::ConsoleOutput);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for GetServerConsoleOutputResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerConsoleOutputResponse {
-    type Success = types::ConsoleOutput;
-    const OPERATION: &'static str = "getServerConsoleOutput";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerConsoleOutputResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_console_output_v2`](crate::Client::get_server_console_output_v2) (`getServerConsoleOutputV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerConsoleOutputV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_console_output_v2`](crate::Client::get_server_console_output_v2) (`getServerConsoleOutputV2`): one variant per documented status, with its decoded body.
+    GetServerConsoleOutputV2Response for GetServerConsoleOutputV2, sensitive: true;
     /// `200 OK`: The console log.
-    Ok(types::ConsoleOutput),
+    success OK Ok(types::ConsoleOutput);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for GetServerConsoleOutputV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerConsoleOutputV2Response {
-    type Success = types::ConsoleOutput;
-    const OPERATION: &'static str = "getServerConsoleOutputV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerConsoleOutputV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_console_session`](crate::Client::get_server_console_session) (`getServerConsoleSession`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerConsoleSessionResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_console_session`](crate::Client::get_server_console_session) (`getServerConsoleSession`): one variant per documented status, with its decoded body.
+    GetServerConsoleSessionResponse for GetServerConsoleSession, sensitive: true;
     /// `200 OK`: A console session.
-    Ok(types::ConsoleSession),
+    success OK Ok(types::ConsoleSession);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for GetServerConsoleSessionResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerConsoleSessionResponse {
-    type Success = types::ConsoleSession;
-    const OPERATION: &'static str = "getServerConsoleSession";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerConsoleSessionResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_console_session_v2`](crate::Client::get_server_console_session_v2) (`getServerConsoleSessionV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerConsoleSessionV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_console_session_v2`](crate::Client::get_server_console_session_v2) (`getServerConsoleSessionV2`): one variant per documented status, with its decoded body.
+    GetServerConsoleSessionV2Response for GetServerConsoleSessionV2, sensitive: true;
     /// `200 OK`: A console session.
-    Ok(types::ConsoleSession),
+    success OK Ok(types::ConsoleSession);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for GetServerConsoleSessionV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerConsoleSessionV2Response {
-    type Success = types::ConsoleSession;
-    const OPERATION: &'static str = "getServerConsoleSessionV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerConsoleSessionV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_ssh_key`](crate::Client::get_server_ssh_key) (`getServerSshKey`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerSshKeyResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_ssh_key`](crate::Client::get_server_ssh_key) (`getServerSshKey`): one variant per documented status, with its decoded body.
+    GetServerSshKeyResponse for GetServerSshKey, sensitive: true;
     /// `200 OK`: An SSH key pair of a server.
-    Ok(types::SshKey),
+    success OK Ok(types::SshKey);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for GetServerSshKeyResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerSshKeyResponse {
-    type Success = types::SshKey;
-    const OPERATION: &'static str = "getServerSshKey";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerSshKeyResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_server_v2`](crate::Client::get_server_v2) (`getServerV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum GetServerV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_server_v2`](crate::Client::get_server_v2) (`getServerV2`): one variant per documented status, with its decoded body.
+    GetServerV2Response for GetServerV2, sensitive: true;
     /// `200 OK`: The server.
-    Ok(types::ServerV2Read),
+    success OK Ok(types::ServerV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for GetServerV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for GetServerV2Response {
-    type Success = types::ServerV2Read;
-    const OPERATION: &'static str = "getServerV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_ssh_certificate_authority`](crate::Client::get_ssh_certificate_authority) (`getSshCertificateAuthority`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetSshCertificateAuthorityResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_ssh_certificate_authority`](crate::Client::get_ssh_certificate_authority) (`getSshCertificateAuthority`): one variant per documented status, with its decoded body.
+    GetSshCertificateAuthorityResponse for GetSshCertificateAuthority, sensitive: false;
     /// `200 OK`: The SSH certificate authority.
-    Ok(types::SshCertificateAuthorityV2Read),
+    success OK Ok(types::SshCertificateAuthorityV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for GetSshCertificateAuthorityResponse {
-    type Success = types::SshCertificateAuthorityV2Read;
-    const OPERATION: &'static str = "getSshCertificateAuthority";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetSshCertificateAuthorityResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::get_version`](crate::Client::get_version) (`getVersion`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum GetVersionResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::get_version`](crate::Client::get_version) (`getVersion`): one variant per documented status, with its decoded body.
+    GetVersionResponse for GetVersion, sensitive: false;
     /// `200 OK`: Release of the running service.
-    Ok(types::ServiceVersionRead),
+    success OK Ok(types::ServiceVersionRead);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for GetVersionResponse {
-    type Success = types::ServiceVersionRead;
-    const OPERATION: &'static str = "getVersion";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error) | Self::InternalServerError(error) => {
-                ::std::option::Option::Some(error)
-            }
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for GetVersionResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::hard_reboot_server`](crate::Client::hard_reboot_server) (`hardRebootServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum HardRebootServerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::hard_reboot_server`](crate::Client::hard_reboot_server) (`hardRebootServer`): one variant per documented status, with its decoded body.
+    HardRebootServerResponse for HardRebootServer, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for HardRebootServerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "hardRebootServer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for HardRebootServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::hard_reboot_server_v2`](crate::Client::hard_reboot_server_v2) (`hardRebootServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum HardRebootServerV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::hard_reboot_server_v2`](crate::Client::hard_reboot_server_v2) (`hardRebootServerV2`): one variant per documented status, with its decoded body.
+    HardRebootServerV2Response for HardRebootServerV2, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for HardRebootServerV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "hardRebootServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for HardRebootServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_external_networks`](crate::Client::list_external_networks) (`listExternalNetworks`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListExternalNetworksResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_external_networks`](crate::Client::list_external_networks) (`listExternalNetworks`): one variant per documented status, with its decoded body.
+    ListExternalNetworksResponse for ListExternalNetworks, sensitive: false;
     /// `200 OK`: External networks.
-    Ok(types::ExternalNetworks),
+    success OK Ok(types::ExternalNetworks);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListExternalNetworksResponse {
-    type Success = types::ExternalNetworks;
-    const OPERATION: &'static str = "listExternalNetworks";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListExternalNetworksResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_file_storage`](crate::Client::list_file_storage) (`listFileStorage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListFileStorageResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_file_storage`](crate::Client::list_file_storage) (`listFileStorage`): one variant per documented status, with its decoded body.
+    ListFileStorageResponse for ListFileStorage, sensitive: false;
     /// `200 OK`: File storage.
-    Ok(types::StorageV2List),
+    success OK Ok(types::StorageV2List);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListFileStorageResponse {
-    type Success = types::StorageV2List;
-    const OPERATION: &'static str = "listFileStorage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListFileStorageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_file_storage_classes`](crate::Client::list_file_storage_classes) (`listFileStorageClasses`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListFileStorageClassesResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_file_storage_classes`](crate::Client::list_file_storage_classes) (`listFileStorageClasses`): one variant per documented status, with its decoded body.
+    ListFileStorageClassesResponse for ListFileStorageClasses, sensitive: false;
     /// `200 OK`: Storage classes.
-    Ok(types::StorageClassListV2Read),
+    success OK Ok(types::StorageClassListV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListFileStorageClassesResponse {
-    type Success = types::StorageClassListV2Read;
-    const OPERATION: &'static str = "listFileStorageClasses";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListFileStorageClassesResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_flavors`](crate::Client::list_flavors) (`listFlavors`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListFlavorsResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_flavors`](crate::Client::list_flavors) (`listFlavors`): one variant per documented status, with its decoded body.
+    ListFlavorsResponse for ListFlavors, sensitive: false;
     /// `200 OK`: Flavors.
-    Ok(types::Flavors),
+    success OK Ok(types::Flavors);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListFlavorsResponse {
-    type Success = types::Flavors;
-    const OPERATION: &'static str = "listFlavors";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListFlavorsResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_identities`](crate::Client::list_identities) (`listIdentities`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum ListIdentitiesResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_identities`](crate::Client::list_identities) (`listIdentities`): one variant per documented status, with its decoded body.
+    ListIdentitiesResponse for ListIdentities, sensitive: true;
     /// `200 OK`: Identities.
-    Ok(types::IdentitiesRead),
+    success OK Ok(types::IdentitiesRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for ListIdentitiesResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for ListIdentitiesResponse {
-    type Success = types::IdentitiesRead;
-    const OPERATION: &'static str = "listIdentities";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListIdentitiesResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_images`](crate::Client::list_images) (`listImages`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListImagesResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_images`](crate::Client::list_images) (`listImages`): one variant per documented status, with its decoded body.
+    ListImagesResponse for ListImages, sensitive: false;
     /// `200 OK`: Images.
-    Ok(types::Images),
+    success OK Ok(types::Images);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListImagesResponse {
-    type Success = types::Images;
-    const OPERATION: &'static str = "listImages";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListImagesResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_images_v2`](crate::Client::list_images_v2) (`listImagesV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListImagesV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_images_v2`](crate::Client::list_images_v2) (`listImagesV2`): one variant per documented status, with its decoded body.
+    ListImagesV2Response for ListImagesV2, sensitive: false;
     /// `200 OK`: Images.
-    Ok(types::Images),
+    success OK Ok(types::Images);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListImagesV2Response {
-    type Success = types::Images;
-    const OPERATION: &'static str = "listImagesV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListImagesV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_load_balancers`](crate::Client::list_load_balancers) (`listLoadBalancers`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListLoadBalancersResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_load_balancers`](crate::Client::list_load_balancers) (`listLoadBalancers`): one variant per documented status, with its decoded body.
+    ListLoadBalancersResponse for ListLoadBalancers, sensitive: false;
     /// `200 OK`: Load balancers.
-    Ok(types::LoadBalancersV2Read),
+    success OK Ok(types::LoadBalancersV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListLoadBalancersResponse {
-    type Success = types::LoadBalancersV2Read;
-    const OPERATION: &'static str = "listLoadBalancers";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListLoadBalancersResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_networks`](crate::Client::list_networks) (`listNetworks`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListNetworksResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_networks`](crate::Client::list_networks) (`listNetworks`): one variant per documented status, with its decoded body.
+    ListNetworksResponse for ListNetworks, sensitive: false;
     /// `200 OK`: Networks.
-    Ok(types::NetworksRead),
+    success OK Ok(types::NetworksRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListNetworksResponse {
-    type Success = types::NetworksRead;
-    const OPERATION: &'static str = "listNetworks";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListNetworksResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_networks_v2`](crate::Client::list_networks_v2) (`listNetworksV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListNetworksV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_networks_v2`](crate::Client::list_networks_v2) (`listNetworksV2`): one variant per documented status, with its decoded body.
+    ListNetworksV2Response for ListNetworksV2, sensitive: false;
     /// `200 OK`: Networks.
-    Ok(types::NetworksV2Read),
+    success OK Ok(types::NetworksV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListNetworksV2Response {
-    type Success = types::NetworksV2Read;
-    const OPERATION: &'static str = "listNetworksV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListNetworksV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_regions`](crate::Client::list_regions) (`listRegions`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListRegionsResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_regions`](crate::Client::list_regions) (`listRegions`): one variant per documented status, with its decoded body.
+    ListRegionsResponse for ListRegions, sensitive: false;
     /// `200 OK`: Regions.
-    Ok(types::Regions),
+    success OK Ok(types::Regions);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListRegionsResponse {
-    type Success = types::Regions;
-    const OPERATION: &'static str = "listRegions";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListRegionsResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_security_groups`](crate::Client::list_security_groups) (`listSecurityGroups`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListSecurityGroupsResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_security_groups`](crate::Client::list_security_groups) (`listSecurityGroups`): one variant per documented status, with its decoded body.
+    ListSecurityGroupsResponse for ListSecurityGroups, sensitive: false;
     /// `200 OK`: Security groups.
-    Ok(types::SecurityGroupsRead),
+    success OK Ok(types::SecurityGroupsRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListSecurityGroupsResponse {
-    type Success = types::SecurityGroupsRead;
-    const OPERATION: &'static str = "listSecurityGroups";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListSecurityGroupsResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_security_groups_v2`](crate::Client::list_security_groups_v2) (`listSecurityGroupsV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListSecurityGroupsV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_security_groups_v2`](crate::Client::list_security_groups_v2) (`listSecurityGroupsV2`): one variant per documented status, with its decoded body.
+    ListSecurityGroupsV2Response for ListSecurityGroupsV2, sensitive: false;
     /// `200 OK`: Security groups.
-    Ok(types::SecurityGroupsV2Read),
+    success OK Ok(types::SecurityGroupsV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListSecurityGroupsV2Response {
-    type Success = types::SecurityGroupsV2Read;
-    const OPERATION: &'static str = "listSecurityGroupsV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListSecurityGroupsV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_servers`](crate::Client::list_servers) (`listServers`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum ListServersResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_servers`](crate::Client::list_servers) (`listServers`): one variant per documented status, with its decoded body.
+    ListServersResponse for ListServers, sensitive: true;
     /// `200 OK`: Servers.
-    Ok(types::ServersRead),
+    success OK Ok(types::ServersRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for ListServersResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for ListServersResponse {
-    type Success = types::ServersRead;
-    const OPERATION: &'static str = "listServers";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListServersResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_servers_v2`](crate::Client::list_servers_v2) (`listServersV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum ListServersV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_servers_v2`](crate::Client::list_servers_v2) (`listServersV2`): one variant per documented status, with its decoded body.
+    ListServersV2Response for ListServersV2, sensitive: true;
     /// `200 OK`: Servers.
-    Ok(types::ServersV2Read),
+    success OK Ok(types::ServersV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for ListServersV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Ok(value) => f.debug_tuple("Ok").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for ListServersV2Response {
-    type Success = types::ServersV2Read;
-    const OPERATION: &'static str = "listServersV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListServersV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::list_ssh_certificate_authorities`](crate::Client::list_ssh_certificate_authorities) (`listSshCertificateAuthorities`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum ListSshCertificateAuthoritiesResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::list_ssh_certificate_authorities`](crate::Client::list_ssh_certificate_authorities) (`listSshCertificateAuthorities`): one variant per documented status, with its decoded body.
+    ListSshCertificateAuthoritiesResponse for ListSshCertificateAuthorities, sensitive: false;
     /// `200 OK`: SSH certificate authorities.
-    Ok(types::SshCertificateAuthoritiesV2Read),
+    success OK Ok(types::SshCertificateAuthoritiesV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for ListSshCertificateAuthoritiesResponse {
-    type Success = types::SshCertificateAuthoritiesV2Read;
-    const OPERATION: &'static str = "listSshCertificateAuthorities";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Ok(_) => ::http::StatusCode::OK,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Ok(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for ListSshCertificateAuthoritiesResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            200 if is_json => Self::parse(status, &body).map(Self::Ok),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::remove_network_reference`](crate::Client::remove_network_reference) (`removeNetworkReference`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum RemoveNetworkReferenceResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::remove_network_reference`](crate::Client::remove_network_reference) (`removeNetworkReference`): one variant per documented status, with its decoded body.
+    RemoveNetworkReferenceResponse for RemoveNetworkReference, sensitive: false;
     /// `204 No Content`: The network does not hold the reference (any more).
-    NoContent,
+    success NO_CONTENT NoContent;
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for RemoveNetworkReferenceResponse {
-    type Success = ();
-    const OPERATION: &'static str = "removeNetworkReference";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::NoContent => ::http::StatusCode::NO_CONTENT,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::NoContent => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for RemoveNetworkReferenceResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            204 => ::std::result::Result::Ok(Self::NoContent),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::snapshot_server_v2`](crate::Client::snapshot_server_v2) (`snapshotServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum SnapshotServerV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::snapshot_server_v2`](crate::Client::snapshot_server_v2) (`snapshotServerV2`): one variant per documented status, with its decoded body.
+    SnapshotServerV2Response for SnapshotServerV2, sensitive: false;
     /// `201 Created`: The image.
-    Created(types::Image),
+    success CREATED Created(types::Image);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for SnapshotServerV2Response {
-    type Success = types::Image;
-    const OPERATION: &'static str = "snapshotServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Created(_) => ::http::StatusCode::CREATED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Created(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for SnapshotServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            201 if is_json => Self::parse(status, &body).map(Self::Created),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::soft_reboot_server`](crate::Client::soft_reboot_server) (`softRebootServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum SoftRebootServerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::soft_reboot_server`](crate::Client::soft_reboot_server) (`softRebootServer`): one variant per documented status, with its decoded body.
+    SoftRebootServerResponse for SoftRebootServer, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for SoftRebootServerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "softRebootServer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for SoftRebootServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::soft_reboot_server_v2`](crate::Client::soft_reboot_server_v2) (`softRebootServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum SoftRebootServerV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::soft_reboot_server_v2`](crate::Client::soft_reboot_server_v2) (`softRebootServerV2`): one variant per documented status, with its decoded body.
+    SoftRebootServerV2Response for SoftRebootServerV2, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for SoftRebootServerV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "softRebootServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for SoftRebootServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::start_server`](crate::Client::start_server) (`startServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum StartServerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::start_server`](crate::Client::start_server) (`startServer`): one variant per documented status, with its decoded body.
+    StartServerResponse for StartServer, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for StartServerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "startServer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for StartServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::start_server_v2`](crate::Client::start_server_v2) (`startServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum StartServerV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::start_server_v2`](crate::Client::start_server_v2) (`startServerV2`): one variant per documented status, with its decoded body.
+    StartServerV2Response for StartServerV2, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for StartServerV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "startServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for StartServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::stop_server`](crate::Client::stop_server) (`stopServer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum StopServerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::stop_server`](crate::Client::stop_server) (`stopServer`): one variant per documented status, with its decoded body.
+    StopServerResponse for StopServer, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for StopServerResponse {
-    type Success = ();
-    const OPERATION: &'static str = "stopServer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for StopServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::stop_server_v2`](crate::Client::stop_server_v2) (`stopServerV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum StopServerV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::stop_server_v2`](crate::Client::stop_server_v2) (`stopServerV2`): one variant per documented status, with its decoded body.
+    StopServerV2Response for StopServerV2, sensitive: false;
     /// `202 Accepted`: Accepted; the change happens in the background. Watch the resource's provisioning and health status to see it finish.
-    Accepted,
+    success ACCEPTED Accepted;
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for StopServerV2Response {
-    type Success = ();
-    const OPERATION: &'static str = "stopServerV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted => ::std::result::Result::Ok(()),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for StopServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 => ::std::result::Result::Ok(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_file_storage`](crate::Client::update_file_storage) (`updateFileStorage`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateFileStorageResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_file_storage`](crate::Client::update_file_storage) (`updateFileStorage`): one variant per documented status, with its decoded body.
+    UpdateFileStorageResponse for UpdateFileStorage, sensitive: false;
     /// `202 Accepted`: File storage.
-    Accepted(types::StorageV2Read),
+    success ACCEPTED Accepted(types::StorageV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for UpdateFileStorageResponse {
-    type Success = types::StorageV2Read;
-    const OPERATION: &'static str = "updateFileStorage";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateFileStorageResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_load_balancer`](crate::Client::update_load_balancer) (`updateLoadBalancer`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateLoadBalancerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_load_balancer`](crate::Client::update_load_balancer) (`updateLoadBalancer`): one variant per documented status, with its decoded body.
+    UpdateLoadBalancerResponse for UpdateLoadBalancer, sensitive: false;
     /// `202 Accepted`: The load balancer.
-    Accepted(types::LoadBalancerV2Read),
+    success ACCEPTED Accepted(types::LoadBalancerV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
-    Conflict(types::Error),
+    error CONFLICT Conflict(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for UpdateLoadBalancerResponse {
-    type Success = types::LoadBalancerV2Read;
-    const OPERATION: &'static str = "updateLoadBalancer";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::Conflict(_) => ::http::StatusCode::CONFLICT,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::Conflict(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateLoadBalancerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            409 if is_json => Self::parse(status, &body).map(Self::Conflict),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_network_v2`](crate::Client::update_network_v2) (`updateNetworkV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateNetworkV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_network_v2`](crate::Client::update_network_v2) (`updateNetworkV2`): one variant per documented status, with its decoded body.
+    UpdateNetworkV2Response for UpdateNetworkV2, sensitive: false;
     /// `202 Accepted`: The network.
-    Accepted(types::NetworkV2Read),
+    success ACCEPTED Accepted(types::NetworkV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `409 Conflict`: Conflicts with another resource, usually one of the same name.
-    Conflict(types::Error),
+    error CONFLICT Conflict(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for UpdateNetworkV2Response {
-    type Success = types::NetworkV2Read;
-    const OPERATION: &'static str = "updateNetworkV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::Conflict(_) => ::http::StatusCode::CONFLICT,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::Conflict(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateNetworkV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            409 if is_json => Self::parse(status, &body).map(Self::Conflict),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_security_group`](crate::Client::update_security_group) (`updateSecurityGroup`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateSecurityGroupResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_security_group`](crate::Client::update_security_group) (`updateSecurityGroup`): one variant per documented status, with its decoded body.
+    UpdateSecurityGroupResponse for UpdateSecurityGroup, sensitive: false;
     /// `202 Accepted`: The security group.
-    Accepted(types::SecurityGroupRead),
+    success ACCEPTED Accepted(types::SecurityGroupRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for UpdateSecurityGroupResponse {
-    type Success = types::SecurityGroupRead;
-    const OPERATION: &'static str = "updateSecurityGroup";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateSecurityGroupResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_security_group_v2`](crate::Client::update_security_group_v2) (`updateSecurityGroupV2`): one variant per documented status, with its decoded body.
-#[derive(Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateSecurityGroupV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_security_group_v2`](crate::Client::update_security_group_v2) (`updateSecurityGroupV2`): one variant per documented status, with its decoded body.
+    UpdateSecurityGroupV2Response for UpdateSecurityGroupV2, sensitive: false;
     /// `202 Accepted`: The security group.
-    Accepted(types::SecurityGroupV2Read),
+    success ACCEPTED Accepted(types::SecurityGroupV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl crate::ApiResponse for UpdateSecurityGroupV2Response {
-    type Success = types::SecurityGroupV2Read;
-    const OPERATION: &'static str = "updateSecurityGroupV2";
-    const SENSITIVE: bool = false;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateSecurityGroupV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_server`](crate::Client::update_server) (`updateServer`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateServerResponse {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_server`](crate::Client::update_server) (`updateServer`): one variant per documented status, with its decoded body.
+    UpdateServerResponse for UpdateServer, sensitive: true;
     /// `202 Accepted`: The server.
-    Accepted(types::ServerRead),
+    success ACCEPTED Accepted(types::ServerRead);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
-impl ::std::fmt::Debug for UpdateServerResponse {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Accepted(value) => f.debug_tuple("Accepted").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for UpdateServerResponse {
-    type Success = types::ServerRead;
-    const OPERATION: &'static str = "updateServer";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateServerResponse {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
-}
-/// The answer to [`Client::update_server_v2`](crate::Client::update_server_v2) (`updateServerV2`): one variant per documented status, with its decoded body.
-#[allow(clippy::large_enum_variant)]
-pub enum UpdateServerV2Response {
+crate::response_enum::response_enum! {
+    /// The answer to [`Client::update_server_v2`](crate::Client::update_server_v2) (`updateServerV2`): one variant per documented status, with its decoded body.
+    UpdateServerV2Response for UpdateServerV2, sensitive: true;
     /// `202 Accepted`: The server.
-    Accepted(types::ServerV2Read),
+    success ACCEPTED Accepted(types::ServerV2Read);
     /// `400 Bad Request`: The request is malformed: a parameter or the body is invalid or incomplete.
-    BadRequest(types::Error),
+    error BAD_REQUEST BadRequest(types::Error);
     /// `401 Unauthorized`: No valid credentials: authentication failed or the token has expired.
-    Unauthorized(types::Error),
+    error UNAUTHORIZED Unauthorized(types::Error);
     /// `403 Forbidden`: Authenticated, but not allowed: the token lacks a scope, or the caller lacks a permission.
-    Forbidden(types::Error),
+    error FORBIDDEN Forbidden(types::Error);
     /// `404 Not Found`: No such resource.
-    NotFound(types::Error),
+    error NOT_FOUND NotFound(types::Error);
     /// `422 Unprocessable Entity`: Well-formed, but the request cannot be carried out as asked.
-    UnprocessableEntity(types::Error),
+    error UNPROCESSABLE_ENTITY UnprocessableEntity(types::Error);
     /// `500 Internal Server Error`: The server failed. Retrying may help; if it keeps failing, report it.
-    InternalServerError(types::Error),
-    /// An answer the spec does not document: an undocumented status, or a documented
-    /// one whose `Content-Type` is not JSON.
-    Unexpected {
-        /// The status the server answered with.
-        status: ::http::StatusCode,
-        /// The undecoded body.
-        body: ::bytes::Bytes,
-    },
-}
-impl ::std::fmt::Debug for UpdateServerV2Response {
-    /// Written out so that the body of an `Unexpected` answer is not printed:
-    /// this operation's answers may hold credentials.
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match self {
-            Self::Accepted(value) => f.debug_tuple("Accepted").field(value).finish(),
-            Self::BadRequest(value) => f.debug_tuple("BadRequest").field(value).finish(),
-            Self::Unauthorized(value) => {
-                f.debug_tuple("Unauthorized").field(value).finish()
-            }
-            Self::Forbidden(value) => f.debug_tuple("Forbidden").field(value).finish(),
-            Self::NotFound(value) => f.debug_tuple("NotFound").field(value).finish(),
-            Self::UnprocessableEntity(value) => {
-                f.debug_tuple("UnprocessableEntity").field(value).finish()
-            }
-            Self::InternalServerError(value) => {
-                f.debug_tuple("InternalServerError").field(value).finish()
-            }
-            Self::Unexpected { status, body } => {
-                f.debug_struct("Unexpected")
-                    .field("status", status)
-                    .field("body", &crate::client::Withheld(body.len()))
-                    .finish()
-            }
-        }
-    }
-}
-impl crate::ApiResponse for UpdateServerV2Response {
-    type Success = types::ServerV2Read;
-    const OPERATION: &'static str = "updateServerV2";
-    const SENSITIVE: bool = true;
-    fn status(&self) -> ::http::StatusCode {
-        match self {
-            Self::Accepted(_) => ::http::StatusCode::ACCEPTED,
-            Self::BadRequest(_) => ::http::StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => ::http::StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => ::http::StatusCode::FORBIDDEN,
-            Self::NotFound(_) => ::http::StatusCode::NOT_FOUND,
-            Self::UnprocessableEntity(_) => ::http::StatusCode::UNPROCESSABLE_ENTITY,
-            Self::InternalServerError(_) => ::http::StatusCode::INTERNAL_SERVER_ERROR,
-            Self::Unexpected { status, .. } => *status,
-        }
-    }
-    fn error_body(&self) -> ::std::option::Option<&types::Error> {
-        match self {
-            Self::BadRequest(error)
-            | Self::Unauthorized(error)
-            | Self::Forbidden(error)
-            | Self::NotFound(error)
-            | Self::UnprocessableEntity(error)
-            | Self::InternalServerError(error) => ::std::option::Option::Some(error),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn unexpected_body(&self) -> ::std::option::Option<&::bytes::Bytes> {
-        match self {
-            Self::Unexpected { body, .. } => ::std::option::Option::Some(body),
-            _ => ::std::option::Option::None,
-        }
-    }
-    fn into_success(self) -> ::std::result::Result<Self::Success, Self> {
-        match self {
-            Self::Accepted(body) => ::std::result::Result::Ok(body),
-            other => ::std::result::Result::Err(other),
-        }
-    }
-}
-impl crate::response::Decode for UpdateServerV2Response {
-    fn decode(
-        status: ::http::StatusCode,
-        is_json: bool,
-        body: ::bytes::Bytes,
-    ) -> ::std::result::Result<Self, crate::Error> {
-        match status.as_u16() {
-            202 if is_json => Self::parse(status, &body).map(Self::Accepted),
-            400 if is_json => Self::parse(status, &body).map(Self::BadRequest),
-            401 if is_json => Self::parse(status, &body).map(Self::Unauthorized),
-            403 if is_json => Self::parse(status, &body).map(Self::Forbidden),
-            404 if is_json => Self::parse(status, &body).map(Self::NotFound),
-            422 if is_json => Self::parse(status, &body).map(Self::UnprocessableEntity),
-            500 if is_json => Self::parse(status, &body).map(Self::InternalServerError),
-            _ => ::std::result::Result::Ok(Self::Unexpected { status, body }),
-        }
-    }
+    error INTERNAL_SERVER_ERROR InternalServerError(types::Error);
 }
 impl crate::Client {
     /// Records that the resource named by `reference` uses the network. Adding a reference that is already held succeeds. Takes no request body.
@@ -11561,20 +6632,15 @@ impl crate::Client {
         crate::ResponseValue<AddNetworkReferenceResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "addNetworkReference",
-            "/api/v2/networks/{networkID}/references/{reference}",
-        );
-        let network_id = network_id.hyphenated();
         let reference = crate::client::path_segment(
-            OPERATION.id(),
+            "addNetworkReference",
             "reference",
             reference,
         )?;
         let path = ::std::format!(
             "/api/v2/networks/{network_id}/references/{reference}"
         );
-        self.call_empty(OPERATION, ::http::Method::PUT, path).await
+        self.call_empty(path).await
     }
     /// Creates file storage. The snapshot policies in `spec.snapshotPolicies` are stored as given; leaving the list out or empty stores none. The platform-managed default snapshot protection is set separately, with `spec.defaultSnapshotProtectionEnabled`.
     ///
@@ -11591,12 +6657,8 @@ impl crate::Client {
         crate::ResponseValue<CreateFileStorageResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createFileStorage",
-            "/api/v2/filestorage",
-        );
         let path = ::std::string::String::from("/api/v2/filestorage");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Creates an identity for the project in a region.
     ///
@@ -11617,16 +6679,10 @@ impl crate::Client {
         crate::ResponseValue<CreateIdentityResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createIdentity",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities"
         );
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Imports a disk image from a publicly reachable URL. The file must be a raw disk image; convert other formats (qcow2, ...) first.
     ///
@@ -11644,16 +6700,10 @@ impl crate::Client {
         region_id: ::uuid::Uuid,
         body: &types::ImageCreate,
     ) -> ::std::result::Result<crate::ResponseValue<CreateImageResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createImage",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/images",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/images"
         );
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Creates a load balancer on a network.
     ///
@@ -11670,12 +6720,8 @@ impl crate::Client {
         crate::ResponseValue<CreateLoadBalancerResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createLoadBalancer",
-            "/api/v2/loadbalancers",
-        );
         let path = ::std::string::String::from("/api/v2/loadbalancers");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Creates an (API v1) network for an identity.
     ///
@@ -11698,17 +6744,10 @@ impl crate::Client {
         crate::ResponseValue<CreateNetworkResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createNetwork",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks"
         );
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Creates a network in a region for a project.
     ///
@@ -11725,12 +6764,8 @@ impl crate::Client {
         crate::ResponseValue<CreateNetworkV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createNetworkV2",
-            "/api/v2/networks",
-        );
         let path = ::std::string::String::from("/api/v2/networks");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Creates an (API v1) security group for an identity.
     ///
@@ -11753,17 +6788,10 @@ impl crate::Client {
         crate::ResponseValue<CreateSecurityGroupResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createSecurityGroup",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups"
         );
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Creates a security group on a network.
     ///
@@ -11780,12 +6808,8 @@ impl crate::Client {
         crate::ResponseValue<CreateSecurityGroupV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createSecurityGroupV2",
-            "/api/v2/securitygroups",
-        );
         let path = ::std::string::String::from("/api/v2/securitygroups");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Creates an (API v1) server for an identity.
     ///
@@ -11808,17 +6832,10 @@ impl crate::Client {
         crate::ResponseValue<CreateServerResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers"
         );
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Creates a server on a network.
     ///
@@ -11835,12 +6852,8 @@ impl crate::Client {
         crate::ResponseValue<CreateServerV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createServerV2",
-            "/api/v2/servers",
-        );
         let path = ::std::string::String::from("/api/v2/servers");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Registers the public key of an SSH user certificate authority for a project.
     ///
@@ -11857,12 +6870,8 @@ impl crate::Client {
         crate::ResponseValue<CreateSshCertificateAuthorityResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "createSshCertificateAuthority",
-            "/api/v2/sshcertificateauthorities",
-        );
         let path = ::std::string::String::from("/api/v2/sshcertificateauthorities");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Deletes file storage.
     ///
@@ -11879,13 +6888,8 @@ impl crate::Client {
         crate::ResponseValue<DeleteFileStorageResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteFileStorage",
-            "/api/v2/filestorage/{filestorageID}",
-        );
-        let filestorage_id = filestorage_id.hyphenated();
         let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Deletes an identity together with every resource created with it.
     ///
@@ -11906,17 +6910,10 @@ impl crate::Client {
         crate::ResponseValue<DeleteIdentityResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteIdentity",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Deletes a disk image of the organization.
     ///
@@ -11934,17 +6931,10 @@ impl crate::Client {
         region_id: ::uuid::Uuid,
         image_id: ::uuid::Uuid,
     ) -> ::std::result::Result<crate::ResponseValue<DeleteImageResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteImage",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/images/{imageID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
-        let image_id = image_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/images/{image_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Deletes a load balancer.
     ///
@@ -11961,13 +6951,8 @@ impl crate::Client {
         crate::ResponseValue<DeleteLoadBalancerResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteLoadBalancer",
-            "/api/v2/loadbalancers/{loadBalancerID}",
-        );
-        let load_balancer_id = load_balancer_id.hyphenated();
         let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Deletes an (API v1) network.
     ///
@@ -11990,18 +6975,10 @@ impl crate::Client {
         crate::ResponseValue<DeleteNetworkResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteNetwork",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let network_id = network_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Deletes a network.
     ///
@@ -12018,13 +6995,8 @@ impl crate::Client {
         crate::ResponseValue<DeleteNetworkV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteNetworkV2",
-            "/api/v2/networks/{networkID}",
-        );
-        let network_id = network_id.hyphenated();
         let path = ::std::format!("/api/v2/networks/{network_id}");
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Deletes an (API v1) security group.
     ///
@@ -12047,18 +7019,10 @@ impl crate::Client {
         crate::ResponseValue<DeleteSecurityGroupResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteSecurityGroup",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let security_group_id = security_group_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Deletes a security group.
     ///
@@ -12075,13 +7039,8 @@ impl crate::Client {
         crate::ResponseValue<DeleteSecurityGroupV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteSecurityGroupV2",
-            "/api/v2/securitygroups/{securityGroupID}",
-        );
-        let security_group_id = security_group_id.hyphenated();
         let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Deletes an (API v1) server.
     ///
@@ -12104,18 +7063,10 @@ impl crate::Client {
         crate::ResponseValue<DeleteServerResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Deletes a server.
     ///
@@ -12132,13 +7083,8 @@ impl crate::Client {
         crate::ResponseValue<DeleteServerV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteServerV2",
-            "/api/v2/servers/{serverID}",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}");
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Deletes an SSH certificate authority.
     ///
@@ -12155,15 +7101,10 @@ impl crate::Client {
         crate::ResponseValue<DeleteSshCertificateAuthorityResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "deleteSshCertificateAuthority",
-            "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
-        );
-        let ssh_certificate_authority_id = ssh_certificate_authority_id.hyphenated();
         let path = ::std::format!(
             "/api/v2/sshcertificateauthorities/{ssh_certificate_authority_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Reads one file storage.
     ///
@@ -12180,13 +7121,8 @@ impl crate::Client {
         crate::ResponseValue<GetFileStorageResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getFileStorage",
-            "/api/v2/filestorage/{filestorageID}",
-        );
-        let filestorage_id = filestorage_id.hyphenated();
         let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads one identity.
     ///
@@ -12204,17 +7140,10 @@ impl crate::Client {
         project_id: ::uuid::Uuid,
         identity_id: ::uuid::Uuid,
     ) -> ::std::result::Result<crate::ResponseValue<GetIdentityResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getIdentity",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads one load balancer.
     ///
@@ -12231,13 +7160,8 @@ impl crate::Client {
         crate::ResponseValue<GetLoadBalancerResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getLoadBalancer",
-            "/api/v2/loadbalancers/{loadBalancerID}",
-        );
-        let load_balancer_id = load_balancer_id.hyphenated();
         let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads one (API v1) network.
     ///
@@ -12257,18 +7181,10 @@ impl crate::Client {
         identity_id: ::uuid::Uuid,
         network_id: ::uuid::Uuid,
     ) -> ::std::result::Result<crate::ResponseValue<GetNetworkResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getNetwork",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/networks/{networkID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let network_id = network_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/networks/{network_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads one network.
     ///
@@ -12285,13 +7201,8 @@ impl crate::Client {
         crate::ResponseValue<GetNetworkV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getNetworkV2",
-            "/api/v2/networks/{networkID}",
-        );
-        let network_id = network_id.hyphenated();
         let path = ::std::format!("/api/v2/networks/{network_id}");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Returns which authorization servers issue tokens for this API, and how tokens are presented. Needs no authentication.
     ///
@@ -12304,12 +7215,8 @@ impl crate::Client {
         crate::ResponseValue<GetOpenidProtectedResourceResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getOpenidProtectedResource",
-            "/.well-known/openid-protected-resource",
-        );
         let path = ::std::string::String::from("/.well-known/openid-protected-resource");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads one region including its provider access details (for a Kubernetes region, its kubeconfig). The answer holds credentials.
     ///
@@ -12328,16 +7235,10 @@ impl crate::Client {
         crate::ResponseValue<GetRegionDetailResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getRegionDetail",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/detail",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/detail"
         );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads one (API v1) security group.
     ///
@@ -12360,18 +7261,10 @@ impl crate::Client {
         crate::ResponseValue<GetSecurityGroupResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getSecurityGroup",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let security_group_id = security_group_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads one security group.
     ///
@@ -12388,13 +7281,8 @@ impl crate::Client {
         crate::ResponseValue<GetSecurityGroupV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getSecurityGroupV2",
-            "/api/v2/securitygroups/{securityGroupID}",
-        );
-        let security_group_id = security_group_id.hyphenated();
         let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads one (API v1) server.
     ///
@@ -12414,18 +7302,10 @@ impl crate::Client {
         identity_id: ::uuid::Uuid,
         server_id: ::uuid::Uuid,
     ) -> ::std::result::Result<crate::ResponseValue<GetServerResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads the console log of an (API v1) server.
     ///
@@ -12450,24 +7330,13 @@ impl crate::Client {
         crate::ResponseValue<GetServerConsoleOutputResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerConsoleOutput",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consoleoutput",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/consoleoutput"
         );
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(length) = length {
-            let value = &length;
-            query.push("length", &value.to_string());
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("length", length);
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Reads the console log of a server.
     ///
@@ -12486,19 +7355,11 @@ impl crate::Client {
         crate::ResponseValue<GetServerConsoleOutputV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerConsoleOutputV2",
-            "/api/v2/servers/{serverID}/consoleoutput",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}/consoleoutput");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(length) = length {
-            let value = &length;
-            query.push("length", &value.to_string());
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("length", length);
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Opens a console session on an (API v1) server and returns the URL to reach it. The URL grants access to the console.
     ///
@@ -12521,18 +7382,10 @@ impl crate::Client {
         crate::ResponseValue<GetServerConsoleSessionResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerConsoleSession",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/consolesessions",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/consolesessions"
         );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Opens a console session on a server and returns the URL to reach it. The URL grants access to the console.
     ///
@@ -12549,13 +7402,8 @@ impl crate::Client {
         crate::ResponseValue<GetServerConsoleSessionV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerConsoleSessionV2",
-            "/api/v2/servers/{serverID}/consolesessions",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}/consolesessions");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads the private SSH key generated for a server. The answer holds credentials.
     ///
@@ -12572,13 +7420,8 @@ impl crate::Client {
         crate::ResponseValue<GetServerSshKeyResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerSshKey",
-            "/api/v2/servers/{serverID}/sshkey",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}/sshkey");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads one server.
     ///
@@ -12592,13 +7435,8 @@ impl crate::Client {
         &self,
         server_id: ::uuid::Uuid,
     ) -> ::std::result::Result<crate::ResponseValue<GetServerV2Response>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getServerV2",
-            "/api/v2/servers/{serverID}",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reads one SSH certificate authority.
     ///
@@ -12615,15 +7453,10 @@ impl crate::Client {
         crate::ResponseValue<GetSshCertificateAuthorityResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getSshCertificateAuthority",
-            "/api/v2/sshcertificateauthorities/{sshCertificateAuthorityID}",
-        );
-        let ssh_certificate_authority_id = ssh_certificate_authority_id.hyphenated();
         let path = ::std::format!(
             "/api/v2/sshcertificateauthorities/{ssh_certificate_authority_id}"
         );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Reports the release of the running service binary, so callers and deployment checks can tell which version answers.
     ///
@@ -12633,12 +7466,8 @@ impl crate::Client {
     pub async fn get_version(
         &self,
     ) -> ::std::result::Result<crate::ResponseValue<GetVersionResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "getVersion",
-            "/api/version",
-        );
         let path = ::std::string::String::from("/api/version");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Power-cycles an (API v1) server without involving its operating system. Takes no request body.
     ///
@@ -12661,18 +7490,10 @@ impl crate::Client {
         crate::ResponseValue<HardRebootServerResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "hardRebootServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/hardreboot",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/hardreboot"
         );
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
+        self.call_empty(path).await
     }
     /// Power-cycles a server without involving its operating system. Takes no request body.
     ///
@@ -12689,13 +7510,8 @@ impl crate::Client {
         crate::ResponseValue<HardRebootServerV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "hardRebootServerV2",
-            "/api/v2/servers/{serverID}/hardreboot",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}/hardreboot");
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
+        self.call_empty(path).await
     }
     /// Lists the external networks of a region.
     ///
@@ -12714,16 +7530,10 @@ impl crate::Client {
         crate::ResponseValue<ListExternalNetworksResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listExternalNetworks",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/externalnetworks",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/externalnetworks"
         );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Lists file storage, optionally filtered by organization, project and region.
     ///
@@ -12746,34 +7556,14 @@ impl crate::Client {
         crate::ResponseValue<ListFileStorageResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listFileStorage",
-            "/api/v2/filestorage",
-        );
         let path = ::std::string::String::from("/api/v2/filestorage");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        query.push("regionID", region_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Lists the file storage classes, optionally filtered by region.
     ///
@@ -12790,19 +7580,11 @@ impl crate::Client {
         crate::ResponseValue<ListFileStorageClassesResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listFileStorageClasses",
-            "/api/v2/filestorageclasses",
-        );
         let path = ::std::string::String::from("/api/v2/filestorageclasses");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("regionID", region_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Lists the machine flavors of a region.
     ///
@@ -12818,16 +7600,10 @@ impl crate::Client {
         organization_id: ::uuid::Uuid,
         region_id: ::uuid::Uuid,
     ) -> ::std::result::Result<crate::ResponseValue<ListFlavorsResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listFlavors",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/flavors",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/flavors"
         );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Lists every identity of the organization.
     ///
@@ -12844,13 +7620,8 @@ impl crate::Client {
         crate::ResponseValue<ListIdentitiesResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listIdentities",
-            "/api/v1/organizations/{organizationID}/identities",
-        );
-        let organization_id = organization_id.hyphenated();
         let path = ::std::format!("/api/v1/organizations/{organization_id}/identities");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Lists the disk images of a region.
     ///
@@ -12866,16 +7637,10 @@ impl crate::Client {
         organization_id: ::uuid::Uuid,
         region_id: ::uuid::Uuid,
     ) -> ::std::result::Result<crate::ResponseValue<ListImagesResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listImages",
-            "/api/v1/organizations/{organizationID}/regions/{regionID}/images",
-        );
-        let organization_id = organization_id.hyphenated();
-        let region_id = region_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/regions/{region_id}/images"
         );
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Lists the disk images of a region, optionally only those the organization owns or can use, and only those in given states.
     ///
@@ -12898,29 +7663,13 @@ impl crate::Client {
         crate::ResponseValue<ListImagesV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listImagesV2",
-            "/api/v2/regions/{regionID}/images",
-        );
-        let region_id = region_id.hyphenated();
         let path = ::std::format!("/api/v2/regions/{region_id}/images");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(scope) = scope {
-            let value = &scope;
-            query.push("scope", &value.to_string());
-        }
-        if let ::std::option::Option::Some(status) = status {
-            for value in status {
-                query.push("status", &value.to_string());
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("scope", scope);
+        query.push("status", status.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Lists load balancers, optionally filtered by organization, project, region and network.
     ///
@@ -12945,39 +7694,15 @@ impl crate::Client {
         crate::ResponseValue<ListLoadBalancersResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listLoadBalancers",
-            "/api/v2/loadbalancers",
-        );
         let path = ::std::string::String::from("/api/v2/loadbalancers");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        if let ::std::option::Option::Some(network_id) = network_id {
-            for value in network_id {
-                query.push("networkID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        query.push("regionID", region_id.unwrap_or_default());
+        query.push("networkID", network_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Lists the (API v1) networks of the organization.
     ///
@@ -12994,13 +7719,8 @@ impl crate::Client {
         crate::ResponseValue<ListNetworksResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listNetworks",
-            "/api/v1/organizations/{organizationID}/networks",
-        );
-        let organization_id = organization_id.hyphenated();
         let path = ::std::format!("/api/v1/organizations/{organization_id}/networks");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Lists networks, optionally filtered by organization, project and region.
     ///
@@ -13023,34 +7743,14 @@ impl crate::Client {
         crate::ResponseValue<ListNetworksV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listNetworksV2",
-            "/api/v2/networks",
-        );
         let path = ::std::string::String::from("/api/v2/networks");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        query.push("regionID", region_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Lists the regions the organization may use.
     ///
@@ -13064,13 +7764,8 @@ impl crate::Client {
         &self,
         organization_id: ::uuid::Uuid,
     ) -> ::std::result::Result<crate::ResponseValue<ListRegionsResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listRegions",
-            "/api/v1/organizations/{organizationID}/regions",
-        );
-        let organization_id = organization_id.hyphenated();
         let path = ::std::format!("/api/v1/organizations/{organization_id}/regions");
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        self.call_empty(path).await
     }
     /// Lists the (API v1) security groups of the organization.
     ///
@@ -13089,22 +7784,13 @@ impl crate::Client {
         crate::ResponseValue<ListSecurityGroupsResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listSecurityGroups",
-            "/api/v1/organizations/{organizationID}/securitygroups",
-        );
-        let organization_id = organization_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/securitygroups"
         );
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Lists security groups, optionally filtered by organization, project, region and network.
     ///
@@ -13129,39 +7815,15 @@ impl crate::Client {
         crate::ResponseValue<ListSecurityGroupsV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listSecurityGroupsV2",
-            "/api/v2/securitygroups",
-        );
         let path = ::std::string::String::from("/api/v2/securitygroups");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        if let ::std::option::Option::Some(network_id) = network_id {
-            for value in network_id {
-                query.push("networkID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        query.push("regionID", region_id.unwrap_or_default());
+        query.push("networkID", network_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Lists the (API v1) servers of the organization.
     ///
@@ -13177,20 +7839,11 @@ impl crate::Client {
         organization_id: ::uuid::Uuid,
         tag: ::std::option::Option<&[::std::string::String]>,
     ) -> ::std::result::Result<crate::ResponseValue<ListServersResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listServers",
-            "/api/v1/organizations/{organizationID}/servers",
-        );
-        let organization_id = organization_id.hyphenated();
         let path = ::std::format!("/api/v1/organizations/{organization_id}/servers");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Lists servers, optionally filtered by organization, project, region and network.
     ///
@@ -13215,39 +7868,15 @@ impl crate::Client {
         crate::ResponseValue<ListServersV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listServersV2",
-            "/api/v2/servers",
-        );
         let path = ::std::string::String::from("/api/v2/servers");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        if let ::std::option::Option::Some(region_id) = region_id {
-            for value in region_id {
-                query.push("regionID", value);
-            }
-        }
-        if let ::std::option::Option::Some(network_id) = network_id {
-            for value in network_id {
-                query.push("networkID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        query.push("regionID", region_id.unwrap_or_default());
+        query.push("networkID", network_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Lists SSH certificate authorities, optionally filtered by organization and project.
     ///
@@ -13268,29 +7897,13 @@ impl crate::Client {
         crate::ResponseValue<ListSshCertificateAuthoritiesResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "listSshCertificateAuthorities",
-            "/api/v2/sshcertificateauthorities",
-        );
         let path = ::std::string::String::from("/api/v2/sshcertificateauthorities");
-        let mut query = crate::client::Query::default();
-        if let ::std::option::Option::Some(tag) = tag {
-            for value in tag {
-                query.push("tag", value);
-            }
-        }
-        if let ::std::option::Option::Some(organization_id) = organization_id {
-            for value in organization_id {
-                query.push("organizationID", value);
-            }
-        }
-        if let ::std::option::Option::Some(project_id) = project_id {
-            for value in project_id {
-                query.push("projectID", value);
-            }
-        }
-        let path = query.append_to(path);
-        self.call_empty(OPERATION, ::http::Method::GET, path).await
+        let mut query = crate::client::Query::new(path);
+        query.push("tag", tag.unwrap_or_default());
+        query.push("organizationID", organization_id.unwrap_or_default());
+        query.push("projectID", project_id.unwrap_or_default());
+        let path = query.finish();
+        self.call_empty(path).await
     }
     /// Drops the reference `reference` from the network. Removing a reference that is not held succeeds.
     ///
@@ -13309,20 +7922,15 @@ impl crate::Client {
         crate::ResponseValue<RemoveNetworkReferenceResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "removeNetworkReference",
-            "/api/v2/networks/{networkID}/references/{reference}",
-        );
-        let network_id = network_id.hyphenated();
         let reference = crate::client::path_segment(
-            OPERATION.id(),
+            "removeNetworkReference",
             "reference",
             reference,
         )?;
         let path = ::std::format!(
             "/api/v2/networks/{network_id}/references/{reference}"
         );
-        self.call_empty(OPERATION, ::http::Method::DELETE, path).await
+        self.call_empty(path).await
     }
     /// Creates a new image from the current disk of a server.
     ///
@@ -13341,13 +7949,8 @@ impl crate::Client {
         crate::ResponseValue<SnapshotServerV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "snapshotServerV2",
-            "/api/v2/servers/{serverID}/snapshot",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}/snapshot");
-        self.call_json(OPERATION, ::http::Method::POST, path, body).await
+        self.call_json(path, body).await
     }
     /// Asks the operating system of an (API v1) server to restart. Takes no request body.
     ///
@@ -13370,18 +7973,10 @@ impl crate::Client {
         crate::ResponseValue<SoftRebootServerResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "softRebootServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/softreboot",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/softreboot"
         );
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
+        self.call_empty(path).await
     }
     /// Asks the operating system of a server to restart. Takes no request body.
     ///
@@ -13398,13 +7993,8 @@ impl crate::Client {
         crate::ResponseValue<SoftRebootServerV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "softRebootServerV2",
-            "/api/v2/servers/{serverID}/softreboot",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}/softreboot");
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
+        self.call_empty(path).await
     }
     /// Powers on a stopped (API v1) server. Takes no request body.
     ///
@@ -13424,18 +8014,10 @@ impl crate::Client {
         identity_id: ::uuid::Uuid,
         server_id: ::uuid::Uuid,
     ) -> ::std::result::Result<crate::ResponseValue<StartServerResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "startServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/start",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/start"
         );
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
+        self.call_empty(path).await
     }
     /// Powers on a stopped server. Takes no request body.
     ///
@@ -13452,13 +8034,8 @@ impl crate::Client {
         crate::ResponseValue<StartServerV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "startServerV2",
-            "/api/v2/servers/{serverID}/start",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}/start");
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
+        self.call_empty(path).await
     }
     /// Powers off a running (API v1) server; start it again with startServer. Takes no request body.
     ///
@@ -13478,18 +8055,10 @@ impl crate::Client {
         identity_id: ::uuid::Uuid,
         server_id: ::uuid::Uuid,
     ) -> ::std::result::Result<crate::ResponseValue<StopServerResponse>, crate::Error> {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "stopServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}/stop",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}/stop"
         );
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
+        self.call_empty(path).await
     }
     /// Powers off a running server; start it again with startServerV2. Takes no request body.
     ///
@@ -13506,13 +8075,8 @@ impl crate::Client {
         crate::ResponseValue<StopServerV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "stopServerV2",
-            "/api/v2/servers/{serverID}/stop",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}/stop");
-        self.call_empty(OPERATION, ::http::Method::POST, path).await
+        self.call_empty(path).await
     }
     /// Changes file storage. Leaving `spec.snapshotPolicies` out keeps the current user-defined policies, an empty list removes them all, and a non-empty list replaces them. Default snapshot protection is set separately, with `spec.defaultSnapshotProtectionEnabled`.
     ///
@@ -13531,13 +8095,8 @@ impl crate::Client {
         crate::ResponseValue<UpdateFileStorageResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateFileStorage",
-            "/api/v2/filestorage/{filestorageID}",
-        );
-        let filestorage_id = filestorage_id.hyphenated();
         let path = ::std::format!("/api/v2/filestorage/{filestorage_id}");
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+        self.call_json(path, body).await
     }
     /// Replaces the listeners and metadata of a load balancer.
     ///
@@ -13556,13 +8115,8 @@ impl crate::Client {
         crate::ResponseValue<UpdateLoadBalancerResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateLoadBalancer",
-            "/api/v2/loadbalancers/{loadBalancerID}",
-        );
-        let load_balancer_id = load_balancer_id.hyphenated();
         let path = ::std::format!("/api/v2/loadbalancers/{load_balancer_id}");
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+        self.call_json(path, body).await
     }
     /// Changes the fields of a network that may change after creation (metadata, DNS servers, routes).
     ///
@@ -13581,13 +8135,8 @@ impl crate::Client {
         crate::ResponseValue<UpdateNetworkV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateNetworkV2",
-            "/api/v2/networks/{networkID}",
-        );
-        let network_id = network_id.hyphenated();
         let path = ::std::format!("/api/v2/networks/{network_id}");
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+        self.call_json(path, body).await
     }
     /// Replaces the rules and metadata of an (API v1) security group.
     ///
@@ -13612,18 +8161,10 @@ impl crate::Client {
         crate::ResponseValue<UpdateSecurityGroupResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateSecurityGroup",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/securitygroups/{securityGroupID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let security_group_id = security_group_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/securitygroups/{security_group_id}"
         );
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+        self.call_json(path, body).await
     }
     /// Replaces the rules and metadata of a security group.
     ///
@@ -13642,13 +8183,8 @@ impl crate::Client {
         crate::ResponseValue<UpdateSecurityGroupV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateSecurityGroupV2",
-            "/api/v2/securitygroups/{securityGroupID}",
-        );
-        let security_group_id = security_group_id.hyphenated();
         let path = ::std::format!("/api/v2/securitygroups/{security_group_id}");
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+        self.call_json(path, body).await
     }
     /// Replaces the specification of an (API v1) server.
     ///
@@ -13673,18 +8209,10 @@ impl crate::Client {
         crate::ResponseValue<UpdateServerResponse>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateServer",
-            "/api/v1/organizations/{organizationID}/projects/{projectID}/identities/{identityID}/servers/{serverID}",
-        );
-        let organization_id = organization_id.hyphenated();
-        let project_id = project_id.hyphenated();
-        let identity_id = identity_id.hyphenated();
-        let server_id = server_id.hyphenated();
         let path = ::std::format!(
             "/api/v1/organizations/{organization_id}/projects/{project_id}/identities/{identity_id}/servers/{server_id}"
         );
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+        self.call_json(path, body).await
     }
     /// Replaces the specification of a server.
     ///
@@ -13703,12 +8231,7 @@ impl crate::Client {
         crate::ResponseValue<UpdateServerV2Response>,
         crate::Error,
     > {
-        const OPERATION: ::core_client::Operation = ::core_client::Operation::new(
-            "updateServerV2",
-            "/api/v2/servers/{serverID}",
-        );
-        let server_id = server_id.hyphenated();
         let path = ::std::format!("/api/v2/servers/{server_id}");
-        self.call_json(OPERATION, ::http::Method::PUT, path, body).await
+        self.call_json(path, body).await
     }
 }

@@ -18,11 +18,17 @@
 //!   `Retry-After`, ...) and a response enum (e.g. [`GetNetworkV2Response`]) with one variant per
 //!   documented status carrying its decoded body, and `Unexpected { status, body }` for any
 //!   other answer; [`ResponseValue::into_result`] turns it into the documented success body or
-//!   one typed [`Error::Status`]. A method itself fails ([`Error`]) only when nothing usable
-//!   came back: the request was refused before sending, the transport failed, or a JSON body
-//!   does not match its schema ([`Error::Decode`]). [`ResponseValue::from_parts`] decodes an
-//!   answer that did not come from a call (a mock in a test, a recorded answer) exactly as a
-//!   call does, for any operation's response enum ([`DecodeResponse`]).
+//!   one typed [`Error::Status`], which carries the platform's error body (`{"error",
+//!   "error_description", "trace_id"}`) of any 4xx or 5xx answer, documented or not. A method
+//!   itself fails ([`Error`]) only when nothing usable came back: the request was refused
+//!   before sending, the transport failed, or a JSON body does not match its schema
+//!   ([`Error::Decode`]). [`ResponseValue::from_parts`] decodes an answer that did not come
+//!   from a call (a mock in a test, a recorded answer) exactly as a call does, for any
+//!   operation's response enum ([`DecodeResponse`]);
+//! - [`OperationId`]: the operation table, one variant per operation, with what the spec says
+//!   of each ([`OperationSpec`]: method, path template, path parameters, request body,
+//!   documented statuses) and [`OperationId::resolve`], which finds the operation of a request
+//!   path the way the platform's router does: for fakes and test kits that route by operation.
 //!
 //! Every request carries a [`core_client::Operation`] extension (operation id and path
 //! template), then runs the registered [`core_client::RequestEditor`]s in order, and is sent
@@ -97,8 +103,15 @@
 //!    `operationId` by the scheme, new descriptions are written anew, new credential
 //!    properties get `x-sensitive: true`.
 //! 3. Run `cargo xtask codegen` (a construct the generator does not support is an error naming
-//!    its location in the spec); adapt `tests/client.rs` and the operation list in
-//!    `xtask/src/codegen/tests.rs`.
+//!    its location in the spec); adapt `tests/client.rs`, the operation count in
+//!    `tests/operations.rs` and the operation list in `xtask/src/codegen/tests.rs`.
+//!
+//! `src/generated.rs` holds what is particular to each operation: its types, its line in the
+//! operation table, a line per documented status of its response enum, and its method. What
+//! repeats from one operation to the next is written once here, in the runtime: the
+//! `operations!` and `response_enum!` macros the generated code invokes, the request
+//! plumbing of [`Client`], and the one place (`redact`) that decides what of a body may be
+//! shown.
 //! 4. Commit the specs together with `src/generated.rs`: `cargo xtask codegen --check`, run in
 //!    CI, fails when they disagree.
 #![warn(clippy::unwrap_used, clippy::expect_used)]
@@ -106,13 +119,18 @@
 
 mod client;
 mod error;
+mod operations;
+mod redact;
 mod response;
+mod response_enum;
 #[rustfmt::skip]
 mod generated;
 
 pub use client::{Client, ClientBuilder};
-pub use error::{EXCERPT_LIMIT, Error, StatusError};
+pub use error::{Error, StatusError};
 pub use generated::*;
+pub use operations::{OperationSpec, PathParam, PathParams};
+pub use redact::EXCERPT_LIMIT;
 pub use response::{ApiResponse, DecodeResponse, ResponseValue};
 /// The `uuid` crate the generated client's IDs come from, so callers name the same `Uuid`.
 pub use uuid;

@@ -7,11 +7,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::{
-    Error,
-    error::{StatusError, excerpt, withheld},
-    types,
-};
+use crate::{Error, OperationSpec, error::StatusError, redact, types};
 
 /// Implemented by every operation's response enum (`ListRegionsResponse`, ...): one variant per
 /// documented status with its decoded body, plus `Unexpected { status, body }`.
@@ -67,13 +63,22 @@ pub trait ApiResponse: Sized {
 /// `pub` but in a private module, so it cannot be named (or implemented) outside this crate:
 /// it seals [`DecodeResponse`], whose supertrait it is.
 pub trait Decode: ApiResponse {
+    /// The operation these are the answers of: how the client sends its requests.
+    fn spec() -> &'static OperationSpec;
+
     /// Decodes the answer with `status` and `body`; `is_json` says whether its `Content-Type`
     /// mentions JSON (only then is a body decoded).
     fn decode(status: StatusCode, is_json: bool, body: Bytes) -> Result<Self, Error>;
 
-    /// `body` parsed as a `T`; see [`crate::client::decode`].
+    /// `body`, an answer with `status`, parsed as a `T`. On failure the error keeps the status
+    /// and what [`redact`] lets it show of the body and of the JSON error.
     fn parse<T: DeserializeOwned>(status: StatusCode, body: &Bytes) -> Result<T, Error> {
-        crate::client::decode::<Self, T>(status, body)
+        serde_json::from_slice(body).map_err(|source| Error::Decode {
+            operation: Self::OPERATION,
+            status,
+            excerpt: redact::excerpt(Self::SENSITIVE, body),
+            source: redact::decode_error(Self::SENSITIVE, source),
+        })
     }
 }
 
@@ -226,6 +231,13 @@ impl<R: ApiResponse> ResponseValue<R> {
     /// [`Error::Status`], which keeps the status, the headers, the platform's error body when
     /// there is one, and an excerpt of the raw body.
     ///
+    /// The platform's error body (`{"error", "error_description", "trace_id"}`) is kept for
+    /// every 4xx and 5xx answer with a JSON `Content-Type` whose body has that shape, whether
+    /// or not the spec documents the status for the operation: every secured route can answer
+    /// 400, 401 or 403 from the platform's middleware. It is kept for operations whose answers
+    /// may hold credentials too: its schema has no credential, and the platform writes it from
+    /// its own messages. The raw excerpt of those operations stays withheld.
+    ///
     /// ```no_run
     /// # async fn demo(client: region_openapi::Client, network: uuid::Uuid) -> Result<(), region_openapi::Error> {
     /// match client.get_network_v2(network).await?.into_result() {
@@ -249,20 +261,30 @@ impl<R: ApiResponse> ResponseValue<R> {
             Err(inner) => inner,
         };
         let body = inner.unexpected_body().unwrap_or(&raw);
-        let excerpt = if R::SENSITIVE {
-            withheld(body.len())
-        } else {
-            excerpt(body)
+        let error_body = match inner.error_body() {
+            Some(error) => Some(error.clone()),
+            None => platform_error(status, &headers, body),
         };
         Err(Error::Status(Box::new(StatusError {
             operation: R::OPERATION,
             status,
             headers,
-            error_body: inner.error_body().cloned(),
-            excerpt,
+            error_body,
+            excerpt: redact::excerpt(R::SENSITIVE, body),
             attempts,
         })))
     }
+}
+
+/// The platform's error body of an answer whose variant does not carry one (an undocumented
+/// status): decoded from a 4xx or 5xx answer with a JSON `Content-Type`, the only answers the
+/// platform writes it on; `None` for any other answer, or a body without its required fields.
+fn platform_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Option<types::Error> {
+    let error_status = status.is_client_error() || status.is_server_error();
+    if !error_status || !is_json(headers) {
+        return None;
+    }
+    serde_json::from_slice(body).ok()
 }
 
 impl<R> Deref for ResponseValue<R> {

@@ -11,7 +11,7 @@ use core_client::{
 };
 use region_openapi::{
     AddNetworkReferenceResponse, ApiResponse, Client, CreateNetworkV2Response,
-    DeleteNetworkV2Response, Error, GetRegionDetailResponse, ListRegionsResponse,
+    DeleteNetworkV2Response, Error, GetRegionDetailResponse, ListRegionsResponse, OperationId,
     RemoveNetworkReferenceResponse, StartServerV2Response, UpdateNetworkV2Response, types,
 };
 use serde_json::json;
@@ -109,6 +109,22 @@ fn metadata(name: &str) -> types::ResourceWriteMetadata {
 
 fn dns(address: &str) -> types::Ipv4AddressList {
     types::Ipv4AddressList(vec![types::Ipv4Address(address.parse().unwrap())])
+}
+
+/// A network to create.
+fn network_create() -> types::NetworkV2Create {
+    types::NetworkV2Create {
+        metadata: metadata("net-a"),
+        spec: types::NetworkV2CreateSpec {
+            dns_nameservers: dns("8.8.8.8"),
+            organization_id: ORG.to_string(),
+            project_id: PROJECT.to_string(),
+            region_id: types::RegionId(REGION),
+            prefix: "192.168.0.0/24".to_owned(),
+            reservations: None,
+            routes: None,
+        },
+    }
 }
 
 #[tokio::test]
@@ -233,18 +249,7 @@ async fn create_sends_a_json_body_and_decodes_the_201_answer() {
     })
     .await;
 
-    let body = types::NetworkV2Create {
-        metadata: metadata("net-a"),
-        spec: types::NetworkV2CreateSpec {
-            dns_nameservers: dns("8.8.8.8"),
-            organization_id: ORG.to_string(),
-            project_id: PROJECT.to_string(),
-            region_id: types::RegionId(REGION),
-            prefix: "192.168.0.0/24".to_owned(),
-            reservations: None,
-            routes: None,
-        },
-    };
+    let body = network_create();
     let response = client.create_network_v2(&body).await.unwrap();
     assert_eq!(response.status(), http::StatusCode::CREATED);
     assert_eq!(
@@ -669,6 +674,171 @@ async fn into_result_gives_the_success_body_or_a_typed_error() {
         error.to_string(),
         "getNetworkV2: the server answered 404 Not Found (not_found: no network)"
     );
+}
+
+/// The platform's answer when it cannot read the principal: its middleware gives it on every
+/// secured route, before the handler (UPSTREAM.md §5), whether or not the spec documents 400.
+fn principal_refusal() -> http::Response<Bytes> {
+    json_response(
+        400,
+        &json!({
+            "error": "invalid_request",
+            "error_description": "principal propagation failure for authentication",
+            "trace_id": "57bc14d9bd461f0b5a72db830149b67a"
+        }),
+    )
+}
+
+#[tokio::test]
+async fn an_undocumented_error_status_keeps_the_platforms_error_body() {
+    // `listRegions` documents no 400.
+    let (_server, client) = setup(|_| principal_refusal()).await;
+    let answer = client.list_regions(ORG).await.unwrap();
+    assert!(
+        matches!(&*answer, ListRegionsResponse::Unexpected { status, .. } if *status == 400),
+        "{answer:?}"
+    );
+    let error = answer.into_result().unwrap_err();
+    let body = error.error_body().expect("the platform's error body");
+    assert_eq!(body.error, types::ErrorError::InvalidRequest);
+    assert_eq!(
+        body.error_description,
+        "principal propagation failure for authentication"
+    );
+    assert_eq!(
+        body.trace_id.as_deref(),
+        Some("57bc14d9bd461f0b5a72db830149b67a")
+    );
+    assert_eq!(
+        error.to_string(),
+        "listRegions: the server answered 400 Bad Request (invalid_request: principal \
+         propagation failure for authentication)"
+    );
+}
+
+#[tokio::test]
+async fn the_error_body_of_a_credential_bearing_operation_is_kept_and_its_excerpt_withheld() {
+    // `getRegionDetail` answers may hold a kubeconfig; it documents no 400 either.
+    let (_server, client) = setup(|_| principal_refusal()).await;
+    let error = client
+        .get_region_detail(ORG, REGION)
+        .await
+        .unwrap()
+        .into_result()
+        .unwrap_err();
+    assert_eq!(
+        error.error_body().map(|e| e.error_description.as_str()),
+        Some("principal propagation failure for authentication")
+    );
+    assert!(
+        error
+            .to_string()
+            .ends_with("(invalid_request: principal propagation failure for authentication)"),
+        "{error}"
+    );
+    let Error::Status(status) = &error else {
+        panic!("expected Status, got {error:?}");
+    };
+    assert!(status.excerpt().contains("bytes withheld"), "{status:?}");
+}
+
+#[tokio::test]
+async fn only_json_error_answers_of_the_platforms_shape_give_an_error_body() {
+    let platform_body = json!({"error": "conflict", "error_description": "in use"});
+    for (status, content_type, body, why) in [
+        (409, "text/plain", &platform_body, "not declared JSON"),
+        (
+            502,
+            "application/json",
+            &json!({"message": "bad gateway"}),
+            "another shape",
+        ),
+        // `createNetworkV2` documents 201: a 200 is not its success either.
+        (
+            200,
+            "application/json",
+            &platform_body,
+            "not an error status",
+        ),
+        (302, "application/json", &platform_body, "a redirection"),
+    ] {
+        let body = Bytes::from(body.to_string());
+        let (_server, client) = setup(move |_| {
+            http::Response::builder()
+                .status(status)
+                .header("content-type", content_type)
+                .body(body.clone())
+                .unwrap()
+        })
+        .await;
+        let error = client
+            .create_network_v2(&network_create())
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap_err();
+        assert_eq!(error.status().map(|s| s.as_u16()), Some(status), "{why}");
+        assert!(error.error_body().is_none(), "{why}: {error:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_request_resolves_to_its_own_operation() {
+    let (server, client) =
+        setup_with(|_| empty_response(204), vec![Arc::new(RecordOperation)]).await;
+    client
+        .add_network_reference(NETWORK, ESCAPED_REFERENCE)
+        .await
+        .unwrap();
+    client
+        .remove_network_reference(NETWORK, "a b%2Fc")
+        .await
+        .unwrap();
+    client.start_server_v2(SERVER).await.unwrap();
+    client.list_regions(ORG).await.unwrap();
+    client
+        .list_networks_v2(Some(&["a=b".to_owned()]), None, None, None)
+        .await
+        .unwrap();
+    client.get_version().await.unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), 6);
+    for request in requests {
+        // The platform's router matches the path decoded once (Go's `URL.Path`).
+        let path = percent_encoding::percent_decode_str(request.uri.path())
+            .decode_utf8()
+            .unwrap();
+        let (operation, params) = OperationId::resolve(&request.method, &path)
+            .unwrap_or_else(|| panic!("{} {path} resolves to nothing", request.method));
+        let spec = operation.spec();
+        assert_eq!(
+            request.header("x-operation"),
+            Some(format!("{} {}", spec.id, spec.path).as_str()),
+            "{path}"
+        );
+        if let Some(network) = params.get("networkID") {
+            assert_eq!(network, NETWORK.to_string());
+        }
+        if operation == OperationId::AddNetworkReference {
+            assert_eq!(
+                params.get("reference"),
+                Some("kubernetesclusters.kubernetes.unikorn-cloud.org%2Fabc")
+            );
+        }
+    }
+
+    // A reference with a bare `/` is escaped once only: decoded once, it is two segments,
+    // which no route has (the platform answers 404), as UPSTREAM.md §6 says.
+    let (server, client) = setup(|_| empty_response(404)).await;
+    client
+        .remove_network_reference(NETWORK, "a.b/c")
+        .await
+        .unwrap();
+    let request = only_request(&server);
+    let path = percent_encoding::percent_decode_str(request.uri.path())
+        .decode_utf8()
+        .unwrap();
+    assert_eq!(OperationId::resolve(&request.method, &path), None, "{path}");
 }
 
 #[tokio::test]

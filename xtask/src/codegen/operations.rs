@@ -49,6 +49,26 @@ pub struct Operation {
     pub responses: Vec<Response>,
 }
 
+impl Operation {
+    /// The one documented success (2xx) answer: what `into_result` gives.
+    pub fn success(&self) -> Result<&Response> {
+        let successes: Vec<_> = self
+            .responses
+            .iter()
+            .filter(|r| (200..300).contains(&r.status.code))
+            .collect();
+        match successes.as_slice() {
+            [success] => Ok(success),
+            _ => bail!(
+                "operation `{}` at {} documents {} success (2xx) statuses: exactly one is supported",
+                self.id,
+                self.loc,
+                successes.len()
+            ),
+        }
+    }
+}
+
 /// Where a parameter travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParamIn {

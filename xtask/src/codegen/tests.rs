@@ -113,66 +113,76 @@ fn path_and_query_parameters_become_typed_arguments() {
     );
     assert_has(
         &code,
-        r#"let thing_id = crate::client::path_segment(OPERATION.id(), "thingID", thing_id)?;"#,
+        r#"let thing_id = crate::client::path_segment("getThing", "thingID", thing_id)?;"#,
     );
-    assert_has(&code, r#"::std::format!("/api/v1/things/{thing_id}")"#);
-    assert_has(&code, r#"for value in tag { query.push("tag", value); }"#);
     assert_has(
         &code,
-        r#"{ let value = &limit; query.push("limit", &value.to_string()); }"#,
+        r#"let path = ::std::format!("/api/v1/things/{thing_id}");"#,
+    );
+    // Each query parameter is one push of its values: none for an absent optional one, one
+    // per item of a list.
+    assert_has(
+        &code,
+        r#"let mut query = crate::client::Query::new(path); query.push("tag", tag.unwrap_or_default()); query.push("limit", [limit]); let path = query.finish();"#,
     );
     assert_has(
         &code,
         "Sends a `GET` request to `/api/v1/things/{thingID}` (`getThing`) without a body.",
     );
+}
+
+#[test]
+fn the_operation_table_has_a_line_per_operation() {
+    let code = gen_ok(&[("main.yaml", THINGS)]);
     assert_has(
         &code,
-        r#"const OPERATION: ::core_client::Operation = ::core_client::Operation::new("getThing", "/api/v1/things/{thingID}");"#,
+        r#"crate::operations::operations! {
+            /// `GET /api/v1/things/{thingID}`: [`Client::get_thing`](crate::Client::get_thing).
+            GetThing = "getThing", GET "/api/v1/things/{thingID}", ["thingID": text], body: -, [OK, NOT_FOUND];
+            /// `PUT /api/v1/things/{thingID}`: [`Client::put_thing`](crate::Client::put_thing).
+            PutThing = "putThing", PUT "/api/v1/things/{thingID}", ["thingID": text], body: Thing, [NO_CONTENT];
+        }"#,
     );
+    let code = gen_ok(&[("main.yaml", PARAMS)]);
+    assert_has(
+        &code,
+        r#"AddWidgetReference = "addWidgetReference", PUT "/api/v2/widgets/{widgetID}/references/{reference}", ["widgetID": uuid, "reference": text], body: -, [CREATED];"#,
+    );
+    assert_eq!(code.matches("crate::operations::operations! {").count(), 1);
 }
 
 #[test]
 fn responses_become_enum_variants_and_bodies_are_typed() {
     let code = gen_ok(&[("main.yaml", THINGS)]);
+    // One invocation of the runtime's macro per operation, the success first, one line per
+    // documented status.
     assert_has(
         &code,
-        "pub enum GetThingResponse { /// `200 OK`: The thing. Ok(types::Thing), /// `404 Not Found`: No such thing. NotFound,",
+        "crate::response_enum::response_enum! { \
+         /// The answer to [`Client::get_thing`](crate::Client::get_thing) (`getThing`): one variant per documented status, with its decoded body. \
+         GetThingResponse for GetThing, sensitive: true; \
+         /// `200 OK`: The thing. \
+         success OK Ok(types::Thing); \
+         /// `404 Not Found`: No such thing. \
+         other NOT_FOUND NotFound; }",
     );
     assert_has(
         &code,
-        "Unexpected { /// The status the server answered with. status: ::http::StatusCode,",
+        "PutThingResponse for PutThing, sensitive: false; /// `204 No Content`: Stored. success NO_CONTENT NoContent; }",
     );
-    assert_has(&code, "Self::NotFound => ::http::StatusCode::NOT_FOUND,");
+    assert_eq!(
+        code.matches("crate::response_enum::response_enum! {")
+            .count(),
+        2
+    );
     assert_has(
         &code,
         "pub async fn put_thing(&self, thing_id: &str, body: &types::Thing) -> ::std::result::Result<crate::ResponseValue<PutThingResponse>, crate::Error>",
     );
-    assert_has(
-        &code,
-        "self.call_json(OPERATION, ::http::Method::PUT, path, body).await",
-    );
-    assert_has(
-        &code,
-        "self.call_empty(OPERATION, ::http::Method::GET, path).await",
-    );
-    // One decoding function per response enum; a body is decoded only when it is JSON.
-    assert_has(
-        &code,
-        "impl crate::response::Decode for GetThingResponse { fn decode(status: ::http::StatusCode, is_json: bool, body: ::bytes::Bytes)",
-    );
-    assert_has(
-        &code,
-        "200 if is_json => Self::parse(status, &body).map(Self::Ok),",
-    );
-    assert_has(&code, "404 => ::std::result::Result::Ok(Self::NotFound),");
-    assert_eq!(code.matches("fn decode(").count(), 2);
-    // The documented success is what `into_result` gives.
-    assert_has(&code, "type Success = types::Thing;");
-    assert_has(&code, "type Success = ();");
-    assert_has(
-        &code,
-        "Self::Ok(body) => ::std::result::Result::Ok(body), other => ::std::result::Result::Err(other),",
-    );
+    // The runtime takes the method from the table, through the response enum.
+    assert_has(&code, "self.call_json(path, body).await");
+    assert_has(&code, "self.call_empty(path).await");
+    assert!(!code.contains("Method::"), "{code}");
 }
 
 #[test]
@@ -251,8 +261,12 @@ components:
     assert_has(&code, "pub shade: Shade,");
     assert_has(&code, "pub enum Shade {");
     assert_has(&code, "pub struct Gadget {");
-    assert_has(&code, "Ok(types::Widgets),");
-    assert_has(&code, "InternalServerError(types::Problem),");
+    assert_has(&code, "success OK Ok(types::Widgets);");
+    // An error answer with another schema than the platform's error is no `error_body`.
+    assert_has(
+        &code,
+        "other INTERNAL_SERVER_ERROR InternalServerError(types::Problem);",
+    );
 }
 
 #[test]
@@ -800,19 +814,52 @@ components:
 #[test]
 fn answers_of_credential_bearing_operations_are_not_printed_raw() {
     let code = gen_ok(&[("main.yaml", THINGS)]);
-    // `thing` has a `password`: getThing's enum writes its own Debug, hiding raw bodies.
-    assert_has(&code, "impl ::std::fmt::Debug for GetThingResponse {");
+    // `thing` has a `password`: getThing's answers may hold credentials, and the runtime
+    // withholds their raw bodies.
+    assert_has(&code, "GetThingResponse for GetThing, sensitive: true;");
+    // putThing answers without a body.
+    assert_has(&code, "PutThingResponse for PutThing, sensitive: false;");
+}
+
+#[test]
+fn answers_with_the_platforms_error_schema_are_error_variants() {
+    let spec = r#"
+paths:
+  /x:
+    delete:
+      operationId: deleteX
+      responses:
+        '202': {description: Deleting.}
+        '400':
+          description: Refused.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/error'}
+        '409':
+          description: In use.
+          content:
+            application/json:
+              schema: {$ref: '#/components/schemas/other'}
+components:
+  schemas:
+    error:
+      type: object
+      required: [error, error_description]
+      properties:
+        error: {type: string}
+        error_description: {type: string}
+    other: {type: object, properties: {message: {type: string}}}
+"#;
+    let code = gen_ok(&[("main.yaml", spec)]);
     assert_has(
         &code,
-        r#".field("body", &crate::client::Withheld(body.len()))"#,
+        "success ACCEPTED Accepted; /// `400 Bad Request`: Refused. error BAD_REQUEST BadRequest(types::Error); \
+         /// `409 Conflict`: In use. other CONFLICT Conflict(types::Other); }",
     );
-    assert_has(&code, "const SENSITIVE: bool = true;");
-    // putThing answers without a body: the derived Debug is enough.
     assert_has(
         &code,
-        "#[derive(Debug)] #[allow(clippy::large_enum_variant)] pub enum PutThingResponse {",
+        r#"DeleteX = "deleteX", DELETE "/x", [], body: -, [ACCEPTED, BAD_REQUEST, CONFLICT];"#,
     );
-    assert_has(&code, "const SENSITIVE: bool = false;");
 }
 
 #[test]
@@ -892,10 +939,14 @@ fn uuid_enum_and_list_parameters_are_typed() {
         &code,
         "pub async fn add_widget_reference(&self, widget_id: ::uuid::Uuid, reference: &str)",
     );
-    assert_has(&code, "let widget_id = widget_id.hyphenated();");
     assert_has(
         &code,
-        r#"let reference = crate::client::path_segment(OPERATION.id(), "reference", reference)?;"#,
+        r#"let reference = crate::client::path_segment("addWidgetReference", "reference", reference)?;"#,
+    );
+    // A UUID goes into the path as it displays: hyphenated, lower case.
+    assert_has(
+        &code,
+        r#"let path = ::std::format!("/api/v2/widgets/{widget_id}/references/{reference}");"#,
     );
     // Query parameters: inline enums are named after the parameter component or the
     // operation, `$ref` enums keep their schema's name; lists are slices.
@@ -909,18 +960,14 @@ fn uuid_enum_and_list_parameters_are_typed() {
     );
     assert_has(&code, "pub enum Colour {");
     assert_has(&code, "pub enum ListWidgetsSort {");
+    assert_has(&code, r#"query.push("colour", colour);"#);
+    assert_has(&code, r#"query.push("owner", owner);"#);
     assert_has(
         &code,
-        r#"for value in owner_i_ds { query.push("ownerIDs", &value.hyphenated().to_string()); }"#,
+        r#"query.push("ownerIDs", owner_i_ds.unwrap_or_default());"#,
     );
-    assert_has(
-        &code,
-        r#"for value in shade { query.push("shade", &value.to_string()); }"#,
-    );
-    assert_has(
-        &code,
-        r#"{ let value = &verbose; query.push("verbose", if *value { "true" } else { "false" }); }"#,
-    );
+    assert_has(&code, r#"query.push("shade", shade.unwrap_or_default());"#);
+    assert_has(&code, r#"query.push("verbose", [verbose]);"#);
     // The uuid schema itself becomes a newtype over `Uuid`.
     assert_has(&code, "pub struct WidgetId(pub ::uuid::Uuid);");
 }
@@ -934,7 +981,11 @@ fn x_no_body_operations_send_nothing() {
     );
     assert_has(
         &code,
-        "self.call_empty(OPERATION, ::http::Method::PUT, path).await",
+        r#"let path = ::std::format!("/api/v2/widgets/{widget_id}/references/{reference}"); self.call_empty(path).await"#,
+    );
+    assert_has(
+        &code,
+        r#"AddWidgetReference = "addWidgetReference", PUT "/api/v2/widgets/{widgetID}/references/{reference}", ["widgetID": uuid, "reference": text], body: -"#,
     );
 
     let contradiction = r#"
