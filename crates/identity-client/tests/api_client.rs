@@ -247,7 +247,7 @@ async fn nothing_is_sent_without_a_principal_or_an_identity() {
         .err()
         .unwrap();
     assert!(
-        matches!(error, Error::NoClientCertificate { ref service } if service == "region"),
+        matches!(error, Error::NoIdentity { ref service } if service == "region"),
         "{error:?}"
     );
     assert!(
