@@ -332,7 +332,7 @@ async fn production_mix(calls: usize, http1: bool) {
         HttpClientOptions::new().with_certificate(NS, "compute-client"),
     );
     client.ready().await.unwrap();
-    let http = client.http_client().await.unwrap().http_client().clone();
+    let http = client.plain_client().await.unwrap().http_client().clone();
 
     let phases = ROTATIONS + 1;
     let phase_size = calls / phases;
