@@ -43,7 +43,8 @@ fn bench(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("api", "encode"), |b| {
         b.iter(|| principal::encode(std::hint::black_box(&principal)))
     });
-    let editor = SignedPrincipalEditor::new(http, principal.clone(), SignatureCache::new());
+    let editor =
+        SignedPrincipalEditor::new(http, principal.clone(), SignatureCache::new()).unwrap();
     editor.signed().unwrap();
     group.bench_function(BenchmarkId::new("controller", "cached"), |b| {
         b.iter(|| editor.signed().unwrap())

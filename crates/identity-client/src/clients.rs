@@ -4,15 +4,14 @@
 use std::sync::Arc;
 
 use core_client::{ClientBuilder, HttpClient, RequestEditor};
-use rustls::SignatureAlgorithm;
 
 use crate::{
-    BaseClient, Error, Principal, PrincipalError, RequestContext,
+    BaseClient, Error, Principal, RequestContext,
     editor::{
         BearerEditor, ClientCertificateEditor, PrincipalEditor, SignedPrincipalEditor,
         TraceContextEditor,
     },
-    principal::jws,
+    principal::{check_sendable, check_signable},
 };
 
 /// A client for the service of `base` that acts for the principal of an inbound request (the
@@ -29,9 +28,9 @@ use crate::{
 /// service is identified by its client certificate in the TLS handshake.
 ///
 /// Fails before anything is sent with [`Error::MissingPrincipal`] when `ctx` has no principal,
-/// [`Error::Principal`] when it is empty or when `ctx` impersonates a principal with no actor
-/// (the platform refuses both), and [`Error::NoClientCertificate`] when neither a
-/// client certificate nor a bearer token identifies the caller.
+/// [`Error::Principal`] when [`check_sendable`] refuses it (an empty principal, or one
+/// impersonated with no actor: the platform refuses both), and [`Error::NoIdentity`] when
+/// neither a client certificate nor a bearer token identifies the caller.
 ///
 /// ```no_run
 /// # async fn demo<B: core_client::ClientBuilder>(
@@ -54,10 +53,11 @@ pub async fn api_client<B: ClientBuilder>(
     ctx: &RequestContext,
 ) -> Result<B::Client, Error> {
     let principal = ctx.principal().ok_or(Error::MissingPrincipal)?;
+    // The editor applies `check_sendable`.
     let principal = PrincipalEditor::new(principal, ctx.is_impersonating())?;
     let http = transport(base).await?;
     if http.client_identity().is_none() && ctx.bearer().is_none() {
-        return Err(Error::NoClientCertificate {
+        return Err(Error::NoIdentity {
             service: base.options().service().to_owned(),
         });
     }
@@ -83,8 +83,8 @@ pub async fn api_client<B: ClientBuilder>(
 /// impersonation, no forwarded certificate, no `Authorization`.
 ///
 /// Fails before anything is sent with [`Error::Principal`] for a resource without labels or
-/// annotations (or with no principal at all), [`Error::NoClientCertificate`] without a client
-/// certificate, and [`Error::UnsupportedKeyType`] when its key is not RSA.
+/// annotations (or with no principal at all: [`check_sendable`]), and [`Error::Signer`] when
+/// [`check_signable`] refuses the client certificate (none, or a key that is not RSA).
 ///
 /// ```no_run
 /// # async fn demo<B: core_client::ClientBuilder>(
@@ -107,30 +107,17 @@ where
     R: kube::Resource,
 {
     let principal = Principal::from_resource(resource.meta())?;
-    if principal.is_empty() {
-        return Err(PrincipalError::Empty.into());
-    }
+    // Before reading any Secret; the editor checks it too.
+    check_sendable(&principal, false)?;
     let http = transport(base).await?;
-    let Some(identity) = http.client_identity() else {
-        return Err(Error::NoClientCertificate {
-            service: base.options().service().to_owned(),
-        });
-    };
-    let algorithm = identity.signing_key().algorithm();
-    if algorithm != SignatureAlgorithm::RSA {
-        return Err(Error::UnsupportedKeyType {
-            secret: http.client_certificate_secret().cloned(),
-            key_type: jws::key_type(algorithm),
-        });
-    }
-    let editors: Vec<Arc<dyn RequestEditor>> = vec![
-        Arc::new(TraceContextEditor::new(None)),
-        Arc::new(SignedPrincipalEditor::new(
-            http.clone(),
-            principal,
-            base.signatures().clone(),
-        )),
-    ];
+    check_signable(&http).map_err(|source| Error::Signer {
+        service: base.options().service().to_owned(),
+        secret: http.client_certificate_secret().cloned(),
+        source,
+    })?;
+    let signed = SignedPrincipalEditor::new(http.clone(), principal, base.signatures().clone())?;
+    let editors: Vec<Arc<dyn RequestEditor>> =
+        vec![Arc::new(TraceContextEditor::new(None)), Arc::new(signed)];
     build(base, builder, http, editors)
 }
 

@@ -2,7 +2,7 @@
 
 use core_client::{BuildError, ClientError, SecretRef};
 
-use crate::PrincipalError;
+use crate::{PrincipalError, principal::SignerError};
 
 /// An API client could not be set up; nothing was sent.
 #[derive(Debug, thiserror::Error)]
@@ -20,28 +20,33 @@ pub enum Error {
     /// actor: the platform would refuse the call.
     #[error("no usable principal")]
     Principal(#[from] PrincipalError),
-    /// No client certificate is configured for the service's transport. It is the calling
-    /// service's identity on the platform (and the controller path's signing key); configure
-    /// it with `--client-certificate-namespace` and `--client-certificate-name`. On the API
-    /// path a bearer token in the context stands in for it.
+    /// Nothing would identify the caller on the API path: no client certificate is configured
+    /// for the service's transport (it is the calling service's identity on the platform),
+    /// and the request context has no bearer token standing in for it. Configure the
+    /// certificate with `--client-certificate-namespace` and `--client-certificate-name`.
     #[error(
-        "no client certificate is configured for calls to {service}: set --client-certificate-namespace and --client-certificate-name"
+        "calls to {service} would identify no caller: no client certificate is configured (--client-certificate-namespace, --client-certificate-name) and the context has no bearer token"
     )]
-    NoClientCertificate {
+    NoIdentity {
         /// The service the client was for.
         service: String,
     },
-    /// The client certificate's key cannot sign the controller path's principal: the platform
-    /// verifies PS512 (RSA) signatures only. Issue the service an RSA certificate.
+    /// The controller path cannot sign the principal with the service's client certificate:
+    /// none is configured, or its key is not RSA (the cause says which; see
+    /// [`check_signable`](crate::principal::check_signable)).
     #[error(
-        "the client certificate{} has a key of type {key_type}; the controller path signs the principal with RSA (PS512) only",
+        "calls to {service} cannot sign the principal with the client certificate{}",
         in_secret(.secret)
     )]
-    UnsupportedKeyType {
-        /// The client-certificate Secret (`None` for a client built from a TLS configuration).
+    Signer {
+        /// The service the client was for.
+        service: String,
+        /// The client-certificate Secret (`None` when none is configured, or for a client
+        /// built from a TLS configuration).
         secret: Option<SecretRef>,
-        /// The key's algorithm, e.g. `ECDSA` or `ED25519`.
-        key_type: String,
+        /// Why it cannot sign.
+        #[source]
+        source: SignerError,
     },
     /// The HTTP client could not be built (a TLS Secret is missing or wrong).
     #[error("building the HTTP client for {service} failed")]
@@ -63,6 +68,7 @@ pub enum Error {
     },
 }
 
+/// ` in secret ns/name`, or nothing.
 fn in_secret(secret: &Option<SecretRef>) -> String {
     secret
         .as_ref()

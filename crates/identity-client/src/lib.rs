@@ -64,6 +64,8 @@ pub mod headers;
 mod id;
 pub mod principal;
 mod propagation;
+#[cfg(test)]
+mod test_fixtures;
 mod token;
 
 pub use base::BaseClient;

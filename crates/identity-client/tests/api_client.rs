@@ -159,24 +159,30 @@ async fn the_api_path_works_with_every_key_type() {
 #[tokio::test]
 async fn a_forwarded_certificate_is_sent_only_when_set_and_names_the_caller() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
     // The certificate of the service that started the chain.
     let origin = fixture.ca.client_cert("kubernetes", KeyKind::EcdsaP256);
     let forwarded = escape_certificate(&origin.cert_der);
     let ctx = RequestContext::new()
         .with_principal(alice())
         .with_client_certificate(ForwardedCertificate::from_pem(origin.chain_pem()).unwrap());
-    let api = api_client(&base, TestApiBuilder::default(), &ctx)
+    assert_forwards(&fixture, &ctx, &forwarded).await;
+}
+
+/// Sends a request for `ctx` as `compute` (an EC client certificate), and checks that it
+/// carried `forwarded` as `Unikorn-Client-Certificate` and that the platform authenticated the
+/// call as the service that started the chain, `kubernetes`.
+async fn assert_forwards(fixture: &Fixture, ctx: &RequestContext, forwarded: &str) {
+    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+    let base = fixture.base(Some("compute-client"));
+    let api = api_client(&base, TestApiBuilder::default(), ctx)
         .await
         .unwrap();
-    api.get("/x").await.unwrap();
+    assert_eq!(api.get("/x").await.unwrap().status(), 200);
     let request = fixture.server.requests().pop().unwrap();
     assert_eq!(
         request.header("unikorn-client-certificate"),
-        Some(forwarded.as_str())
+        Some(forwarded)
     );
-    // The platform authenticates the call as the service that started the chain.
     assert_eq!(fixture.last_verdict().caller(), "kubernetes");
 }
 
@@ -247,7 +253,7 @@ async fn nothing_is_sent_without_a_principal_or_an_identity() {
         .err()
         .unwrap();
     assert!(
-        matches!(error, Error::NoClientCertificate { ref service } if service == "region"),
+        matches!(error, Error::NoIdentity { ref service } if service == "region"),
         "{error:?}"
     );
     assert!(
@@ -260,7 +266,6 @@ async fn nothing_is_sent_without_a_principal_or_an_identity() {
 #[tokio::test]
 async fn the_inbound_certificate_is_forwarded_as_received() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
     // An inbound request, from a service forwarding the certificate of the chain's origin in
     // Go's `url.QueryEscape` style (spaces as `+`).
     let direct = fixture.ca.client_cert("compute", KeyKind::EcdsaP256);
@@ -281,20 +286,7 @@ async fn the_inbound_certificate_is_forwarded_as_received() {
     let ctx = RequestContext::new()
         .with_authenticated(&authenticated)
         .with_client_certificate(certificate);
-    let api = api_client(
-        &fixture.base(Some("compute-client")),
-        TestApiBuilder::default(),
-        &ctx,
-    )
-    .await
-    .unwrap();
-    assert_eq!(api.get("/x").await.unwrap().status(), 200);
-    let request = fixture.server.requests().pop().unwrap();
-    assert_eq!(
-        request.header("unikorn-client-certificate"),
-        Some(received.as_str())
-    );
-    assert_eq!(fixture.last_verdict().caller(), "kubernetes");
+    assert_forwards(&fixture, &ctx, &received).await;
 }
 
 #[tokio::test]

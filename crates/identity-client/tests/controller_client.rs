@@ -6,14 +6,17 @@ mod common;
 use std::collections::BTreeMap;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{Fixture, NAMESPACE, TestApiBuilder};
+use common::{Fixture, NAMESPACE, TestApi, TestApiBuilder};
+use core_client::EditorError;
 use identity_client::{
-    Error, Principal, PrincipalError, RequestContext, api_client, controller_client,
-    principal::{self, jws},
+    BaseClient, Error, Principal, PrincipalError, RequestContext, api_client, controller_client,
+    editor::SignedPrincipalError,
+    principal::{self, SignerError, jws},
 };
 use k8s_openapi::{api::core::v1::ConfigMap, apimachinery::pkg::apis::meta::v1::ObjectMeta};
 use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
 use rsa::{pkcs8::DecodePublicKey, traits::SignatureScheme};
+use rustls::SignatureAlgorithm;
 use rustls_pki_types::CertificateDer;
 use sha2::Digest;
 use test_support::{KeyEncoding, KeyKind};
@@ -127,14 +130,21 @@ async fn the_jws_is_exactly_what_the_platform_verifies() {
     assert!(!verdict.impersonate());
 }
 
-#[tokio::test]
-async fn signatures_are_reused_per_principal_and_certificate() {
-    let fixture = Fixture::start().await;
+/// A controller client for [`cluster`] presenting an RSA client certificate (Secret
+/// `compute-client`), and the base client it was made from.
+async fn rsa_controller(fixture: &Fixture) -> (BaseClient, TestApi) {
     fixture.client_secret("compute-client", KeyKind::Rsa, KeyEncoding::Pkcs8);
     let base = fixture.base(Some("compute-client"));
     let api = controller_client(&base, TestApiBuilder::default(), &cluster())
         .await
         .unwrap();
+    (base, api)
+}
+
+#[tokio::test]
+async fn signatures_are_reused_per_principal_and_certificate() {
+    let fixture = Fixture::start().await;
+    let (base, api) = rsa_controller(&fixture).await;
     api.get("/a").await.unwrap();
     // Another client for the same resource, from the same base: the same signature.
     let again = controller_client(&base, TestApiBuilder::default(), &cluster())
@@ -154,9 +164,9 @@ async fn signatures_are_reused_per_principal_and_certificate() {
 async fn other_key_types_are_refused_at_build_and_still_work_on_the_api_path() {
     let fixture = Fixture::start().await;
     for (kind, key_type) in [
-        (KeyKind::EcdsaP256, "ECDSA"),
-        (KeyKind::EcdsaP384, "ECDSA"),
-        (KeyKind::Ed25519, "ED25519"),
+        (KeyKind::EcdsaP256, SignatureAlgorithm::ECDSA),
+        (KeyKind::EcdsaP384, SignatureAlgorithm::ECDSA),
+        (KeyKind::Ed25519, SignatureAlgorithm::ED25519),
     ] {
         let name = format!("client-{kind:?}").to_lowercase();
         fixture.client_secret(&name, kind, KeyEncoding::Pkcs8);
@@ -166,15 +176,17 @@ async fn other_key_types_are_refused_at_build_and_still_work_on_the_api_path() {
             .err()
             .unwrap();
         match &error {
-            Error::UnsupportedKeyType {
+            Error::Signer {
+                service,
                 secret,
-                key_type: found,
+                source: SignerError::UnsupportedKeyType { key_type: found },
             } => {
+                assert_eq!(service, "region");
                 assert_eq!(
                     secret.as_ref().unwrap().to_string(),
                     format!("{NAMESPACE}/{name}")
                 );
-                assert_eq!(found, key_type);
+                assert_eq!(*found, key_type);
             }
             other => panic!("{kind:?}: {other:?}"),
         }
@@ -220,11 +232,44 @@ async fn inconsistent_or_empty_resources_fail_before_sending() {
         .await
         .err()
         .unwrap();
-    assert!(
-        matches!(error, Error::NoClientCertificate { .. }),
-        "{error:?}"
-    );
+    let Error::Signer {
+        secret: None,
+        source: SignerError::NoClientCertificate,
+        ..
+    } = error
+    else {
+        panic!("{error:?}");
+    };
     assert!(fixture.server.requests().is_empty());
+}
+
+/// The rule that only RSA signs holds for every signature, not only when the client is built:
+/// a client certificate rotated to an EC key makes the next request fail before it is sent.
+#[tokio::test]
+async fn a_certificate_rotated_to_another_key_type_signs_nothing() {
+    let fixture = Fixture::start().await;
+    let (_, api) = rsa_controller(&fixture).await;
+    api.get("/before").await.unwrap();
+    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+    assert!(api.http().reload().await.unwrap());
+    let error = api.get("/after").await.unwrap_err();
+    let editor = error.downcast_ref::<EditorError>().unwrap();
+    assert_eq!(editor.editor(), "signed_principal");
+    let refused = editor.downcast_ref::<SignedPrincipalError>().unwrap();
+    assert!(
+        matches!(
+            refused,
+            SignedPrincipalError::Signer(SignerError::UnsupportedKeyType {
+                key_type: SignatureAlgorithm::ECDSA
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        fixture.server.requests().len(),
+        1,
+        "only the first was sent"
+    );
 }
 
 #[tokio::test]

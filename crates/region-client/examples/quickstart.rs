@@ -262,8 +262,9 @@ async fn step_ec_key(stack: &Stack) -> anyhow::Result<()> {
         HttpClientOptions::new().with_certificate(NS, "compute-ec"),
     );
     match ec.controller_client(&cluster(&stack.args)).await {
-        Err(error @ ClientError::UnsupportedKeyType { .. }) => {
-            println!("    typed error: {error}");
+        Err(error @ ClientError::Signer { .. }) => {
+            // The cause says why: the key type.
+            println!("    typed error: {:#}", anyhow::Error::from(error));
             // The API path needs no signature: it works with the same certificate.
             let ctx = RequestContext::new().with_principal(principal(&stack.args));
             let answer = ec

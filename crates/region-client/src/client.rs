@@ -48,9 +48,10 @@ impl Client {
         &self.base
     }
 
-    /// A region API client with TLS and mTLS only: no trace context, no principal. For the
-    /// unauthenticated endpoints.
-    pub async fn http_client(&self) -> Result<region_openapi::Client, Error> {
+    /// A region API client with TLS and mTLS only: no trace context, no principal (see
+    /// [`identity_client::plain_client`]). For the unauthenticated endpoints. Its
+    /// [`http_client`](region_openapi::Client::http_client) is the shared transport.
+    pub async fn plain_client(&self) -> Result<region_openapi::Client, Error> {
         identity_client::plain_client(&self.base, region_openapi::Client::builder()).await
     }
 

@@ -170,7 +170,7 @@ async fn the_controller_path_is_signed_and_accepted_by_the_platform() {
 #[tokio::test]
 async fn the_plain_client_adds_nothing_so_the_platform_wants_a_principal() {
     let s = setup().await;
-    let api = s.client.http_client().await.unwrap();
+    let api = s.client.plain_client().await.unwrap();
     assert_eq!(api.list_regions(org_id()).await.unwrap().status(), 400);
     let seen = s.region.seen().pop().unwrap();
     for header in ["x-principal", "traceparent", "authorization"] {
@@ -336,7 +336,7 @@ async fn a_refused_principal_is_not_taken_for_a_network_being_deleted() {
     s.region.mark_deleting(NETWORK);
     let reference = ResourceReference::for_resource(&cluster()).unwrap();
     // No principal at all: the platform answers 400 "principal propagation failure".
-    let anonymous = References::new(s.client.http_client().await.unwrap());
+    let anonymous = References::new(s.client.plain_client().await.unwrap());
     let error = anonymous
         .add_network_reference(NETWORK, &reference)
         .await

@@ -1,4 +1,4 @@
-//! [`Client`] and [`ClientBuilder`], and the request plumbing the generated methods share.
+//! [`Client`] and its [`Builder`], and the request plumbing the generated methods share.
 
 use std::{fmt, sync::Arc};
 
@@ -21,8 +21,9 @@ const QUERY: &AsciiSet = &NON_ALPHANUMERIC
 /// A client for the region API. Cheap to clone: clones share the connection pool and the
 /// editors.
 ///
-/// Build one with [`Client::builder`] (a [`core_client::ClientBuilder`]); the operations are
-/// its async methods, one per `operationId`.
+/// Build one with [`Client::builder`] (a [`Builder`], implementing
+/// [`core_client::ClientBuilder`]); the operations are its async methods, one per
+/// `operationId`.
 #[derive(Clone)]
 pub struct Client {
     base_url: BaseUrl,
@@ -62,8 +63,8 @@ impl Client {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
+    pub fn builder() -> Builder {
+        Builder::default()
     }
 
     /// The base URL operation paths are joined onto.
@@ -76,9 +77,10 @@ impl Client {
         &self.http
     }
 
-    /// This client with `editor` run after its own editors on every request; the original is
-    /// unchanged. For a caller that got the client ready-made (from `region_client`) and wants
-    /// one more header or marker on its calls.
+    /// This client with `editor` run after its own editors on every request. For a caller that
+    /// got the client ready-made (from `region_client`) and wants one more header or marker on
+    /// its calls. It takes the client, as the builder's method of the same name does; the
+    /// client is cheap to clone, so `api.clone().with_request_editor(..)` keeps the original.
     ///
     /// # Example
     ///
@@ -92,18 +94,18 @@ impl Client {
     /// # ) -> Result<(), region_openapi::Error> {
     /// use std::sync::Arc;
     ///
-    /// let retrying = api.with_request_editor(Arc::new(core_client::RetrySafe));
+    /// let retrying = api.clone().with_request_editor(Arc::new(core_client::RetrySafe));
     /// retrying.start_server_v2(server).await?.into_result()?;
+    /// // `api` is unchanged: its calls are not marked.
     /// # Ok(())
     /// # }
     /// ```
-    pub fn with_request_editor(&self, editor: Arc<dyn RequestEditor>) -> Self {
+    pub fn with_request_editor(self, editor: Arc<dyn RequestEditor>) -> Self {
         let editors: Vec<Arc<dyn RequestEditor>> =
             self.editors.iter().cloned().chain([editor]).collect();
         Self {
-            base_url: self.base_url.clone(),
-            http: self.http.clone(),
             editors: editors.into(),
+            ..self
         }
     }
 
@@ -190,23 +192,24 @@ impl Client {
     }
 }
 
-/// Builds a [`Client`]; see [`core_client::ClientBuilder`].
+/// Builds a [`Client`] ([`Client::builder`]): the [`core_client::ClientBuilder`] of the region
+/// API, which `identity_client`'s `api_client` and `controller_client` take.
 #[derive(Default)]
-pub struct ClientBuilder {
+pub struct Builder {
     http: Option<HttpClient>,
     editors: Vec<Arc<dyn RequestEditor>>,
 }
 
-impl fmt::Debug for ClientBuilder {
+impl fmt::Debug for Builder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientBuilder")
+        f.debug_struct("Builder")
             .field("http", &self.http)
             .field("editors", &self.editors.len())
             .finish()
     }
 }
 
-impl core_client::ClientBuilder for ClientBuilder {
+impl core_client::ClientBuilder for Builder {
     type Client = Client;
 
     fn with_http_client(mut self, client: HttpClient) -> Self {

@@ -126,7 +126,7 @@ mod response_enum;
 #[rustfmt::skip]
 mod generated;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Builder, Client};
 pub use error::{Error, StatusError};
 pub use generated::*;
 pub use operations::{OperationSpec, PathParam, PathParams};

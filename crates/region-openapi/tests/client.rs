@@ -926,6 +926,25 @@ async fn editors_run_in_order_on_every_request() {
     assert_eq!(server.requests().len(), 2);
 }
 
+/// An editor added to a ready-made client runs after its own; a clone taken first keeps the
+/// editors it had.
+#[tokio::test]
+async fn an_editor_added_to_a_clone_leaves_the_original_unchanged() {
+    let (server, client) = setup_with(|_| empty_response(201), vec![Arc::new(Tag("own"))]).await;
+    let tagged = client.clone().with_request_editor(Arc::new(Tag("added")));
+    tagged.start_server_v2(SERVER).await.unwrap();
+    client.start_server_v2(SERVER).await.unwrap();
+    let seen: Vec<Vec<String>> = server
+        .requests()
+        .iter()
+        .map(|request| {
+            let values = request.headers.get_all("x-editor").iter();
+            values.map(|v| v.to_str().unwrap().to_owned()).collect()
+        })
+        .collect();
+    assert_eq!(seen, [vec!["own", "added"], vec!["own"]]);
+}
+
 /// Records the `Operation` extension of every request it sees as an `x-operation` header.
 struct RecordOperation;
 

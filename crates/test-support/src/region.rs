@@ -29,6 +29,7 @@ use std::{
 use bytes::Bytes;
 use identity_client::principal::Authenticated;
 use serde_json::json;
+use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::{
@@ -69,10 +70,14 @@ struct State {
     seen: Vec<Seen>,
 }
 
+/// How many requests the fake has seen, for tests waiting on it.
+type Arrivals = Arc<watch::Sender<usize>>;
+
 /// A running region API fake; stops when dropped.
 pub struct RegionApi {
     server: TestServer,
     state: Arc<Mutex<State>>,
+    arrivals: Arrivals,
 }
 
 impl RegionApi {
@@ -89,15 +94,20 @@ impl RegionApi {
 
     async fn start_with(certificate: &Leaf, client_ca: &Ca, http1_only: bool) -> Self {
         let state = Arc::new(Mutex::new(State::default()));
-        let handler_state = state.clone();
+        let arrivals = Arrivals::default();
+        let (handler_state, handler_arrivals) = (state.clone(), arrivals.clone());
         let mut builder = TestServer::builder(certificate)
             .optional_client_cert(client_ca)
-            .handler(move |request| serve(&handler_state, request));
+            .handler(move |request| serve(&handler_state, &handler_arrivals, request));
         if http1_only {
             builder = builder.http1_only();
         }
         let server = builder.start().await;
-        Self { server, state }
+        Self {
+            server,
+            state,
+            arrivals,
+        }
     }
 
     /// The base URL.
@@ -113,6 +123,15 @@ impl RegionApi {
     /// Every request as the region server saw it, in order.
     pub fn seen(&self) -> Vec<Seen> {
         self.lock().seen.clone()
+    }
+
+    /// Waits until the fake has seen at least `count` requests (answered or refused), for a
+    /// test that acts at a point of its traffic (rotates a certificate, drops connections)
+    /// without sleeping.
+    pub async fn wait_for_seen(&self, count: usize) {
+        let mut arrivals = self.arrivals.subscribe();
+        // The sender lives as long as `self`, so the wait ends only by reaching `count`.
+        let _ = arrivals.wait_for(|seen| *seen >= count).await;
     }
 
     /// Creates network `id` (a UUID) in organization `organization_id` and project
@@ -205,7 +224,11 @@ const ROUTES: &[(http::Method, &str, Route)] = &[
 /// Path parameters typed `format: uuid` in the spec.
 const UUID_PARAMETERS: &[&str] = &["organizationID", "projectID", "networkID"];
 
-fn serve(state: &Mutex<State>, raw: &RecordedRequest) -> http::Response<Bytes> {
+fn serve(
+    state: &Mutex<State>,
+    arrivals: &Arrivals,
+    raw: &RecordedRequest,
+) -> http::Response<Bytes> {
     let request = ingress_view(raw);
     let trace = platform::trace_id(&request);
     let path = percent_decode(raw.uri.path()).unwrap_or_else(|| raw.uri.path().to_owned());
@@ -219,6 +242,7 @@ fn serve(state: &Mutex<State>, raw: &RecordedRequest) -> http::Response<Bytes> {
         authenticated,
         status: response.status().as_u16(),
     });
+    arrivals.send_replace(state.seen.len());
     response
 }
 

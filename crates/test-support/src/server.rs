@@ -209,6 +209,8 @@ struct State {
     connections: Mutex<Vec<AbortHandle>>,
     /// While set, requests are accepted and never answered.
     silent: AtomicBool,
+    /// How many of the next requests to arrive are never answered.
+    hang_next: AtomicUsize,
     /// Requests that arrived while silent.
     unanswered: AtomicUsize,
 }
@@ -283,7 +285,17 @@ impl TestServer {
         self.state.silent.store(silent, Ordering::SeqCst);
     }
 
-    /// How many requests arrived while the server was silent (and were never answered).
+    /// Leaves the next `count` requests to arrive unanswered for good (until their connection
+    /// is closed), as [`TestServer::set_silent`] does, and answers the ones after them: a
+    /// server hanging on some requests only, so that a test knows which requests are in
+    /// flight when it acts (rotates a certificate, closes the connections). Replaces any count
+    /// left from an earlier call.
+    pub fn hang_next(&self, count: usize) {
+        self.state.hang_next.store(count, Ordering::SeqCst);
+    }
+
+    /// How many requests arrived while the server was silent, or among those
+    /// [`TestServer::hang_next`] named (and were never answered).
     pub fn unanswered(&self) -> usize {
         self.state.unanswered.load(Ordering::SeqCst)
     }
@@ -344,7 +356,12 @@ async fn accept_loop(
                 let peer_certificates = peer_certificates.clone();
                 let alpn = alpn.clone();
                 async move {
-                    if state.silent.load(Ordering::SeqCst) {
+                    let hang = state.silent.load(Ordering::SeqCst)
+                        || state
+                            .hang_next
+                            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                            .is_ok();
+                    if hang {
                         state.unanswered.fetch_add(1, Ordering::SeqCst);
                         std::future::pending::<()>().await;
                     }

@@ -7,7 +7,7 @@ use http::HeaderValue;
 use super::header_value;
 use crate::{
     Principal, PrincipalError, headers,
-    principal::{self},
+    principal::{self, check_sendable},
 };
 
 /// Sets `X-Principal` to the base64url (unpadded) JSON of a principal and, when asked,
@@ -46,17 +46,12 @@ impl std::fmt::Debug for PrincipalEditor {
 }
 
 impl PrincipalEditor {
-    /// Sends `principal`, and `X-Impersonate: true` when `impersonate`. An
-    /// [empty](Principal::is_empty) principal is refused ([`PrincipalError::Empty`]), and so is
-    /// impersonating one without an actor ([`PrincipalError::ImpersonationWithoutActor`]): the
-    /// platform refuses both.
+    /// Sends `principal`, and `X-Impersonate: true` when `impersonate`. A principal
+    /// [`check_sendable`] refuses is refused: an [empty](Principal::is_empty) one
+    /// ([`PrincipalError::Empty`]), or one impersonated without an actor
+    /// ([`PrincipalError::ImpersonationWithoutActor`]).
     pub fn new(principal: &Principal, impersonate: bool) -> Result<Self, PrincipalError> {
-        if principal.is_empty() {
-            return Err(PrincipalError::Empty);
-        }
-        if impersonate && principal.actor.is_empty() {
-            return Err(PrincipalError::ImpersonationWithoutActor);
-        }
+        check_sendable(principal, impersonate)?;
         Ok(Self {
             encoded: Bytes::from(principal::encode(principal)),
             impersonate,

@@ -7,20 +7,22 @@ use http::HeaderValue;
 
 use super::{InvalidHeaderValue, SignatureCache, header_value};
 use crate::{
-    Principal, headers,
-    principal::jws::{self, SignError},
+    Principal, PrincipalError, headers,
+    principal::{
+        SignerError, check_sendable, check_signable,
+        jws::{self, SignError},
+    },
 };
 
 /// The signed principal could not be set; the request was not sent.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignedPrincipalError {
-    /// The HTTP client presents no client certificate, so there is no key to sign with.
-    /// Configure `HttpClientOptions::with_certificate` (flags `--client-certificate-namespace`
-    /// and `--client-certificate-name`).
-    #[error("no client certificate is configured, so the principal cannot be signed")]
-    NoClientCertificate,
-    /// Signing failed, most likely because a rotated client key is not RSA.
+    /// The client certificate the HTTP client presents now cannot sign: there is none, or a
+    /// rotated certificate's key is not RSA ([`check_signable`]).
+    #[error("the client certificate cannot sign the principal")]
+    Signer(#[from] SignerError),
+    /// Signing failed.
     #[error(transparent)]
     Sign(#[from] SignError),
     /// The signed value could not be a header (cannot happen with base64url and dots).
@@ -36,6 +38,20 @@ pub enum SignedPrincipalError {
 ///
 /// Signatures are cached in a [`SignatureCache`] per principal and certificate. Fails (editor
 /// name `"signed_principal"`) with [`SignedPrincipalError`].
+///
+/// ```no_run
+/// # fn demo(http: core_client::HttpClient) -> Result<(), identity_client::PrincipalError> {
+/// use identity_client::{
+///     Principal,
+///     editor::{SignatureCache, SignedPrincipalEditor},
+/// };
+///
+/// let principal = Principal::new("org-1", "", "alice");
+/// let editor = SignedPrincipalEditor::new(http, principal, SignatureCache::new())?;
+/// # let _ = editor;
+/// # Ok(())
+/// # }
+/// ```
 pub struct SignedPrincipalEditor {
     http: HttpClient,
     principal: Principal,
@@ -53,22 +69,25 @@ impl std::fmt::Debug for SignedPrincipalEditor {
 
 impl SignedPrincipalEditor {
     /// Signs `principal` with the client certificate of `http`, sharing signatures through
-    /// `cache`.
-    pub fn new(http: HttpClient, principal: Principal, cache: SignatureCache) -> Self {
-        Self {
+    /// `cache`. A principal [`check_sendable`] refuses is refused: an
+    /// [empty](Principal::is_empty) one ([`PrincipalError::Empty`]).
+    pub fn new(
+        http: HttpClient,
+        principal: Principal,
+        cache: SignatureCache,
+    ) -> Result<Self, PrincipalError> {
+        check_sendable(&principal, false)?;
+        Ok(Self {
             http,
             principal,
             cache,
-        }
+        })
     }
 
     /// The `X-Principal` value for a request sent now, and the handle of the identity that
     /// signed it (to put on the request).
     pub fn signed(&self) -> Result<(HeaderValue, SignedWith), SignedPrincipalError> {
-        let signer = self
-            .http
-            .current_signer()
-            .ok_or(SignedPrincipalError::NoClientCertificate)?;
+        let signer = check_signable(&self.http)?;
         let identity = signer.identity();
         if let Some(value) = self.cache.get(&self.principal, identity) {
             return Ok((value, signer));
@@ -102,21 +121,8 @@ impl RequestEditor for SignedPrincipalEditor {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use core_client::ClientIdentity;
-    use test_support::{Ca, KeyKind, server::client_tls_config};
-
-    fn http(kind: Option<KeyKind>) -> (HttpClient, Option<test_support::Leaf>) {
-        let ca = Ca::new("ca");
-        let leaf = kind.map(|kind| ca.client_cert("compute", kind));
-        let identity = leaf
-            .as_ref()
-            .map(|leaf| ClientIdentity::new(leaf.chain_der(), leaf.key_der()).unwrap());
-        let tls = client_tls_config(&ca, leaf.as_ref());
-        (
-            HttpClient::from_tls_config(tls, identity, Default::default()),
-            leaf,
-        )
-    }
+    use crate::test_fixtures::http_presenting as http;
+    use test_support::KeyKind;
 
     #[tokio::test]
     async fn signs_once_and_marks_the_request_with_the_signer() {
@@ -124,7 +130,7 @@ mod tests {
         let leaf = leaf.unwrap();
         let cache = SignatureCache::new();
         let alice = Principal::new("o", "p", "alice");
-        let editor = SignedPrincipalEditor::new(http, alice.clone(), cache.clone());
+        let editor = SignedPrincipalEditor::new(http, alice.clone(), cache.clone()).unwrap();
         let mut first = http::Request::new(Bytes::new());
         editor.edit(&mut first).await.unwrap();
         let mut second = http::Request::new(Bytes::new());
@@ -141,23 +147,40 @@ mod tests {
         assert_eq!(signer.identity().certificate(), &leaf.cert_der);
     }
 
+    /// The API path's editor refused an empty principal; this one signed and sent it.
+    #[test]
+    fn an_empty_principal_is_never_signed() {
+        let (http, _) = http(Some(KeyKind::Rsa));
+        let refused = SignedPrincipalEditor::new(http, Principal::default(), SignatureCache::new());
+        assert!(matches!(refused, Err(PrincipalError::Empty)), "{refused:?}");
+    }
+
     #[tokio::test]
     async fn fails_without_a_certificate_or_with_a_non_rsa_key() {
         for (kind, expected) in [
-            (None, "no client certificate"),
-            (Some(KeyKind::EcdsaP256), "ECDSA"),
+            (None, SignerError::NoClientCertificate),
+            (
+                Some(KeyKind::EcdsaP256),
+                SignerError::UnsupportedKeyType {
+                    key_type: rustls::SignatureAlgorithm::ECDSA,
+                },
+            ),
         ] {
             let (http, _) = http(kind);
             let editor = SignedPrincipalEditor::new(
                 http,
                 Principal::new("o", "", ""),
                 SignatureCache::new(),
-            );
+            )
+            .unwrap();
             let mut request = http::Request::new(Bytes::new());
             let error = editor.edit(&mut request).await.unwrap_err();
             assert_eq!(error.editor(), "signed_principal");
             let inner = error.downcast_ref::<SignedPrincipalError>().unwrap();
-            assert!(inner.to_string().contains(expected), "{inner}");
+            assert!(
+                matches!(inner, SignedPrincipalError::Signer(found) if *found == expected),
+                "{inner:?}"
+            );
             assert!(request.headers().is_empty());
         }
     }

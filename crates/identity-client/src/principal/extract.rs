@@ -9,6 +9,7 @@ use super::{
     certificate::{CertificateError, ForwardedCertificate, common_name, unescape_certificate},
     json::{self, DecodeError},
     jws::{self, JwsError},
+    rules::can_be_impersonated,
 };
 use crate::{AccessToken, headers};
 
@@ -458,7 +459,7 @@ fn principal(headers: &HeaderMap, direct: &Direct<'_>) -> Result<(Principal, boo
     match json::decode(value) {
         Ok(principal) => {
             let impersonate = header(headers, headers::IMPERSONATE)? == Some("true");
-            if impersonate && principal.actor.is_empty() {
+            if impersonate && !can_be_impersonated(&principal) {
                 return Err(PrincipalRefusal::ImpersonationWithoutActor.into());
             }
             Ok((principal, impersonate))

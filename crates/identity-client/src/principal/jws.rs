@@ -12,13 +12,14 @@ use rsa::{
     BigUint, RsaPublicKey,
     pkcs1::{self, der::Decode},
 };
-use rustls::{SignatureAlgorithm, SignatureScheme};
+use rustls::SignatureScheme;
 use rustls_pki_types::CertificateDer;
 
 use super::{
     Principal,
     json::{DecodeError, from_json},
     pss,
+    rules::{SignerError, check_key},
 };
 
 /// The only protected header this crate writes: `{"alg":"PS512"}`.
@@ -34,31 +35,29 @@ const RSA_ENCRYPTION_OID: &str = "1.2.840.113549.1.1.1";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SignError {
-    /// The client key is not RSA; the platform verifies PS512 only.
-    #[error("a {key_type} key cannot sign the principal: the platform accepts RSA (PS512) only")]
-    UnsupportedKeyType {
-        /// The key's algorithm, e.g. `ECDSA` or `ED25519`.
-        key_type: String,
-    },
+    /// The identity cannot sign the principal: its key is not RSA
+    /// ([`SignerError::UnsupportedKeyType`]).
+    #[error("the client certificate cannot sign the principal")]
+    Signer(#[from] SignerError),
+    /// The RSA key offers no RSASSA-PSS SHA-512 scheme (a key from another provider than
+    /// rustls's own).
+    #[error("the RSA key offers no RSASSA-PSS SHA-512 signature scheme")]
+    NoPssScheme,
     /// The key refused to sign.
     #[error("signing the principal failed")]
     Sign(#[source] rustls::Error),
 }
 
 /// Signs `principal` with the key of `identity`: the compact JWS the controller path sends.
+/// The key must be RSA ([`check_signable`](super::check_signable)'s rule).
 ///
 /// PSS signatures are randomized: two calls give different, equally valid values.
 pub fn sign(principal: &Principal, identity: &ClientIdentity) -> Result<String, SignError> {
-    let key = identity.signing_key();
-    let unsupported = || SignError::UnsupportedKeyType {
-        key_type: key_type(key.algorithm()),
-    };
-    if key.algorithm() != SignatureAlgorithm::RSA {
-        return Err(unsupported());
-    }
-    let signer = key
+    check_key(identity)?;
+    let signer = identity
+        .signing_key()
         .choose_scheme(&[SignatureScheme::RSA_PSS_SHA512])
-        .ok_or_else(unsupported)?;
+        .ok_or(SignError::NoPssScheme)?;
     let mut jws = String::with_capacity(512);
     jws.push_str(ENCODED_PROTECTED_HEADER);
     jws.push('.');
@@ -67,11 +66,6 @@ pub fn sign(principal: &Principal, identity: &ClientIdentity) -> Result<String, 
     jws.push('.');
     URL_SAFE_NO_PAD.encode_string(signature, &mut jws);
     Ok(jws)
-}
-
-/// The name of a key algorithm in messages (`RSA`, `ECDSA`, `ED25519`, ...).
-pub(crate) fn key_type(algorithm: SignatureAlgorithm) -> String {
-    format!("{algorithm:?}")
 }
 
 /// A controller-path `X-Principal` could not be accepted.
@@ -90,12 +84,9 @@ pub enum JwsError {
         /// The `alg` found (empty when absent).
         algorithm: String,
     },
-    /// The certificate to verify against does not hold a usable RSA key.
-    #[error("the caller's certificate holds no usable RSA key: {reason}")]
-    UnsupportedKey {
-        /// What is wrong with it.
-        reason: String,
-    },
+    /// The certificate to verify against does not hold a usable RSA key (the cause says why).
+    #[error("the caller's certificate holds no usable RSA key")]
+    UnsupportedKey(#[source] UnusableKey),
     /// The signature does not verify with the certificate's key.
     #[error("the JWS signature does not verify with the caller's certificate")]
     BadSignature,
@@ -137,7 +128,7 @@ pub fn verify(jws: &str, certificate: &CertificateDer<'_>) -> Result<Principal, 
             });
         }
     }
-    let key = rsa_public_key(certificate)?;
+    let key = rsa_public_key(certificate).map_err(JwsError::UnsupportedKey)?;
     // The signing input is the text as sent, not a re-encoding of the header.
     let signing_input = &jws[..header_part.len() + 1 + payload_part.len()];
     if !pss::verify_sha512_any_salt(&key, signing_input.as_bytes(), &signature) {
@@ -146,35 +137,67 @@ pub fn verify(jws: &str, certificate: &CertificateDer<'_>) -> Result<Principal, 
     from_json(&payload_json).map_err(JwsError::Payload)
 }
 
+/// Why a certificate's key cannot verify a signed principal.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnusableKey {
+    /// The certificate is not a DER X.509 certificate.
+    #[error("the certificate does not parse")]
+    Certificate(#[source] Cause),
+    /// The certificate's key is of another algorithm than RSA: the caller's certificate has,
+    /// say, an ECDSA key, and the platform's signatures are RSA only.
+    #[error("its key algorithm is {oid}, not RSA")]
+    NotRsa {
+        /// The key algorithm's OID, dotted (`1.2.840.10045.2.1` for EC keys).
+        oid: String,
+    },
+    /// The RSA public key is not a valid PKCS#1 `RSAPublicKey`.
+    #[error("the RSA key does not parse")]
+    Malformed(#[source] Cause),
+    /// The modulus is too small to be safe or too large to verify in bounded time.
+    #[error(
+        "a {bits}-bit modulus is outside {}..={} bits",
+        pss::MIN_MODULUS_BITS,
+        pss::MAX_MODULUS_BITS
+    )]
+    ModulusSize {
+        /// The modulus's size in bits.
+        bits: usize,
+    },
+    /// The modulus and exponent do not make an RSA key.
+    #[error("the RSA key is invalid")]
+    Invalid(#[source] Cause),
+}
+
+/// The parser's own error behind an [`UnusableKey`]: `x509-parser`'s, `der`'s or `rsa`'s,
+/// boxed so that their versions stay out of this crate's API (downcast to inspect it).
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 /// The RSA public key of `certificate`.
-fn rsa_public_key(certificate: &CertificateDer<'_>) -> Result<RsaPublicKey, JwsError> {
-    let unsupported = |reason: String| JwsError::UnsupportedKey { reason };
+fn rsa_public_key(certificate: &CertificateDer<'_>) -> Result<RsaPublicKey, UnusableKey> {
     let (_, parsed) = x509_parser::parse_x509_certificate(certificate.as_ref())
-        .map_err(|e| unsupported(format!("the certificate does not parse: {e}")))?;
+        .map_err(|e| UnusableKey::Certificate(e.into()))?;
     let spki = &parsed.tbs_certificate.subject_pki;
     let oid = spki.algorithm.algorithm.to_id_string();
     if oid != RSA_ENCRYPTION_OID {
-        return Err(unsupported(format!("its key algorithm is {oid}, not RSA")));
+        return Err(UnusableKey::NotRsa { oid });
     }
     let key = pkcs1::RsaPublicKey::from_der(&spki.subject_public_key.data)
-        .map_err(|e| unsupported(format!("the RSA key does not parse: {e}")))?;
+        .map_err(|e| UnusableKey::Malformed(e.into()))?;
     let n = BigUint::from_bytes_be(key.modulus.as_bytes());
     let e = BigUint::from_bytes_be(key.public_exponent.as_bytes());
     let bits = n.bits();
     if !(pss::MIN_MODULUS_BITS..=pss::MAX_MODULUS_BITS).contains(&bits) {
-        return Err(unsupported(format!(
-            "a {bits}-bit modulus is outside {}..={} bits",
-            pss::MIN_MODULUS_BITS,
-            pss::MAX_MODULUS_BITS
-        )));
+        return Err(UnusableKey::ModulusSize { bits });
     }
     RsaPublicKey::new_with_max_size(n, e, pss::MAX_MODULUS_BITS)
-        .map_err(|e| unsupported(format!("the RSA key is invalid: {e}")))
+        .map_err(|e| UnusableKey::Invalid(e.into()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rustls::SignatureAlgorithm;
     use test_support::{Ca, KeyKind};
 
     fn identity(kind: KeyKind) -> (ClientIdentity, CertificateDer<'static>) {
@@ -214,14 +237,16 @@ mod tests {
 
     #[test]
     fn other_key_types_cannot_sign() {
-        for (kind, name) in [
-            (KeyKind::EcdsaP256, "ECDSA"),
-            (KeyKind::EcdsaP384, "ECDSA"),
-            (KeyKind::Ed25519, "ED25519"),
+        for (kind, key_type) in [
+            (KeyKind::EcdsaP256, SignatureAlgorithm::ECDSA),
+            (KeyKind::EcdsaP384, SignatureAlgorithm::ECDSA),
+            (KeyKind::Ed25519, SignatureAlgorithm::ED25519),
         ] {
             let (identity, _) = identity(kind);
             match sign(&Principal::new("o", "", ""), &identity) {
-                Err(SignError::UnsupportedKeyType { key_type }) => assert_eq!(key_type, name),
+                Err(SignError::Signer(SignerError::UnsupportedKeyType { key_type: found })) => {
+                    assert_eq!(found, key_type);
+                }
                 other => panic!("{kind:?}: {other:?}"),
             }
         }
@@ -260,7 +285,32 @@ mod tests {
         let (_, ec_certificate) = self::identity(KeyKind::EcdsaP256);
         assert!(matches!(
             verify(&jws, &ec_certificate),
-            Err(JwsError::UnsupportedKey { .. })
+            Err(JwsError::UnsupportedKey(UnusableKey::NotRsa { oid })) if oid == "1.2.840.10045.2.1"
         ));
+    }
+
+    /// Why a key is unusable is kept as a type, the parser's error as the source.
+    #[test]
+    fn an_unusable_key_keeps_its_cause() {
+        use std::error::Error as _;
+
+        let (identity, _) = identity(KeyKind::Rsa);
+        let jws = sign(&Principal::new("o", "p", "a"), &identity).unwrap();
+        let garbage = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
+        let error = verify(&jws, &garbage).unwrap_err();
+        let JwsError::UnsupportedKey(UnusableKey::Certificate(cause)) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(cause.is::<x509_parser::nom::Err<x509_parser::error::X509Error>>());
+        assert_eq!(
+            error.to_string(),
+            "the caller's certificate holds no usable RSA key"
+        );
+        let reason = error.source().unwrap();
+        assert_eq!(reason.to_string(), "the certificate does not parse");
+        assert!(
+            reason.source().is_some(),
+            "the parser's error is the source"
+        );
     }
 }

@@ -18,6 +18,7 @@ mod json;
 pub mod jws;
 mod pss;
 mod resource;
+mod rules;
 
 use std::fmt;
 
@@ -38,6 +39,7 @@ pub use resource::{
     CREATOR_ANNOTATION, CREATOR_PRINCIPAL_ANNOTATION, ORGANIZATION_LABEL,
     ORGANIZATION_PRINCIPAL_LABEL, PRINCIPAL_PREFIX, PROJECT_LABEL, PROJECT_PRINCIPAL_LABEL,
 };
+pub use rules::{SignerError, check_sendable, check_signable};
 
 /// The user (or service) on whose behalf a call is made.
 ///
@@ -261,12 +263,14 @@ pub enum PrincipalError {
         resource: String,
     },
     /// The principal is [empty](Principal::is_empty): it would assert nothing about whom the
-    /// call is for, which is always a bug upstream of the call, so it is never sent.
+    /// call is for, which is always a bug upstream of the call, so it is never sent
+    /// ([`check_sendable`]).
     #[error("the principal is empty (no organization, project, type or actor)")]
     Empty,
     /// The call asks to be authorized as the principal (`X-Impersonate: true`), and the
     /// principal names no actor: the platform refuses that with 400 "principal propagation
-    /// failure", so it is never sent. Set the actor, or do not ask for impersonation.
+    /// failure", so it is never sent ([`check_sendable`]). Set the actor, or do not ask for
+    /// impersonation.
     #[error("impersonation asked for a principal with no actor")]
     ImpersonationWithoutActor,
 }
