@@ -1,8 +1,10 @@
 //! A client span and metrics for each attempt of a request, after the OpenTelemetry HTTP client
-//! semantic conventions: spans through `tracing` (exported with `tracing-opentelemetry`),
-//! metrics through the global OpenTelemetry meter.
+//! semantic conventions: [`TelemetryLayer`]. Spans go through `tracing` (exported with
+//! `tracing-opentelemetry`), metrics through the global OpenTelemetry meter.
 
 use std::{
+    future::Future,
+    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
@@ -15,11 +17,11 @@ use opentelemetry::{
 };
 use opentelemetry_http::HeaderInjector;
 use tokio::time::Instant;
-use tracing::{Instrument, Level, Span, field::Empty};
+use tracing::{Instrument, Level, Span, field::Empty, instrument::Instrumented};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{deadline::Deadline, retry::ResendCount};
-use crate::{HttpError, Operation, TelemetryConfig, transport::ResponseFuture};
+use crate::{HttpError, Operation, TelemetryConfig};
 
 /// The OpenTelemetry context a request continues, as a request extension: set by whoever chose
 /// it (the identity layer's trace-context editor, from an inbound request) so that the client
@@ -45,11 +47,15 @@ pub(crate) struct Instruments {
 
 impl Instruments {
     /// The instruments of the global meter provider as it is now.
-    pub(crate) fn from_global_meter() -> Self {
+    fn from_global_meter() -> Self {
         let scope = InstrumentationScope::builder("core-client")
             .with_version(env!("CARGO_PKG_VERSION"))
             .build();
-        let meter = global::meter_with_scope(scope);
+        Self::new(&global::meter_with_scope(scope))
+    }
+
+    /// The instruments of `meter`.
+    fn new(meter: &opentelemetry::metrics::Meter) -> Self {
         Self {
             duration: meter
                 .f64_histogram("http.client.request.duration")
@@ -66,43 +72,145 @@ impl Instruments {
     }
 }
 
-/// Wraps each attempt in a client span and records its metrics.
+/// Wraps each attempt of a request in a client span and records its metrics, as
+/// [`TelemetryConfig`] says. Placed below a [`RetryLayer`](super::RetryLayer), it sees every
+/// attempt; the span of a resend records which resend it is. With spans on, the
+/// `traceparent` sent is the span's, so the server's span is its child.
+///
+/// ```
+/// use core_client::{TelemetryConfig, layer::TelemetryLayer};
+///
+/// let stack = tower::ServiceBuilder::new().layer(TelemetryLayer::new(TelemetryConfig::default()));
+/// # let _ = stack;
+/// ```
 #[derive(Clone)]
-pub(crate) struct TelemetryService<S> {
-    pub(crate) inner: S,
-    pub(crate) config: TelemetryConfig,
-    pub(crate) instruments: Option<Arc<Instruments>>,
+pub struct TelemetryLayer {
+    config: TelemetryConfig,
+    instruments: Option<Arc<Instruments>>,
+}
+
+impl TelemetryLayer {
+    /// Spans and metrics as `config` says; the metrics' instruments are those of the global
+    /// meter provider as it is now.
+    pub fn new(config: TelemetryConfig) -> Self {
+        Self {
+            config,
+            instruments: config
+                .metrics
+                .then(|| Arc::new(Instruments::from_global_meter())),
+        }
+    }
+}
+
+impl std::fmt::Debug for TelemetryLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryLayer")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> tower::Layer<S> for TelemetryLayer {
+    type Service = TelemetryService<S>;
+
+    fn layer(&self, inner: S) -> TelemetryService<S> {
+        TelemetryService {
+            inner,
+            config: self.config,
+            instruments: self.instruments.clone(),
+        }
+    }
+}
+
+/// The service of a [`TelemetryLayer`].
+#[derive(Clone)]
+pub struct TelemetryService<S> {
+    inner: S,
+    config: TelemetryConfig,
+    instruments: Option<Arc<Instruments>>,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for TelemetryService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryService")
+            .field("inner", &self.inner)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S> tower::Service<http::Request<Bytes>> for TelemetryService<S>
 where
-    S: tower::Service<
-            http::Request<Bytes>,
-            Response = http::Response<Bytes>,
-            Error = HttpError,
-            Future = ResponseFuture,
-        >,
+    S: tower::Service<http::Request<Bytes>, Response = http::Response<Bytes>, Error = HttpError>,
 {
     type Response = http::Response<Bytes>;
     type Error = HttpError;
-    type Future = ResponseFuture;
+    type Future = TelemetryFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), HttpError>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<Bytes>) -> ResponseFuture {
+    fn call(&mut self, mut request: http::Request<Bytes>) -> Self::Future {
         if !self.config.spans && self.instruments.is_none() {
-            return self.inner.call(request);
+            return TelemetryFuture {
+                inner: Inner::Unmeasured {
+                    call: self.inner.call(request),
+                },
+            };
         }
         let attempt = Attempt::start(&mut request, &self.config, self.instruments.clone());
         let span = attempt.span.clone();
-        let call = self.inner.call(request).instrument(span);
-        Box::pin(async move {
-            let result = call.await;
-            attempt.finish(&result);
-            result
-        })
+        TelemetryFuture {
+            inner: Inner::Measured {
+                call: self.inner.call(request).instrument(span),
+                attempt: Some(attempt),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a [`TelemetryService`] call.
+    pub struct TelemetryFuture<F> {
+        #[pin]
+        inner: Inner<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = InnerProjection]
+    enum Inner<F> {
+        Unmeasured {
+            #[pin]
+            call: F,
+        },
+        Measured {
+            #[pin]
+            call: Instrumented<F>,
+            // Taken when the attempt is over; recorded as cut short if dropped before.
+            attempt: Option<Attempt>,
+        },
+    }
+}
+
+impl<F> Future for TelemetryFuture<F>
+where
+    F: Future<Output = Result<http::Response<Bytes>, HttpError>>,
+{
+    type Output = Result<http::Response<Bytes>, HttpError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().inner.project() {
+            InnerProjection::Unmeasured { call } => call.poll(cx),
+            InnerProjection::Measured { call, attempt } => {
+                let result = std::task::ready!(call.poll(cx));
+                if let Some(attempt) = attempt.take() {
+                    attempt.finish(&result);
+                }
+                Poll::Ready(result)
+            }
+        }
     }
 }
 
