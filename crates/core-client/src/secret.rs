@@ -645,3 +645,125 @@ fn validity_error(
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use test_support::{Ca, KeyKind};
+
+    use super::*;
+
+    /// A `kubernetes.io/tls` Secret object holding `data`, at version `7`.
+    fn object(data: &[(&str, &str)]) -> Secret {
+        Secret {
+            type_: Some(TLS_SECRET_TYPE.to_owned()),
+            metadata: ObjectMeta {
+                resource_version: Some("7".to_owned()),
+                ..ObjectMeta::default()
+            },
+            data: Some(
+                data.iter()
+                    .map(|(key, value)| ((*key).to_owned(), ByteString(value.as_bytes().to_vec())))
+                    .collect(),
+            ),
+            ..Secret::default()
+        }
+    }
+
+    fn name() -> SecretRef {
+        SecretRef::new("unikorn", "material")
+    }
+
+    #[test]
+    fn each_check_runs_alone_on_a_secret_object() {
+        let leaf = Ca::new("clients").client_cert("compute", KeyKind::EcdsaP256);
+        let untyped = Secret::default();
+        assert!(matches!(
+            TlsSecret::from_object(name(), untyped),
+            Err(SecretError::WrongType { found, .. }) if found.is_empty()
+        ));
+
+        let empty = TlsSecret::from_object(name(), object(&[])).unwrap();
+        assert_eq!(empty.secret(), &name());
+        assert_eq!(empty.resource_version(), Some("7"));
+        assert!(matches!(
+            empty.ca_certificates(SystemTime::now()),
+            Err(SecretError::MissingKey {
+                key: TLS_CERT_KEY,
+                ..
+            })
+        ));
+
+        let no_key =
+            TlsSecret::from_object(name(), object(&[(TLS_CERT_KEY, &leaf.cert_pem)])).unwrap();
+        assert!(matches!(
+            no_key.client_identity(SystemTime::now()),
+            Err(SecretError::MissingKey {
+                key: TLS_KEY_KEY,
+                ..
+            })
+        ));
+
+        let key = leaf.key_pem();
+        let whole = TlsSecret::from_object(
+            name(),
+            object(&[(TLS_CERT_KEY, &leaf.cert_pem), (TLS_KEY_KEY, &key)]),
+        )
+        .unwrap();
+        let identity = whole.client_identity(SystemTime::now()).unwrap();
+        assert_eq!(identity.certificate(), &leaf.cert_der);
+        // A leaf is no CA, whatever Secret it is in.
+        assert!(matches!(
+            whole.ca_certificates(SystemTime::now()),
+            Err(SecretError::NotACa { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn debug_names_the_keys_never_their_contents() {
+        let leaf = Ca::new("clients").client_cert("compute", KeyKind::EcdsaP256);
+        let key = leaf.key_pem();
+        let secret = TlsSecret::from_object(
+            name(),
+            object(&[(TLS_CERT_KEY, &leaf.cert_pem), (TLS_KEY_KEY, &key)]),
+        )
+        .unwrap();
+        let debug = format!("{secret:?}");
+        assert!(
+            debug.contains("unikorn") && debug.contains("tls.key"),
+            "{debug}"
+        );
+        let body = key.lines().nth(1).unwrap();
+        assert!(
+            !debug.contains(body) && !debug.contains("PRIVATE KEY"),
+            "{debug}"
+        );
+    }
+
+    /// The old CA of a CA rotation, kept next to the new one, is listed for whoever reports on
+    /// the Secret.
+    #[test]
+    fn a_ca_kept_outside_its_window_is_listed() {
+        let old = Ca::new_valid_between(
+            "old",
+            UNIX_EPOCH + Duration::from_secs(1_577_836_800),
+            UNIX_EPOCH + Duration::from_secs(1_609_459_200),
+        );
+        let new = Ca::new("new");
+        let bundle = format!("{}{}", old.cert_pem, new.cert_pem);
+        let secret = TlsSecret::from_object(name(), object(&[(TLS_CERT_KEY, &bundle)])).unwrap();
+        let ca = secret.ca_certificates(SystemTime::now()).unwrap();
+        assert_eq!(
+            ca.certificates(),
+            [old.cert_der.clone(), new.cert_der.clone()]
+        );
+        let window = Validity::new(
+            UNIX_EPOCH + Duration::from_secs(1_577_836_800),
+            UNIX_EPOCH + Duration::from_secs(1_609_459_200),
+        );
+        assert_eq!(ca.outside_validity(), [(0, window)]);
+        assert!(matches!(ca.into_roots(), Roots::Private(roots) if roots.len() == 2));
+    }
+}
