@@ -165,3 +165,112 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::task::Poll;
+
+    use tower::{Layer, ServiceExt};
+    use tower_test::mock;
+
+    use super::*;
+
+    type Request = http::Request<Bytes>;
+    type Response = http::Response<Bytes>;
+    type Handle = mock::Handle<Request, Response>;
+    /// The mock's errors are the ones its handle sends, boxed: unboxed again.
+    type Inner =
+        tower::util::MapErr<mock::Mock<Request, Response>, fn(tower::BoxError) -> HttpError>;
+
+    /// A deadline of `timeout` over a mock service, whose handle answers in place of the
+    /// layers below.
+    fn service(timeout: Duration) -> (DeadlineService<Inner>, Handle) {
+        let (mock, handle) = mock::pair();
+        let inner: Inner = mock.map_err(HttpError::from_layer);
+        (DeadlineLayer::new(timeout).layer(inner), handle)
+    }
+
+    fn get() -> http::Request<Bytes> {
+        http::Request::get("https://region.example.com/api")
+            .body(Bytes::new())
+            .unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_past_its_deadline_is_a_timeout_saying_how_many_sends_it_took() {
+        let (service, mut handle) = service(Duration::from_secs(5));
+        let started = Instant::now();
+        let call = tokio::spawn(service.oneshot(get()));
+        let (request, _answer) = handle.next_request().await.unwrap();
+        // What the layers below read: when the call must be over, and where to count sends.
+        let Deadline(deadline) = *request.extensions().get::<Deadline>().unwrap();
+        assert_eq!(deadline, started + Duration::from_secs(5));
+        // The retry layer sends it a second time.
+        request.extensions().get::<Sends>().unwrap().set(2);
+        // No answer comes: the paused clock runs on to the deadline.
+        let error = call.await.unwrap().unwrap_err();
+        assert_eq!(Instant::now(), deadline);
+        match error {
+            HttpError::Timeout {
+                uri,
+                timeout,
+                attempts,
+            } => {
+                assert_eq!(uri, "https://region.example.com/api");
+                assert_eq!(timeout, Duration::from_secs(5));
+                assert_eq!(attempts, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_or_error_within_the_deadline_passes_through() {
+        let (service, mut handle) = service(Duration::from_secs(5));
+        let call = tokio::spawn(service.clone().oneshot(get()));
+        let (_, answer) = handle.next_request().await.unwrap();
+        answer.send_response(
+            http::Response::builder()
+                .status(503)
+                .body(Bytes::from_static(b"busy"))
+                .unwrap(),
+        );
+        let response = call.await.unwrap().unwrap();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.body(), "busy");
+
+        let call = tokio::spawn(service.oneshot(get()));
+        let (_, answer) = handle.next_request().await.unwrap();
+        answer.send_error(HttpError::InvalidRequest {
+            uri: "/relative".parse().unwrap(),
+        });
+        assert!(matches!(
+            call.await.unwrap(),
+            Err(HttpError::InvalidRequest { .. })
+        ));
+    }
+
+    /// A timeout too large to add to the clock (`Duration::MAX`) is no deadline at all: no
+    /// extension for the layers below, and no timer.
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_beyond_the_clock_is_no_deadline() {
+        let (service, mut handle) = service(Duration::MAX);
+        let call = tokio::spawn(service.oneshot(get()));
+        let (request, answer) = handle.next_request().await.unwrap();
+        assert!(request.extensions().get::<Deadline>().is_none());
+        assert!(request.extensions().get::<Sends>().is_none());
+        tokio::time::advance(Duration::from_secs(365 * 24 * 3600)).await;
+        answer.send_response(http::Response::new(Bytes::new()));
+        assert_eq!(call.await.unwrap().unwrap().status(), 200);
+    }
+
+    #[tokio::test]
+    async fn readiness_is_the_inner_service_s() {
+        let (service, mut handle) = service(Duration::from_secs(5));
+        let mut service = mock::Spawn::new(service);
+        handle.allow(0);
+        assert!(service.poll_ready().is_pending());
+        handle.allow(1);
+        assert!(matches!(service.poll_ready(), Poll::Ready(Ok(()))));
+    }
+}

@@ -413,3 +413,221 @@ fn protocol_version(version: http::Version) -> Option<&'static str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{collections::BTreeMap, time::Duration};
+
+    use opentelemetry::{metrics::MeterProvider as _, trace::TracerProvider as _};
+    use opentelemetry_sdk::{
+        metrics::{
+            InMemoryMetricExporter, PeriodicReader, SdkMeterProvider,
+            data::{AggregatedMetrics, MetricData},
+        },
+        trace::{InMemorySpanExporter, SdkTracerProvider},
+    };
+    use tower::{Layer, Service, ServiceExt};
+    use tower_test::mock;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    type Request = http::Request<Bytes>;
+    type Response = http::Response<Bytes>;
+    /// The mock's errors are the ones its handle sends, boxed: unboxed again.
+    type Inner =
+        tower::util::MapErr<mock::Mock<Request, Response>, fn(tower::BoxError) -> HttpError>;
+
+    fn over_mock(
+        layer: &TelemetryLayer,
+    ) -> (TelemetryService<Inner>, mock::Handle<Request, Response>) {
+        let (mock, handle) = mock::pair();
+        let inner: Inner = mock.map_err(HttpError::from_layer);
+        (layer.layer(inner), handle)
+    }
+
+    fn get() -> Request {
+        let mut request = http::Request::get("https://region.example.com/api/v2/networks/1")
+            .body(Bytes::new())
+            .unwrap();
+        request.extensions_mut().insert(Operation::new(
+            "getNetworkV2",
+            "/api/v2/networks/{networkID}",
+        ));
+        request
+    }
+
+    /// The method and `error.type` of every duration point, and the last value of every
+    /// active-requests series.
+    fn recorded(exporter: &InMemoryMetricExporter) -> (Vec<(String, String)>, Vec<i64>) {
+        let (mut errors, mut active) = (Vec::new(), Vec::new());
+        for resource in exporter.get_finished_metrics().unwrap() {
+            for scope in resource.scope_metrics() {
+                for metric in scope.metrics() {
+                    match metric.data() {
+                        AggregatedMetrics::F64(MetricData::Histogram(histogram)) => {
+                            for point in histogram.data_points() {
+                                let attribute = |key: &str| {
+                                    point
+                                        .attributes()
+                                        .find(|kv| kv.key.as_str() == key)
+                                        .map(|kv| kv.value.to_string())
+                                        .unwrap_or_default()
+                                };
+                                errors.push((
+                                    attribute("http.request.method"),
+                                    attribute("error.type"),
+                                ));
+                            }
+                        }
+                        AggregatedMetrics::I64(MetricData::Sum(sum)) => {
+                            active.extend(sum.data_points().map(|p| p.value()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        errors.sort();
+        (errors, active)
+    }
+
+    /// An attempt that never finishes is still measured: as `timeout` when its deadline had
+    /// passed when it was dropped, else as `cancelled`; and it is no longer active.
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_cut_short_is_recorded_as_a_timeout_or_cancelled() {
+        let exporter = InMemoryMetricExporter::default();
+        let provider = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(exporter.clone()).build())
+            .build();
+        let layer = TelemetryLayer {
+            config: TelemetryConfig {
+                spans: false,
+                ..TelemetryConfig::default()
+            },
+            instruments: Some(Arc::new(Instruments::new(&provider.meter("test")))),
+        };
+        let (mut service, mut handle) = over_mock(&layer);
+
+        // Cut by its deadline: the deadline layer drops it once the deadline is past.
+        let mut cut = get();
+        *cut.method_mut() = http::Method::PUT;
+        cut.extensions_mut()
+            .insert(Deadline(Instant::now() + Duration::from_secs(1)));
+        let call = service.ready().await.unwrap().call(cut);
+        let _sent = handle.next_request().await.unwrap();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        drop(call);
+
+        // Dropped by its caller.
+        let mut dropped = get();
+        *dropped.method_mut() = http::Method::DELETE;
+        let call = service.ready().await.unwrap().call(dropped);
+        let _sent = handle.next_request().await.unwrap();
+        drop(call);
+
+        // Answered: a 4xx or 5xx is an error for a client.
+        let call = service.ready().await.unwrap().call(get());
+        let (_, answer) = handle.next_request().await.unwrap();
+        answer.send_response(
+            http::Response::builder()
+                .status(503)
+                .body(Bytes::new())
+                .unwrap(),
+        );
+        assert_eq!(call.await.unwrap().status(), 503);
+
+        // Failed.
+        let call = service.ready().await.unwrap().call(get());
+        let (_, answer) = handle.next_request().await.unwrap();
+        answer.send_error(HttpError::BodyTooLarge {
+            uri: "https://region.example.com/api/v2/networks/1"
+                .parse()
+                .unwrap(),
+            status: http::StatusCode::OK,
+            limit: 1,
+            attempts: 1,
+        });
+        assert!(call.await.is_err());
+
+        provider.force_flush().unwrap();
+        let (errors, active) = recorded(&exporter);
+        let expected = [
+            ("DELETE", "cancelled"),
+            ("GET", "503"),
+            ("GET", "body_too_large"),
+            ("PUT", "timeout"),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(method, error)| ((*method).to_owned(), (*error).to_owned()))
+            .collect();
+        assert_eq!(errors, expected);
+        assert!(
+            !active.is_empty() && active.iter().all(|v| *v == 0),
+            "{active:?}"
+        );
+    }
+
+    /// The attempt's client span is the parent the request carries to the server, and records
+    /// the operation, the resend and the answer; with spans and metrics off, the request goes
+    /// on untouched.
+    #[tokio::test]
+    async fn the_span_of_an_attempt_is_the_server_s_parent() {
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let handler = tracing::info_span!("handler");
+        let _entered = handler.enter();
+
+        let layer = TelemetryLayer::new(TelemetryConfig {
+            metrics: false,
+            ..TelemetryConfig::default()
+        });
+        let (mut service, mut handle) = over_mock(&layer);
+        let mut resend = get();
+        resend.extensions_mut().insert(ResendCount(1));
+        let call = service.ready().await.unwrap().call(resend);
+        let (sent, answer) = handle.next_request().await.unwrap();
+        answer.send_response(http::Response::new(Bytes::new()));
+        assert_eq!(call.await.unwrap().status(), 200);
+
+        let spans = exporter.get_finished_spans().unwrap();
+        let [span] = spans.as_slice() else {
+            panic!("one client span: {spans:?}");
+        };
+        assert_eq!(span.name, "GET /api/v2/networks/{networkID}");
+        let attributes: BTreeMap<String, String> = span
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect();
+        assert_eq!(attributes["openapi.operation.id"], "getNetworkV2");
+        assert_eq!(attributes["http.request.resend_count"], "1");
+        assert_eq!(attributes["http.response.status_code"], "200");
+        let traceparent = sent.headers()["traceparent"].to_str().unwrap();
+        assert_eq!(
+            traceparent,
+            format!(
+                "00-{}-{}-01",
+                span.span_context.trace_id(),
+                span.span_context.span_id()
+            )
+        );
+
+        let (mut quiet, mut handle) = over_mock(&TelemetryLayer::new(TelemetryConfig::disabled()));
+        let call = quiet.ready().await.unwrap().call(get());
+        let (sent, answer) = handle.next_request().await.unwrap();
+        answer.send_response(http::Response::new(Bytes::new()));
+        call.await.unwrap();
+        assert!(sent.headers().get("traceparent").is_none());
+        assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
+    }
+}
