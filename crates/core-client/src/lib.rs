@@ -38,6 +38,8 @@ mod discovery;
 mod duration;
 mod editor;
 mod error;
+#[cfg(feature = "clap")]
+mod flags;
 pub mod layer;
 mod material;
 mod operation;
