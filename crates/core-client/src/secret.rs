@@ -1,48 +1,8 @@
-//! Every check of a Kubernetes Secret holding TLS material (type `kubernetes.io/tls`), in the
-//! order a client makes them: [`TlsSecret::read`] (the read, bounded by a timeout, and the
-//! type), then [`TlsSecret::ca_certificates`] for a CA Secret or
-//! [`TlsSecret::client_identity`] for a client-certificate Secret. Each failure is a
-//! [`SecretError`] naming the Secret and, for its contents, the data key. The client runs
-//! these checks when it is built and on every reload; an operator's tool can run them one by
-//! one on a Secret and report each.
-//!
-//! PEM parsing is [`crate::pem`]'s (the rules of [`crate::tls::certificates_from_pem`] and
-//! [`crate::tls::private_key_from_pem`]), the client identity and rustls's own checks are
-//! [`crate::tls`]'s; this module decides what is checked of which Secret and names the Secret
-//! and key in each failure:
-//!
-//! - the client-certificate Secret: `tls.crt` and `tls.key` present, the whole chain must
-//!   parse, the key must be a supported one and match the leaf, and the leaf must be within
-//!   its validity window (the server checks the rest of the chain);
-//! - the CA Secret: `tls.crt` present, every certificate must parse, be a CA certificate
-//!   (basicConstraints with `cA` true) or self-issued (a server's self-signed certificate,
-//!   pinned as its own trust anchor), and be accepted by rustls as a trust anchor; at least one
-//!   must be within its validity window. Any other certificate is refused, even next to a CA:
-//!   a leaf in a trust bundle (a server's `tls.crt`, leaf then CA, pasted in whole) would make
-//!   the leaf's key a trust anchor. An expired CA is refused like an expired client
-//!   certificate. A certificate outside its window next to a valid one is kept, with a
-//!   warning: a bundle carrying the old CA during a CA rotation is legitimate, and rustls does
-//!   not check trust anchors' dates.
-//!
-//! `tls.crt` without any PEM block is [`SecretError::NoCertificate`]; a `CERTIFICATE` block
-//! that does not hold an X.509 certificate is [`SecretError::InvalidCertificate`], in a CA
-//! Secret as in a client chain.
-//!
-//! ```no_run
-//! # async fn demo(kube: kube::Client) {
-//! use std::time::{Duration, SystemTime};
-//! use core_client::{SecretRef, TlsSecret};
-//!
-//! let name = SecretRef::new("unikorn", "region-ca");
-//! match TlsSecret::read(&kube, &name, Duration::from_secs(10)).await {
-//!     Err(error) => println!("× {error}"),
-//!     Ok(secret) => match secret.ca_certificates(SystemTime::now()) {
-//!         Ok(ca) => println!("✓ {name}: {} CA certificate(s)", ca.certificates().len()),
-//!         Err(error) => println!("× {error}"),
-//!     },
-//! }
-//! # }
-//! ```
+//! Every check of a Kubernetes Secret holding TLS material (type `kubernetes.io/tls`):
+//! [`TlsSecret`] reads one and runs the checks of a CA Secret or of a client-certificate
+//! Secret, each failure a [`SecretError`] naming the Secret and, for its contents, the data key.
+//! PEM parsing is [`crate::pem`]'s, the client identity and rustls's own checks are
+//! [`crate::tls`]'s: this module decides what is checked of which Secret.
 
 use std::{
     collections::BTreeMap,
@@ -351,21 +311,48 @@ impl SecretError {
     }
 }
 
-/// A `kubernetes.io/tls` Secret as read, with the version it was read at: what its checks
-/// ([`TlsSecret::ca_certificates`], [`TlsSecret::client_identity`]) run on.
+/// A `kubernetes.io/tls` Secret as read, with the version it was read at, and every check of
+/// it, in the order a client makes them: [`TlsSecret::read`] (the read, bounded by a timeout,
+/// and the type), then [`TlsSecret::ca_certificates`] for a CA Secret or
+/// [`TlsSecret::client_identity`] for a client-certificate Secret. Each failure is a
+/// [`SecretError`] naming the Secret and, for its contents, the data key. The client runs
+/// these checks when it is built and on every reload; an operator's tool can run them one by
+/// one and report each.
+///
+/// - A client-certificate Secret: `tls.crt` and `tls.key` present; the whole chain parses
+///   (PEM by the rules of [`certificates_from_pem`](crate::tls::certificates_from_pem), each
+///   block X.509); the key ([`private_key_from_pem`](crate::tls::private_key_from_pem)) is a
+///   supported one and matches the leaf; the leaf is within its validity window (the server
+///   checks the rest of the chain).
+/// - A CA Secret: `tls.crt` present; every certificate parses, is a CA certificate
+///   (basicConstraints with `cA` true) or self-issued (a server's self-signed certificate,
+///   pinned as its own trust anchor), and is accepted by rustls as a trust anchor; at least
+///   one is within its validity window. Any other certificate is refused, even next to a CA:
+///   a leaf in a trust bundle (a server's `tls.crt`, leaf then CA, pasted in whole) would make
+///   the leaf's key a trust anchor. An expired CA is refused like an expired client
+///   certificate. A certificate outside its window next to a valid one is kept, with a
+///   warning: a bundle carrying the old CA during a CA rotation is legitimate, and rustls does
+///   not check trust anchors' dates.
+///
+/// `tls.crt` without any PEM block is [`SecretError::NoCertificate`]; a `CERTIFICATE` block
+/// that does not hold an X.509 certificate is [`SecretError::InvalidCertificate`], in a CA
+/// Secret as in a client chain.
 ///
 /// Its `Debug` names the Secret, its version and its data keys, never their contents.
 ///
 /// ```no_run
-/// # async fn demo(kube: kube::Client) -> Result<(), core_client::SecretError> {
+/// # async fn demo(kube: kube::Client) {
 /// use std::time::{Duration, SystemTime};
 /// use core_client::{SecretRef, TlsSecret};
 ///
-/// let name = SecretRef::new("unikorn", "compute-client");
-/// let secret = TlsSecret::read(&kube, &name, Duration::from_secs(10)).await?;
-/// let identity = secret.client_identity(SystemTime::now())?;
-/// println!("{name}: valid {}", identity.validity());
-/// # Ok(())
+/// let name = SecretRef::new("unikorn", "region-ca");
+/// match TlsSecret::read(&kube, &name, Duration::from_secs(10)).await {
+///     Err(error) => println!("× {error}"),
+///     Ok(secret) => match secret.ca_certificates(SystemTime::now()) {
+///         Ok(ca) => println!("✓ {name}: {} CA certificate(s)", ca.certificates().len()),
+///         Err(error) => println!("× {error}"),
+///     },
+/// }
 /// # }
 /// ```
 #[derive(Clone)]
@@ -465,7 +452,7 @@ impl TlsSecret {
         }
     }
 
-    /// The checks of a CA Secret (see the [module](self)): the CA certificates in `tls.crt`,
+    /// The checks of a CA Secret (see [`TlsSecret`]): the CA certificates in `tls.crt`,
     /// every one X.509, a CA (or self-issued) and usable by rustls as a trust anchor, at least
     /// one within its validity window at `now`. The others are kept, with a warning, and
     /// listed in [`CaCertificates::outside_validity`].
@@ -514,7 +501,7 @@ impl TlsSecret {
         })
     }
 
-    /// The checks of a client-certificate Secret (see the [module](self)): the client
+    /// The checks of a client-certificate Secret (see [`TlsSecret`]): the client
     /// identity in `tls.crt` and `tls.key`, its key matching its leaf, the leaf valid at
     /// `now`.
     pub fn client_identity(&self, now: SystemTime) -> Result<ClientIdentity, SecretError> {
