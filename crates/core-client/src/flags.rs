@@ -256,6 +256,22 @@ mod tests {
         client.augment_args(command).try_get_matches_from(args)
     }
 
+    /// Checks that clap's traits (for `#[command(flatten)]`) refuse `matches` too, with an
+    /// error of `kind` whose text (causes included) contains `text`.
+    fn refused_through_clap_traits(
+        matches: &clap::ArgMatches,
+        kind: clap::error::ErrorKind,
+        text: &str,
+    ) {
+        match <HttpClientOptions as clap::FromArgMatches>::from_arg_matches(matches) {
+            Ok(options) => panic!("accepted: {options:?}"),
+            Err(error) => {
+                assert_eq!(error.kind(), kind);
+                assert!(error.to_string().contains(text), "{error}");
+            }
+        }
+    }
+
     #[test]
     fn incomplete_secret_is_an_error_naming_the_flags() {
         let mut region = HttpOptions::new("region");
@@ -278,11 +294,8 @@ mod tests {
             matches!(&err, OptionsError::IncompleteSecret { flag_prefix } if flag_prefix == "client-certificate"),
             "{err}"
         );
-        // The same through clap's traits, for `#[command(flatten)]`.
-        let err =
-            <HttpClientOptions as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
-        assert!(err.to_string().contains("client-certificate"), "{err}");
+        let conflict = clap::error::ErrorKind::ArgumentConflict;
+        refused_through_clap_traits(&matches, conflict, "client-certificate");
     }
 
     #[test]
@@ -315,10 +328,8 @@ mod tests {
             matches!(&error, OptionsError::InvalidDuration { source, .. } if source.value == "ten"),
             "{error:?}"
         );
-        let error =
-            <HttpClientOptions as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_err();
-        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
-        assert!(error.to_string().contains("\"ten\""), "{error}");
+        let invalid = clap::error::ErrorKind::ValueValidation;
+        refused_through_clap_traits(&matches, invalid, "\"ten\"");
     }
 
     #[test]

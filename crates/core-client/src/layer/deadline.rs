@@ -11,7 +11,6 @@ use std::{
     time::Duration,
 };
 
-use bytes::Bytes;
 use tokio::time::Instant;
 
 use crate::HttpError;
@@ -77,11 +76,11 @@ pub struct DeadlineService<S> {
     timeout: Duration,
 }
 
-impl<S> tower::Service<http::Request<Bytes>> for DeadlineService<S>
+impl<S, B> tower::Service<http::Request<B>> for DeadlineService<S>
 where
-    S: tower::Service<http::Request<Bytes>, Response = http::Response<Bytes>, Error = HttpError>,
+    S: tower::Service<http::Request<B>, Error = HttpError>,
 {
-    type Response = http::Response<Bytes>;
+    type Response = S::Response;
     type Error = HttpError;
     type Future = DeadlineFuture<S::Future>;
 
@@ -89,28 +88,26 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<Bytes>) -> Self::Future {
-        let timeout = self.timeout;
-        let Some(deadline) = Instant::now().checked_add(timeout) else {
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        let Some(deadline) = Instant::now().checked_add(self.timeout) else {
             return DeadlineFuture {
-                inner: Inner::Unbounded {
-                    call: self.inner.call(request),
-                },
+                call: self.inner.call(request),
+                timer: None,
+                expired: None,
             };
         };
         request.extensions_mut().insert(Deadline(deadline));
         let sends = Sends(Arc::new(AtomicU32::new(1)));
         request.extensions_mut().insert(sends.clone());
-        let uri = request.uri().clone();
+        let expired = Expired {
+            uri: request.uri().clone(),
+            timeout: self.timeout,
+            sends,
+        };
         DeadlineFuture {
-            inner: Inner::Bounded {
-                call: tokio::time::timeout_at(deadline, self.inner.call(request)),
-                expired: Expired {
-                    uri,
-                    timeout,
-                    sends,
-                },
-            },
+            call: self.inner.call(request),
+            timer: Some(tokio::time::sleep_until(deadline)),
+            expired: Some(expired),
         }
     }
 }
@@ -122,46 +119,48 @@ struct Expired {
     sends: Sends,
 }
 
+impl Expired {
+    fn error(&self) -> HttpError {
+        HttpError::Timeout {
+            uri: self.uri.clone(),
+            timeout: self.timeout,
+            attempts: self.sends.0.load(Ordering::Relaxed),
+        }
+    }
+}
+
 pin_project_lite::pin_project! {
-    /// The future of a [`DeadlineService`] call.
+    /// The future of a [`DeadlineService`] call: the call's answer, or
+    /// [`HttpError::Timeout`] once the deadline has come.
     pub struct DeadlineFuture<F> {
         #[pin]
-        inner: Inner<F>,
+        call: F,
+        // None: no deadline.
+        #[pin]
+        timer: Option<tokio::time::Sleep>,
+        expired: Option<Expired>,
     }
 }
 
-pin_project_lite::pin_project! {
-    #[project = InnerProjection]
-    enum Inner<F> {
-        Unbounded {
-            #[pin]
-            call: F,
-        },
-        Bounded {
-            #[pin]
-            call: tokio::time::Timeout<F>,
-            expired: Expired,
-        },
-    }
-}
-
-impl<F> Future for DeadlineFuture<F>
+impl<F, T> Future for DeadlineFuture<F>
 where
-    F: Future<Output = Result<http::Response<Bytes>, HttpError>>,
+    F: Future<Output = Result<T, HttpError>>,
 {
-    type Output = Result<http::Response<Bytes>, HttpError>;
+    type Output = Result<T, HttpError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().inner.project() {
-            InnerProjection::Unbounded { call } => call.poll(cx),
-            InnerProjection::Bounded { call, expired } => match std::task::ready!(call.poll(cx)) {
-                Ok(result) => Poll::Ready(result),
-                Err(_elapsed) => Poll::Ready(Err(HttpError::Timeout {
-                    uri: expired.uri.clone(),
-                    timeout: expired.timeout,
-                    attempts: expired.sends.0.load(Ordering::Relaxed),
-                })),
-            },
+        let this = self.project();
+        // The answer first: one that is ready when the deadline comes still counts.
+        if let Poll::Ready(result) = this.call.poll(cx) {
+            return Poll::Ready(result);
+        }
+        let expired = this
+            .timer
+            .as_pin_mut()
+            .is_some_and(|t| t.poll(cx).is_ready());
+        match this.expired.as_ref() {
+            Some(cause) if expired => Poll::Ready(Err(cause.error())),
+            _ => Poll::Pending,
         }
     }
 }
@@ -170,6 +169,7 @@ where
 mod tests {
     use std::task::Poll;
 
+    use bytes::Bytes;
     use tower::{Layer, ServiceExt};
     use tower_test::mock;
 

@@ -114,11 +114,8 @@ impl<S> tower::Layer<S> for TelemetryLayer {
     type Service = TelemetryService<S>;
 
     fn layer(&self, inner: S) -> TelemetryService<S> {
-        TelemetryService {
-            inner,
-            config: self.config,
-            instruments: self.instruments.clone(),
-        }
+        let layer = self.clone();
+        TelemetryService { inner, layer }
     }
 }
 
@@ -126,15 +123,15 @@ impl<S> tower::Layer<S> for TelemetryLayer {
 #[derive(Clone)]
 pub struct TelemetryService<S> {
     inner: S,
-    config: TelemetryConfig,
-    instruments: Option<Arc<Instruments>>,
+    /// The settings and instruments.
+    layer: TelemetryLayer,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for TelemetryService<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TelemetryService")
             .field("inner", &self.inner)
-            .field("config", &self.config)
+            .field("config", &self.layer.config)
             .finish_non_exhaustive()
     }
 }
@@ -152,14 +149,18 @@ where
     }
 
     fn call(&mut self, mut request: http::Request<Bytes>) -> Self::Future {
-        if !self.config.spans && self.instruments.is_none() {
+        let TelemetryLayer {
+            config,
+            instruments,
+        } = &self.layer;
+        if !config.spans && instruments.is_none() {
             return TelemetryFuture {
                 inner: Inner::Unmeasured {
                     call: self.inner.call(request),
                 },
             };
         }
-        let attempt = Attempt::start(&mut request, &self.config, self.instruments.clone());
+        let attempt = Attempt::start(&mut request, config, instruments.clone());
         let span = attempt.span.clone();
         TelemetryFuture {
             inner: Inner::Measured {
@@ -446,15 +447,14 @@ mod tests {
         (layer.layer(inner), handle)
     }
 
+    const OPERATION: Operation = Operation::new("getNetworkV2", "/api/v2/networks/{networkID}");
+
+    /// A `GET` of the generated client's: with its operation.
     fn get() -> Request {
-        let mut request = http::Request::get("https://region.example.com/api/v2/networks/1")
-            .body(Bytes::new())
-            .unwrap();
-        request.extensions_mut().insert(Operation::new(
-            "getNetworkV2",
-            "/api/v2/networks/{networkID}",
-        ));
-        request
+        let mut get = Request::new(Bytes::new());
+        *get.uri_mut() = http::Uri::from_static("https://region.example.com/api/v2/networks/1");
+        get.extensions_mut().insert(OPERATION);
+        get
     }
 
     /// The method and `error.type` of every duration point, and the last value of every
@@ -578,12 +578,12 @@ mod tests {
             opentelemetry_sdk::propagation::TraceContextPropagator::new(),
         );
         let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
+        let tracer = SdkTracerProvider::builder()
             .with_simple_exporter(exporter.clone())
-            .build();
-        let subscriber = tracing_subscriber::registry()
-            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
-        let _guard = tracing::subscriber::set_default(subscriber);
+            .build()
+            .tracer("unit");
+        let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+        let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(otel));
         let handler = tracing::info_span!("handler");
         let _entered = handler.enter();
 
