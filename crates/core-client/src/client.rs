@@ -21,7 +21,8 @@ pub type HttpService = BoxCloneSyncService<http::Request<Bytes>, http::Response<
 /// A cheap-to-clone, pooled HTTPS client (hyper 1, hyper-util's legacy client, hyper-rustls):
 /// TLS 1.3 only, ALPN `h2` and `http/1.1`, with connect and request timeouts, a response body
 /// size limit, safe retries, and a client span and metrics per request ([`HttpConfig`]). The
-/// behaviour is a stack of tower layers (see [`HttpClient::with_layer`]).
+/// behaviour is a stack of tower layers ([`layer`](crate::layer); add your own with
+/// [`HttpClient::with_layer`]).
 ///
 /// Every clone shares one connection pool. When built from Secrets, a background task re-reads
 /// them every [`HttpClientOptions::reload_interval`] (never, when it is zero); when a
