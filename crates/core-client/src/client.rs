@@ -3,16 +3,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tower::{Layer, ServiceExt, util::BoxCloneSyncService};
+use tower::{Layer, ServiceBuilder, ServiceExt, util::BoxCloneSyncService};
 
 use crate::{
-    ClientError, HttpClientOptions, HttpConfig, HttpError, HttpOptions, SecretRef,
-    layer::{
-        deadline::DeadlineService,
-        retry::RetryPolicy,
-        telemetry::{Instruments, TelemetryService},
-    },
-    rotation::{Material, Rotation, Source},
+    ClientError, HttpClientOptions, HttpConfig, HttpError, HttpOptions, SecretRef, SignedWith,
+    layer::{DeadlineLayer, RetryLayer, TelemetryLayer},
+    material::Material,
+    rotation::{Rotation, Source},
     tls::ClientIdentity,
     transport::Transport,
 };
@@ -21,59 +18,11 @@ use crate::{
 /// [`HttpClient::with_layer`] wraps it.
 pub type HttpService = BoxCloneSyncService<http::Request<Bytes>, http::Response<Bytes>, HttpError>;
 
-/// The handle a request is signed with: a client identity (certificate and key) and the
-/// connections presenting it, from [`HttpClient::current_signer`]. As a request extension it
-/// says that something the request carries (the identity layer's `X-Principal`) was signed
-/// with that identity.
-///
-/// A receiver checks such a signature against the certificate presented in the TLS handshake.
-/// [`HttpClient::send`] sends a request carrying this extension over the connections of this
-/// handle, which present its certificate however many rotations happened since it was taken:
-/// the signature and the certificate always match. The handle keeps that material (its key and
-/// connection pools) alive as long as it exists, and no longer: the client itself keeps only
-/// the current material.
-///
-/// ```no_run
-/// # fn demo(http: core_client::HttpClient, mut request: http::Request<bytes::Bytes>) {
-/// if let Some(signer) = http.current_signer() {
-///     let key = signer.identity().signing_key();
-///     // ... sign something the request carries with `key` ...
-///     # let _ = key;
-///     request.extensions_mut().insert(signer);
-/// }
-/// # }
-/// ```
-#[derive(Clone)]
-pub struct SignedWith {
-    material: Arc<Material>,
-    identity: Arc<ClientIdentity>,
-}
-
-impl SignedWith {
-    /// The client certificate and key to sign with.
-    pub fn identity(&self) -> &Arc<ClientIdentity> {
-        &self.identity
-    }
-
-    /// The material the request goes out over.
-    pub(crate) fn material(&self) -> &Arc<Material> {
-        &self.material
-    }
-}
-
-impl std::fmt::Debug for SignedWith {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The connection pools are left out; the identity's Debug leaves out its key.
-        f.debug_struct("SignedWith")
-            .field("identity", &self.identity)
-            .finish_non_exhaustive()
-    }
-}
-
 /// A cheap-to-clone, pooled HTTPS client (hyper 1, hyper-util's legacy client, hyper-rustls):
 /// TLS 1.3 only, ALPN `h2` and `http/1.1`, with connect and request timeouts, a response body
 /// size limit, safe retries, and a client span and metrics per request ([`HttpConfig`]). The
-/// behaviour is a stack of tower layers (see [`HttpClient::with_layer`]).
+/// behaviour is a stack of tower layers ([`layer`](crate::layer); add your own with
+/// [`HttpClient::with_layer`]).
 ///
 /// Every clone shares one connection pool. When built from Secrets, a background task re-reads
 /// them every [`HttpClientOptions::reload_interval`] (never, when it is zero); when a
@@ -140,7 +89,7 @@ impl HttpClient {
             read_timeout: client_options.secret_read_timeout(),
         };
         let config = options.config().clone();
-        let material = Material::load(&source, &config).await?;
+        let material = source.load(&config).await?;
         let rotation = Arc::new(Rotation::new(config, material, Some(source)));
         rotation.spawn_reload_task();
         Ok(Self::over(rotation))
@@ -157,27 +106,17 @@ impl HttpClient {
         Self::over(Arc::new(Rotation::new(config, material, None)))
     }
 
-    /// The client sending through the layers of [`HttpConfig`] over the transports of
-    /// `rotation`: deadline, then retries, then a span and metrics per attempt.
+    /// The client sending through the layers of [`HttpConfig`], outermost first, over the
+    /// material of `rotation` (see [`crate::layer`]).
     fn over(rotation: Arc<Rotation>) -> Self {
         let config = rotation.config();
-        let telemetry = TelemetryService {
-            inner: Transport {
-                rotation: rotation.clone(),
-            },
-            config: config.telemetry,
-            instruments: config
-                .telemetry
-                .metrics
-                .then(|| Arc::new(Instruments::from_global_meter())),
-        };
-        let retry = tower::retry::Retry::new(RetryPolicy::new(config.retry), telemetry);
-        let deadline = DeadlineService {
-            inner: retry,
-            timeout: config.request_timeout,
-        };
+        let stack = ServiceBuilder::new()
+            .layer(DeadlineLayer::new(config.request_timeout))
+            .layer(RetryLayer::new(config.retry))
+            .layer(TelemetryLayer::new(config.telemetry))
+            .service(Transport::new(rotation.clone()));
         Self {
-            service: BoxCloneSyncService::new(deadline),
+            service: BoxCloneSyncService::new(stack),
             rotation,
         }
     }
@@ -229,7 +168,7 @@ impl HttpClient {
     /// The client certificate and key currently presented, if any. Changes when a rotated
     /// client-certificate Secret has been picked up.
     pub fn client_identity(&self) -> Option<Arc<ClientIdentity>> {
-        self.rotation.current().identity.clone()
+        self.rotation.current().identity().cloned()
     }
 
     /// The handle to sign a request with now: the current client identity and the connections
@@ -238,9 +177,7 @@ impl HttpClient {
     /// that certificate, even if the certificate was rotated in between. Put it only on
     /// requests sent through this client or its clones.
     pub fn current_signer(&self) -> Option<SignedWith> {
-        let material = self.rotation.current();
-        let identity = material.identity.clone()?;
-        Some(SignedWith { material, identity })
+        SignedWith::new(self.rotation.current())
     }
 
     /// Re-reads the Secrets now and, when a `resourceVersion` changed, switches new connections

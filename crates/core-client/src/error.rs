@@ -15,7 +15,9 @@ pub enum ClientError {
     /// A CA or client-certificate Secret could not be used.
     #[error(transparent)]
     Secret(#[from] SecretError),
-    /// rustls refused the configuration (e.g. a CA certificate it cannot parse).
+    /// rustls refused the TLS configuration built from Secrets that passed their checks (a CA
+    /// certificate rustls cannot take is [`SecretError::UnusableCaCertificate`] instead): not
+    /// expected with this crate's provider and protocol settings.
     #[error("building the TLS configuration failed")]
     Tls(#[source] rustls::Error),
 }

@@ -9,6 +9,8 @@
 //!   `kubernetes.io/tls` Secrets, with timeouts and a response size limit, refusing plain
 //!   `http://` unless allowed; [`ClientCache`] hands out one per distinct configuration and
 //!   picks up rotated Secrets;
+//! - [`layer`]: the tower layers of an [`HttpClient`]'s stack (deadline, retries, telemetry);
+//! - [`TlsSecret`]: every check of a TLS Secret, one by one;
 //! - [`RequestEditor`] / [`ClientBuilder`]: the plumbing generated API clients implement and
 //!   the identity layer plugs headers into;
 //! - [`reference`](mod@reference): the platform's resource-reference model.
@@ -36,11 +38,15 @@ mod discovery;
 mod duration;
 mod editor;
 mod error;
-mod layer;
+#[cfg(feature = "clap")]
+mod flags;
+pub mod layer;
+mod material;
 mod operation;
 mod options;
 mod path;
 mod pem;
+mod pool;
 pub mod reference;
 mod rotation;
 mod secret;
@@ -48,16 +54,14 @@ pub mod tls;
 mod transport;
 
 pub use cache::{ClientCache, MAX_BUILD_BACKOFF};
-pub use client::{HttpClient, HttpService, SignedWith};
+pub use client::{HttpClient, HttpService};
 pub use duration::{InvalidDuration, parse_duration};
 pub use editor::{
     BaseUrl, BoxFuture, BuildError, ClientBuilder, EditorError, RequestEditor, apply_editors,
 };
 pub use error::{ClientError, HttpError};
-pub use layer::{
-    retry::{Attempts, RetrySafe},
-    telemetry::TraceParent,
-};
+pub use layer::{Attempts, RetrySafe, TraceParent};
+pub use material::SignedWith;
 pub use operation::Operation;
 pub use options::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT,
@@ -67,5 +71,7 @@ pub use options::{
 };
 pub use path::path_escape;
 pub use reference::ResourceReference;
-pub use secret::{SecretError, TLS_CERT_KEY, TLS_KEY_KEY, TLS_SECRET_TYPE};
+pub use secret::{
+    CaCertificates, SecretError, TLS_CERT_KEY, TLS_KEY_KEY, TLS_SECRET_TYPE, TlsSecret,
+};
 pub use tls::ClientIdentity;

@@ -1,39 +1,6 @@
 //! Endpoint options ([`HttpOptions`]), the caller's certificate ([`HttpClientOptions`]) and the
-//! transport knobs ([`HttpConfig`]).
-//!
-//! With the `clap` feature (on by default) both option types become command-line flags with
-//! environment-variable fallbacks, and several services' options coexist in one command:
-//!
-//! ```
-//! # #[cfg(feature = "clap")] {
-//! use core_client::{HttpClientOptions, HttpOptions};
-//!
-//! let mut region = HttpOptions::new("region");
-//! let mut identity = HttpOptions::new("identity");
-//! let command = clap::Command::new("svc");
-//! let command = region.augment_args(command);
-//! let command = identity.augment_args(command);
-//! let command = <HttpClientOptions as clap::Args>::augment_args(command);
-//!
-//! let matches = command.get_matches_from([
-//!     "svc",
-//!     "--region-host", "https://region.example.com",
-//!     "--region-ca-secret-namespace", "unikorn",
-//!     "--region-ca-secret-name", "region-ca",
-//!     "--identity-host", "https://identity.example.com",
-//!     "--client-certificate-namespace", "unikorn",
-//!     "--client-certificate-name", "compute-client",
-//! ]);
-//! region.update_from_arg_matches(&matches).unwrap();
-//! identity.update_from_arg_matches(&matches).unwrap();
-//! let client = <HttpClientOptions as clap::FromArgMatches>::from_arg_matches(&matches).unwrap();
-//!
-//! assert_eq!(region.host(), "https://region.example.com");
-//! assert_eq!(region.ca_secret().unwrap().to_string(), "unikorn/region-ca");
-//! assert_eq!(identity.ca_secret(), None);
-//! assert_eq!(client.certificate().unwrap().name, "compute-client");
-//! # }
-//! ```
+//! transport knobs ([`HttpConfig`]), with their builders. Their command-line flags (feature
+//! `clap`) are in `flags.rs`.
 
 use std::{fmt, time::Duration};
 
@@ -62,15 +29,27 @@ impl fmt::Display for SecretRef {
     }
 }
 
-/// Options were given that do not make sense together.
+/// Command-line flags (`HttpOptions::augment_args`, feature `clap`) were given that cannot be
+/// used.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum OptionsError {
-    /// Only one of a secret's namespace and name was given; both are needed.
+    /// Only one of a Secret's namespace and name was given (by flag or environment
+    /// variable); both are needed.
     #[error("--{flag_prefix}-namespace and --{flag_prefix}-name must be given together")]
     IncompleteSecret {
         /// The flag prefix, e.g. `region-ca-secret` or `client-certificate`.
         flag_prefix: String,
+    },
+    /// A duration flag's value is not a duration (the command was not built with the flags'
+    /// own `augment_args`, which refuses it first).
+    #[error("--{flag}: invalid value")]
+    InvalidDuration {
+        /// The flag, e.g. `client-certificate-reload-interval`.
+        flag: &'static str,
+        /// Why the value is not a duration.
+        #[source]
+        source: crate::InvalidDuration,
     },
 }
 
@@ -318,9 +297,9 @@ impl TelemetryConfig {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HttpOptions {
-    service: String,
-    host: String,
-    ca_secret: Option<SecretRef>,
+    pub(crate) service: String,
+    pub(crate) host: String,
+    pub(crate) ca_secret: Option<SecretRef>,
     config: HttpConfig,
 }
 
@@ -373,97 +352,6 @@ impl HttpOptions {
     pub fn config(&self) -> &HttpConfig {
         &self.config
     }
-
-    fn env_prefix(&self) -> String {
-        self.service.to_uppercase().replace('-', "_")
-    }
-}
-
-#[cfg(feature = "clap")]
-impl HttpOptions {
-    fn flag(&self, suffix: &str) -> String {
-        format!("{}-{suffix}", self.service)
-    }
-
-    /// Adds this service's flags to `command`.
-    ///
-    /// The current values act as defaults, so options built in code can be overridden from the
-    /// command line. Argument ids are the flag names, so several services coexist.
-    pub fn augment_args(&self, command: clap::Command) -> clap::Command {
-        let env = self.env_prefix();
-        let arg = |suffix: &str, env_suffix: &'static str, help: String, current: Option<&str>| {
-            let arg = clap::Arg::new(self.flag(suffix))
-                .long(self.flag(suffix))
-                .env(format!("{env}_{env_suffix}"))
-                .value_name(env_suffix)
-                .help(help);
-            match current {
-                Some(value) if !value.is_empty() => arg.default_value(value.to_owned()),
-                _ => arg,
-            }
-        };
-        let service = &self.service;
-        command
-            .arg(arg(
-                "host",
-                "HOST",
-                format!("Base URL of the {service} service"),
-                Some(&self.host),
-            ))
-            .arg(arg(
-                "ca-secret-namespace",
-                "CA_SECRET_NAMESPACE",
-                format!("Namespace of the Secret holding the {service} CA"),
-                self.ca_secret.as_ref().map(|s| s.namespace.as_str()),
-            ))
-            .arg(arg(
-                "ca-secret-name",
-                "CA_SECRET_NAME",
-                format!("Name of the Secret holding the {service} CA"),
-                self.ca_secret.as_ref().map(|s| s.name.as_str()),
-            ))
-    }
-
-    /// Reads this service's flags from `matches` (of a command built with
-    /// [`HttpOptions::augment_args`]).
-    pub fn update_from_arg_matches(
-        &mut self,
-        matches: &clap::ArgMatches,
-    ) -> Result<(), OptionsError> {
-        let service = self.service.clone();
-        let get = |suffix: &str| {
-            matches
-                .try_get_one::<String>(&format!("{service}-{suffix}"))
-                .ok()
-                .flatten()
-                .filter(|v| !v.is_empty())
-                .cloned()
-        };
-        if let Some(host) = get("host") {
-            self.host = host;
-        }
-        self.ca_secret = secret_pair(
-            get("ca-secret-namespace"),
-            get("ca-secret-name"),
-            &self.flag("ca-secret"),
-        )?;
-        Ok(())
-    }
-}
-
-#[cfg(feature = "clap")]
-fn secret_pair(
-    namespace: Option<String>,
-    name: Option<String>,
-    flag_prefix: &str,
-) -> Result<Option<SecretRef>, OptionsError> {
-    match (namespace, name) {
-        (Some(namespace), Some(name)) => Ok(Some(SecretRef { namespace, name })),
-        (None, None) => Ok(None),
-        _ => Err(OptionsError::IncompleteSecret {
-            flag_prefix: flag_prefix.to_owned(),
-        }),
-    }
 }
 
 /// The calling service's own client certificate: presented in every mTLS handshake (it is the
@@ -494,8 +382,8 @@ fn secret_pair(
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HttpClientOptions {
-    certificate: Option<SecretRef>,
-    reload_interval: Duration,
+    pub(crate) certificate: Option<SecretRef>,
+    pub(crate) reload_interval: Duration,
     secret_read_timeout: Duration,
 }
 
@@ -568,171 +456,11 @@ impl HttpClientOptions {
     }
 }
 
-fn clamp_reload_interval(interval: Duration) -> Duration {
+/// `interval`, raised to [`MIN_RELOAD_INTERVAL`] unless it is zero.
+pub(crate) fn clamp_reload_interval(interval: Duration) -> Duration {
     if interval.is_zero() {
         interval
     } else {
         interval.max(MIN_RELOAD_INTERVAL)
-    }
-}
-
-#[cfg(feature = "clap")]
-const CLIENT_NAMESPACE_FLAG: &str = "client-certificate-namespace";
-#[cfg(feature = "clap")]
-const CLIENT_NAME_FLAG: &str = "client-certificate-name";
-#[cfg(feature = "clap")]
-const CLIENT_RELOAD_FLAG: &str = "client-certificate-reload-interval";
-
-#[cfg(feature = "clap")]
-impl clap::FromArgMatches for HttpClientOptions {
-    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        let mut options = Self::default();
-        options.update_from_arg_matches(matches)?;
-        Ok(options)
-    }
-
-    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
-        let get = |id: &str| {
-            matches
-                .try_get_one::<String>(id)
-                .ok()
-                .flatten()
-                .filter(|v| !v.is_empty())
-                .cloned()
-        };
-        self.certificate = secret_pair(
-            get(CLIENT_NAMESPACE_FLAG),
-            get(CLIENT_NAME_FLAG),
-            "client-certificate",
-        )
-        .map_err(|e| clap::Error::raw(clap::error::ErrorKind::ArgumentConflict, e))?;
-        if let Some(interval) = get(CLIENT_RELOAD_FLAG) {
-            let interval = crate::parse_duration(&interval).map_err(|e| {
-                clap::Error::raw(
-                    clap::error::ErrorKind::ValueValidation,
-                    format!("--{CLIENT_RELOAD_FLAG}: {e}\n"),
-                )
-            })?;
-            self.reload_interval = clamp_reload_interval(interval);
-        }
-        Ok(())
-    }
-}
-
-#[cfg(feature = "clap")]
-impl clap::Args for HttpClientOptions {
-    fn augment_args(command: clap::Command) -> clap::Command {
-        command
-            .arg(
-                clap::Arg::new(CLIENT_NAMESPACE_FLAG)
-                    .long(CLIENT_NAMESPACE_FLAG)
-                    .env("CLIENT_CERTIFICATE_NAMESPACE")
-                    .value_name("NAMESPACE")
-                    .help("Namespace of the Secret holding this service's client certificate"),
-            )
-            .arg(
-                clap::Arg::new(CLIENT_NAME_FLAG)
-                    .long(CLIENT_NAME_FLAG)
-                    .env("CLIENT_CERTIFICATE_NAME")
-                    .value_name("NAME")
-                    .help("Name of the Secret holding this service's client certificate"),
-            )
-            .arg(
-                clap::Arg::new(CLIENT_RELOAD_FLAG)
-                    .long(CLIENT_RELOAD_FLAG)
-                    .env("CLIENT_CERTIFICATE_RELOAD_INTERVAL")
-                    .value_name("DURATION")
-                    .default_value(crate::duration::format_duration(DEFAULT_RELOAD_INTERVAL))
-                    .value_parser(|value: &str| {
-                        crate::parse_duration(value).map(|_| value.to_owned())
-                    })
-                    .help(
-                        "How often TLS Secrets are re-read to pick up rotations (e.g. 1m, 24h); \
-                         0 disables reloading",
-                    ),
-            )
-    }
-
-    fn augment_args_for_update(command: clap::Command) -> clap::Command {
-        Self::augment_args(command)
-    }
-}
-
-#[cfg(all(test, feature = "clap"))]
-mod tests {
-    use super::*;
-    use clap::{Args, FromArgMatches};
-
-    fn command(options: &[&HttpOptions]) -> clap::Command {
-        let mut command = clap::Command::new("test").no_binary_name(true);
-        for o in options {
-            command = o.augment_args(command);
-        }
-        HttpClientOptions::augment_args(command)
-    }
-
-    #[test]
-    fn incomplete_secret_is_an_error_naming_the_flags() {
-        let mut region = HttpOptions::new("region");
-        let matches = command(&[&region])
-            .try_get_matches_from(["--region-ca-secret-name", "ca"])
-            .unwrap();
-        let err = region.update_from_arg_matches(&matches).unwrap_err();
-        assert!(
-            err.to_string().contains("--region-ca-secret-namespace"),
-            "{err}"
-        );
-
-        let matches = command(&[&region])
-            .try_get_matches_from(["--client-certificate-namespace", "ns"])
-            .unwrap();
-        let err = HttpClientOptions::from_arg_matches(&matches).unwrap_err();
-        assert!(err.to_string().contains("client-certificate"), "{err}");
-    }
-
-    #[test]
-    fn reload_interval_takes_go_durations_and_zero_disables() {
-        let parse = |args: &[&str]| {
-            let matches = command(&[]).try_get_matches_from(args)?;
-            HttpClientOptions::from_arg_matches(&matches)
-        };
-        assert_eq!(
-            parse(&[]).unwrap().reload_interval(),
-            DEFAULT_RELOAD_INTERVAL
-        );
-        assert_eq!(
-            parse(&["--client-certificate-reload-interval", "24h"])
-                .unwrap()
-                .reload_interval(),
-            Duration::from_secs(86_400)
-        );
-        assert_eq!(
-            parse(&["--client-certificate-reload-interval", "0"])
-                .unwrap()
-                .reload_interval(),
-            Duration::ZERO
-        );
-        // Never a tight loop: tiny values are raised to the minimum.
-        assert_eq!(
-            parse(&["--client-certificate-reload-interval", "1ns"])
-                .unwrap()
-                .reload_interval(),
-            MIN_RELOAD_INTERVAL
-        );
-        let error = parse(&["--client-certificate-reload-interval", "ten"]).unwrap_err();
-        assert!(error.to_string().contains("ten"), "{error}");
-    }
-
-    #[test]
-    fn code_values_are_defaults_and_flags_override_them() {
-        let mut region = HttpOptions::new("region")
-            .with_host("https://default")
-            .with_ca_secret("ns", "ca");
-        let matches = command(&[&region])
-            .try_get_matches_from(["--region-host", "https://flag"])
-            .unwrap();
-        region.update_from_arg_matches(&matches).unwrap();
-        assert_eq!(region.host(), "https://flag");
-        assert_eq!(region.ca_secret(), Some(&SecretRef::new("ns", "ca")));
     }
 }

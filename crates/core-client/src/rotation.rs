@@ -1,18 +1,15 @@
-//! Picking up rotated Secrets: what an [`HttpClient`](crate::HttpClient)'s TLS material was
-//! read from, the transport built from it, and the task that re-reads it every
-//! [`HttpClientOptions::reload_interval`](crate::HttpClientOptions::reload_interval).
+//! Picking up rotated Secrets: where an [`HttpClient`](crate::HttpClient)'s TLS material is
+//! read from ([`Source`]), the material in use now, and the task that re-reads the Secrets
+//! every [`HttpClientOptions::reload_interval`](crate::HttpClientOptions::reload_interval).
 
 use std::{
     sync::{Arc, RwLock, Weak},
-    time::{Duration, SystemTime},
+    time::Duration,
 };
 
 use crate::{
-    ClientError, HttpConfig, SecretError, SecretRef,
-    discovery::{Hosts, Protocol},
-    secret::{TLS_CERT_KEY, TlsSecret},
-    tls::{self, ClientIdentity, Roots},
-    transport::{self, HyperClients},
+    ClientError, HttpConfig, SecretError, SecretRef, TlsSecret,
+    material::{Material, Versions},
 };
 
 /// Where an [`HttpClient`](crate::HttpClient)'s TLS material comes from, so it can be re-read.
@@ -27,56 +24,43 @@ pub(crate) struct Source {
     pub(crate) read_timeout: Duration,
 }
 
-/// The `resourceVersion`s the material was built from.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Versions {
-    ca: Option<String>,
-    certificate: Option<String>,
-}
+impl Source {
+    /// Reads the Secrets and builds material from them.
+    pub(crate) async fn load(&self, config: &HttpConfig) -> Result<Material, ClientError> {
+        self.read().await?.material(config)
+    }
 
-/// The TLS material of an [`HttpClient`](crate::HttpClient) at one time: one client identity,
-/// one set of roots, and the connection pools presenting and trusting them. A rotation makes a
-/// new one; the old one lives on while a request [signed](crate::SignedWith) with its identity
-/// still holds it.
-pub(crate) struct Material {
-    clients: HyperClients,
-    /// The HTTP version each host speaks, once known.
-    pub(crate) hosts: Hosts,
-    pub(crate) identity: Option<Arc<ClientIdentity>>,
-    versions: Versions,
-}
+    /// Reads the Secrets, each within [`Source::read_timeout`].
+    async fn read(&self) -> Result<Secrets, SecretError> {
+        Ok(Secrets {
+            ca: self.read_one(self.ca.as_ref()).await?,
+            certificate: self.read_one(self.certificate.as_ref()).await?,
+        })
+    }
 
-impl Material {
-    /// Material over a ready-made TLS configuration, never reloaded.
-    pub(crate) fn fixed(
-        tls: rustls::ClientConfig,
-        identity: Option<ClientIdentity>,
-        config: &HttpConfig,
-    ) -> Self {
-        Self {
-            clients: transport::build(tls, config),
-            hosts: Hosts::default(),
-            identity: identity.map(Arc::new),
-            versions: Versions::default(),
+    async fn read_one(&self, secret: Option<&SecretRef>) -> Result<Option<TlsSecret>, SecretError> {
+        match secret {
+            Some(secret) => TlsSecret::read(&self.kube, secret, self.read_timeout)
+                .await
+                .map(Some),
+            None => Ok(None),
         }
     }
+}
 
-    /// Sends `request` through the pool for `protocol`.
-    pub(crate) async fn send(
-        &self,
-        protocol: Protocol,
-        request: http::Request<bytes::Bytes>,
-    ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
-        let client = match protocol {
-            Protocol::Http2 => &self.clients.http2,
-            Protocol::Negotiate => &self.clients.negotiating,
-        };
-        client.request(request.map(http_body_util::Full::new)).await
+/// The Secrets of a [`Source`], as read at one time.
+struct Secrets {
+    ca: Option<TlsSecret>,
+    certificate: Option<TlsSecret>,
+}
+
+impl Secrets {
+    fn versions(&self) -> Versions {
+        Versions::of(self.ca.as_ref(), self.certificate.as_ref())
     }
 
-    /// Reads the Secrets of `source` and builds material from them.
-    pub(crate) async fn load(source: &Source, config: &HttpConfig) -> Result<Self, ClientError> {
-        build(source, &Secrets::read(source).await?, config)
+    fn material(&self, config: &HttpConfig) -> Result<Material, ClientError> {
+        Material::from_secrets(self.ca.as_ref(), self.certificate.as_ref(), config)
     }
 }
 
@@ -135,11 +119,11 @@ impl Rotation {
         };
         // One reload at a time; a caller arriving during one waits and re-checks.
         let _guard = self.reload.lock().await;
-        let secrets = Secrets::read(source).await?;
-        if secrets.versions() == self.current().versions {
+        let secrets = source.read().await?;
+        if secrets.versions() == *self.current().versions() {
             return Ok(false);
         }
-        let material = Arc::new(build(source, &secrets, &self.config)?);
+        let material = Arc::new(secrets.material(&self.config)?);
         tracing::info!(
             ca = ?source.ca.as_ref().map(ToString::to_string),
             certificate = ?source.certificate.as_ref().map(ToString::to_string),
@@ -195,66 +179,4 @@ impl Rotation {
             }
         });
     }
-}
-
-/// The Secrets of a [`Source`], as read at one time.
-struct Secrets {
-    ca: Option<TlsSecret>,
-    certificate: Option<TlsSecret>,
-}
-
-impl Secrets {
-    async fn read(source: &Source) -> Result<Self, SecretError> {
-        let timeout = source.read_timeout;
-        let ca = match &source.ca {
-            Some(ca) => Some(TlsSecret::get(&source.kube, ca, timeout).await?),
-            None => None,
-        };
-        let certificate = match &source.certificate {
-            Some(cert) => Some(TlsSecret::get(&source.kube, cert, timeout).await?),
-            None => None,
-        };
-        Ok(Self { ca, certificate })
-    }
-
-    fn versions(&self) -> Versions {
-        Versions {
-            ca: self.ca.as_ref().and_then(|s| s.resource_version.clone()),
-            certificate: self
-                .certificate
-                .as_ref()
-                .and_then(|s| s.resource_version.clone()),
-        }
-    }
-}
-
-/// Builds material from `secrets`, refusing any that fails the checks of
-/// [`TlsSecret::ca_certificates`] and [`TlsSecret::client_identity`].
-fn build(source: &Source, secrets: &Secrets, config: &HttpConfig) -> Result<Material, ClientError> {
-    // One reading of the clock for both Secrets.
-    let now = SystemTime::now();
-    let roots = match &secrets.ca {
-        Some(secret) => Roots::Private(secret.ca_certificates(now)?),
-        None => Roots::WebPki,
-    };
-    let identity = match &secrets.certificate {
-        Some(secret) => Some(secret.client_identity(now)?),
-        None => None,
-    };
-    let tls = tls::client_config(&roots, identity.as_ref()).map_err(|e| match (&source.ca, e) {
-        // The only certificates a root store rejects are the CA's.
-        (Some(ca), rustls::Error::InvalidCertificate(_)) => {
-            ClientError::Secret(SecretError::NoCertificate {
-                secret: ca.clone(),
-                key: TLS_CERT_KEY,
-            })
-        }
-        (_, e) => ClientError::Tls(e),
-    })?;
-    Ok(Material {
-        clients: transport::build(tls, config),
-        hosts: Hosts::default(),
-        identity: identity.map(Arc::new),
-        versions: secrets.versions(),
-    })
 }

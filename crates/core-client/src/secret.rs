@@ -1,36 +1,27 @@
-//! Reading TLS material from Kubernetes Secrets of type `kubernetes.io/tls`.
-//!
-//! `tls.crt` and `tls.key` are read by the rules of [`crate::tls::certificates_from_pem`] and
-//! [`crate::tls::ClientIdentity::from_pem`]; this module names the Secret and key in each
-//! failure and decides what is checked of which Secret:
-//!
-//! - the client-certificate Secret: the whole chain must parse, the key must match the leaf,
-//!   and the leaf must be within its validity window (the server checks the rest of the chain);
-//! - the CA Secret: every certificate must parse and be a CA certificate (basicConstraints
-//!   with `cA` true) or self-issued (a server's self-signed certificate, pinned as its own
-//!   trust anchor), and at least one must be within its validity window. Any other
-//!   certificate is refused, even next to a CA: a leaf in a trust bundle (a server's `tls.crt`,
-//!   leaf then CA, pasted in whole) would make the leaf's key a trust anchor. An expired CA is
-//!   refused like an expired client certificate. A certificate outside its window next to a
-//!   valid one is kept, with a warning: a bundle carrying the old CA during a CA rotation is
-//!   legitimate, and rustls does not check trust anchors' dates.
+//! Every check of a Kubernetes Secret holding TLS material (type `kubernetes.io/tls`):
+//! [`TlsSecret`] reads one and runs the checks of a CA Secret or of a client-certificate
+//! Secret, each failure a [`SecretError`] naming the Secret and, for its contents, the data key.
+//! PEM parsing is [`crate::pem`]'s, the client identity and rustls's own checks are
+//! [`crate::tls`]'s: this module decides what is checked of which Secret.
 
 use std::{
+    collections::BTreeMap,
+    fmt,
     sync::Arc,
     time::{Duration, SystemTime},
 };
 
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::{ByteString, api::core::v1::Secret};
 use kube::Api;
 use rustls_pki_types::CertificateDer;
 
 use crate::{
     SecretRef,
-    pem::{OutsideValidity, parse_certificates},
-    tls::{
-        CertificateDerError, CertificatePemError, ClientIdentity, IdentityError, PemSyntaxError,
-        PrivateKeyPemError, Validity,
+    pem::{
+        CertificateDerError, CertificatePemError, OutsideValidity, PemSyntaxError,
+        PrivateKeyPemError, Validity, parse_certificates,
     },
+    tls::{self, ClientIdentity, IdentityError, Roots},
 };
 
 /// The Secret type this crate reads.
@@ -102,12 +93,7 @@ pub enum SecretError {
         /// The missing key (`tls.crt` or `tls.key`).
         key: &'static str,
     },
-    /// `tls.crt` holds no PEM block at all (it is DER, or not a certificate file), or rustls
-    /// refused a CA certificate for its root store.
-    ///
-    /// For the CA Secret this is also what a `CERTIFICATE` block that is not an X.509
-    /// certificate gives (as it always has; the client-certificate Secret reports
-    /// [`SecretError::InvalidCertificate`]).
+    /// `tls.crt` holds no PEM block at all: it is DER, or not a certificate file.
     #[error("secret {secret} key {key:?} holds no valid PEM certificate")]
     NoCertificate {
         /// The Secret read.
@@ -115,8 +101,8 @@ pub enum SecretError {
         /// The key read.
         key: &'static str,
     },
-    /// A `CERTIFICATE` block of the client chain does not hold an X.509 certificate in DER:
-    /// the block was corrupted (a bad copy, an edit), or something else was armoured under that
+    /// A `CERTIFICATE` block of `tls.crt` (a client chain or a CA bundle) does not hold an
+    /// X.509 certificate in DER: the block was corrupted (a bad copy, an edit), or something else was armoured under that
     /// label.
     #[error(
         "secret {secret} key \"tls.crt\": the certificate at index {index} is not a valid X.509 certificate"
@@ -170,14 +156,25 @@ pub enum SecretError {
         #[source]
         source: Arc<PemSyntaxError>,
     },
-    /// `tls.key` holds no private key in a supported encoding (PKCS#1, SEC1 or PKCS#8 PEM), or
-    /// one of an unsupported algorithm.
-    #[error("secret {secret} key \"tls.key\" holds no usable private key: {reason}")]
+    /// `tls.key` holds no private key block (`PRIVATE KEY`, `RSA PRIVATE KEY` or
+    /// `EC PRIVATE KEY`): it holds something else (a certificate, DER, a note), or is empty
+    /// but for blocks of other labels.
+    #[error(
+        "secret {secret} key \"tls.key\" holds no PEM private key (PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)"
+    )]
+    NoPrivateKey {
+        /// The Secret read.
+        secret: SecretRef,
+    },
+    /// The private key in `tls.key` cannot be used: its DER is malformed, or its algorithm is
+    /// not a supported RSA, ECDSA (P-256, P-384) or Ed25519 one.
+    #[error("secret {secret} key \"tls.key\" holds a private key that cannot be used")]
     InvalidPrivateKey {
         /// The Secret read.
         secret: SecretRef,
-        /// Why it was refused.
-        reason: String,
+        /// rustls's refusal (boxed: it is large, and this is the uncommon path).
+        #[source]
+        source: Box<rustls::Error>,
     },
     /// `tls.key` holds an encrypted private key (`ENCRYPTED PRIVATE KEY`, or OpenSSL's
     /// `Proc-Type: 4,ENCRYPTED`): there is no password to decrypt it with. Store the key
@@ -209,6 +206,23 @@ pub enum SecretError {
         secret: SecretRef,
         /// Which certificate, counting PEM blocks from 0.
         index: usize,
+    },
+    /// rustls refuses a certificate of the CA Secret's `tls.crt` as a trust anchor, although
+    /// it parses as X.509 and is a CA (or self-issued): an encoding rustls-webpki is stricter
+    /// about, such as a signature algorithm that differs between the certificate and its
+    /// contents, or an extension that appears twice. Re-issue the CA certificate with a
+    /// standard tool.
+    #[error(
+        "secret {secret} key \"tls.crt\": the certificate at index {index} cannot be a trust anchor"
+    )]
+    UnusableCaCertificate {
+        /// The CA Secret read.
+        secret: SecretRef,
+        /// Which certificate, counting PEM blocks from 0.
+        index: usize,
+        /// rustls's refusal (boxed: it is large, and this is the uncommon path).
+        #[source]
+        source: Box<rustls::Error>,
     },
     /// A certificate's `notAfter` has passed: the client certificate (the leaf) was not renewed
     /// in time, or the CA Secret holds no CA that is still valid (or this machine's clock is
@@ -254,10 +268,12 @@ impl SecretError {
             | Self::UnexpectedPemBlock { secret, .. }
             | Self::TrailingData { secret, .. }
             | Self::MalformedPem { secret, .. }
+            | Self::NoPrivateKey { secret }
             | Self::InvalidPrivateKey { secret, .. }
             | Self::EncryptedPrivateKey { secret, .. }
             | Self::KeyMismatch { secret }
             | Self::NotACa { secret, .. }
+            | Self::UnusableCaCertificate { secret, .. }
             | Self::CertificateExpired { secret, .. }
             | Self::CertificateNotYetValid { secret, .. } => secret,
         }
@@ -274,9 +290,12 @@ impl SecretError {
             | Self::UnexpectedPemBlock { .. }
             | Self::TrailingData { .. }
             | Self::NotACa { .. }
+            | Self::UnusableCaCertificate { .. }
             | Self::CertificateExpired { .. }
             | Self::CertificateNotYetValid { .. } => Some(TLS_CERT_KEY),
-            Self::InvalidPrivateKey { .. } | Self::EncryptedPrivateKey { .. } => Some(TLS_KEY_KEY),
+            Self::NoPrivateKey { .. }
+            | Self::InvalidPrivateKey { .. }
+            | Self::EncryptedPrivateKey { .. } => Some(TLS_KEY_KEY),
             Self::NotFound { .. }
             | Self::Forbidden { .. }
             | Self::Timeout { .. }
@@ -292,16 +311,74 @@ impl SecretError {
     }
 }
 
-/// A `kubernetes.io/tls` Secret as read, with the version it was read at.
-pub(crate) struct TlsSecret {
-    pub(crate) secret: SecretRef,
-    pub(crate) resource_version: Option<String>,
-    data: std::collections::BTreeMap<String, k8s_openapi::ByteString>,
+/// A `kubernetes.io/tls` Secret as read, with the version it was read at, and every check of
+/// it, in the order a client makes them: [`TlsSecret::read`] (the read, bounded by a timeout,
+/// and the type), then [`TlsSecret::ca_certificates`] for a CA Secret or
+/// [`TlsSecret::client_identity`] for a client-certificate Secret. Each failure is a
+/// [`SecretError`] naming the Secret and, for its contents, the data key. The client runs
+/// these checks when it is built and on every reload; an operator's tool can run them one by
+/// one and report each.
+///
+/// - A client-certificate Secret: `tls.crt` and `tls.key` present; the whole chain parses
+///   (PEM by the rules of [`certificates_from_pem`](crate::tls::certificates_from_pem), each
+///   block X.509); the key ([`private_key_from_pem`](crate::tls::private_key_from_pem)) is a
+///   supported one and matches the leaf; the leaf is within its validity window (the server
+///   checks the rest of the chain).
+/// - A CA Secret: `tls.crt` present; every certificate parses, is a CA certificate
+///   (basicConstraints with `cA` true) or self-issued (a server's self-signed certificate,
+///   pinned as its own trust anchor), and is accepted by rustls as a trust anchor; at least
+///   one is within its validity window. Any other certificate is refused, even next to a CA:
+///   a leaf in a trust bundle (a server's `tls.crt`, leaf then CA, pasted in whole) would make
+///   the leaf's key a trust anchor. An expired CA is refused like an expired client
+///   certificate. A certificate outside its window next to a valid one is kept, with a
+///   warning: a bundle carrying the old CA during a CA rotation is legitimate, and rustls does
+///   not check trust anchors' dates.
+///
+/// `tls.crt` without any PEM block is [`SecretError::NoCertificate`]; a `CERTIFICATE` block
+/// that does not hold an X.509 certificate is [`SecretError::InvalidCertificate`], in a CA
+/// Secret as in a client chain.
+///
+/// Its `Debug` names the Secret, its version and its data keys, never their contents.
+///
+/// ```no_run
+/// # async fn demo(kube: kube::Client) {
+/// use std::time::{Duration, SystemTime};
+/// use core_client::{SecretRef, TlsSecret};
+///
+/// let name = SecretRef::new("unikorn", "region-ca");
+/// match TlsSecret::read(&kube, &name, Duration::from_secs(10)).await {
+///     Err(error) => println!("× {error}"),
+///     Ok(secret) => match secret.ca_certificates(SystemTime::now()) {
+///         Ok(ca) => println!("✓ {name}: {} CA certificate(s)", ca.certificates().len()),
+///         Err(error) => println!("× {error}"),
+///     },
+/// }
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct TlsSecret {
+    secret: SecretRef,
+    resource_version: Option<String>,
+    data: BTreeMap<String, ByteString>,
+}
+
+impl fmt::Debug for TlsSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The data is left out: `tls.key` holds a private key.
+        f.debug_struct("TlsSecret")
+            .field("secret", &self.secret)
+            .field("resource_version", &self.resource_version)
+            .field("keys", &self.data.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl TlsSecret {
     /// Reads `secret` through the Kubernetes API, within `timeout`, and checks its type.
-    pub(crate) async fn get(
+    ///
+    /// Fails with [`SecretError::NotFound`], [`SecretError::Forbidden`],
+    /// [`SecretError::Timeout`], [`SecretError::Api`] or [`SecretError::WrongType`].
+    pub async fn read(
         kube: &kube::Client,
         secret: &SecretRef,
         timeout: Duration,
@@ -326,18 +403,43 @@ impl TlsSecret {
                     source: Arc::new(source),
                 },
             })?;
+        Self::from_object(secret.clone(), object)
+    }
+
+    /// A Secret object already read (by a watch, or from a file), named `secret` in errors:
+    /// [`SecretError::WrongType`] unless its type is `kubernetes.io/tls`.
+    ///
+    /// ```
+    /// use core_client::{SecretError, SecretRef, TlsSecret};
+    ///
+    /// let opaque = k8s_openapi::api::core::v1::Secret {
+    ///     type_: Some("Opaque".to_owned()),
+    ///     ..Default::default()
+    /// };
+    /// let error = TlsSecret::from_object(SecretRef::new("ns", "ca"), opaque).unwrap_err();
+    /// assert!(matches!(error, SecretError::WrongType { found, .. } if found == "Opaque"));
+    /// ```
+    pub fn from_object(secret: SecretRef, object: Secret) -> Result<Self, SecretError> {
         let found = object.type_.unwrap_or_default();
         if found != TLS_SECRET_TYPE {
-            return Err(SecretError::WrongType {
-                secret: secret.clone(),
-                found,
-            });
+            return Err(SecretError::WrongType { secret, found });
         }
         Ok(Self {
-            secret: secret.clone(),
+            secret,
             resource_version: object.metadata.resource_version,
             data: object.data.unwrap_or_default(),
         })
+    }
+
+    /// The Secret this was read from.
+    pub fn secret(&self) -> &SecretRef {
+        &self.secret
+    }
+
+    /// The `resourceVersion` it was read at (a reload rebuilds the TLS material when it
+    /// changed).
+    pub fn resource_version(&self) -> Option<&str> {
+        self.resource_version.as_deref()
     }
 
     fn bytes(&self, key: &'static str) -> Result<&[u8], SecretError> {
@@ -350,19 +452,27 @@ impl TlsSecret {
         }
     }
 
-    /// The CA certificates in `tls.crt`: every one X.509 and a CA (or self-signed), at least
-    /// one within its validity window at `now` (the others are kept, with a warning).
-    pub(crate) fn ca_certificates(
-        &self,
-        now: SystemTime,
-    ) -> Result<Vec<CertificateDer<'static>>, SecretError> {
+    /// The checks of a CA Secret (see [`TlsSecret`]): the CA certificates in `tls.crt`,
+    /// every one X.509, a CA (or self-issued) and usable by rustls as a trust anchor, at least
+    /// one within its validity window at `now`. The others are kept, with a warning, and
+    /// listed in [`CaCertificates::outside_validity`].
+    pub fn ca_certificates(&self, now: SystemTime) -> Result<CaCertificates, SecretError> {
         let certificates = parse_certificates(self.bytes(TLS_CERT_KEY)?)
             .map_err(|error| certificate_pem_error(&self.secret, error))?;
-        if let Some(index) = certificates.iter().position(|c| !c.trust_anchor) {
-            return Err(SecretError::NotACa {
-                secret: self.secret.clone(),
-                index,
-            });
+        for (index, certificate) in certificates.iter().enumerate() {
+            if !certificate.trust_anchor {
+                return Err(SecretError::NotACa {
+                    secret: self.secret.clone(),
+                    index,
+                });
+            }
+            tls::check_trust_anchor(&certificate.der).map_err(|source| {
+                SecretError::UnusableCaCertificate {
+                    secret: self.secret.clone(),
+                    index,
+                    source: Box::new(source),
+                }
+            })?;
         }
         let outside: Vec<_> = certificates
             .iter()
@@ -374,7 +484,7 @@ impl TlsSecret {
         {
             return Err(validity_error(&self.secret, index, validity, outside));
         }
-        for (index, validity, _) in outside {
+        for &(index, validity, _) in &outside {
             tracing::warn!(
                 secret = %self.secret,
                 index,
@@ -382,15 +492,49 @@ impl TlsSecret {
                 "a CA certificate is outside its validity window; kept, as another in the Secret is valid (remove it once a CA rotation is over)"
             );
         }
-        Ok(certificates.into_iter().map(|c| c.der).collect())
+        Ok(CaCertificates {
+            certificates: certificates.into_iter().map(|c| c.der).collect(),
+            outside_validity: outside
+                .into_iter()
+                .map(|(index, validity, _)| (index, validity))
+                .collect(),
+        })
     }
 
-    /// The client identity in `tls.crt` and `tls.key`, its leaf valid at `now`.
-    pub(crate) fn client_identity(&self, now: SystemTime) -> Result<ClientIdentity, SecretError> {
+    /// The checks of a client-certificate Secret (see [`TlsSecret`]): the client
+    /// identity in `tls.crt` and `tls.key`, its key matching its leaf, the leaf valid at
+    /// `now`.
+    pub fn client_identity(&self, now: SystemTime) -> Result<ClientIdentity, SecretError> {
         let certificate = self.bytes(TLS_CERT_KEY)?;
         let key = self.bytes(TLS_KEY_KEY)?;
         ClientIdentity::from_pem_at(certificate, key, now)
             .map_err(|error| identity_error(&self.secret, error))
+    }
+}
+
+/// The CA certificates of a CA Secret that passed its checks
+/// ([`TlsSecret::ca_certificates`]).
+#[derive(Clone, Debug)]
+pub struct CaCertificates {
+    certificates: Vec<CertificateDer<'static>>,
+    outside_validity: Vec<(usize, Validity)>,
+}
+
+impl CaCertificates {
+    /// Every certificate of `tls.crt`, in order: the trust anchors.
+    pub fn certificates(&self) -> &[CertificateDer<'static>] {
+        &self.certificates
+    }
+
+    /// The certificates kept although outside their validity window (index in `tls.crt`, and
+    /// window): an old CA left in the bundle after a CA rotation, or a new one not valid yet.
+    pub fn outside_validity(&self) -> &[(usize, Validity)] {
+        &self.outside_validity
+    }
+
+    /// The trust anchors, as a TLS configuration takes them.
+    pub fn into_roots(self) -> Roots {
+        Roots::Private(self.certificates)
     }
 }
 
@@ -449,15 +593,12 @@ fn identity_error(secret: &SecretRef, error: IdentityError) -> SecretError {
                 source: Arc::new(source),
             }
         }
-        IdentityError::PrivateKeyPem(error @ PrivateKeyPemError::NoPrivateKey) => {
-            SecretError::InvalidPrivateKey {
-                secret,
-                reason: error.to_string(),
-            }
+        IdentityError::PrivateKeyPem(PrivateKeyPemError::NoPrivateKey) => {
+            SecretError::NoPrivateKey { secret }
         }
-        IdentityError::InvalidPrivateKey(e) => SecretError::InvalidPrivateKey {
+        IdentityError::InvalidPrivateKey(source) => SecretError::InvalidPrivateKey {
             secret,
-            reason: e.to_string(),
+            source: Box::new(source),
         },
         IdentityError::KeyMismatch => SecretError::KeyMismatch { secret },
         // Only the leaf of a client chain is checked.
@@ -489,5 +630,127 @@ fn validity_error(
             index,
             validity,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::UNIX_EPOCH;
+
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use test_support::{Ca, KeyKind};
+
+    use super::*;
+
+    /// A `kubernetes.io/tls` Secret object holding `data`, at version `7`.
+    fn object(data: &[(&str, &str)]) -> Secret {
+        Secret {
+            type_: Some(TLS_SECRET_TYPE.to_owned()),
+            metadata: ObjectMeta {
+                resource_version: Some("7".to_owned()),
+                ..ObjectMeta::default()
+            },
+            data: Some(
+                data.iter()
+                    .map(|(key, value)| ((*key).to_owned(), ByteString(value.as_bytes().to_vec())))
+                    .collect(),
+            ),
+            ..Secret::default()
+        }
+    }
+
+    fn name() -> SecretRef {
+        SecretRef::new("unikorn", "material")
+    }
+
+    #[test]
+    fn each_check_runs_alone_on_a_secret_object() {
+        let leaf = Ca::new("clients").client_cert("compute", KeyKind::EcdsaP256);
+        let untyped = Secret::default();
+        assert!(matches!(
+            TlsSecret::from_object(name(), untyped),
+            Err(SecretError::WrongType { found, .. }) if found.is_empty()
+        ));
+
+        let empty = TlsSecret::from_object(name(), object(&[])).unwrap();
+        assert_eq!(empty.secret(), &name());
+        assert_eq!(empty.resource_version(), Some("7"));
+        assert!(matches!(
+            empty.ca_certificates(SystemTime::now()),
+            Err(SecretError::MissingKey {
+                key: TLS_CERT_KEY,
+                ..
+            })
+        ));
+
+        let no_key =
+            TlsSecret::from_object(name(), object(&[(TLS_CERT_KEY, &leaf.cert_pem)])).unwrap();
+        assert!(matches!(
+            no_key.client_identity(SystemTime::now()),
+            Err(SecretError::MissingKey {
+                key: TLS_KEY_KEY,
+                ..
+            })
+        ));
+
+        let key = leaf.key_pem();
+        let whole = TlsSecret::from_object(
+            name(),
+            object(&[(TLS_CERT_KEY, &leaf.cert_pem), (TLS_KEY_KEY, &key)]),
+        )
+        .unwrap();
+        let identity = whole.client_identity(SystemTime::now()).unwrap();
+        assert_eq!(identity.certificate(), &leaf.cert_der);
+        // A leaf is no CA, whatever Secret it is in.
+        assert!(matches!(
+            whole.ca_certificates(SystemTime::now()),
+            Err(SecretError::NotACa { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn debug_names_the_keys_never_their_contents() {
+        let leaf = Ca::new("clients").client_cert("compute", KeyKind::EcdsaP256);
+        let key = leaf.key_pem();
+        let secret = TlsSecret::from_object(
+            name(),
+            object(&[(TLS_CERT_KEY, &leaf.cert_pem), (TLS_KEY_KEY, &key)]),
+        )
+        .unwrap();
+        let debug = format!("{secret:?}");
+        assert!(
+            debug.contains("unikorn") && debug.contains("tls.key"),
+            "{debug}"
+        );
+        let body = key.lines().nth(1).unwrap();
+        assert!(
+            !debug.contains(body) && !debug.contains("PRIVATE KEY"),
+            "{debug}"
+        );
+    }
+
+    /// The old CA of a CA rotation, kept next to the new one, is listed for whoever reports on
+    /// the Secret.
+    #[test]
+    fn a_ca_kept_outside_its_window_is_listed() {
+        let old = Ca::new_valid_between(
+            "old",
+            UNIX_EPOCH + Duration::from_secs(1_577_836_800),
+            UNIX_EPOCH + Duration::from_secs(1_609_459_200),
+        );
+        let new = Ca::new("new");
+        let bundle = format!("{}{}", old.cert_pem, new.cert_pem);
+        let secret = TlsSecret::from_object(name(), object(&[(TLS_CERT_KEY, &bundle)])).unwrap();
+        let ca = secret.ca_certificates(SystemTime::now()).unwrap();
+        assert_eq!(
+            ca.certificates(),
+            [old.cert_der.clone(), new.cert_der.clone()]
+        );
+        let window = Validity::new(
+            UNIX_EPOCH + Duration::from_secs(1_577_836_800),
+            UNIX_EPOCH + Duration::from_secs(1_609_459_200),
+        );
+        assert_eq!(ca.outside_validity(), [(0, window)]);
+        assert!(matches!(ca.into_roots(), Roots::Private(roots) if roots.len() == 2));
     }
 }

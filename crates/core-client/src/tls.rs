@@ -70,7 +70,7 @@ pub enum IdentityError {
     #[error("the private key PEM cannot be used")]
     PrivateKeyPem(#[source] PrivateKeyPemError),
     /// The key is not a supported RSA, ECDSA (P-256, P-384) or Ed25519 key.
-    #[error("unsupported or malformed private key: {0}")]
+    #[error("unsupported or malformed private key")]
     InvalidPrivateKey(#[source] rustls::Error),
     /// The key's public half is not the one in the first certificate.
     #[error("the private key does not match the certificate")]
@@ -220,6 +220,14 @@ pub enum Roots {
     WebPki,
     /// These CA certificates only.
     Private(Vec<CertificateDer<'static>>),
+}
+
+/// Whether rustls takes `certificate` as a trust anchor (rustls-webpki parses it again, more
+/// strictly in places than the X.509 parser of [`crate::pem`]).
+pub(crate) fn check_trust_anchor(
+    certificate: &CertificateDer<'static>,
+) -> Result<(), rustls::Error> {
+    RootCertStore::empty().add(certificate.clone())
 }
 
 /// Builds a TLS 1.3-only client configuration trusting `roots` and presenting `identity`.

@@ -1,6 +1,6 @@
-//! The innermost service of an [`HttpClient`](crate::HttpClient): hyper-util's pooled client
-//! over hyper-rustls (ALPN `h2` and `http/1.1`), sending one attempt of a request and reading
-//! its body within the size limit.
+//! The innermost service of an [`HttpClient`](crate::HttpClient)'s stack: one attempt of a
+//! request over the client's TLS material (the material a request was [`SignedWith`], else the
+//! current one), its whole body read within the size limit.
 
 use std::{
     future::Future,
@@ -10,77 +10,42 @@ use std::{
 };
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::{
-    client::legacy::{Client, connect::HttpConnector},
-    rt::{TokioExecutor, TokioTimer},
-};
+use http_body_util::{BodyExt, Limited};
 
 use crate::{
-    Attempts, HttpConfig, HttpError, SignedWith, discovery::Protocol,
-    error::refused_certificate_alert, rotation::Rotation,
+    Attempts, HttpError, SignedWith, error::refused_certificate_alert, rotation::Rotation,
 };
 
-/// The pooled hyper client requests go through.
-pub(crate) type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
-
-/// A boxed, `Send` future, as the services of the stack return.
-pub(crate) type ResponseFuture =
+/// The future of one attempt: the only box below the top of the stack, as an `async` block's
+/// type cannot be named.
+pub(crate) type AttemptFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, HttpError>> + Send>>;
 
-/// The pooled clients of one TLS configuration: one negotiating the HTTP version (ALPN `h2`,
-/// `http/1.1`), one for hosts known to speak HTTP/2 (see [`crate::discovery`]).
-pub(crate) struct HyperClients {
-    pub(crate) negotiating: HyperClient,
-    pub(crate) http2: HyperClient,
-}
-
-/// The pooled clients using `tls` (whose ALPN is replaced).
-pub(crate) fn build(tls: rustls::ClientConfig, config: &HttpConfig) -> HyperClients {
-    let mut http = HttpConnector::new();
-    http.enforce_http(false);
-    http.set_connect_timeout(Some(config.connect_timeout));
-    http.set_nodelay(true);
-    let client = |http2_only: bool| {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls.clone())
-            .https_or_http();
-        let connector = if http2_only {
-            connector.enable_http2().wrap_connector(http.clone())
-        } else {
-            connector.enable_all_versions().wrap_connector(http.clone())
-        };
-        Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(config.pool_idle_timeout)
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .http2_only(http2_only)
-            .build(connector)
-    };
-    HyperClients {
-        negotiating: client(false),
-        http2: client(true),
-    }
-}
-
-/// Sends one attempt: over the material a request was [`SignedWith`], else the current one; adds the default `User-Agent`; reads the whole body.
+/// Sends one attempt: over the material a request was [`SignedWith`], else the current one;
+/// adds the default `User-Agent`; reads the whole body. Every response carries
+/// [`Attempts`]`(1)` and every error an attempt count of 1; the retry layer counts the others.
 #[derive(Clone)]
 pub(crate) struct Transport {
-    pub(crate) rotation: Arc<Rotation>,
+    rotation: Arc<Rotation>,
+}
+
+impl Transport {
+    pub(crate) fn new(rotation: Arc<Rotation>) -> Self {
+        Self { rotation }
+    }
 }
 
 impl tower::Service<http::Request<Bytes>> for Transport {
     type Response = http::Response<Bytes>;
     type Error = HttpError;
-    type Future = ResponseFuture;
+    type Future = AttemptFuture;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), HttpError>> {
         // hyper's client queues requests in its pool: always ready.
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, mut request: http::Request<Bytes>) -> ResponseFuture {
+    fn call(&mut self, mut request: http::Request<Bytes>) -> AttemptFuture {
         let config = self.rotation.config();
         let limit = config.max_response_body;
         if !request.headers().contains_key(http::header::USER_AGENT) {
@@ -88,54 +53,27 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                 .headers_mut()
                 .insert(http::header::USER_AGENT, config.user_agent.clone());
         }
-        let transport = match request.extensions().get::<SignedWith>() {
+        let material = match request.extensions().get::<SignedWith>() {
             Some(signer) => signer.material().clone(),
             None => self.rotation.current(),
         };
-        // The Secret the material's certificate was read from, to name if the server refuses it.
-        let certificate_secret = transport
-            .identity
-            .as_ref()
-            .and(self.rotation.source())
-            .and_then(|source| source.certificate.clone())
-            .map(Box::new);
         Box::pin(async move {
             let uri = request.uri().clone();
-            let host = transport.hosts.host(&uri);
-            let response = match host.known() {
-                Some(protocol) => transport.send(protocol, request).await,
-                None => {
-                    // Alone until the protocol is known (see `crate::discovery`); requests
-                    // that waited send as soon as it is.
-                    let discovering = host.discover().await;
-                    match host.known() {
-                        Some(protocol) => {
-                            drop(discovering);
-                            transport.send(protocol, request).await
-                        }
-                        None => {
-                            let response = transport.send(Protocol::Negotiate, request).await;
-                            if let Ok(response) = &response {
-                                host.learn(response.version());
-                            }
-                            response
-                        }
-                    }
+            let response = material.send(request).await.map_err(|source| {
+                match refused_certificate_alert(&source) {
+                    Some(alert) => HttpError::CertificateRefused {
+                        uri: uri.clone(),
+                        secret: material.certificate_secret().cloned().map(Box::new),
+                        alert,
+                        attempts: 1,
+                        source: Box::new(source),
+                    },
+                    None => HttpError::Transport {
+                        uri: uri.clone(),
+                        attempts: 1,
+                        source: Box::new(source),
+                    },
                 }
-            }
-            .map_err(|source| match refused_certificate_alert(&source) {
-                Some(alert) => HttpError::CertificateRefused {
-                    uri: uri.clone(),
-                    secret: certificate_secret,
-                    alert,
-                    attempts: 1,
-                    source: Box::new(source),
-                },
-                None => HttpError::Transport {
-                    uri: uri.clone(),
-                    attempts: 1,
-                    source: Box::new(source),
-                },
             })?;
             let (parts, body) = response.into_parts();
             let status = parts.status;
@@ -161,7 +99,6 @@ impl tower::Service<http::Request<Bytes>> for Transport {
                 })?
                 .to_bytes();
             let mut response = http::Response::from_parts(parts, body);
-            // One attempt so far; the retry layer counts the others.
             response.extensions_mut().insert(Attempts(1));
             Ok(response)
         })

@@ -4,7 +4,6 @@
 //! environment is changed.
 #![cfg(feature = "clap")]
 
-use clap::{Args, FromArgMatches};
 use std::time::Duration;
 
 use core_client::{HttpClientOptions, HttpOptions, SecretRef};
@@ -25,7 +24,7 @@ fn flags_fall_back_to_the_environment_and_flags_win() {
     let command = |region: &HttpOptions, identity: &HttpOptions| {
         let command = clap::Command::new("svc").no_binary_name(true);
         let command = identity.augment_args(region.augment_args(command));
-        HttpClientOptions::augment_args(command)
+        HttpClientOptions::new().augment_args(command)
     };
 
     let mut region = HttpOptions::new("region");
@@ -35,7 +34,8 @@ fn flags_fall_back_to_the_environment_and_flags_win() {
         .unwrap();
     region.update_from_arg_matches(&matches).unwrap();
     identity.update_from_arg_matches(&matches).unwrap();
-    let client = HttpClientOptions::from_arg_matches(&matches).unwrap();
+    let mut client = HttpClientOptions::new();
+    client.update_from_arg_matches(&matches).unwrap();
     assert_eq!(region.host(), "https://from-env");
     assert_eq!(
         region.ca_secret(),

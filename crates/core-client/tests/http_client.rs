@@ -357,12 +357,24 @@ async fn every_secret_failure_has_its_own_error_naming_the_secret() {
         Some("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
     );
     let e = secret_error(&s.kube, None, Some("bad-key")).await;
-    assert!(matches!(e, SecretError::InvalidPrivateKey { .. }), "{e:?}");
+    // rustls's refusal is kept as the typed cause, not as text.
+    assert!(
+        matches!(&e, SecretError::InvalidPrivateKey { source, .. }
+            if matches!(**source, rustls::Error::General(_))),
+        "{e:?}"
+    );
+    assert_eq!(e.key(), Some("tls.key"));
+    assert_eq!(
+        e.to_string(),
+        "secret unikorn/bad-key key \"tls.key\" holds a private key that cannot be used"
+    );
+    assert!(std::error::Error::source(&e).is_some());
 
     s.kube
         .put_tls_secret(NS, "no-key-pem", &leaf.cert_pem, Some("garbage"));
     let e = secret_error(&s.kube, None, Some("no-key-pem")).await;
-    assert!(matches!(e, SecretError::InvalidPrivateKey { .. }), "{e:?}");
+    assert!(matches!(e, SecretError::NoPrivateKey { .. }), "{e:?}");
+    assert_eq!(e.key(), Some("tls.key"));
 
     s.kube
         .put_tls_secret(NS, "mismatch", &leaf.cert_pem, Some(&other.key_pem()));

@@ -483,3 +483,36 @@ async fn a_ca_secret_rotated_to_a_certificate_that_is_not_a_ca_is_refused_on_rel
         }
     }
 }
+
+/// A CA certificate that parses as X.509 and is a CA, but that rustls refuses as a trust
+/// anchor (here the signature algorithm outside the signed part differs from the one inside
+/// it): the Secret and the certificate are named, and rustls's refusal is the typed cause.
+#[tokio::test]
+async fn a_ca_certificate_rustls_refuses_as_a_trust_anchor_is_named_with_its_cause() {
+    let kube = KubeApi::start().await;
+    let good = Ca::new("region-ca");
+    let refused = Ca::new("odd-ca");
+    // ecdsa-with-SHA256, then ecdsa-with-SHA384: the same length, so only the outer
+    // AlgorithmIdentifier (its last occurrence) changes.
+    const SHA256: &[u8] = &[0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02];
+    let mut der = refused.cert_der.to_vec();
+    let outer = der
+        .windows(SHA256.len())
+        .rposition(|w| w == SHA256)
+        .expect("an ECDSA P-256 CA");
+    der[outer + SHA256.len() - 1] = 0x03;
+    let bundle = format!("{}{}", good.cert_pem, pki::pem("CERTIFICATE", &der));
+    kube.put_tls_secret(NS, "odd-ca", &bundle, None);
+
+    let e = secret_error(&kube, Some("odd-ca"), None).await;
+    assert!(
+        matches!(&e, SecretError::UnusableCaCertificate { index: 1, source, .. }
+            if matches!(**source, rustls::Error::InvalidCertificate(_))),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "secret unikorn/odd-ca key \"tls.crt\": the certificate at index 1 cannot be a trust anchor"
+    );
+    assert!(std::error::Error::source(&e).is_some());
+}

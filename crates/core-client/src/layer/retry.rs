@@ -1,5 +1,6 @@
-//! When a request is sent again: the [`RetryPolicy`] for `tower::retry`, and the extensions
-//! that mark a request safe to repeat ([`RetrySafe`]) and count attempts ([`Attempts`]).
+//! When a request is sent again: [`RetryLayer`] (`tower::retry` with the [`RetryPolicy`] of a
+//! [`RetryConfig`]), and the extensions that mark a request safe to repeat ([`RetrySafe`]) and
+//! count attempts ([`Attempts`]).
 
 use std::{
     hash::{BuildHasher, RandomState},
@@ -58,16 +59,48 @@ pub struct Attempts(pub u32);
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ResendCount(pub(crate) u32);
 
-/// The `tower::retry` policy of [`RetryConfig`]; one per call, counting its attempts.
+/// Sends a request again when that is safe, as [`RetryConfig`] says: `tower::retry` with a
+/// [`RetryPolicy`]. Below a [`DeadlineLayer`](super::DeadlineLayer), no retry is started that
+/// the deadline would cut short. The final answer or error says how many times the request was
+/// sent ([`Attempts`], [`HttpError::attempts`]).
+///
+/// ```
+/// use core_client::{RetryConfig, layer::RetryLayer};
+///
+/// let stack = tower::ServiceBuilder::new().layer(RetryLayer::new(RetryConfig::default()));
+/// # let _ = stack;
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct RetryLayer {
+    config: RetryConfig,
+}
+
+impl RetryLayer {
+    /// Retries as `config` says.
+    pub fn new(config: RetryConfig) -> Self {
+        Self { config }
+    }
+}
+
+impl<S> tower::Layer<S> for RetryLayer {
+    type Service = tower::retry::Retry<RetryPolicy, S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        tower::retry::Retry::new(RetryPolicy::new(self.config), inner)
+    }
+}
+
+/// The `tower::retry` policy of a [`RetryConfig`]: one per call, counting its attempts.
 #[derive(Clone, Debug)]
-pub(crate) struct RetryPolicy {
+pub struct RetryPolicy {
     config: RetryConfig,
     /// Sends so far.
     attempts: u32,
 }
 
 impl RetryPolicy {
-    pub(crate) fn new(config: RetryConfig) -> Self {
+    /// The policy of `config`, before the first attempt.
+    pub fn new(config: RetryConfig) -> Self {
         Self {
             config,
             attempts: 1,

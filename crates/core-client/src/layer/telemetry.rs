@@ -1,8 +1,10 @@
 //! A client span and metrics for each attempt of a request, after the OpenTelemetry HTTP client
-//! semantic conventions: spans through `tracing` (exported with `tracing-opentelemetry`),
-//! metrics through the global OpenTelemetry meter.
+//! semantic conventions: [`TelemetryLayer`]. Spans go through `tracing` (exported with
+//! `tracing-opentelemetry`), metrics through the global OpenTelemetry meter.
 
 use std::{
+    future::Future,
+    pin::Pin,
     sync::Arc,
     task::{Context, Poll},
 };
@@ -15,11 +17,11 @@ use opentelemetry::{
 };
 use opentelemetry_http::HeaderInjector;
 use tokio::time::Instant;
-use tracing::{Instrument, Level, Span, field::Empty};
+use tracing::{Instrument, Level, Span, field::Empty, instrument::Instrumented};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::{deadline::Deadline, retry::ResendCount};
-use crate::{HttpError, Operation, TelemetryConfig, transport::ResponseFuture};
+use crate::{HttpError, Operation, TelemetryConfig};
 
 /// The OpenTelemetry context a request continues, as a request extension: set by whoever chose
 /// it (the identity layer's trace-context editor, from an inbound request) so that the client
@@ -45,11 +47,15 @@ pub(crate) struct Instruments {
 
 impl Instruments {
     /// The instruments of the global meter provider as it is now.
-    pub(crate) fn from_global_meter() -> Self {
+    fn from_global_meter() -> Self {
         let scope = InstrumentationScope::builder("core-client")
             .with_version(env!("CARGO_PKG_VERSION"))
             .build();
-        let meter = global::meter_with_scope(scope);
+        Self::new(&global::meter_with_scope(scope))
+    }
+
+    /// The instruments of `meter`.
+    fn new(meter: &opentelemetry::metrics::Meter) -> Self {
         Self {
             duration: meter
                 .f64_histogram("http.client.request.duration")
@@ -66,43 +72,146 @@ impl Instruments {
     }
 }
 
-/// Wraps each attempt in a client span and records its metrics.
+/// Wraps each attempt of a request in a client span and records its metrics, as
+/// [`TelemetryConfig`] says. Placed below a [`RetryLayer`](super::RetryLayer), it sees every
+/// attempt; the span of a resend records which resend it is. With spans on, the
+/// `traceparent` sent is the span's, so the server's span is its child.
+///
+/// ```
+/// use core_client::{TelemetryConfig, layer::TelemetryLayer};
+///
+/// let stack = tower::ServiceBuilder::new().layer(TelemetryLayer::new(TelemetryConfig::default()));
+/// # let _ = stack;
+/// ```
 #[derive(Clone)]
-pub(crate) struct TelemetryService<S> {
-    pub(crate) inner: S,
-    pub(crate) config: TelemetryConfig,
-    pub(crate) instruments: Option<Arc<Instruments>>,
+pub struct TelemetryLayer {
+    config: TelemetryConfig,
+    instruments: Option<Arc<Instruments>>,
+}
+
+impl TelemetryLayer {
+    /// Spans and metrics as `config` says; the metrics' instruments are those of the global
+    /// meter provider as it is now.
+    pub fn new(config: TelemetryConfig) -> Self {
+        Self {
+            config,
+            instruments: config
+                .metrics
+                .then(|| Arc::new(Instruments::from_global_meter())),
+        }
+    }
+}
+
+impl std::fmt::Debug for TelemetryLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryLayer")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> tower::Layer<S> for TelemetryLayer {
+    type Service = TelemetryService<S>;
+
+    fn layer(&self, inner: S) -> TelemetryService<S> {
+        let layer = self.clone();
+        TelemetryService { inner, layer }
+    }
+}
+
+/// The service of a [`TelemetryLayer`].
+#[derive(Clone)]
+pub struct TelemetryService<S> {
+    inner: S,
+    /// The settings and instruments.
+    layer: TelemetryLayer,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for TelemetryService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryService")
+            .field("inner", &self.inner)
+            .field("config", &self.layer.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<S> tower::Service<http::Request<Bytes>> for TelemetryService<S>
 where
-    S: tower::Service<
-            http::Request<Bytes>,
-            Response = http::Response<Bytes>,
-            Error = HttpError,
-            Future = ResponseFuture,
-        >,
+    S: tower::Service<http::Request<Bytes>, Response = http::Response<Bytes>, Error = HttpError>,
 {
     type Response = http::Response<Bytes>;
     type Error = HttpError;
-    type Future = ResponseFuture;
+    type Future = TelemetryFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), HttpError>> {
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: http::Request<Bytes>) -> ResponseFuture {
-        if !self.config.spans && self.instruments.is_none() {
-            return self.inner.call(request);
+    fn call(&mut self, mut request: http::Request<Bytes>) -> Self::Future {
+        let TelemetryLayer {
+            config,
+            instruments,
+        } = &self.layer;
+        if !config.spans && instruments.is_none() {
+            return TelemetryFuture {
+                inner: Inner::Unmeasured {
+                    call: self.inner.call(request),
+                },
+            };
         }
-        let attempt = Attempt::start(&mut request, &self.config, self.instruments.clone());
+        let attempt = Attempt::start(&mut request, config, instruments.clone());
         let span = attempt.span.clone();
-        let call = self.inner.call(request).instrument(span);
-        Box::pin(async move {
-            let result = call.await;
-            attempt.finish(&result);
-            result
-        })
+        TelemetryFuture {
+            inner: Inner::Measured {
+                call: self.inner.call(request).instrument(span),
+                attempt: Some(attempt),
+            },
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a [`TelemetryService`] call.
+    pub struct TelemetryFuture<F> {
+        #[pin]
+        inner: Inner<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = InnerProjection]
+    enum Inner<F> {
+        Unmeasured {
+            #[pin]
+            call: F,
+        },
+        Measured {
+            #[pin]
+            call: Instrumented<F>,
+            // Taken when the attempt is over; recorded as cut short if dropped before.
+            attempt: Option<Attempt>,
+        },
+    }
+}
+
+impl<F> Future for TelemetryFuture<F>
+where
+    F: Future<Output = Result<http::Response<Bytes>, HttpError>>,
+{
+    type Output = Result<http::Response<Bytes>, HttpError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().inner.project() {
+            InnerProjection::Unmeasured { call } => call.poll(cx),
+            InnerProjection::Measured { call, attempt } => {
+                let result = std::task::ready!(call.poll(cx));
+                if let Some(attempt) = attempt.take() {
+                    attempt.finish(&result);
+                }
+                Poll::Ready(result)
+            }
+        }
     }
 }
 
@@ -303,5 +412,222 @@ fn protocol_version(version: http::Version) -> Option<&'static str> {
         http::Version::HTTP_2 => Some("2"),
         http::Version::HTTP_3 => Some("3"),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{collections::BTreeMap, time::Duration};
+
+    use opentelemetry::{metrics::MeterProvider as _, trace::TracerProvider as _};
+    use opentelemetry_sdk::{
+        metrics::{
+            InMemoryMetricExporter, PeriodicReader, SdkMeterProvider,
+            data::{AggregatedMetrics, MetricData},
+        },
+        trace::{InMemorySpanExporter, SdkTracerProvider},
+    };
+    use tower::{Layer, Service, ServiceExt};
+    use tower_test::mock;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    use super::*;
+
+    type Request = http::Request<Bytes>;
+    type Response = http::Response<Bytes>;
+    /// The mock's errors are the ones its handle sends, boxed: unboxed again.
+    type Inner =
+        tower::util::MapErr<mock::Mock<Request, Response>, fn(tower::BoxError) -> HttpError>;
+
+    fn over_mock(
+        layer: &TelemetryLayer,
+    ) -> (TelemetryService<Inner>, mock::Handle<Request, Response>) {
+        let (mock, handle) = mock::pair();
+        let inner: Inner = mock.map_err(HttpError::from_layer);
+        (layer.layer(inner), handle)
+    }
+
+    const OPERATION: Operation = Operation::new("getNetworkV2", "/api/v2/networks/{networkID}");
+
+    /// A `GET` of the generated client's: with its operation.
+    fn get() -> Request {
+        let mut get = Request::new(Bytes::new());
+        *get.uri_mut() = http::Uri::from_static("https://region.example.com/api/v2/networks/1");
+        get.extensions_mut().insert(OPERATION);
+        get
+    }
+
+    /// The method and `error.type` of every duration point, and the last value of every
+    /// active-requests series.
+    fn recorded(exporter: &InMemoryMetricExporter) -> (Vec<(String, String)>, Vec<i64>) {
+        let (mut errors, mut active) = (Vec::new(), Vec::new());
+        for resource in exporter.get_finished_metrics().unwrap() {
+            for scope in resource.scope_metrics() {
+                for metric in scope.metrics() {
+                    match metric.data() {
+                        AggregatedMetrics::F64(MetricData::Histogram(histogram)) => {
+                            for point in histogram.data_points() {
+                                let attribute = |key: &str| {
+                                    point
+                                        .attributes()
+                                        .find(|kv| kv.key.as_str() == key)
+                                        .map(|kv| kv.value.to_string())
+                                        .unwrap_or_default()
+                                };
+                                errors.push((
+                                    attribute("http.request.method"),
+                                    attribute("error.type"),
+                                ));
+                            }
+                        }
+                        AggregatedMetrics::I64(MetricData::Sum(sum)) => {
+                            active.extend(sum.data_points().map(|p| p.value()));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        errors.sort();
+        (errors, active)
+    }
+
+    /// An attempt that never finishes is still measured: as `timeout` when its deadline had
+    /// passed when it was dropped, else as `cancelled`; and it is no longer active.
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_cut_short_is_recorded_as_a_timeout_or_cancelled() {
+        let exporter = InMemoryMetricExporter::default();
+        let provider = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(exporter.clone()).build())
+            .build();
+        let layer = TelemetryLayer {
+            config: TelemetryConfig {
+                spans: false,
+                ..TelemetryConfig::default()
+            },
+            instruments: Some(Arc::new(Instruments::new(&provider.meter("test")))),
+        };
+        let (mut service, mut handle) = over_mock(&layer);
+
+        // Cut by its deadline: the deadline layer drops it once the deadline is past.
+        let mut cut = get();
+        *cut.method_mut() = http::Method::PUT;
+        cut.extensions_mut()
+            .insert(Deadline(Instant::now() + Duration::from_secs(1)));
+        let call = service.ready().await.unwrap().call(cut);
+        let _sent = handle.next_request().await.unwrap();
+        tokio::time::advance(Duration::from_secs(1)).await;
+        drop(call);
+
+        // Dropped by its caller.
+        let mut dropped = get();
+        *dropped.method_mut() = http::Method::DELETE;
+        let call = service.ready().await.unwrap().call(dropped);
+        let _sent = handle.next_request().await.unwrap();
+        drop(call);
+
+        // Answered: a 4xx or 5xx is an error for a client.
+        let call = service.ready().await.unwrap().call(get());
+        let (_, answer) = handle.next_request().await.unwrap();
+        answer.send_response(
+            http::Response::builder()
+                .status(503)
+                .body(Bytes::new())
+                .unwrap(),
+        );
+        assert_eq!(call.await.unwrap().status(), 503);
+
+        // Failed.
+        let call = service.ready().await.unwrap().call(get());
+        let (_, answer) = handle.next_request().await.unwrap();
+        answer.send_error(HttpError::BodyTooLarge {
+            uri: "https://region.example.com/api/v2/networks/1"
+                .parse()
+                .unwrap(),
+            status: http::StatusCode::OK,
+            limit: 1,
+            attempts: 1,
+        });
+        assert!(call.await.is_err());
+
+        provider.force_flush().unwrap();
+        let (errors, active) = recorded(&exporter);
+        let expected = [
+            ("DELETE", "cancelled"),
+            ("GET", "503"),
+            ("GET", "body_too_large"),
+            ("PUT", "timeout"),
+        ];
+        let expected: Vec<_> = expected
+            .iter()
+            .map(|(method, error)| ((*method).to_owned(), (*error).to_owned()))
+            .collect();
+        assert_eq!(errors, expected);
+        assert!(
+            !active.is_empty() && active.iter().all(|v| *v == 0),
+            "{active:?}"
+        );
+    }
+
+    /// The attempt's client span is the parent the request carries to the server, and records
+    /// the operation, the resend and the answer; with spans and metrics off, the request goes
+    /// on untouched.
+    #[tokio::test]
+    async fn the_span_of_an_attempt_is_the_server_s_parent() {
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        let exporter = InMemorySpanExporter::default();
+        let tracer = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build()
+            .tracer("unit");
+        let otel = tracing_opentelemetry::layer().with_tracer(tracer);
+        let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(otel));
+        let handler = tracing::info_span!("handler");
+        let _entered = handler.enter();
+
+        let layer = TelemetryLayer::new(TelemetryConfig {
+            metrics: false,
+            ..TelemetryConfig::default()
+        });
+        let (mut service, mut handle) = over_mock(&layer);
+        let mut resend = get();
+        resend.extensions_mut().insert(ResendCount(1));
+        let call = service.ready().await.unwrap().call(resend);
+        let (sent, answer) = handle.next_request().await.unwrap();
+        answer.send_response(http::Response::new(Bytes::new()));
+        assert_eq!(call.await.unwrap().status(), 200);
+
+        let spans = exporter.get_finished_spans().unwrap();
+        let [span] = spans.as_slice() else {
+            panic!("one client span: {spans:?}");
+        };
+        assert_eq!(span.name, "GET /api/v2/networks/{networkID}");
+        let attributes: BTreeMap<String, String> = span
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect();
+        assert_eq!(attributes["openapi.operation.id"], "getNetworkV2");
+        assert_eq!(attributes["http.request.resend_count"], "1");
+        assert_eq!(attributes["http.response.status_code"], "200");
+        let traceparent = sent.headers()["traceparent"].to_str().unwrap();
+        assert_eq!(
+            traceparent,
+            format!(
+                "00-{}-{}-01",
+                span.span_context.trace_id(),
+                span.span_context.span_id()
+            )
+        );
+
+        let (mut quiet, mut handle) = over_mock(&TelemetryLayer::new(TelemetryConfig::disabled()));
+        let call = quiet.ready().await.unwrap().call(get());
+        let (sent, answer) = handle.next_request().await.unwrap();
+        answer.send_response(http::Response::new(Bytes::new()));
+        call.await.unwrap();
+        assert!(sent.headers().get("traceparent").is_none());
+        assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
     }
 }
