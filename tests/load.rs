@@ -84,7 +84,7 @@ async fn load(calls: usize, http1: bool) {
     );
 
     // Every call arrived once, with its own principal and its own trace.
-    let seen = region.seen();
+    let seen = region.calls();
     assert_eq!(seen.len(), calls);
     let mut actors = BTreeMap::new();
     for call in seen {

@@ -19,6 +19,7 @@ use crate::{
     pki::{Ca, Leaf},
     platform::{self, Tokens},
     server::{RecordedRequest, TestServer},
+    sync::lock,
 };
 
 /// A running service behind the ingress; stops when dropped.
@@ -67,9 +68,7 @@ impl Service {
                         Ok(request) => {
                             if let Some(authenticated) = request.extensions().get::<Authenticated>()
                             {
-                                seen.lock()
-                                    .expect("authenticated lock")
-                                    .push(authenticated.clone());
+                                lock(&seen).push(authenticated.clone());
                             }
                             handler(request).await
                         }
@@ -97,10 +96,7 @@ impl Service {
 
     /// What the middleware established for every request it accepted, in order.
     pub fn authenticated(&self) -> Vec<Authenticated> {
-        self.authenticated
-            .lock()
-            .expect("authenticated lock")
-            .clone()
+        lock(&self.authenticated).clone()
     }
 }
 
