@@ -3,10 +3,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{Fixture, NAMESPACE, TestApiBuilder};
+use common::{Fixture, Gate, NAMESPACE, ORGANIZATION};
 use identity_client::{
     Error, Principal, PrincipalError, RequestContext, api_client, controller_client,
     principal::{self, jws},
@@ -78,12 +78,12 @@ async fn the_jws_is_exactly_what_the_platform_verifies() {
     let fixture = Fixture::start().await;
     let leaf = fixture.client_secret("compute-client", KeyKind::Rsa, KeyEncoding::Pkcs1);
     let base = fixture.base(Some("compute-client"));
-    let api = controller_client(&base, TestApiBuilder::default(), &cluster())
+    let api = controller_client(&base, region_openapi::Client::builder(), &cluster())
         .await
         .unwrap();
-    assert_eq!(api.get("/api/v2/networks").await.unwrap().status(), 200);
+    assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
 
-    let request = fixture.server.requests().pop().unwrap();
+    let request = fixture.requests().pop().unwrap();
     let value = request.header("x-principal").unwrap();
     let parts: Vec<&str> = value.split('.').collect();
     assert_eq!(parts.len(), 3);
@@ -117,14 +117,14 @@ async fn the_jws_is_exactly_what_the_platform_verifies() {
     }
 
     // And the platform's middleware accepts it, as the principal of the resource.
-    let verdict = fixture.last_verdict();
-    assert_eq!(verdict.status, 200);
-    assert_eq!(verdict.caller(), "compute");
+    let verdict = fixture.last_call();
+    assert_eq!(verdict.status, Some(200));
+    assert_eq!(verdict.caller(), Some("compute"));
     assert_eq!(
-        verdict.principal(),
-        Principal::new("org-1", "proj-1", "alice@example.com")
+        verdict.principal().cloned(),
+        Some(Principal::new("org-1", "proj-1", "alice@example.com"))
     );
-    assert!(!verdict.impersonate());
+    assert!(!verdict.impersonated());
 }
 
 #[tokio::test]
@@ -132,22 +132,26 @@ async fn signatures_are_reused_per_principal_and_certificate() {
     let fixture = Fixture::start().await;
     fixture.client_secret("compute-client", KeyKind::Rsa, KeyEncoding::Pkcs8);
     let base = fixture.base(Some("compute-client"));
-    let api = controller_client(&base, TestApiBuilder::default(), &cluster())
+    let api = controller_client(&base, region_openapi::Client::builder(), &cluster())
         .await
         .unwrap();
-    api.get("/a").await.unwrap();
+    api.list_regions(ORGANIZATION).await.unwrap();
     // Another client for the same resource, from the same base: the same signature.
-    let again = controller_client(&base, TestApiBuilder::default(), &cluster())
+    let again = controller_client(&base, region_openapi::Client::builder(), &cluster())
         .await
         .unwrap();
-    again.get("/b").await.unwrap();
-    let requests = fixture.server.requests();
+    again.list_regions(ORGANIZATION).await.unwrap();
+    let requests = fixture.requests();
     assert_eq!(
         requests[0].header("x-principal"),
         requests[1].header("x-principal")
     );
     assert_eq!(base.signatures().len(), 1);
-    assert!(fixture.verdicts().iter().all(|v| v.status == 200));
+    let calls = fixture.platform.region().calls();
+    assert!(
+        calls.iter().all(|call| call.status == Some(200)),
+        "{calls:?}"
+    );
 }
 
 #[tokio::test]
@@ -161,7 +165,7 @@ async fn other_key_types_are_refused_at_build_and_still_work_on_the_api_path() {
         let name = format!("client-{kind:?}").to_lowercase();
         fixture.client_secret(&name, kind, KeyEncoding::Pkcs8);
         let base = fixture.base(Some(&name));
-        let error = controller_client(&base, TestApiBuilder::default(), &cluster())
+        let error = controller_client(&base, region_openapi::Client::builder(), &cluster())
             .await
             .err()
             .unwrap();
@@ -181,10 +185,14 @@ async fn other_key_types_are_refused_at_build_and_still_work_on_the_api_path() {
         assert!(error.to_string().contains(&name), "{error}");
 
         let ctx = RequestContext::new().with_principal(Principal::new("o", "p", "a"));
-        let api = api_client(&base, TestApiBuilder::default(), &ctx)
+        let api = api_client(&base, region_openapi::Client::builder(), &ctx)
             .await
             .unwrap();
-        assert_eq!(api.get("/x").await.unwrap().status(), 200, "{kind:?}");
+        assert_eq!(
+            api.list_regions(ORGANIZATION).await.unwrap().status(),
+            200,
+            "{kind:?}"
+        );
     }
 }
 
@@ -202,7 +210,7 @@ async fn inconsistent_or_empty_resources_fail_before_sending() {
             metadata,
             ..Default::default()
         };
-        let error = controller_client(&base, TestApiBuilder::default(), &resource)
+        let error = controller_client(&base, region_openapi::Client::builder(), &resource)
             .await
             .err()
             .unwrap();
@@ -216,15 +224,19 @@ async fn inconsistent_or_empty_resources_fail_before_sending() {
             other => panic!("{other:?}"),
         }
     }
-    let error = controller_client(&fixture.base(None), TestApiBuilder::default(), &cluster())
-        .await
-        .err()
-        .unwrap();
+    let error = controller_client(
+        &fixture.base(None),
+        region_openapi::Client::builder(),
+        &cluster(),
+    )
+    .await
+    .err()
+    .unwrap();
     assert!(
         matches!(error, Error::NoClientCertificate { .. }),
         "{error:?}"
     );
-    assert!(fixture.server.requests().is_empty());
+    assert!(fixture.requests().is_empty());
 }
 
 #[tokio::test]
@@ -239,13 +251,13 @@ async fn dynamic_objects_work_too() {
     let mut object = DynamicObject::new("cluster-a", &resource).within("org-1-proj-1");
     object.metadata.labels = map(&[(principal::ORGANIZATION_LABEL, "org-1")]);
     object.metadata.annotations = map(&[(principal::CREATOR_ANNOTATION, "bob")]);
-    let api = controller_client(&base, TestApiBuilder::default(), &object)
+    let api = controller_client(&base, region_openapi::Client::builder(), &object)
         .await
         .unwrap();
-    api.get("/x").await.unwrap();
+    api.list_regions(ORGANIZATION).await.unwrap();
     assert_eq!(
-        fixture.last_verdict().principal(),
-        Principal::new("org-1", "", "bob")
+        fixture.last_call().principal().cloned(),
+        Some(Principal::new("org-1", "", "bob"))
     );
 }
 
@@ -255,37 +267,42 @@ async fn dynamic_objects_work_too() {
 #[tokio::test]
 async fn a_request_signed_before_rotations_goes_out_with_the_certificate_that_signed_it() {
     let fixture = Fixture::start().await;
-    let old = fixture.ca.client_cert_rsa("compute", 0);
+    let old = fixture.ca().client_cert_rsa("compute", 0);
     fixture.store("compute-client", &old, KeyEncoding::Pkcs8);
     let base = fixture.base(Some("compute-client"));
-    let api = controller_client(&base, TestApiBuilder::default(), &cluster())
+    let gate = Arc::new(Gate::default());
+    let api = controller_client(&base, region_openapi::Client::builder(), &cluster())
         .await
         .unwrap();
-    // Signed now, with the old key...
-    let signed = api.prepare("/before").await.unwrap();
+    let http = api.http_client().clone();
+    // Signed now, with the old key, and held before it is sent...
+    let held = api.clone().with_request_editor(gate.clone());
+    let call = tokio::spawn(async move { held.list_regions(ORGANIZATION).await });
+    gate.arrived().await;
     // ...then the certificate and key rotate three times, and the client picks each up...
     let mut newest = old.clone();
     for slot in 1..=3 {
-        newest = fixture.ca.client_cert_rsa("compute", slot);
+        newest = fixture.ca().client_cert_rsa("compute", slot);
         fixture.store("compute-client", &newest, KeyEncoding::Pkcs8);
-        assert!(api.http().reload().await.unwrap());
+        assert!(http.reload().await.unwrap());
         assert_eq!(
-            api.http().client_identity().unwrap().certificate(),
+            http.client_identity().unwrap().certificate(),
             &newest.cert_der
         );
     }
     // ...before the signed request goes out: it still presents the old certificate, and the
     // platform verifies the signature against it.
-    assert_eq!(api.http().send(signed).await.unwrap().status(), 200);
-    let request = fixture.server.requests().pop().unwrap();
+    gate.open();
+    assert_eq!(call.await.unwrap().unwrap().status(), 200);
+    let request = fixture.requests().pop().unwrap();
     assert_eq!(request.peer_certificates[0], old.cert_der);
     jws::verify(request.header("x-principal").unwrap(), &old.cert_der).unwrap();
-    assert_eq!(fixture.last_verdict().status, 200);
+    assert_eq!(fixture.last_call().status, Some(200));
 
     // New requests are signed with the newest key and present the newest certificate.
-    api.get("/after").await.unwrap();
-    let request = fixture.server.requests().pop().unwrap();
+    api.list_regions(ORGANIZATION).await.unwrap();
+    let request = fixture.requests().pop().unwrap();
     assert_eq!(request.peer_certificates[0], newest.cert_der);
     jws::verify(request.header("x-principal").unwrap(), &newest.cert_der).unwrap();
-    assert_eq!(fixture.last_verdict().status, 200);
+    assert_eq!(fixture.last_call().status, Some(200));
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Fixture, TestApiBuilder};
+use common::{Fixture, ORGANIZATION};
 use identity_client::{Principal, RequestContext, api_client};
 use opentelemetry::trace::{TraceContextExt, TraceId};
 use test_support::{KeyEncoding, KeyKind};
@@ -32,19 +32,25 @@ async fn traceparent_carries_the_active_span() {
     let base = fixture.base(Some("compute-client"));
     // No captured context: the editor takes the span active when the request is made.
     let ctx = RequestContext::new().with_principal(Principal::new("o", "p", "a"));
-    let api = api_client(&base, TestApiBuilder::default(), &ctx)
+    let api = api_client(&base, region_openapi::Client::builder(), &ctx)
         .await
         .unwrap();
     let span = tracing::info_span!("reconcile");
     let trace_id = span.context().span().span_context().trace_id();
     assert_ne!(trace_id, TraceId::INVALID);
-    api.get("/x").instrument(span).await.unwrap();
+    api.list_regions(ORGANIZATION)
+        .instrument(span)
+        .await
+        .unwrap();
 
     let other = tracing::info_span!("another");
     let other_id = other.context().span().span_context().trace_id();
-    api.get("/y").instrument(other).await.unwrap();
+    api.list_regions(ORGANIZATION)
+        .instrument(other)
+        .await
+        .unwrap();
 
-    let requests = fixture.server.requests();
+    let requests = fixture.requests();
     let trace_of = |i: usize| {
         let value = requests[i].header("traceparent").unwrap().to_owned();
         let fields: Vec<String> = value.split('-').map(str::to_owned).collect();
