@@ -120,6 +120,7 @@ impl PlatformBuilder {
         let identity = Identity {
             certificate,
             next_rsa_slot,
+            revoked: Vec::new(),
         };
         let client = region_client::Client::new(
             kube.client(),
@@ -149,6 +150,8 @@ impl PlatformBuilder {
 struct Identity {
     certificate: Leaf,
     next_rsa_slot: usize,
+    /// The certificates revoked so far.
+    revoked: Vec<Leaf>,
 }
 
 /// A client certificate with CN `service` and a key of `kind`, from `ca`: RSA keys are the
@@ -394,15 +397,21 @@ impl Platform {
         HttpClientOptions::new().with_certificate(&self.namespace, secret)
     }
 
-    /// Makes the ingress refuse the service's current client certificate as revoked: new
-    /// connections fail their handshake (`HttpError::CertificateRefused`, naming the Secret
+    /// Makes the ingress refuse the service's current client certificate as revoked (a
+    /// revocation list of the clients' CA naming it, as nginx's `ssl_crl`): new connections
+    /// fail their handshake (`HttpError::CertificateRefused`, naming the Secret
     /// and the `certificate_revoked` alert), and open ones are closed. A certificate rotated to
     /// afterwards is accepted.
     pub fn revoke_client_certificate(&self) {
-        let certificate = self.client_certificate();
-        self.region
-            .server()
-            .revoke_client_cert(&certificate.cert_der);
+        let revoked = {
+            let mut identity = lock(&self.identity);
+            let certificate = identity.certificate.clone();
+            identity.revoked.push(certificate);
+            identity.revoked.clone()
+        };
+        let revoked: Vec<&Leaf> = revoked.iter().collect();
+        let list = self.clients_ca.revocation_list(&revoked);
+        self.region.server().set_revocation_lists(vec![list]);
     }
 
     /// Makes the ingress stop trusting the CA that issued the service's client certificates:

@@ -9,6 +9,7 @@ use std::{
 use region_client::{
     RequestContext,
     core_client::{HttpError, RetryConfig},
+    identity_client::principal::jws,
     region_openapi::{self, types},
 };
 use serde_json::json;
@@ -55,6 +56,36 @@ async fn api(platform: &Platform) -> region_openapi::Client {
     platform.client().api_client(&ctx).await.unwrap()
 }
 
+/// A controller's client, for a resource alice created.
+async fn controller(platform: &Platform) -> region_openapi::Client {
+    let resource = platform.resource("cluster-a");
+    platform
+        .client()
+        .controller_client(&resource)
+        .await
+        .unwrap()
+}
+
+/// `listRegions` on the API path, for the platform's principal.
+async fn list_regions(
+    platform: &Platform,
+) -> region_openapi::ResponseValue<region_openapi::ListRegionsResponse> {
+    api(platform)
+        .await
+        .list_regions(platform.organization_id())
+        .await
+        .unwrap()
+}
+
+/// A stub answering every `getNetworkV2` with the network, expected once.
+fn network_expected_once(platform: &Platform) {
+    platform
+        .region()
+        .on(OperationId::GetNetworkV2)
+        .respond(200, &network_read(NETWORK))
+        .expect(1);
+}
+
 #[tokio::test]
 async fn starts_in_well_under_a_second_with_a_ready_client() {
     let started = Instant::now();
@@ -83,11 +114,7 @@ async fn stubs_answer_with_the_generated_types_on_both_paths() {
     let id = NETWORK.parse().unwrap();
     let read = api(&platform).await.get_network_v2(id).await.unwrap();
     assert_eq!(read.into_result().unwrap().status.prefix, "10.0.0.0/24");
-    let controller = platform
-        .client()
-        .controller_client(&platform.resource("cluster-a"))
-        .await
-        .unwrap();
+    let controller = controller(&platform).await;
     controller
         .get_network_v2(id)
         .await
@@ -306,11 +333,7 @@ async fn the_model_keeps_references_as_the_platform_does() {
     platform
         .region()
         .add_network(NETWORK, platform.organization_id(), platform.project_id());
-    let controller = platform
-        .client()
-        .controller_client(&platform.resource("cluster-a"))
-        .await
-        .unwrap();
+    let controller = controller(&platform).await;
     let references = region_client::References::new(controller);
     let resource = platform.resource("cluster-a");
     references
@@ -339,21 +362,13 @@ async fn the_model_keeps_references_as_the_platform_does() {
 #[tokio::test]
 async fn unmet_expectations_fail_on_drop_with_a_readable_report() {
     let platform = Platform::start().await;
-    platform
-        .region()
-        .on(OperationId::GetNetworkV2)
-        .respond(200, &network_read(NETWORK))
-        .expect(1);
+    network_expected_once(&platform);
     platform
         .region()
         .on(OperationId::ListRegions)
         .respond(200, &json!([]))
         .expect(1..);
-    api(&platform)
-        .await
-        .list_regions(platform.organization_id())
-        .await
-        .unwrap();
+    list_regions(&platform).await;
 
     let report = platform.region().check().unwrap_err().to_string();
     assert_eq!(
@@ -381,11 +396,7 @@ async fn unmet_expectations_fail_on_drop_with_a_readable_report() {
 #[tokio::test]
 async fn dropping_while_a_test_panics_does_not_panic_again() {
     let platform = Platform::start().await;
-    platform
-        .region()
-        .on(OperationId::GetNetworkV2)
-        .respond(200, &network_read(NETWORK))
-        .expect(1);
+    network_expected_once(&platform);
     // The test's own failure unwinds through the drop: the report must not turn it into an
     // abort (a panic while panicking), and the first panic is the one that reaches the test.
     let outcome = catch_unwind(AssertUnwindSafe(move || {
@@ -451,11 +462,7 @@ async fn a_503_from_the_ingress_is_retried_after_its_retry_after() {
         .fail(Fault::status(503).with_retry_after(Duration::from_secs(1)))
         .expect(1);
     let started = Instant::now();
-    let answer = api(&platform)
-        .await
-        .list_regions(platform.organization_id())
-        .await
-        .unwrap();
+    let answer = list_regions(&platform).await;
     assert_eq!(answer.status(), 200);
     assert_eq!(answer.attempts(), 2);
     assert!(started.elapsed() >= Duration::from_millis(900));
@@ -485,11 +492,7 @@ async fn a_dropped_connection_and_a_cut_answer_are_retried_for_a_get() {
             .times(2)
             .fail(fault.clone())
             .expect(2);
-        let answer = api(&platform)
-            .await
-            .list_regions(platform.organization_id())
-            .await
-            .unwrap();
+        let answer = list_regions(&platform).await;
         assert_eq!(answer.status(), 200, "{fault}");
         assert_eq!(answer.attempts(), 3, "{fault}");
         let calls = stub.calls();
@@ -535,11 +538,7 @@ async fn a_delay_runs_into_the_client_timeout() {
 #[tokio::test]
 async fn a_rotated_certificate_is_presented_and_signs_from_then_on() {
     let platform = Platform::start().await;
-    let controller = platform
-        .client()
-        .controller_client(&platform.resource("cluster-a"))
-        .await
-        .unwrap();
+    let controller = controller(&platform).await;
     controller
         .list_regions(platform.organization_id())
         .await
@@ -552,10 +551,15 @@ async fn a_rotated_certificate_is_presented_and_signs_from_then_on() {
         .await
         .unwrap();
 
+    // The same controller client, made before the rotation, presents the new certificate and
+    // signs with its key; the platform verifies and accepts both calls.
     let calls = platform.region().calls();
-    assert_eq!(calls[0].request.peer_certificates[0], before.cert_der);
-    assert_eq!(calls[1].request.peer_certificates[0], after.cert_der);
-    assert!(calls.iter().all(|c| c.status == Some(200)), "{calls:?}");
+    for (call, certificate) in calls.iter().zip([&before, &after]) {
+        assert_eq!(call.request.peer_certificates[0], certificate.cert_der);
+        let signed = call.request.header("x-principal").unwrap();
+        jws::verify(signed, &certificate.cert_der).unwrap();
+        assert_eq!(call.status, Some(200), "{call}");
+    }
 }
 
 #[tokio::test]
@@ -564,13 +568,7 @@ async fn switching_to_an_ec_key_leaves_the_api_path_and_refuses_the_controller_p
     platform
         .rotate_client_certificate_to(KeyKind::EcdsaP256)
         .await;
-    api(&platform)
-        .await
-        .list_regions(platform.organization_id())
-        .await
-        .unwrap()
-        .into_result()
-        .unwrap();
+    list_regions(&platform).await.into_result().unwrap();
     let error = platform
         .client()
         .controller_client(&platform.resource("cluster-a"))

@@ -30,10 +30,13 @@ use std::{
 };
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, RevocationReason,
+    RevokedCertParams, SerialNumber, SignatureAlgorithm,
 };
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, pem::PemObject};
+use rustls_pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer, pem::PemObject,
+};
 
 pub use der::pem;
 pub use keys::RSA_KEY_SLOTS;
@@ -113,6 +116,8 @@ pub struct Leaf {
     /// The issuing CA's certificate, PEM (for building chains).
     pub ca_pem: String,
     pkcs8_der: Vec<u8>,
+    /// The serial number, random: certificates sharing one of the kit's RSA keys still differ.
+    serial: SerialNumber,
 }
 
 /// A validity window: `notBefore`, `notAfter`.
@@ -179,6 +184,8 @@ impl Ca {
         let mut params = CertificateParams::new(hosts).expect("params");
         params.distinguished_name = dn("self-signed server");
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let serial = random_serial();
+        params.serial_number = Some(serial.clone());
         let cert = params.self_signed(&key).expect("self-signed certificate");
         Leaf {
             kind: KeyKind::EcdsaP256,
@@ -187,6 +194,7 @@ impl Ca {
             // Its own issuer: the "chain" is the certificate twice, harmless for a server.
             ca_pem: cert.pem(),
             pkcs8_der: key.serialize_der(),
+            serial,
         }
     }
 
@@ -240,6 +248,40 @@ impl Ca {
         )
     }
 
+    /// A certificate revocation list of this CA revoking `revoked` (certificates it issued),
+    /// as an ingress loads one (nginx's `ssl_crl`); valid from 1975 to 4096.
+    ///
+    /// ```
+    /// use test_support::{Ca, KeyKind};
+    ///
+    /// let ca = Ca::new("clients-ca");
+    /// let stolen = ca.client_cert("compute", KeyKind::EcdsaP256);
+    /// let crl = ca.revocation_list(&[&stolen]);
+    /// assert!(!crl.is_empty());
+    /// ```
+    pub fn revocation_list(&self, revoked: &[&Leaf]) -> CertificateRevocationListDer<'static> {
+        let params = CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(1975, 1, 1),
+            next_update: rcgen::date_time_ymd(4096, 1, 1),
+            crl_number: random_serial(),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|leaf| RevokedCertParams {
+                    serial_number: leaf.serial.clone(),
+                    revocation_time: rcgen::date_time_ymd(2000, 1, 1),
+                    reason_code: Some(RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        params
+            .signed_by(&self.issuer)
+            .expect("a CA of the kit signs revocation lists")
+            .into()
+    }
+
     fn issue(
         &self,
         hosts: &[&str],
@@ -257,6 +299,8 @@ impl Ca {
         let mut params = CertificateParams::new(hosts).expect("params");
         params.distinguished_name = dn(name);
         params.extended_key_usages = vec![usage];
+        let serial = random_serial();
+        params.serial_number = Some(serial.clone());
         set_validity(&mut params, window);
         let cert = params.signed_by(&key, &self.issuer).expect("issue");
         Leaf {
@@ -265,6 +309,7 @@ impl Ca {
             cert_der: cert.der().clone(),
             ca_pem: self.cert_pem.clone(),
             pkcs8_der: key.serialize_der(),
+            serial,
         }
     }
 }
@@ -327,6 +372,11 @@ fn dn(common_name: &str) -> DistinguishedName {
     dn.push(DnType::CommonName, common_name);
     dn.push(DnType::OrganizationName, "test-support");
     dn
+}
+
+/// A random positive serial number (RFC 5280 allows up to 20 octets; 8 suffice here).
+fn random_serial() -> SerialNumber {
+    SerialNumber::from(rand::random::<u64>() >> 1 | 1)
 }
 
 /// The RSA key of `slot`, ready to sign certificates.

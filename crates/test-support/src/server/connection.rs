@@ -33,10 +33,19 @@ use super::{
 use crate::sync::lock;
 
 /// Answers a request, possibly after awaiting something (another server, a delay).
-pub type Handler =
-    Arc<dyn Fn(RecordedRequest) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>;
+#[derive(Clone)]
+pub(super) struct Handler(
+    pub Arc<dyn Fn(RecordedRequest) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>,
+);
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Handler(..)")
+    }
+}
 
 /// What the server's tasks share with the [`TestServer`](super::TestServer).
+#[derive(Debug)]
 pub(super) struct Shared {
     /// The TLS configuration new connections handshake with.
     pub config: Mutex<Arc<ServerConfig>>,
@@ -191,7 +200,7 @@ async fn answer(
         shared.arrivals.send_replace(requests.len());
         recorded
     };
-    let response = match (shared.handler)(recorded).await {
+    let response = match (shared.handler.0)(recorded).await {
         Reply::Respond(response) => response.map(reply::full),
         Reply::CutBody(response) => reply::cut(response),
         Reply::Drip(interval) => reply::drip(interval),

@@ -32,10 +32,9 @@ use std::{
     time::Duration,
 };
 
-use rustls_pki_types::CertificateDer;
+use rustls_pki_types::CertificateRevocationListDer;
 use tokio::{net::TcpListener, task::AbortHandle};
 
-pub use connection::Handler;
 pub use reply::{Reply, empty_response, json_response};
 pub use request::RecordedRequest;
 pub use tls::{Protocol, client_tls_config};
@@ -44,23 +43,15 @@ use crate::{
     pki::{Ca, Leaf},
     sync::lock,
 };
-use connection::Shared;
+use connection::{Handler, Shared};
 use tls::{ClientTrust, TlsSettings};
 
 /// Configures a [`TestServer`].
+#[derive(Debug)]
 pub struct TestServerBuilder {
     tls: TlsSettings,
     idle_close: Option<Duration>,
     handler: Handler,
-}
-
-impl std::fmt::Debug for TestServerBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestServerBuilder")
-            .field("tls", &self.tls)
-            .field("idle_close", &self.idle_close)
-            .finish_non_exhaustive()
-    }
 }
 
 impl TestServerBuilder {
@@ -108,10 +99,10 @@ impl TestServerBuilder {
         mut self,
         handler: impl Fn(&RecordedRequest) -> R + Send + Sync + 'static,
     ) -> Self {
-        self.handler = Arc::new(move |request| {
+        self.handler = Handler(Arc::new(move |request| {
             let reply = handler(&request).into();
             Box::pin(async move { reply })
-        });
+        }));
         self
     }
 
@@ -126,10 +117,10 @@ impl TestServerBuilder {
         R: Into<Reply>,
     {
         let handler = Arc::new(handler);
-        self.handler = Arc::new(move |request| {
+        self.handler = Handler(Arc::new(move |request| {
             let answer = handler(request);
             Box::pin(async move { answer.await.into() })
-        });
+        }));
         self
     }
 
@@ -161,19 +152,12 @@ impl TestServerBuilder {
 }
 
 /// A running HTTPS server on 127.0.0.1; stops (and drops its connections) when dropped.
+#[derive(Debug)]
 pub struct TestServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     tls: Mutex<TlsSettings>,
     accept: AbortHandle,
-}
-
-impl std::fmt::Debug for TestServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TestServer")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
-    }
 }
 
 impl TestServer {
@@ -187,9 +171,9 @@ impl TestServer {
                 protocol: Protocol::Both,
             },
             idle_close: None,
-            handler: Arc::new(|_| {
+            handler: Handler(Arc::new(|_| {
                 Box::pin(async { Reply::from(json_response(200, &serde_json::json!({}))) })
-            }),
+            })),
         }
     }
 
@@ -243,11 +227,12 @@ impl TestServer {
         self.retune(|tls| tls.trust.ca = ca.map(|ca| ca.cert_der.clone()));
     }
 
-    /// Refuses `certificate` as revoked in every later handshake (the client gets the
-    /// `certificate_revoked` alert), and closes open connections so that clients must
-    /// handshake again.
-    pub fn revoke_client_cert(&self, certificate: &CertificateDer<'static>) {
-        self.retune(|tls| tls.trust.revoked.push(certificate.clone()));
+    /// Checks client certificates against these revocation lists of their CA
+    /// ([`Ca::revocation_list`]) from the next handshake on: a certificate they list is
+    /// refused (the client gets the `certificate_revoked` alert). Closes open connections so
+    /// that clients must handshake again.
+    pub fn set_revocation_lists(&self, lists: Vec<CertificateRevocationListDer<'static>>) {
+        self.retune(|tls| tls.trust.revocation_lists = lists);
     }
 
     fn retune(&self, change: impl FnOnce(&mut TlsSettings)) {

@@ -5,16 +5,11 @@
 use std::sync::Arc;
 
 use rustls::{
-    DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
-    client::danger::HandshakeSignatureValid,
+    RootCertStore, ServerConfig,
     crypto::CryptoProvider,
-    pki_types::UnixTime,
-    server::{
-        WebPkiClientVerifier,
-        danger::{ClientCertVerified, ClientCertVerifier},
-    },
+    server::{WebPkiClientVerifier, danger::ClientCertVerifier},
 };
-use rustls_pki_types::CertificateDer;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer};
 
 use crate::pki::{Ca, Leaf};
 
@@ -43,8 +38,8 @@ pub(super) struct ClientTrust {
     pub ca: Option<CertificateDer<'static>>,
     /// Whether a client may present none (the ingress lets the middleware refuse those).
     pub optional: bool,
-    /// Certificates refused in the handshake as revoked, whoever issued them.
-    pub revoked: Vec<CertificateDer<'static>>,
+    /// Revocation lists of the CA: a certificate they list is refused in the handshake.
+    pub revocation_lists: Vec<CertificateRevocationListDer<'static>>,
 }
 
 /// Everything the server's rustls configuration is made from.
@@ -103,71 +98,15 @@ fn client_verifier(
     } else {
         verifier
     };
-    let inner = verifier
-        .build()
-        .expect("a verifier over one trust anchor builds");
-    Some(Arc::new(Revoking {
-        inner,
-        revoked: trust.revoked.clone(),
-    }))
-}
-
-/// A client verifier that refuses certain certificates as revoked, then asks `inner`.
-#[derive(Debug)]
-struct Revoking {
-    inner: Arc<dyn ClientCertVerifier>,
-    revoked: Vec<CertificateDer<'static>>,
-}
-
-impl ClientCertVerifier for Revoking {
-    fn offer_client_auth(&self) -> bool {
-        self.inner.offer_client_auth()
-    }
-
-    fn client_auth_mandatory(&self) -> bool {
-        self.inner.client_auth_mandatory()
-    }
-
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        self.inner.root_hint_subjects()
-    }
-
-    fn verify_client_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        if self.revoked.iter().any(|revoked| revoked == end_entity) {
-            return Err(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::Revoked,
-            ));
-        }
-        self.inner
-            .verify_client_cert(end_entity, intermediates, now)
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
-    }
+    let verifier = verifier
+        .with_crls(trust.revocation_lists.clone())
+        .only_check_end_entity_revocation()
+        .allow_unknown_revocation_status();
+    Some(
+        verifier
+            .build()
+            .expect("a verifier over one trust anchor and its CRLs builds"),
+    )
 }
 
 /// A TLS 1.3 client configuration (ring) trusting `ca` and presenting `identity`, for tests
