@@ -72,16 +72,6 @@ fn attempts(response: &http::Response<Bytes>) -> u32 {
     response.extensions().get::<Attempts>().map_or(0, |a| a.0)
 }
 
-/// Sends `request` once the previous answer's connection is back in the pool, so that it is
-/// reused (the pool takes a connection back a moment after its answer is read).
-async fn send_pooled(
-    http: &HttpClient,
-    request: http::Request<Bytes>,
-) -> Result<http::Response<Bytes>, HttpError> {
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    http.send(request).await
-}
-
 #[tokio::test]
 async fn idle_connections_the_server_closed_are_replaced() {
     for protocol in Protocol::EACH {
@@ -124,13 +114,17 @@ async fn a_burst_after_idle_connections_closed_opens_one_http2_connection() {
     assert!(cold <= 2, "{cold} connections for a cold burst");
     // After the server closed the idle connections, the next burst makes one more.
     server.close_connections();
-    tokio::time::sleep(Duration::from_millis(50)).await;
     burst(100).await;
     assert_eq!(server.handshakes(), cold + 1);
 }
 
 /// The server answers the first request of each connection and closes the connection under
 /// every later one: each request after the first is written onto a connection being closed.
+///
+/// The client sends each request on the connection of the answer before it, without waiting
+/// for it to be back in the pool: a checkout waits for a connection being returned while it
+/// starts a new one, and the answered connection is back long before a new TLS handshake
+/// could finish.
 async fn closing_server(ca: &Ca, protocol: Protocol) -> TestServer {
     fault_server(ca, protocol, None, |request| match request.on_connection {
         0 => answer(200, None),
@@ -145,7 +139,7 @@ async fn closing_server(ca: &Ca, protocol: Protocol) -> TestServer {
 async fn warm(http: &HttpClient, server: &TestServer, protocol: Protocol) {
     http.send(get(&server.url())).await.unwrap();
     if protocol == Protocol::Http2 {
-        send_pooled(http, get(&server.url())).await.unwrap();
+        http.send(get(&server.url())).await.unwrap();
     }
 }
 
@@ -163,12 +157,12 @@ async fn a_request_on_a_connection_being_closed_is_retried_when_safe() {
         );
         warm(&http, &server, protocol).await;
         for _ in 0..5 {
-            let error = send_pooled(&http, get(&server.url())).await.unwrap_err();
+            let error = http.send(get(&server.url())).await.unwrap_err();
             assert!(
                 matches!(error, HttpError::Transport { attempts: 1, .. }),
                 "{protocol:?}: {error:?}"
             );
-            let response = send_pooled(&http, get(&server.url())).await.unwrap();
+            let response = http.send(get(&server.url())).await.unwrap();
             assert_eq!(attempts(&response), 1);
         }
 
@@ -177,7 +171,7 @@ async fn a_request_on_a_connection_being_closed_is_retried_when_safe() {
         let http = client(&ca, HttpConfig::default());
         warm(&http, &server, protocol).await;
         for n in 0..20 {
-            let response = send_pooled(&http, get(&server.url())).await;
+            let response = http.send(get(&server.url())).await;
             let response = response.unwrap_or_else(|e| panic!("{protocol:?} request {n}: {e}"));
             assert_eq!(response.status(), 200);
             assert_eq!(attempts(&response), 2, "{protocol:?} request {n}");
@@ -193,7 +187,8 @@ async fn post_is_not_retried_unless_marked_safe() {
         let http = client(&ca, HttpConfig::default());
         warm(&http, &server, protocol).await;
         let before = server.requests().len();
-        let error = send_pooled(&http, request(http::Method::POST, &server.url()))
+        let error = http
+            .send(request(http::Method::POST, &server.url()))
             .await
             .unwrap_err();
         assert_eq!(error.attempts(), Some(1), "{protocol:?}: {error:?}");
@@ -203,7 +198,7 @@ async fn post_is_not_retried_unless_marked_safe() {
         http.send(get(&server.url())).await.unwrap();
         let mut marked = request(http::Method::POST, &server.url());
         marked.extensions_mut().insert(RetrySafe);
-        let response = send_pooled(&http, marked).await.unwrap();
+        let response = http.send(marked).await.unwrap();
         assert_eq!(attempts(&response), 2, "{protocol:?}");
     }
 }
@@ -481,7 +476,7 @@ async fn a_secret_rotated_under_load_fails_no_request() {
         // Rotate while the load runs, and make the server drop its connections so that new
         // handshakes happen with the new certificate.
         let new = ca.client_cert("compute", KeyKind::Ed25519);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        server.wait_for_requests(20).await;
         kube.put_tls_secret(NS, "compute-client", &new.chain_pem(), Some(&new.key_pem()));
         assert!(http.reload().await.unwrap());
         server.close_connections();

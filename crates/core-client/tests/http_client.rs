@@ -420,9 +420,10 @@ async fn rotated_ca_is_used_after_reload() {
     assert!(!http.reload().await.unwrap(), "nothing changed yet");
 
     let new_ca = Ca::new("region-ca-2");
+    // The server presents a certificate of another CA, and closes its connections: whether the
+    // request finds the pooled connection gone or not yet (then it is sent again, as a GET on a
+    // connection closed under it is), it meets a handshake with the new certificate.
     server.set_certificate(&new_ca.server_cert(&["127.0.0.1"]));
-    // Let the client notice that its pooled connection was closed.
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let error = http.send(get(&server.url())).await.unwrap_err();
     assert!(
         error.tls_error().is_some(),
@@ -516,10 +517,22 @@ async fn a_zero_reload_interval_reads_secrets_once() {
         .http_client(&options(&server), &no_reload)
         .await
         .unwrap();
-    // Several minimum intervals pass: a reload task would have read the Secret again.
-    tokio::time::sleep(core_client::MIN_RELOAD_INTERVAL * 3).await;
+    // Beside it, a client reloading at the shortest interval, from a Secret of its own: once
+    // it has reloaded three times, a reload task of the first would have read its Secret too.
+    s.kube
+        .put_tls_secret(NS, "control-ca", &s.ca.cert_pem, None);
+    let reloading = HttpClientOptions::new().with_reload_interval(core_client::MIN_RELOAD_INTERVAL);
+    let control = ClientCache::new(s.kube.client())
+        .http_client(
+            &options(&server).with_ca_secret(NS, "control-ca"),
+            &reloading,
+        )
+        .await
+        .unwrap();
+    s.kube.wait_for_reads(NS, "control-ca", 4).await;
     assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
     assert_eq!(s.kube.get_count(NS, "region-ca"), 1);
+    drop(control);
 }
 
 /// A plain-TCP server that answers every connection with `response` (or never, when `None`).
@@ -537,7 +550,7 @@ async fn raw_server(response: Option<&'static str>) -> String {
                     Some(response) => {
                         let _ = socket.write_all(response.as_bytes()).await;
                     }
-                    None => tokio::time::sleep(Duration::from_secs(60)).await,
+                    None => std::future::pending::<()>().await,
                 }
             });
         }
