@@ -14,7 +14,7 @@ use region_client::{
     identity_client::principal::{Authenticated, Caller},
     region_openapi::uuid::Uuid,
 };
-use test_support::{
+use region_client_testing::{
     Call, KeyKind, Platform,
     harness::{ORGANIZATION_ID, PROJECT_ID},
     persist_principal,

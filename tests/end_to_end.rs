@@ -3,7 +3,7 @@
 //! authenticating each call as the platform's middleware does (the testing kit's `Platform`).
 
 use region_client::{References, RequestContext, ResourceReference, region_openapi::uuid::Uuid};
-use test_support::{Platform, region::AnsweredBy};
+use region_client_testing::{Platform, region::AnsweredBy};
 
 const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
 

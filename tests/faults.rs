@@ -9,7 +9,7 @@ use core_client::{
     Attempts, ClientCache, HttpClient, HttpClientOptions, HttpConfig, HttpError, HttpOptions,
     RetryConfig, RetrySafe, SecretError,
 };
-use test_support::{
+use region_client_testing::{
     Ca, KeyKind, RecordedRequest, TestServer,
     kube::KubeApi,
     server::{Protocol, Reply, client_tls_config, json_response},

@@ -12,7 +12,7 @@ use region_client::{
     Client, HttpClientOptions, Principal, RequestContext, identity_client::principal::Caller,
     region_openapi::uuid::Uuid,
 };
-use test_support::{Ca, KeyKind, kube::KubeApi, region::RegionApi};
+use region_client_testing::{Ca, KeyKind, kube::KubeApi, region::RegionApi};
 
 const NS: &str = "unikorn";
 const ORG: &str = "9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c";

@@ -3,7 +3,7 @@
 //! deleted. The testing kit's faults stand in for the ingress giving up on the region service.
 
 use region_client::{References, ReferencesError, ResourceReference};
-use test_support::{Fault, OperationId, Platform, region::AnsweredBy};
+use region_client_testing::{Fault, OperationId, Platform, region::AnsweredBy};
 
 const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
 

@@ -8,8 +8,8 @@ use core_client::{
     ClientCache, ClientError, HttpClient, HttpClientOptions, HttpConfig, HttpError, HttpOptions,
     SecretError, SecretRef,
 };
+use region_client_testing::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi};
 use rustls::ProtocolVersion;
-use test_support::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi};
 
 const NS: &str = "unikorn";
 
@@ -341,7 +341,7 @@ async fn every_secret_failure_has_its_own_error_naming_the_secret() {
     assert!(matches!(e, SecretError::NoCertificate { .. }), "{e:?}");
 
     // A PEM block of the right label whose contents are not a certificate.
-    let bogus = test_support::pki::pem("CERTIFICATE", b"not DER at all");
+    let bogus = region_client_testing::pki::pem("CERTIFICATE", b"not DER at all");
     s.kube.put_tls_secret(NS, "bogus-ca", &bogus, None);
     let e = secret_error(&s.kube, Some("bogus-ca"), None).await;
     // The same error as garbage in a client chain: which Secret, which certificate.
@@ -561,7 +561,7 @@ async fn raw_server(response: Option<&'static str>) -> String {
 fn plain_client(config: HttpConfig) -> HttpClient {
     let ca = Ca::new("unused");
     HttpClient::from_tls_config(
-        test_support::server::client_tls_config(&ca, None),
+        region_client_testing::server::client_tls_config(&ca, None),
         None,
         config,
     )
@@ -661,7 +661,7 @@ async fn a_request_signed_before_rotations_presents_the_key_that_signed_it() {
     );
     assert!(
         HttpClient::from_tls_config(
-            test_support::server::client_tls_config(&s.ca, None),
+            region_client_testing::server::client_tls_config(&s.ca, None),
             None,
             HttpConfig::default()
         )

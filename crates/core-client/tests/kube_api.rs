@@ -13,7 +13,7 @@ use core_client::{
     ClientCache, ClientError, HttpClient, HttpClientOptions, HttpOptions, MIN_RELOAD_INTERVAL,
     SecretError, SecretRef,
 };
-use test_support::{Ca, KeyKind, TestServer, kube::KubeApi};
+use region_client_testing::{Ca, KeyKind, TestServer, kube::KubeApi};
 
 const NS: &str = "unikorn";
 

@@ -8,7 +8,7 @@ use core_client::{
     ClientCache, ClientError, HttpClient, HttpClientOptions, HttpOptions, SecretError,
     tls::Validity,
 };
-use test_support::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi, pki};
+use region_client_testing::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi, pki};
 
 const NS: &str = "unikorn";
 
@@ -356,7 +356,7 @@ async fn a_client_chain_with_a_trailing_garbage_block_is_refused() {
 
     // Explanatory text before blocks (as openssl writes it) and whitespace after are fine.
     let annotated = format!(
-        "Bag Attributes\n    friendlyName: compute\nsubject=O=test-support, CN=compute\n{}\
+        "Bag Attributes\n    friendlyName: compute\nsubject=O=region-client-testing, CN=compute\n{}\
          issuer=CN=clients\n{}\n\n",
         leaf.cert_pem, leaf.ca_pem
     );

@@ -14,7 +14,7 @@ use opentelemetry::{
     Context,
     trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState},
 };
-use test_support::{KeyEncoding, KeyKind};
+use region_client_testing::{KeyEncoding, KeyKind};
 
 fn alice() -> Principal {
     Principal::new("org-1", "proj-1", "alice@example.com")

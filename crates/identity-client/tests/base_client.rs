@@ -5,7 +5,7 @@ mod common;
 use common::{CA_SECRET, Fixture, NAMESPACE, ORGANIZATION};
 use core_client::{HttpClientOptions, HttpOptions};
 use identity_client::BaseClient;
-use test_support::{KeyEncoding, KeyKind};
+use region_client_testing::{KeyEncoding, KeyKind};
 
 #[tokio::test]
 async fn base_clients_sharing_a_cache_read_secrets_once_and_send_plain_requests() {

@@ -13,10 +13,10 @@ use identity_client::{
 };
 use k8s_openapi::{api::core::v1::ConfigMap, apimachinery::pkg::apis::meta::v1::ObjectMeta};
 use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
+use region_client_testing::{KeyEncoding, KeyKind};
 use rsa::{pkcs8::DecodePublicKey, traits::SignatureScheme};
 use rustls_pki_types::CertificateDer;
 use sha2::Digest;
-use test_support::{KeyEncoding, KeyKind};
 
 fn map(entries: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
     Some(

@@ -16,7 +16,7 @@ use identity_client::{
         jws::{self, JwsError},
     },
 };
-use test_support::{Ca, KeyEncoding, KeyKind, Leaf};
+use region_client_testing::{Ca, KeyEncoding, KeyKind, Leaf};
 
 fn alice() -> Principal {
     Principal::new("org-1", "proj-1", "alice@example.com")

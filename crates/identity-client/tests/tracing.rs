@@ -8,7 +8,7 @@ mod common;
 use common::{Fixture, ORGANIZATION};
 use identity_client::{Principal, RequestContext, api_client};
 use opentelemetry::trace::{TraceContextExt, TraceId};
-use test_support::{KeyEncoding, KeyKind};
+use region_client_testing::{KeyEncoding, KeyKind};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;

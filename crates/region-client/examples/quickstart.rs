@@ -31,7 +31,7 @@ use region_client::{
     identity_client::{Error as ClientError, principal::Caller},
     region_openapi::{ApiResponse, ResponseValue, uuid::Uuid},
 };
-use test_support::{KeyKind, Platform};
+use region_client_testing::{KeyKind, Platform};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;

@@ -11,7 +11,7 @@ use region_client::{
     identity_client::principal::{Caller, jws},
     region_openapi::uuid::Uuid,
 };
-use test_support::{
+use region_client_testing::{
     Platform,
     harness::{ORGANIZATION_ID as ORG, PROJECT_ID as PROJECT},
 };

@@ -103,9 +103,9 @@ impl RequestEditor for SignedPrincipalEditor {
 mod tests {
     use super::*;
     use core_client::ClientIdentity;
-    use test_support::{Ca, KeyKind, server::client_tls_config};
+    use region_client_testing::{Ca, KeyKind, server::client_tls_config};
 
-    fn http(kind: Option<KeyKind>) -> (HttpClient, Option<test_support::Leaf>) {
+    fn http(kind: Option<KeyKind>) -> (HttpClient, Option<region_client_testing::Leaf>) {
         let ca = Ca::new("ca");
         let leaf = kind.map(|kind| ca.client_cert("compute", kind));
         let identity = leaf

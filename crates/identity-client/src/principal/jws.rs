@@ -175,7 +175,7 @@ fn rsa_public_key(certificate: &CertificateDer<'_>) -> Result<RsaPublicKey, JwsE
 #[cfg(test)]
 mod tests {
     use super::*;
-    use test_support::{Ca, KeyKind};
+    use region_client_testing::{Ca, KeyKind};
 
     fn identity(kind: KeyKind) -> (ClientIdentity, CertificateDer<'static>) {
         let ca = Ca::new("ca");

@@ -5,10 +5,10 @@
 #![allow(dead_code, missing_docs)]
 
 use identity_client::BaseClient;
-use region_openapi::uuid::Uuid;
-use test_support::{
+use region_client_testing::{
     Ca, Call, KeyEncoding, KeyKind, Leaf, Platform, RecordedRequest, harness, kube::KubeApi,
 };
+use region_openapi::uuid::Uuid;
 
 pub const NAMESPACE: &str = harness::NAMESPACE;
 pub const CA_SECRET: &str = harness::CA_SECRET;

@@ -39,7 +39,7 @@ pub const CA_SECRET: &str = "region-ca";
 ///
 /// ```no_run
 /// # async fn demo() {
-/// use test_support::{KeyKind, Platform};
+/// use region_client_testing::{KeyKind, Platform};
 ///
 /// let platform = Platform::builder()
 ///     .service("compute")
@@ -188,7 +188,7 @@ fn store(kube: &KubeApi, namespace: &str, name: &str, certificate: &Leaf) {
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 /// use region_client::RequestContext;
-/// use test_support::{OperationId, Platform};
+/// use region_client_testing::{OperationId, Platform};
 ///
 /// let platform = Platform::start().await;
 /// platform

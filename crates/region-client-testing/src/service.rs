@@ -25,9 +25,9 @@ use crate::{
 /// A running service behind the ingress; stops when dropped.
 ///
 /// ```no_run
-/// # async fn demo(certificate: test_support::Leaf, clients: test_support::Ca) {
+/// # async fn demo(certificate: region_client_testing::Leaf, clients: region_client_testing::Ca) {
 /// use identity_client::principal::Authenticated;
-/// use test_support::{server::json_response, service::Service};
+/// use region_client_testing::{server::json_response, service::Service};
 ///
 /// let service = Service::start(&certificate, &clients, |request: http::Request<bytes::Bytes>| async move {
 ///     let authenticated = request.extensions().get::<Authenticated>().cloned();

@@ -7,7 +7,7 @@
 //! # #[tokio::main]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use region_client::RequestContext;
-//! use test_support::{Fault, OperationId, Platform};
+//! use region_client_testing::{Fault, OperationId, Platform};
 //!
 //! let platform = Platform::start().await;
 //! // Every operation is programmable with the generated types; this one answers twice...

@@ -9,7 +9,7 @@ use std::{
 /// number or a range of them.
 ///
 /// ```
-/// use test_support::region::Times;
+/// use region_client_testing::region::Times;
 ///
 /// assert!(Times::from(2).contains(2));
 /// assert!(Times::from(1..=3).contains(3));

@@ -13,7 +13,7 @@ use serde::Serialize;
 ///
 /// ```
 /// use std::time::Duration;
-/// use test_support::region::Fault;
+/// use region_client_testing::region::Fault;
 ///
 /// let unavailable = Fault::status(503).with_retry_after(Duration::from_secs(1));
 /// assert_eq!(unavailable.to_string(), "503 from in front of the platform, Retry-After 1 s");
@@ -152,7 +152,7 @@ pub(super) fn error_code(status: u16) -> Option<&'static str> {
 /// is answered `500` and reported when the expectations are checked.
 ///
 /// ```
-/// use test_support::region::{Answer, Fault};
+/// use region_client_testing::region::{Answer, Fault};
 ///
 /// let created = Answer::json(201, &serde_json::json!({ "metadata": {} }));
 /// let conflict = Answer::error(409, "a network of this name exists");

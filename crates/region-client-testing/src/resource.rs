@@ -15,7 +15,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 /// ```
 /// use identity_client::Principal;
 /// use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-/// use test_support::persist_principal;
+/// use region_client_testing::persist_principal;
 ///
 /// let alice = Principal::new("org-1", "proj-1", "alice@example.com");
 /// let mut meta = ObjectMeta::default();

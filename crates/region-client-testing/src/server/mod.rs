@@ -4,7 +4,7 @@
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! use test_support::{Ca, TestServer, server::{Reply, json_response}};
+//! use region_client_testing::{Ca, TestServer, server::{Reply, json_response}};
 //!
 //! let ca = Ca::new("ca");
 //! // Answers the first request on each connection, closes the connection under every later

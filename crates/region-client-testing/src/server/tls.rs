@@ -113,7 +113,7 @@ fn client_verifier(
 /// that need a client without Kubernetes.
 ///
 /// ```
-/// use test_support::{Ca, KeyKind, server::client_tls_config};
+/// use region_client_testing::{Ca, KeyKind, server::client_tls_config};
 ///
 /// let ca = Ca::new("ca");
 /// let me = ca.client_cert("compute", KeyKind::EcdsaP256);

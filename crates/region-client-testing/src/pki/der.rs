@@ -6,7 +6,7 @@ use base64::Engine;
 /// PEM-armours `der` under `label` (RFC 7468: base64 in lines of 64 characters).
 ///
 /// ```
-/// # use test_support::pki::pem;
+/// # use region_client_testing::pki::pem;
 /// assert_eq!(pem("DATA", b"abc"), "-----BEGIN DATA-----\nYWJj\n-----END DATA-----\n");
 /// ```
 pub fn pem(label: &str, der: &[u8]) -> String {

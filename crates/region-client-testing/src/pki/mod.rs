@@ -12,7 +12,7 @@
 //! fixtures, built from a test's own constants.
 //!
 //! ```
-//! use test_support::{Ca, KeyEncoding, KeyKind};
+//! use region_client_testing::{Ca, KeyEncoding, KeyKind};
 //!
 //! let ca = Ca::new("clients-ca");
 //! let leaf = ca.client_cert("compute", KeyKind::Rsa);
@@ -252,7 +252,7 @@ impl Ca {
     /// as an ingress loads one (nginx's `ssl_crl`); valid from 1975 to 4096.
     ///
     /// ```
-    /// use test_support::{Ca, KeyKind};
+    /// use region_client_testing::{Ca, KeyKind};
     ///
     /// let ca = Ca::new("clients-ca");
     /// let stolen = ca.client_cert("compute", KeyKind::EcdsaP256);
@@ -370,7 +370,7 @@ impl Leaf {
 fn dn(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
-    dn.push(DnType::OrganizationName, "test-support");
+    dn.push(DnType::OrganizationName, "region-client-testing");
     dn
 }
 

@@ -110,9 +110,9 @@ impl RegionApi {
     /// Starts a stub for `operation`; see [`Stub`].
     ///
     /// ```no_run
-    /// # async fn demo(region: &test_support::region::RegionApi, network: serde_json::Value) {
+    /// # async fn demo(region: &region_client_testing::region::RegionApi, network: serde_json::Value) {
     /// use region_openapi::OperationId;
-    /// use test_support::region::Fault;
+    /// use region_client_testing::region::Fault;
     ///
     /// // Every getNetworkV2 answers 200 with `network`; the test fails unless exactly one came.
     /// region.on(OperationId::GetNetworkV2).respond(200, &network).expect(1);

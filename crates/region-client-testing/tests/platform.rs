@@ -12,11 +12,11 @@ use region_client::{
     identity_client::principal::jws,
     region_openapi::{self, types},
 };
-use serde_json::json;
-use test_support::{
+use region_client_testing::{
     Answer, Fault, KeyKind, OperationId, Platform,
     region::{AnsweredBy, Times},
 };
+use serde_json::json;
 
 const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
 
