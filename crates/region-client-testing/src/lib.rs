@@ -40,6 +40,7 @@
 //! - [`region`]: the region API fake, all 74 operations routed by the operation table,
 //!   programmable with stubs ([`region::Stub`]), recording every call ([`region::Call`]),
 //!   with faults on demand ([`region::Fault`]);
+//! - [`samples`]: values of the generated types as the platform answers them, for stubs;
 //! - [`kube`]: an in-process Kubernetes API fake serving Secrets over HTTPS, for a real
 //!   `kube::Client`;
 //! - [`pki`]: a PKI built at run time with `rcgen` (CA, server and client certificates of each
@@ -62,6 +63,7 @@ pub mod pki;
 pub mod platform;
 pub mod region;
 mod resource;
+pub mod samples;
 pub mod server;
 pub mod service;
 mod sync;

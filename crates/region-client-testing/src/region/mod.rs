@@ -44,6 +44,7 @@ use uuid::Uuid;
 pub use answer::{Answer, Fault};
 pub use call::{AnsweredBy, Call};
 pub use expectations::Unmet;
+pub(crate) use model::network_json;
 pub use model::{REGION_ID, region};
 pub use stub::{Stub, Stubbed};
 pub use times::Times;

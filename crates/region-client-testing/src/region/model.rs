@@ -63,7 +63,13 @@ impl Model {
             }
             OperationId::GetNetworkV2 => {
                 let (id, network) = self.networks.get_key_value(&network_id?)?;
-                Some(json_response(200, &network_read(id, network)))
+                let read = network_json(
+                    *id,
+                    network.organization_id,
+                    network.project_id,
+                    network.deleting,
+                );
+                Some(json_response(200, &read))
             }
             operation
             @ (OperationId::AddNetworkReference | OperationId::RemoveNetworkReference) => {
@@ -120,16 +126,22 @@ pub fn region(id: &str, kind: &str) -> serde_json::Value {
     })
 }
 
-fn network_read(id: &Uuid, network: &Network) -> serde_json::Value {
+/// A network as v1.19.0 reads it back (`networkV2Read`).
+pub(crate) fn network_json(
+    id: Uuid,
+    organization_id: Uuid,
+    project_id: Uuid,
+    deleting: bool,
+) -> serde_json::Value {
     json!({
         "metadata": {
             "id": id.to_string(),
             "name": "network-a",
             "creationTime": "2026-01-01T00:00:00Z",
-            "provisioningStatus": if network.deleting { "deprovisioning" } else { "provisioned" },
+            "provisioningStatus": if deleting { "deprovisioning" } else { "provisioned" },
             "healthStatus": "healthy",
-            "organizationId": network.organization_id.to_string(),
-            "projectId": network.project_id.to_string(),
+            "organizationId": organization_id.to_string(),
+            "projectId": project_id.to_string(),
         },
         "spec": { "dnsNameservers": ["8.8.8.8"] },
         "status": { "regionId": REGION_ID, "prefix": "192.168.0.0/24" },
