@@ -324,7 +324,7 @@ impl Platform {
 
     /// A resource as a controller reconciles it: a ConfigMap `name` in the Secrets' namespace,
     /// created by [`principal`](Self::principal) (its labels and annotation, see
-    /// [`persist_principal`](crate::persist_principal)), for the controller path's
+    /// [`persist_principal`]), for the controller path's
     /// `controller_client(&resource)`.
     pub fn resource(&self, name: &str) -> ConfigMap {
         let mut resource = ConfigMap::default();

@@ -124,7 +124,7 @@ async fn the_plain_client_adds_nothing_so_the_platform_wants_a_principal() {
 }
 
 async fn references(s: &Platform) -> References {
-    References::new(s.client().controller_client(&cluster(&s)).await.unwrap())
+    References::new(s.client().controller_client(&cluster(s)).await.unwrap())
 }
 
 #[tokio::test]

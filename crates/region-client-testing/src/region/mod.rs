@@ -103,7 +103,7 @@ impl RegionApi {
 
     /// The TLS server in front, the ingress: requests as they arrived on the wire, handshakes,
     /// and which client certificates it trusts ([`TestServer::set_client_ca`],
-    /// [`TestServer::revoke_client_cert`]).
+    /// [`TestServer::set_revocation_lists`]).
     pub fn server(&self) -> &TestServer {
         &self.server
     }

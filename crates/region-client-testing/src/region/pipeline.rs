@@ -45,7 +45,10 @@ pub(super) async fn serve(shared: Arc<Shared>, raw: RecordedRequest) -> Reply {
     let mut call = Call::new(request, path);
     let (reply, took) = match admit(&shared, &mut call, &trace) {
         Ok(()) => answer(&shared, &mut call, &trace).await,
-        Err(refusal) => (finish(&mut call, AnsweredBy::Platform, refusal), Vec::new()),
+        Err(refusal) => (
+            finish(&mut call, AnsweredBy::Platform, *refusal),
+            Vec::new(),
+        ),
     };
     platform::end_server_span(
         &mut span,
@@ -63,9 +66,9 @@ pub(super) async fn serve(shared: Arc<Shared>, raw: RecordedRequest) -> Reply {
 
 /// Steps 2 to 6: the call's operation, parameters, authentication and body, or the
 /// platform's refusal.
-fn admit(shared: &Shared, call: &mut Call, trace: &str) -> Result<(), http::Response<Bytes>> {
+fn admit(shared: &Shared, call: &mut Call, trace: &str) -> Result<(), Box<http::Response<Bytes>>> {
     let refuse = |status: u16, code: &str, description: &str| {
-        error_response(status, code, description, trace)
+        Box::new(error_response(status, code, description, trace))
     };
     // 2. Route resolution on the once-decoded path; other methods do not match either.
     let Some((operation, params)) = OperationId::resolve(&call.request.method, &call.path) else {
@@ -92,8 +95,7 @@ fn admit(shared: &Shared, call: &mut Call, trace: &str) -> Result<(), http::Resp
             &tokens,
             call.param("organizationID"),
             call.param("projectID"),
-        )
-        .map_err(|refusal| *refusal)?;
+        )?;
         call.authenticated = Some(authenticated);
     }
     // 5. The request body, against its schema.

@@ -32,11 +32,12 @@ use super::{
 };
 use crate::sync::lock;
 
+/// The future of a handler's reply.
+type ReplyFuture = Pin<Box<dyn Future<Output = Reply> + Send>>;
+
 /// Answers a request, possibly after awaiting something (another server, a delay).
 #[derive(Clone)]
-pub(super) struct Handler(
-    pub Arc<dyn Fn(RecordedRequest) -> Pin<Box<dyn Future<Output = Reply> + Send>> + Send + Sync>,
-);
+pub(super) struct Handler(pub Arc<dyn Fn(RecordedRequest) -> ReplyFuture + Send + Sync>);
 
 impl std::fmt::Debug for Handler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
