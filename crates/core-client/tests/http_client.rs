@@ -1,17 +1,17 @@
 //! `HttpClient` against real servers: the Kubernetes API fake for Secrets and the mTLS test
 //! server, over real TLS.
 
+mod common;
+
+use common::{NS, get, options};
 use std::{sync::Arc, time::Duration};
 
-use bytes::Bytes;
 use core_client::{
-    ClientCache, ClientError, HttpClient, HttpClientOptions, HttpConfig, HttpError, HttpOptions,
-    SecretError, SecretRef,
+    ClientCache, ClientError, HttpClient, HttpClientOptions, HttpConfig, HttpError, SecretError,
+    SecretRef,
 };
 use region_client_testing::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi};
 use rustls::ProtocolVersion;
-
-const NS: &str = "unikorn";
 
 struct Setup {
     kube: KubeApi,
@@ -29,18 +29,6 @@ async fn setup() -> Setup {
         ca,
         server_leaf,
     }
-}
-
-fn options(server: &TestServer) -> HttpOptions {
-    HttpOptions::new("region")
-        .with_host(server.url())
-        .with_ca_secret(NS, "region-ca")
-}
-
-fn get(url: &str) -> http::Request<Bytes> {
-    http::Request::get(format!("{url}/healthz"))
-        .body(Bytes::new())
-        .unwrap()
 }
 
 #[tokio::test]
@@ -270,108 +258,6 @@ async fn a_refused_client_certificate_names_its_secret_and_why() {
         assert!(server.requests().is_empty());
         assert_eq!(server.handshake_errors().len(), 1, "http1: {http1}");
     }
-}
-
-/// Builds a client for the options and returns the Secret error it fails with.
-async fn secret_error(kube: &KubeApi, ca: Option<&str>, client: Option<&str>) -> SecretError {
-    let mut options = HttpOptions::new("region").with_host("https://127.0.0.1:1");
-    if let Some(ca) = ca {
-        options = options.with_ca_secret(NS, ca);
-    }
-    let mut client_options = HttpClientOptions::new();
-    if let Some(client) = client {
-        client_options = client_options.with_certificate(NS, client);
-    }
-    match HttpClient::new(kube.client(), &options, &client_options).await {
-        Err(ClientError::Secret(error)) => {
-            let secret = error.secret().to_string();
-            let text = error.to_string();
-            assert!(text.contains(&secret), "{text:?} names {secret}");
-            error
-        }
-        other => panic!("expected a secret error, got {other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn every_secret_failure_has_its_own_error_naming_the_secret() {
-    let s = setup().await;
-    let clients = Ca::new("clients");
-    let leaf = clients.client_cert("compute", KeyKind::EcdsaP256);
-    let other = clients.client_cert("other", KeyKind::EcdsaP256);
-
-    let e = secret_error(&s.kube, Some("absent"), None).await;
-    assert!(matches!(e, SecretError::NotFound { .. }) && e.is_not_found());
-    assert_eq!(e.to_string(), "secret unikorn/absent not found");
-
-    s.kube.put_tls_secret(NS, "hidden", &s.ca.cert_pem, None);
-    s.kube.forbid(NS, "hidden");
-    let e = secret_error(&s.kube, Some("hidden"), None).await;
-    assert!(matches!(e, SecretError::Forbidden { .. }), "{e:?}");
-
-    s.kube.put_secret(
-        NS,
-        "opaque",
-        "Opaque",
-        &[("tls.crt", s.ca.cert_pem.as_bytes())],
-    );
-    let e = secret_error(&s.kube, Some("opaque"), None).await;
-    assert!(
-        matches!(&e, SecretError::WrongType { found, .. } if found == "Opaque"),
-        "{e:?}"
-    );
-
-    s.kube.put_secret(NS, "no-crt", "kubernetes.io/tls", &[]);
-    let e = secret_error(&s.kube, Some("no-crt"), None).await;
-    assert!(
-        matches!(e, SecretError::MissingKey { key: "tls.crt", .. }),
-        "{e:?}"
-    );
-
-    s.kube.put_tls_secret(NS, "no-key", &leaf.cert_pem, None);
-    let e = secret_error(&s.kube, None, Some("no-key")).await;
-    assert!(
-        matches!(e, SecretError::MissingKey { key: "tls.key", .. }),
-        "{e:?}"
-    );
-
-    s.kube
-        .put_tls_secret(NS, "not-pem", "this is not a certificate", None);
-    let e = secret_error(&s.kube, Some("not-pem"), None).await;
-    assert!(matches!(e, SecretError::NoCertificate { .. }), "{e:?}");
-
-    // A PEM block of the right label whose contents are not a certificate.
-    let bogus = region_client_testing::pki::pem("CERTIFICATE", b"not DER at all");
-    s.kube.put_tls_secret(NS, "bogus-ca", &bogus, None);
-    let e = secret_error(&s.kube, Some("bogus-ca"), None).await;
-    // The same error as garbage in a client chain: which Secret, which certificate.
-    assert!(
-        matches!(e, SecretError::InvalidCertificate { index: 0, .. }),
-        "{e:?}"
-    );
-
-    s.kube.put_tls_secret(
-        NS,
-        "bad-key",
-        &leaf.cert_pem,
-        Some("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
-    );
-    let e = secret_error(&s.kube, None, Some("bad-key")).await;
-    assert!(matches!(e, SecretError::InvalidPrivateKey { .. }), "{e:?}");
-
-    s.kube
-        .put_tls_secret(NS, "no-key-pem", &leaf.cert_pem, Some("garbage"));
-    let e = secret_error(&s.kube, None, Some("no-key-pem")).await;
-    assert!(matches!(e, SecretError::InvalidPrivateKey { .. }), "{e:?}");
-
-    s.kube
-        .put_tls_secret(NS, "mismatch", &leaf.cert_pem, Some(&other.key_pem()));
-    let e = secret_error(&s.kube, None, Some("mismatch")).await;
-    assert!(matches!(e, SecretError::KeyMismatch { .. }), "{e:?}");
-    assert_eq!(
-        e.to_string(),
-        "secret unikorn/mismatch: the private key does not match the certificate"
-    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 mod common;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{Fixture, ORGANIZATION, USER_TOKEN, by_bearer};
+use common::{Fixture, ORGANIZATION, USER_TOKEN, api_path, by_bearer};
 use identity_client::{
     AccessToken, AccountType, Error, ForwardedCertificate, Principal, PrincipalError,
     RequestContext, StaticTokenSource, api_client,
@@ -46,9 +46,7 @@ async fn every_header_arrives_as_the_platform_sends_it_and_is_accepted() {
     let ctx = RequestContext::new()
         .with_principal(alice())
         .with_otel_context(remote_context());
-    let api = api_client(&base, region_openapi::Client::builder(), &ctx)
-        .await
-        .unwrap();
+    let api = api_path(&base, &ctx).await;
     assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
 
     let request = fixture.requests().pop().unwrap();
@@ -94,15 +92,12 @@ async fn every_header_arrives_as_the_platform_sends_it_and_is_accepted() {
 #[tokio::test]
 async fn every_principal_field_travels() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     let principal = alice()
         .with_organization_ids(["org-1", "org-2"])
         .with_account_type(AccountType::Other("robot".into()));
     let ctx = RequestContext::new().with_principal(principal.clone());
-    let api = api_client(&base, region_openapi::Client::builder(), &ctx)
-        .await
-        .unwrap();
+    let api = api_path(&base, &ctx).await;
     api.list_regions(ORGANIZATION).await.unwrap();
     let request = fixture.requests().pop().unwrap();
     let json: serde_json::Value = serde_json::from_slice(
@@ -122,16 +117,13 @@ async fn every_principal_field_travels() {
 #[tokio::test]
 async fn x_impersonate_is_sent_exactly_when_asked() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     for impersonate in [false, true] {
         let mut ctx = RequestContext::new().with_principal(alice());
         if impersonate {
             ctx = ctx.impersonating();
         }
-        let api = api_client(&base, region_openapi::Client::builder(), &ctx)
-            .await
-            .unwrap();
+        let api = api_path(&base, &ctx).await;
         api.list_regions(ORGANIZATION).await.unwrap();
         let request = fixture.requests().pop().unwrap();
         let expected = impersonate.then_some("true");
@@ -148,9 +140,7 @@ async fn the_api_path_works_with_every_key_type() {
         fixture.client_secret(&name, kind, KeyEncoding::Pkcs8);
         let base = fixture.base(Some(&name));
         let ctx = RequestContext::new().with_principal(alice());
-        let api = api_client(&base, region_openapi::Client::builder(), &ctx)
-            .await
-            .unwrap();
+        let api = api_path(&base, &ctx).await;
         assert_eq!(
             api.list_regions(ORGANIZATION).await.unwrap().status(),
             200,
@@ -167,17 +157,14 @@ async fn the_api_path_works_with_every_key_type() {
 #[tokio::test]
 async fn a_forwarded_certificate_is_sent_only_when_set_and_names_the_caller() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     // The certificate of the service that started the chain.
     let origin = fixture.ca().client_cert("kubernetes", KeyKind::EcdsaP256);
     let forwarded = escape_certificate(&origin.cert_der);
     let ctx = RequestContext::new()
         .with_principal(alice())
         .with_client_certificate(ForwardedCertificate::from_pem(origin.chain_pem()).unwrap());
-    let api = api_client(&base, region_openapi::Client::builder(), &ctx)
-        .await
-        .unwrap();
+    let api = api_path(&base, &ctx).await;
     api.list_regions(ORGANIZATION).await.unwrap();
     let request = fixture.requests().pop().unwrap();
     assert_eq!(
@@ -197,13 +184,7 @@ async fn authorization_is_sent_only_with_an_attached_bearer() {
         .with_bearer(StaticTokenSource::new(AccessToken::new(USER_TOKEN)));
     // With a client certificate too: the platform then authenticates the token and still
     // takes the principal from X-Principal.
-    let api = api_client(
-        &fixture.base(Some("compute-client")),
-        region_openapi::Client::builder(),
-        &ctx,
-    )
-    .await
-    .unwrap();
+    let api = api_path(&fixture.base(Some("compute-client")), &ctx).await;
     api.list_regions(ORGANIZATION).await.unwrap();
     let request = fixture.requests().pop().unwrap();
     let authorization = &request.headers["authorization"];
@@ -212,9 +193,7 @@ async fn authorization_is_sent_only_with_an_attached_bearer() {
     assert_eq!(fixture.last_call().principal().cloned(), Some(alice()));
 
     // A user's call without a client certificate: the bearer alone identifies the caller.
-    let api = api_client(&fixture.base(None), region_openapi::Client::builder(), &ctx)
-        .await
-        .unwrap();
+    let api = api_path(&fixture.base(None), &ctx).await;
     assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
     assert!(
         fixture
@@ -230,8 +209,7 @@ async fn authorization_is_sent_only_with_an_attached_bearer() {
 #[tokio::test]
 async fn nothing_is_sent_without_a_principal_or_an_identity() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     let error = api_client(
         &base,
         region_openapi::Client::builder(),
@@ -292,13 +270,7 @@ async fn the_inbound_certificate_is_forwarded_as_received() {
     let ctx = RequestContext::new()
         .with_authenticated(&authenticated)
         .with_client_certificate(certificate);
-    let api = api_client(
-        &fixture.base(Some("compute-client")),
-        region_openapi::Client::builder(),
-        &ctx,
-    )
-    .await
-    .unwrap();
+    let api = api_path(&fixture.base(Some("compute-client")), &ctx).await;
     assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
     let request = fixture.requests().pop().unwrap();
     assert_eq!(
@@ -311,8 +283,7 @@ async fn the_inbound_certificate_is_forwarded_as_received() {
 #[tokio::test]
 async fn impersonating_a_principal_without_an_actor_is_refused_before_sending() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     // The platform answers 400 "principal propagation failure" to this: refuse it here.
     let ctx = RequestContext::new()
         .with_principal(Principal::new("org-1", "proj-1", ""))
@@ -333,8 +304,6 @@ async fn impersonating_a_principal_without_an_actor_is_refused_before_sending() 
 
     // Without impersonation the same principal is attribution only, and is sent.
     let ctx = RequestContext::new().with_principal(Principal::new("org-1", "proj-1", ""));
-    let api = api_client(&base, region_openapi::Client::builder(), &ctx)
-        .await
-        .unwrap();
+    let api = api_path(&base, &ctx).await;
     assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
 }

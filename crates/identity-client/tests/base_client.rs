@@ -80,8 +80,7 @@ async fn ready_reads_the_secrets_now_and_fails_with_the_secret_named() {
     }
     assert_eq!(fixture.kube().get_count(NAMESPACE, "compute-client"), 1);
 
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     base.ready().await.unwrap();
     assert_eq!(fixture.kube().get_count(NAMESPACE, "compute-client"), 2);
     // Built once: the first request reads nothing.

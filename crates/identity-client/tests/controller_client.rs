@@ -6,9 +6,9 @@ mod common;
 use std::{collections::BTreeMap, sync::Arc};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{Fixture, Gate, NAMESPACE, ORGANIZATION};
+use common::{Fixture, Gate, NAMESPACE, ORGANIZATION, api_path};
 use identity_client::{
-    Error, Principal, PrincipalError, RequestContext, api_client, controller_client,
+    Error, Principal, PrincipalError, RequestContext, controller_client,
     principal::{self, jws},
 };
 use k8s_openapi::{api::core::v1::ConfigMap, apimachinery::pkg::apis::meta::v1::ObjectMeta};
@@ -185,9 +185,7 @@ async fn other_key_types_are_refused_at_build_and_still_work_on_the_api_path() {
         assert!(error.to_string().contains(&name), "{error}");
 
         let ctx = RequestContext::new().with_principal(Principal::new("o", "p", "a"));
-        let api = api_client(&base, region_openapi::Client::builder(), &ctx)
-            .await
-            .unwrap();
+        let api = api_path(&base, &ctx).await;
         assert_eq!(
             api.list_regions(ORGANIZATION).await.unwrap().status(),
             200,

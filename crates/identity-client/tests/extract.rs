@@ -6,10 +6,10 @@ mod common;
 use std::sync::Arc;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{Edit, Fixture, ORGANIZATION};
+use common::{Edit, Fixture, ORGANIZATION, api_path};
 use core_client::ClientIdentity;
 use identity_client::{
-    Principal, RequestContext, api_client,
+    Principal, RequestContext,
     principal::{
         self, Caller, CertificateSource, ExtractError, MAX_HEADER_LEN, PrincipalRefusal,
         escape_certificate, extract,
@@ -329,9 +329,8 @@ async fn forged_ssl_client_headers_are_dropped_by_the_ingress() {
         headers.insert("ssl-client-cert", forged.parse().unwrap());
         headers.insert("ssl-client-verify", "SUCCESS".parse().unwrap());
     });
-    let api = api_client(&fixture.base(None), region_openapi::Client::builder(), &ctx)
+    let api = api_path(&fixture.base(None), &ctx)
         .await
-        .unwrap()
         .with_request_editor(Arc::new(forge));
     let answer = api.list_regions(ORGANIZATION).await.unwrap();
     assert_eq!(answer.status(), 401);
@@ -355,14 +354,9 @@ async fn forged_ssl_client_headers_are_dropped_by_the_ingress() {
         let headers = request.headers_mut();
         headers.insert("ssl-client-cert", forged.parse().unwrap());
     });
-    let api = api_client(
-        &fixture.base(Some("compute-client")),
-        region_openapi::Client::builder(),
-        &ctx,
-    )
-    .await
-    .unwrap()
-    .with_request_editor(Arc::new(forge));
+    let api = api_path(&fixture.base(Some("compute-client")), &ctx)
+        .await
+        .with_request_editor(Arc::new(forge));
     assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
     assert_eq!(fixture.last_call().caller(), Some("compute"));
 }

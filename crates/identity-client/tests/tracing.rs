@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{Fixture, ORGANIZATION};
-use identity_client::{Principal, RequestContext, api_client};
+use common::{Fixture, ORGANIZATION, api_path};
+use identity_client::{Principal, RequestContext};
 use opentelemetry::trace::{TraceContextExt, TraceId};
-use region_client_testing::{KeyEncoding, KeyKind};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
@@ -28,13 +27,10 @@ async fn traceparent_carries_the_active_span() {
     let _default = tracing::subscriber::set_default(subscriber);
 
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     // No captured context: the editor takes the span active when the request is made.
     let ctx = RequestContext::new().with_principal(Principal::new("o", "p", "a"));
-    let api = api_client(&base, region_openapi::Client::builder(), &ctx)
-        .await
-        .unwrap();
+    let api = api_path(&base, &ctx).await;
     let span = tracing::info_span!("reconcile");
     let trace_id = span.context().span().span_context().trace_id();
     assert_ne!(trace_id, TraceId::INVALID);

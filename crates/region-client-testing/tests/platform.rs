@@ -14,27 +14,20 @@ use region_client::{
 };
 use region_client_testing::{
     Answer, Fault, KeyKind, OperationId, Platform,
+    harness::{ORGANIZATION_ID, PROJECT_ID},
     region::{AnsweredBy, Times},
+    samples,
 };
 use serde_json::json;
 
 const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
 
-fn network_read(id: &str) -> types::NetworkV2Read {
-    serde_json::from_value(json!({
-        "metadata": {
-            "id": id,
-            "name": "net-a",
-            "creationTime": "2026-01-01T00:00:00Z",
-            "provisioningStatus": "provisioned",
-            "healthStatus": "healthy",
-            "organizationId": "9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c",
-            "projectId": "77b0d4aa-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
-        },
-        "spec": { "dnsNameservers": ["8.8.8.8"] },
-        "status": { "regionId": "c7568e2d-f9ab-453d-9a3a-51375f78426b", "prefix": "10.0.0.0/24" },
-    }))
-    .unwrap()
+/// A network with ID [`NETWORK`], prefix `10.0.0.0/24`.
+fn network_read() -> types::NetworkV2Read {
+    let mut network = samples::network(ORGANIZATION_ID, PROJECT_ID);
+    network.metadata.id = NETWORK.to_owned();
+    network.status.prefix = "10.0.0.0/24".to_owned();
+    network
 }
 
 fn network_create(name: &str) -> types::NetworkV2Create {
@@ -82,7 +75,7 @@ fn network_expected_once(platform: &Platform) {
     platform
         .region()
         .on(OperationId::GetNetworkV2)
-        .respond(200, &network_read(NETWORK))
+        .respond(200, &network_read())
         .expect(1);
 }
 
@@ -104,7 +97,7 @@ async fn starts_in_well_under_a_second_with_a_ready_client() {
 #[tokio::test]
 async fn stubs_answer_with_the_generated_types_on_both_paths() {
     let platform = Platform::start().await;
-    let network = network_read(NETWORK);
+    let network = network_read();
     platform
         .region()
         .on(OperationId::GetNetworkV2)
@@ -159,7 +152,7 @@ async fn a_closure_sees_the_decoded_call_and_the_body_is_checked_against_its_sch
         .on(OperationId::CreateNetworkV2)
         .respond_with(|call| {
             let create: types::NetworkV2Create = call.body_as().unwrap();
-            let mut network = network_read(NETWORK);
+            let mut network = network_read();
             network.metadata.name = create.metadata.name.clone();
             // Who asked, as the platform's middleware established it.
             assert_eq!(call.caller(), Some("my-service"));
@@ -289,7 +282,7 @@ async fn the_newest_stub_that_takes_a_call_answers_it() {
     let other = region_openapi::uuid::Uuid::from_u128(7);
     region
         .on(OperationId::GetNetworkV2)
-        .respond(200, &network_read(NETWORK));
+        .respond(200, &network_read());
     region
         .on(OperationId::GetNetworkV2)
         .with_param("networkID", other)
@@ -448,7 +441,7 @@ fn a_success_status_the_operation_does_not_have_is_refused_where_the_stub_is_mad
         let _ = platform
             .region()
             .on(OperationId::CreateNetworkV2)
-            .respond(200, &network_read(NETWORK));
+            .respond(200, &network_read());
     });
 }
 

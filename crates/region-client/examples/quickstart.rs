@@ -31,7 +31,7 @@ use region_client::{
     identity_client::{Error as ClientError, principal::Caller},
     region_openapi::{ApiResponse, ResponseValue, uuid::Uuid},
 };
-use region_client_testing::{KeyKind, Platform};
+use region_client_testing::{Call, KeyKind, Platform};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
@@ -197,21 +197,10 @@ async fn step_api_path(stack: &Stack, impersonate: bool) -> anyhow::Result<()> {
     }
     let api = stack.region.api_client(&ctx).await?;
     let answer = api.list_regions(stack.organization).await?;
-    settle("list regions", &answer)?;
-    println!("    GET regions -> {} (trace {trace_id})", answer.status());
-    show_last(stack)?;
-    drop(inbound);
-    show_trace(stack, trace_id)?;
-    if let Some(local) = &stack.local {
-        let seen = local
-            .platform
-            .region()
-            .calls()
-            .pop()
-            .context("a request arrived")?;
-        let authenticated = seen.authenticated.context("the platform accepted it")?;
-        ensure!(authenticated.principal == Some(principal(&stack.args)));
-        ensure!(authenticated.impersonate == impersonate);
+    show_call(stack, &answer, trace_id, inbound)?;
+    if let Some(call) = last_call(stack)? {
+        ensure!(call.principal() == Some(&principal(&stack.args)));
+        ensure!(call.impersonated() == impersonate);
     }
     Ok(())
 }
@@ -230,21 +219,35 @@ async fn step_controller_path(stack: &Stack) -> anyhow::Result<()> {
         .list_regions(stack.organization)
         .instrument(reconcile.clone())
         .await?;
-    settle("list regions", &answer)?;
-    println!("    GET regions -> {} (trace {trace_id})", answer.status());
-    show_last(stack)?;
-    drop(reconcile);
-    show_trace(stack, trace_id)?;
-    if let Some(local) = &stack.local {
-        let seen = local
-            .platform
-            .region()
-            .calls()
-            .pop()
-            .context("a request arrived")?;
-        ensure!(seen.authenticated.and_then(|a| a.principal) == Some(principal(&stack.args)));
+    show_call(stack, &answer, trace_id, reconcile)?;
+    if let Some(call) = last_call(stack)? {
+        ensure!(call.principal() == Some(&principal(&stack.args)));
     }
     Ok(())
+}
+
+/// Prints a `listRegions` answer, what went on the wire and what the platform made of it,
+/// then, once `span` (the inbound request's, the reconcile's) has ended, its trace.
+fn show_call<R: ApiResponse>(
+    stack: &Stack,
+    answer: &ResponseValue<R>,
+    trace_id: TraceId,
+    span: tracing::Span,
+) -> anyhow::Result<()> {
+    settle("list regions", answer)?;
+    println!("    GET regions -> {} (trace {trace_id})", answer.status());
+    show_last(stack)?;
+    drop(span);
+    show_trace(stack, trace_id)
+}
+
+/// The last call the local region API saw; none against a real one.
+fn last_call(stack: &Stack) -> anyhow::Result<Option<Call>> {
+    let Some(local) = &stack.local else {
+        return Ok(None);
+    };
+    let call = local.platform.region().calls().pop();
+    call.context("a request arrived").map(Some)
 }
 
 async fn step_ec_key(stack: &Stack) -> anyhow::Result<()> {
@@ -372,15 +375,9 @@ fn settle<R: ApiResponse>(what: &str, answer: &ResponseValue<R>) -> anyhow::Resu
 /// Prints the last request: the headers the client sent, what the ingress passed on, and what
 /// the platform's middleware concluded (local runs only).
 fn show_last(stack: &Stack) -> anyhow::Result<()> {
-    let Some(local) = &stack.local else {
+    let Some(seen) = last_call(stack)? else {
         return Ok(());
     };
-    let seen = local
-        .platform
-        .region()
-        .calls()
-        .pop()
-        .context("a request arrived")?;
     let request = &seen.request;
     println!("    sent:");
     for name in ["traceparent", "x-impersonate", "authorization"] {

@@ -69,6 +69,13 @@ impl Fixture {
         );
     }
 
+    /// The usual caller's base client: Secret `compute-client` (CN `compute`, ECDSA P-256,
+    /// PKCS#8), presented.
+    pub fn compute(&self) -> BaseClient {
+        self.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+        self.base(Some("compute-client"))
+    }
+
     /// A base client for the region API, presenting the certificate in Secret
     /// `client_secret` (none when `None`).
     pub fn base(&self, client_secret: Option<&str>) -> BaseClient {
@@ -82,6 +89,17 @@ impl Fixture {
             client_options,
         )
     }
+}
+
+/// The region client of the API path over `base`, for `ctx`.
+pub async fn api_path(
+    base: &BaseClient,
+    ctx: &identity_client::RequestContext,
+) -> region_openapi::Client {
+    let builder = region_openapi::Client::builder();
+    identity_client::api_client(base, builder, ctx)
+        .await
+        .unwrap()
 }
 
 /// Whether the platform authenticated `call` by its bearer token.
