@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{NS, get, options};
+use common::{NS, get, get_until_answered, options};
 use std::{sync::Arc, time::Duration};
 
 use core_client::{
@@ -340,22 +340,9 @@ async fn rotated_ca_is_picked_up_in_the_background_within_the_interval() {
     s.kube
         .put_tls_secret(NS, "region-ca", &new_ca.cert_pem, None);
     server.set_certificate(&new_ca.server_cert(&["127.0.0.1"]));
-    // The bound is one interval plus a Kubernetes round trip; allow generous slack for a
-    // loaded machine, polling rather than sleeping a fixed time.
-    let deadline = tokio::time::Instant::now() + interval * 25;
-    loop {
-        match http.send(get(&server.url())).await {
-            Ok(response) => {
-                assert_eq!(response.status(), 200);
-                break;
-            }
-            // Until then: an unknown-CA failure, or the connection the server closed.
-            Err(_) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(interval / 4).await;
-            }
-            Err(error) => panic!("rotation not picked up: {error:?}"),
-        }
-    }
+    // Until the reload: an unknown-CA failure, or the connection the server closed. The bound
+    // is one interval plus a Kubernetes round trip; the limit is generous for a loaded machine.
+    get_until_answered(&http, &server.url(), interval / 4, interval * 25).await;
     assert!(s.kube.get_count(NS, "region-ca") >= 2);
 }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{NS, get, mtls_server, options};
+use common::{NS, get, get_until_answered, mtls_server, options};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use core_client::{
@@ -296,20 +296,9 @@ async fn an_expired_certificate_is_refused_on_reload_and_the_next_valid_one_pick
     // New connections still present it.
     let handshakes = server.handshakes();
     server.close_connections();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        match http.send(get(&server.url())).await {
-            Ok(response) => {
-                assert_eq!(response.status(), 200);
-                break;
-            }
-            // The pooled connection the server just closed.
-            Err(_) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(error) => panic!("{error:?}"),
-        }
-    }
+    // Until the client noticed: the pooled connection the server just closed.
+    let every = Duration::from_millis(50);
+    get_until_answered(&http, &server.url(), every, Duration::from_secs(10)).await;
     assert!(
         server.handshakes() > handshakes,
         "a new connection was made"
