@@ -5,52 +5,31 @@
 //! in the request's extensions, and the handler builds its outbound context with
 //! `RequestContext::from_parts`.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::sync::Arc;
 
 use bytes::Bytes;
-use k8s_openapi::api::core::v1::ConfigMap;
 use region_client::{
-    BaseClient, Client, HttpClientOptions, Principal, RequestContext,
-    core_client::{BoxFuture, ClientCache, EditorError, RequestEditor},
+    Client, Principal, RequestContext,
+    core_client::{BoxFuture, EditorError, RequestEditor},
     identity_client::principal::{Authenticated, Caller},
     region_openapi::uuid::Uuid,
 };
-use test_support::{
-    Ca, KeyEncoding,
-    kube::KubeApi,
+use region_client_testing::{
+    Call, KeyKind, Platform,
+    harness::{ORGANIZATION_ID, PROJECT_ID},
+    persist_principal,
     platform::error_response,
-    region::{RegionApi, Seen},
     server::json_response,
     service::Service,
 };
 
-const NS: &str = "unikorn";
-const ORG: &str = "9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c";
-const PROJECT: &str = "77b0d4aa-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
-
-fn org_id() -> Uuid {
-    ORG.parse().unwrap()
-}
-
 struct Hop {
-    _kube: KubeApi,
-    region: RegionApi,
+    /// The region API and compute's own identity: compute calls the region API.
+    platform: Platform,
     /// "compute", the Rust service behind the ingress, which calls the region API.
     compute: Service,
     /// "kubernetes", the service calling compute.
     kubernetes: Client,
-}
-
-/// A region client for `service` (its client certificate from Secret `{service}-client`) at
-/// `host`.
-fn client_of(kube: &KubeApi, service: &str, host: String) -> Client {
-    Client::from_base(BaseClient::with_cache(
-        ClientCache::new(kube.client()),
-        region_client::options()
-            .with_host(host)
-            .with_ca_secret(NS, "platform-ca"),
-        HttpClientOptions::new().with_certificate(NS, format!("{service}-client")),
-    ))
 }
 
 /// compute's one handler: lists the regions of the organization in the path by calling the
@@ -91,52 +70,49 @@ async fn list_regions_for_the_caller(
 }
 
 async fn hop() -> Hop {
-    let platform = Ca::new("platform-ca");
-    let clients = Ca::new("clients-ca");
-    let kube = KubeApi::start().await;
-    kube.put_tls_secret(NS, "platform-ca", &platform.cert_pem, None);
-    // RSA keys: the controller path signs with them.
-    for (slot, service) in ["compute", "kubernetes"].into_iter().enumerate() {
-        let leaf = clients.client_cert_rsa(service, slot);
-        kube.put_tls_secret(
-            NS,
-            &format!("{service}-client"),
-            &leaf.chain_pem(),
-            Some(&leaf.key_pem_as(KeyEncoding::Pkcs8)),
-        );
-    }
-    let server_certificate = platform.server_cert(&["127.0.0.1"]);
-    let region = RegionApi::start(&server_certificate, &clients).await;
-    let compute_to_region = client_of(&kube, "compute", region.url());
-    let compute = Service::start(&server_certificate, &clients, move |request| {
-        list_regions_for_the_caller(compute_to_region.clone(), request)
-    })
-    .await;
-    let kubernetes = client_of(&kube, "kubernetes", compute.url());
+    // compute's identity is the platform's service; kubernetes gets one of its own. RSA keys:
+    // the controller path signs with them.
+    let platform = Platform::builder().service("compute").start().await;
+    let compute_to_region = platform.client();
+    let compute = platform
+        .start_service(move |request| {
+            list_regions_for_the_caller(compute_to_region.clone(), request)
+        })
+        .await;
+    let kubernetes = Client::new(
+        platform.kube_client(),
+        region_client::options()
+            .with_host(compute.url())
+            .with_ca_secret(&platform.ca_secret().namespace, &platform.ca_secret().name),
+        platform.add_client_certificate("kubernetes-client", "kubernetes", KeyKind::Rsa),
+    );
     Hop {
-        _kube: kube,
-        region,
+        platform,
         compute,
         kubernetes,
     }
 }
 
 fn alice() -> Principal {
-    Principal::new(ORG, PROJECT, "alice@example.com")
+    Principal::new(ORGANIZATION_ID, PROJECT_ID, "alice@example.com")
 }
 
-/// The one request the region API saw, which it accepted, from compute.
-fn seen_by_region(hop: &Hop) -> (Seen, Authenticated) {
-    let mut seen = hop.region.seen();
-    assert_eq!(seen.len(), 1, "{seen:?}");
-    let seen = seen.remove(0);
-    assert_eq!(seen.status, 200);
-    let authenticated = seen.authenticated.clone().expect("accepted");
+fn bob() -> Principal {
+    Principal::new(ORGANIZATION_ID, PROJECT_ID, "bob")
+}
+
+/// The one call the region API saw, which it accepted, from compute.
+fn seen_by_region(hop: &Hop) -> (Call, Authenticated) {
+    let mut calls = hop.platform.region().calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let call = calls.remove(0);
+    assert_eq!(call.status, Some(200));
+    let authenticated = call.authenticated.clone().expect("accepted");
     assert!(
         matches!(&authenticated.caller, Caller::System { common_name } if common_name == "compute"),
         "{authenticated:?}"
     );
-    (seen, authenticated)
+    (call, authenticated)
 }
 
 #[tokio::test]
@@ -147,7 +123,7 @@ async fn an_impersonated_call_is_impersonated_on_the_next_hop_too() {
         .impersonating();
     let api = hop.kubernetes.api_client(&ctx).await.unwrap();
     let regions = api
-        .list_regions(org_id())
+        .list_regions(ORGANIZATION_ID)
         .await
         .unwrap()
         .into_result()
@@ -176,7 +152,7 @@ async fn a_call_without_impersonation_is_not_impersonated_on_the_next_hop() {
     let hop = hop().await;
     let ctx = RequestContext::new().with_principal(alice());
     let api = hop.kubernetes.api_client(&ctx).await.unwrap();
-    api.list_regions(org_id())
+    api.list_regions(ORGANIZATION_ID)
         .await
         .unwrap()
         .into_result()
@@ -208,16 +184,8 @@ impl RequestEditor for AskToImpersonate {
 #[tokio::test]
 async fn a_controller_call_is_never_impersonated_on_the_next_hop() {
     let hop = hop().await;
-    let mut cluster = ConfigMap::default();
-    cluster.metadata.name = Some("cluster-a".into());
-    cluster.metadata.labels = Some(BTreeMap::from([
-        ("unikorn-cloud.org/organization".to_owned(), ORG.to_owned()),
-        ("unikorn-cloud.org/project".to_owned(), PROJECT.to_owned()),
-    ]));
-    cluster.metadata.annotations = Some(BTreeMap::from([(
-        "unikorn-cloud.org/creator".to_owned(),
-        "bob".to_owned(),
-    )]));
+    let mut cluster = hop.platform.resource("cluster-a");
+    persist_principal(&mut cluster.metadata, &bob());
     // The signed principal of the controller path: X-Impersonate is not honoured with it,
     // even when a request carries one.
     let api = hop
@@ -226,7 +194,7 @@ async fn a_controller_call_is_never_impersonated_on_the_next_hop() {
         .await
         .unwrap()
         .with_request_editor(Arc::new(AskToImpersonate));
-    api.list_regions(org_id())
+    api.list_regions(ORGANIZATION_ID)
         .await
         .unwrap()
         .into_result()
@@ -234,12 +202,9 @@ async fn a_controller_call_is_never_impersonated_on_the_next_hop() {
 
     let inbound = &hop.compute.authenticated()[0];
     assert!(!inbound.impersonate);
-    assert_eq!(inbound.principal, Some(Principal::new(ORG, PROJECT, "bob")));
+    assert_eq!(inbound.principal, Some(bob()));
     let (seen, authenticated) = seen_by_region(&hop);
     assert!(seen.request.header("x-impersonate").is_none());
     assert!(!authenticated.impersonate);
-    assert_eq!(
-        authenticated.principal,
-        Some(Principal::new(ORG, PROJECT, "bob"))
-    );
+    assert_eq!(authenticated.principal, Some(bob()));
 }

@@ -2,8 +2,6 @@
 //! TLS servers on loopback that close connections, reset answers, drip, refuse, over HTTP/1.1
 //! and HTTP/2; and a Kubernetes API that fails while clients are in use.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -11,8 +9,48 @@ use core_client::{
     Attempts, ClientCache, HttpClient, HttpClientOptions, HttpConfig, HttpError, HttpOptions,
     RetryConfig, RetrySafe, SecretError,
 };
-use support::fault_server::{Action, FaultServer, Protocol, answer};
-use test_support::{Ca, KeyKind, TestServer, kube::KubeApi, server::client_tls_config};
+use region_client_testing::{
+    Ca, KeyKind, RecordedRequest, TestServer,
+    kube::KubeApi,
+    server::{Protocol, Reply, client_tls_config, json_response},
+};
+
+/// A server presenting a certificate of `ca`, speaking `protocol`, answering by `script`; with
+/// `idle_close`, closing a connection when no request arrived on it for that long after its
+/// last answer (a keep-alive timeout, as an ingress has).
+async fn fault_server(
+    ca: &Ca,
+    protocol: Protocol,
+    idle_close: Option<Duration>,
+    script: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+) -> TestServer {
+    let builder = TestServer::builder(&ca.server_cert(&["127.0.0.1"]))
+        .protocol(protocol)
+        .handler(script);
+    match idle_close {
+        Some(idle) => builder.idle_timeout(idle),
+        None => builder,
+    }
+    .start()
+    .await
+}
+
+/// An answer with `status`, an optional `Retry-After` and a small JSON body.
+fn answer(status: u16, retry_after: Option<&str>) -> Reply {
+    let mut response = json_response(status, &serde_json::json!({}));
+    if let Some(value) = retry_after {
+        response.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from_str(value).unwrap(),
+        );
+    }
+    Reply::Respond(response)
+}
+
+/// A `200` whose body is cut half-way (the connection or stream reset).
+fn cut() -> Reply {
+    Reply::CutBody(json_response(200, &serde_json::json!({ "partial": true })))
+}
 
 fn client(ca: &Ca, config: HttpConfig) -> HttpClient {
     HttpClient::from_tls_config(client_tls_config(ca, None), None, config)
@@ -34,21 +72,11 @@ fn attempts(response: &http::Response<Bytes>) -> u32 {
     response.extensions().get::<Attempts>().map_or(0, |a| a.0)
 }
 
-/// Sends `request` once the previous answer's connection is back in the pool, so that it is
-/// reused (the pool takes a connection back a moment after its answer is read).
-async fn send_pooled(
-    http: &HttpClient,
-    request: http::Request<Bytes>,
-) -> Result<http::Response<Bytes>, HttpError> {
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    http.send(request).await
-}
-
 #[tokio::test]
 async fn idle_connections_the_server_closed_are_replaced() {
-    for protocol in Protocol::BOTH {
+    for protocol in Protocol::EACH {
         let ca = Ca::new("ca");
-        let server = FaultServer::start(&ca, protocol, None, |_| answer(200, None)).await;
+        let server = fault_server(&ca, protocol, None, |_| answer(200, None)).await;
         let http = client(&ca, HttpConfig::default());
         assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
         // The server closes the idle pooled connection, as an ingress does at its keep-alive
@@ -56,14 +84,14 @@ async fn idle_connections_the_server_closed_are_replaced() {
         server.close_connections();
         let response = http.send(get(&server.url())).await.unwrap();
         assert_eq!(response.status(), 200, "{protocol:?}");
-        assert_eq!(server.connections(), 2, "{protocol:?}");
+        assert_eq!(server.handshakes(), 2, "{protocol:?}");
     }
 }
 
 #[tokio::test]
 async fn a_burst_after_idle_connections_closed_opens_one_http2_connection() {
     let ca = Ca::new("ca");
-    let server = FaultServer::start(&ca, Protocol::Http2, None, |_| answer(200, None)).await;
+    let server = fault_server(&ca, Protocol::Http2, None, |_| answer(200, None)).await;
     let http = client(&ca, HttpConfig::default());
     // A cold burst: the first request learns that the host speaks HTTP/2, the others share
     // one connection instead of each making a handshake.
@@ -82,21 +110,25 @@ async fn a_burst_after_idle_connections_closed_opens_one_http2_connection() {
         }
     };
     burst(100).await;
-    let cold = server.connections();
+    let cold = server.handshakes();
     assert!(cold <= 2, "{cold} connections for a cold burst");
     // After the server closed the idle connections, the next burst makes one more.
     server.close_connections();
-    tokio::time::sleep(Duration::from_millis(50)).await;
     burst(100).await;
-    assert_eq!(server.connections(), cold + 1);
+    assert_eq!(server.handshakes(), cold + 1);
 }
 
 /// The server answers the first request of each connection and closes the connection under
 /// every later one: each request after the first is written onto a connection being closed.
-async fn closing_server(ca: &Ca, protocol: Protocol) -> FaultServer {
-    FaultServer::start(ca, protocol, None, |call| match call.on_connection {
+///
+/// The client sends each request on the connection of the answer before it, without waiting
+/// for it to be back in the pool: a checkout waits for a connection being returned while it
+/// starts a new one, and the answered connection is back long before a new TLS handshake
+/// could finish.
+async fn closing_server(ca: &Ca, protocol: Protocol) -> TestServer {
+    fault_server(ca, protocol, None, |request| match request.on_connection {
         0 => answer(200, None),
-        _ => Action::Close,
+        _ => Reply::Close,
     })
     .await
 }
@@ -104,16 +136,16 @@ async fn closing_server(ca: &Ca, protocol: Protocol) -> FaultServer {
 /// Leaves one answered connection in the pool of the client that will send the next request.
 /// Over HTTP/2 that takes two requests: the first finds out the protocol on a connection of
 /// its own, the next makes the connection HTTP/2 requests then share.
-async fn warm(http: &HttpClient, server: &FaultServer, protocol: Protocol) {
+async fn warm(http: &HttpClient, server: &TestServer, protocol: Protocol) {
     http.send(get(&server.url())).await.unwrap();
     if protocol == Protocol::Http2 {
-        send_pooled(http, get(&server.url())).await.unwrap();
+        http.send(get(&server.url())).await.unwrap();
     }
 }
 
 #[tokio::test]
 async fn a_request_on_a_connection_being_closed_is_retried_when_safe() {
-    for protocol in Protocol::BOTH {
+    for protocol in Protocol::EACH {
         let ca = Ca::new("ca");
         // Without retries every request written onto the closing connection fails, with a
         // typed transport error saying it was sent once; the one after it gets a new
@@ -125,12 +157,12 @@ async fn a_request_on_a_connection_being_closed_is_retried_when_safe() {
         );
         warm(&http, &server, protocol).await;
         for _ in 0..5 {
-            let error = send_pooled(&http, get(&server.url())).await.unwrap_err();
+            let error = http.send(get(&server.url())).await.unwrap_err();
             assert!(
                 matches!(error, HttpError::Transport { attempts: 1, .. }),
                 "{protocol:?}: {error:?}"
             );
-            let response = send_pooled(&http, get(&server.url())).await.unwrap();
+            let response = http.send(get(&server.url())).await.unwrap();
             assert_eq!(attempts(&response), 1);
         }
 
@@ -139,7 +171,7 @@ async fn a_request_on_a_connection_being_closed_is_retried_when_safe() {
         let http = client(&ca, HttpConfig::default());
         warm(&http, &server, protocol).await;
         for n in 0..20 {
-            let response = send_pooled(&http, get(&server.url())).await;
+            let response = http.send(get(&server.url())).await;
             let response = response.unwrap_or_else(|e| panic!("{protocol:?} request {n}: {e}"));
             assert_eq!(response.status(), 200);
             assert_eq!(attempts(&response), 2, "{protocol:?} request {n}");
@@ -149,23 +181,24 @@ async fn a_request_on_a_connection_being_closed_is_retried_when_safe() {
 
 #[tokio::test]
 async fn post_is_not_retried_unless_marked_safe() {
-    for protocol in Protocol::BOTH {
+    for protocol in Protocol::EACH {
         let ca = Ca::new("ca");
         let server = closing_server(&ca, protocol).await;
         let http = client(&ca, HttpConfig::default());
         warm(&http, &server, protocol).await;
-        let before = server.calls();
-        let error = send_pooled(&http, request(http::Method::POST, &server.url()))
+        let before = server.requests().len();
+        let error = http
+            .send(request(http::Method::POST, &server.url()))
             .await
             .unwrap_err();
         assert_eq!(error.attempts(), Some(1), "{protocol:?}: {error:?}");
-        assert_eq!(server.calls(), before + 1, "sent once");
+        assert_eq!(server.requests().len(), before + 1, "sent once");
 
         // The failed POST's connection is gone: pool one again, then repeat on it.
         http.send(get(&server.url())).await.unwrap();
         let mut marked = request(http::Method::POST, &server.url());
         marked.extensions_mut().insert(RetrySafe);
-        let response = send_pooled(&http, marked).await.unwrap();
+        let response = http.send(marked).await.unwrap();
         assert_eq!(attempts(&response), 2, "{protocol:?}");
     }
 }
@@ -177,7 +210,7 @@ async fn keep_alive_race_with_retries_has_no_failures() {
     async fn race(protocol: Protocol, retry: RetryConfig) -> Vec<String> {
         let ca = Ca::new("ca");
         let idle = Duration::from_millis(60);
-        let server = FaultServer::start(&ca, protocol, Some(idle), |_| answer(200, None)).await;
+        let server = fault_server(&ca, protocol, Some(idle), |_| answer(200, None)).await;
         let http = client(&ca, HttpConfig::default().with_retry(retry));
         let mut failures = Vec::new();
         for n in 0..60u64 {
@@ -188,7 +221,7 @@ async fn keep_alive_race_with_retries_has_no_failures() {
         }
         failures
     }
-    for protocol in Protocol::BOTH {
+    for protocol in Protocol::EACH {
         let failures = race(protocol, RetryConfig::default()).await;
         assert!(failures.is_empty(), "{protocol:?}: {failures:?}");
         // The same race without retries, for the record (how many it hits varies with timing).
@@ -202,24 +235,24 @@ async fn keep_alive_race_with_retries_has_no_failures() {
 
 #[tokio::test]
 async fn a_reset_mid_answer_is_retried_when_safe() {
-    for protocol in Protocol::BOTH {
+    for protocol in Protocol::EACH {
         let ca = Ca::new("ca");
         let http = client(&ca, HttpConfig::default());
 
         // Every answer cut half-way: a GET is sent as often as the attempt budget allows, and
         // the typed error says how often.
-        let server = FaultServer::start(&ca, protocol, None, |_| Action::ResetMidBody).await;
+        let server = fault_server(&ca, protocol, None, |_| cut()).await;
         let error = http.send(get(&server.url())).await.unwrap_err();
         assert!(
             matches!(error, HttpError::Body { status, attempts: 3, .. } if status == 200),
             "{protocol:?}: {error:?}"
         );
         assert_eq!(error.attempts(), Some(3));
-        assert_eq!(server.calls(), 3, "{protocol:?}");
+        assert_eq!(server.requests().len(), 3, "{protocol:?}");
 
         // The first answer cut, the next one whole: the GET succeeds on its second attempt.
-        let server = FaultServer::start(&ca, protocol, None, |call| match call.index {
-            0 => Action::ResetMidBody,
+        let server = fault_server(&ca, protocol, None, |request| match request.index {
+            0 => cut(),
             _ => answer(200, None),
         })
         .await;
@@ -228,7 +261,7 @@ async fn a_reset_mid_answer_is_retried_when_safe() {
         assert_eq!(attempts(&response), 2, "{protocol:?}");
 
         // A POST is not repeated: the server may have acted on it.
-        let server = FaultServer::start(&ca, protocol, None, |_| Action::ResetMidBody).await;
+        let server = fault_server(&ca, protocol, None, |_| cut()).await;
         let error = http
             .send(request(http::Method::POST, &server.url()))
             .await
@@ -237,19 +270,19 @@ async fn a_reset_mid_answer_is_retried_when_safe() {
             matches!(error, HttpError::Body { attempts: 1, .. }),
             "{protocol:?}: {error:?}"
         );
-        assert_eq!(server.calls(), 1, "{protocol:?}");
+        assert_eq!(server.requests().len(), 1, "{protocol:?}");
     }
 }
 
 #[tokio::test]
 async fn service_unavailable_with_retry_after_then_success() {
-    for protocol in Protocol::BOTH {
+    for protocol in Protocol::EACH {
         // An HTTP date has one-second precision: 3 s ahead leaves at least 2 s to wait.
         let date = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3));
         for retry_after in ["1", date.as_str()] {
             let ca = Ca::new("ca");
             let asked = retry_after.to_owned();
-            let server = FaultServer::start(&ca, protocol, None, move |call| match call.index {
+            let server = fault_server(&ca, protocol, None, move |request| match request.index {
                 0 => answer(503, Some(&asked)),
                 _ => answer(200, None),
             })
@@ -268,7 +301,7 @@ async fn service_unavailable_with_retry_after_then_success() {
         }
         // A Retry-After longer than the cap is not waited for: the 503 is the answer.
         let ca = Ca::new("ca");
-        let server = FaultServer::start(&ca, protocol, None, |_| answer(503, Some("60"))).await;
+        let server = fault_server(&ca, protocol, None, |_| answer(503, Some("60"))).await;
         let response = client(&ca, HttpConfig::default())
             .send(get(&server.url()))
             .await
@@ -280,10 +313,10 @@ async fn service_unavailable_with_retry_after_then_success() {
 
 #[tokio::test]
 async fn a_slow_drip_ends_at_the_request_timeout() {
-    for protocol in Protocol::BOTH {
+    for protocol in Protocol::EACH {
         let ca = Ca::new("ca");
-        let server = FaultServer::start(&ca, protocol, None, |_| {
-            Action::Drip(Duration::from_millis(50))
+        let server = fault_server(&ca, protocol, None, |_| {
+            Reply::Drip(Duration::from_millis(50))
         })
         .await;
         let timeout = Duration::from_millis(800);
@@ -296,9 +329,9 @@ async fn a_slow_drip_ends_at_the_request_timeout() {
         assert!(started.elapsed() < timeout * 4, "{:?}", started.elapsed());
 
         // After a 503 the retry drips: the timeout says both attempts were made.
-        let server = FaultServer::start(&ca, protocol, None, |call| match call.index {
+        let server = fault_server(&ca, protocol, None, |request| match request.index {
             0 => answer(503, None),
-            _ => Action::Drip(Duration::from_millis(50)),
+            _ => Reply::Drip(Duration::from_millis(50)),
         })
         .await;
         let error = http.send(get(&server.url())).await.unwrap_err();
@@ -309,11 +342,11 @@ async fn a_slow_drip_ends_at_the_request_timeout() {
 
 #[tokio::test]
 async fn an_oversized_body_is_cut_at_the_limit_and_not_retried() {
-    for protocol in Protocol::BOTH {
+    for protocol in Protocol::EACH {
         let ca = Ca::new("ca");
         let big = Bytes::from(vec![b'a'; 2 * 1024 * 1024]);
-        let server = FaultServer::start(&ca, protocol, None, move |_| {
-            Action::Respond(http::Response::new(big.clone()))
+        let server = fault_server(&ca, protocol, None, move |_| {
+            Reply::Respond(http::Response::new(big.clone()))
         })
         .await;
         let http = client(
@@ -325,13 +358,13 @@ async fn an_oversized_body_is_cut_at_the_limit_and_not_retried() {
             matches!(error, HttpError::BodyTooLarge { limit, attempts: 1, .. } if limit == 1024 * 1024),
             "{protocol:?}: {error:?}"
         );
-        assert_eq!(server.calls(), 1);
+        assert_eq!(server.requests().len(), 1);
 
         // After a 503, the retry's answer is too large: not retried again, two attempts.
         let big = Bytes::from(vec![b'a'; 2 * 1024 * 1024]);
-        let server = FaultServer::start(&ca, protocol, None, move |call| match call.index {
+        let server = fault_server(&ca, protocol, None, move |request| match request.index {
             0 => answer(503, None),
-            _ => Action::Respond(http::Response::new(big.clone())),
+            _ => Reply::Respond(http::Response::new(big.clone())),
         })
         .await;
         let error = http.send(get(&server.url())).await.unwrap_err();
@@ -340,7 +373,7 @@ async fn an_oversized_body_is_cut_at_the_limit_and_not_retried() {
             "{protocol:?}: {error:?}"
         );
         assert_eq!(error.attempts(), Some(2));
-        assert_eq!(server.calls(), 2);
+        assert_eq!(server.requests().len(), 2);
     }
 }
 
@@ -443,7 +476,7 @@ async fn a_secret_rotated_under_load_fails_no_request() {
         // Rotate while the load runs, and make the server drop its connections so that new
         // handshakes happen with the new certificate.
         let new = ca.client_cert("compute", KeyKind::Ed25519);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        server.wait_for_requests(20).await;
         kube.put_tls_secret(NS, "compute-client", &new.chain_pem(), Some(&new.key_pem()));
         assert!(http.reload().await.unwrap());
         server.close_connections();

@@ -25,7 +25,7 @@ use region_client::{
     identity_client::principal::{self, Caller, jws},
     region_openapi::uuid::Uuid,
 };
-use test_support::{Ca, KeyKind, Leaf, kube::KubeApi, region::RegionApi};
+use region_client_testing::{Ca, KeyKind, Leaf, kube::KubeApi, region::RegionApi};
 use tokio::sync::watch;
 
 const NS: &str = "unikorn";
@@ -46,7 +46,7 @@ fn trace(n: usize) -> (Context, TraceId) {
 }
 
 /// The call a request belongs to, from the trace ID of its `traceparent`.
-fn call_of(request: &test_support::RecordedRequest) -> usize {
+fn call_of(request: &region_client_testing::RecordedRequest) -> usize {
     let traceparent = request.header("traceparent").expect("every call is traced");
     let trace_id = traceparent.split('-').nth(1).expect("a W3C traceparent");
     let n = u128::from_str_radix(trace_id, 16).expect("hex trace ID");
@@ -104,7 +104,7 @@ async fn load(calls: usize, http1: bool) {
     );
 
     // Every call arrived once, with its own principal and its own trace.
-    let seen = region.seen();
+    let seen = region.calls();
     assert_eq!(seen.len(), calls);
     let mut actors = BTreeMap::new();
     for call in seen {
@@ -315,11 +315,7 @@ async fn production_mix(calls: usize, http1: bool) {
     };
     for p in 0..PRINCIPALS {
         let (network, organization, project) = (network(p), organization(p), project(p));
-        region.add_network(
-            &network.to_string(),
-            &organization.to_string(),
-            &project.to_string(),
-        );
+        region.add_network(network, organization, project);
     }
     let client = Client::new(
         kube.client(),
@@ -357,7 +353,7 @@ async fn production_mix(calls: usize, http1: bool) {
     let reach = |count: usize| {
         let region = &region;
         async move {
-            tokio::time::timeout(STALL, region.wait_for_seen(count))
+            tokio::time::timeout(STALL, region.wait_for_calls(count))
                 .await
                 .unwrap_or_else(|_| panic!("the fake answered fewer than {count} requests"));
         }
@@ -371,16 +367,16 @@ async fn production_mix(calls: usize, http1: bool) {
         reach(released_at + phase_size / 8).await;
         store(certificate);
         assert!(http.reload().await.unwrap(), "rotation {phase} picked up");
-        rotated_at.push(region.seen().len());
+        rotated_at.push(region.calls().len());
         release.send_replace(phase);
-        released_at = region.seen().len();
+        released_at = region.calls().len();
     }
     // The server drops every connection once: the calls it hung on since the first phase
     // (signed before the three rotations) and whatever else is in flight are cut, and sent
     // again.
     reach(released_at + phase_size / 8).await;
     region.server().close_connections();
-    let dropped_at = region.seen().len();
+    let dropped_at = region.calls().len();
 
     let mut failures = Vec::new();
     for (n, task) in tasks {
@@ -407,13 +403,13 @@ async fn production_mix(calls: usize, http1: bool) {
     // Of those, controller requests signed with the first certificate that arrived after the
     // third rotation.
     let mut signed_before_three_rotations = 0;
-    let seen = region.seen();
+    let seen = region.calls();
     for (index, request) in seen.iter().enumerate() {
         let n = call_of(&request.request);
         assert!(n < calls, "a request of no call: {:?}", request.request);
         arrivals[n] += 1;
         let (p, path) = plan(n);
-        assert_eq!(request.status, 200, "call {n}: {request:?}");
+        assert_eq!(request.status, Some(200), "call {n}: {request:?}");
         let authenticated = request.authenticated.as_ref().expect("authenticated");
         assert!(
             matches!(&authenticated.caller, Caller::System { common_name } if common_name == "compute"),

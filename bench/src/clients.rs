@@ -20,8 +20,8 @@ use identity_client::{
     editor::{PrincipalEditor, TraceContextEditor},
 };
 use k8s_openapi::api::core::v1::ConfigMap;
+use region_client_testing::{Ca, Leaf, kube::KubeApi};
 use region_openapi::{types, uuid::Uuid};
-use test_support::{Ca, Leaf, kube::KubeApi};
 
 use crate::server::Protocol;
 

@@ -167,7 +167,7 @@ fn list_regions_body() -> Bytes {
         "6e5d4c3b-2a19-4807-b6a5-948372615041",
     ]
     .iter()
-    .map(|id| test_support::region::region(id, "openstack"))
+    .map(|id| region_client_testing::region::region(id, "openstack"))
     .collect();
     Bytes::from(serde_json::Value::Array(regions).to_string())
 }

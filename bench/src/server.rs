@@ -10,8 +10,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use region_client_testing::{Ca, Leaf};
 use rustls::{RootCertStore, ServerConfig, server::WebPkiClientVerifier};
-use test_support::{Ca, Leaf};
 use tokio::{net::TcpListener, task::AbortHandle};
 use tokio_rustls::TlsAcceptor;
 

@@ -23,7 +23,7 @@ use core_client::{
     ClientCache, HttpClient, HttpClientOptions, HttpConfig, HttpOptions, TelemetryConfig,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
-use test_support::{Ca, KeyKind, TestServer, kube::KubeApi, server::client_tls_config};
+use region_client_testing::{Ca, KeyKind, TestServer, kube::KubeApi, server::client_tls_config};
 use tracing_subscriber::layer::SubscriberExt;
 
 fn benches(c: &mut Criterion) {

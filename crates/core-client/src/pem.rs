@@ -569,7 +569,7 @@ fn truncate_label(label: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use test_support::{Ca, KeyKind, pki};
+    use region_client_testing::{Ca, KeyKind, pki};
 
     fn seconds(s: i64) -> SystemTime {
         system_time(s).unwrap()
@@ -579,7 +579,7 @@ mod tests {
     const JAN_2020: i64 = 1_577_836_800;
     const JAN_2021: i64 = 1_609_459_200;
 
-    fn chain() -> (Ca, test_support::Leaf) {
+    fn chain() -> (Ca, region_client_testing::Leaf) {
         let ca = Ca::new("pem-test-ca");
         let leaf = ca.client_cert("pem-test", KeyKind::EcdsaP256);
         (ca, leaf)

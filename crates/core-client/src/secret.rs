@@ -638,7 +638,7 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-    use test_support::{Ca, KeyKind};
+    use region_client_testing::{Ca, KeyKind};
 
     use super::*;
 

@@ -128,8 +128,8 @@ impl ClientIdentity {
     /// use core_client::tls::{ClientIdentity, IdentityError, PrivateKeyPemError};
     ///
     /// let key = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIHs\n-----END ENCRYPTED PRIVATE KEY-----\n";
-    /// # let ca = test_support::Ca::new("ca");
-    /// # let leaf = ca.client_cert("doc", test_support::KeyKind::EcdsaP256);
+    /// # let ca = region_client_testing::Ca::new("ca");
+    /// # let leaf = ca.client_cert("doc", region_client_testing::KeyKind::EcdsaP256);
     /// # let certificate_pem = leaf.cert_pem.as_bytes();
     /// let error = ClientIdentity::from_pem(certificate_pem, key).unwrap_err();
     /// assert!(matches!(error, IdentityError::PrivateKeyPem(PrivateKeyPemError::Encrypted)));
@@ -263,7 +263,7 @@ pub fn client_config(
 mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
-    use test_support::{Ca, KeyKind, pki};
+    use region_client_testing::{Ca, KeyKind, pki};
 
     use super::*;
 

@@ -1,17 +1,17 @@
 //! `HttpClient` against real servers: the Kubernetes API fake for Secrets and the mTLS test
 //! server, over real TLS.
 
+mod common;
+
+use common::{NS, get, get_until_answered, options};
 use std::{sync::Arc, time::Duration};
 
-use bytes::Bytes;
 use core_client::{
-    ClientCache, ClientError, HttpClient, HttpClientOptions, HttpConfig, HttpError, HttpOptions,
-    SecretError, SecretRef,
+    ClientCache, ClientError, HttpClient, HttpClientOptions, HttpConfig, HttpError, SecretError,
+    SecretRef,
 };
+use region_client_testing::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi};
 use rustls::ProtocolVersion;
-use test_support::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi};
-
-const NS: &str = "unikorn";
 
 struct Setup {
     kube: KubeApi,
@@ -29,18 +29,6 @@ async fn setup() -> Setup {
         ca,
         server_leaf,
     }
-}
-
-fn options(server: &TestServer) -> HttpOptions {
-    HttpOptions::new("region")
-        .with_host(server.url())
-        .with_ca_secret(NS, "region-ca")
-}
-
-fn get(url: &str) -> http::Request<Bytes> {
-    http::Request::get(format!("{url}/healthz"))
-        .body(Bytes::new())
-        .unwrap()
 }
 
 #[tokio::test]
@@ -272,120 +260,6 @@ async fn a_refused_client_certificate_names_its_secret_and_why() {
     }
 }
 
-/// Builds a client for the options and returns the Secret error it fails with.
-async fn secret_error(kube: &KubeApi, ca: Option<&str>, client: Option<&str>) -> SecretError {
-    let mut options = HttpOptions::new("region").with_host("https://127.0.0.1:1");
-    if let Some(ca) = ca {
-        options = options.with_ca_secret(NS, ca);
-    }
-    let mut client_options = HttpClientOptions::new();
-    if let Some(client) = client {
-        client_options = client_options.with_certificate(NS, client);
-    }
-    match HttpClient::new(kube.client(), &options, &client_options).await {
-        Err(ClientError::Secret(error)) => {
-            let secret = error.secret().to_string();
-            let text = error.to_string();
-            assert!(text.contains(&secret), "{text:?} names {secret}");
-            error
-        }
-        other => panic!("expected a secret error, got {other:?}"),
-    }
-}
-
-#[tokio::test]
-async fn every_secret_failure_has_its_own_error_naming_the_secret() {
-    let s = setup().await;
-    let clients = Ca::new("clients");
-    let leaf = clients.client_cert("compute", KeyKind::EcdsaP256);
-    let other = clients.client_cert("other", KeyKind::EcdsaP256);
-
-    let e = secret_error(&s.kube, Some("absent"), None).await;
-    assert!(matches!(e, SecretError::NotFound { .. }) && e.is_not_found());
-    assert_eq!(e.to_string(), "secret unikorn/absent not found");
-
-    s.kube.put_tls_secret(NS, "hidden", &s.ca.cert_pem, None);
-    s.kube.forbid(NS, "hidden");
-    let e = secret_error(&s.kube, Some("hidden"), None).await;
-    assert!(matches!(e, SecretError::Forbidden { .. }), "{e:?}");
-
-    s.kube.put_secret(
-        NS,
-        "opaque",
-        "Opaque",
-        &[("tls.crt", s.ca.cert_pem.as_bytes())],
-    );
-    let e = secret_error(&s.kube, Some("opaque"), None).await;
-    assert!(
-        matches!(&e, SecretError::WrongType { found, .. } if found == "Opaque"),
-        "{e:?}"
-    );
-
-    s.kube.put_secret(NS, "no-crt", "kubernetes.io/tls", &[]);
-    let e = secret_error(&s.kube, Some("no-crt"), None).await;
-    assert!(
-        matches!(e, SecretError::MissingKey { key: "tls.crt", .. }),
-        "{e:?}"
-    );
-
-    s.kube.put_tls_secret(NS, "no-key", &leaf.cert_pem, None);
-    let e = secret_error(&s.kube, None, Some("no-key")).await;
-    assert!(
-        matches!(e, SecretError::MissingKey { key: "tls.key", .. }),
-        "{e:?}"
-    );
-
-    s.kube
-        .put_tls_secret(NS, "not-pem", "this is not a certificate", None);
-    let e = secret_error(&s.kube, Some("not-pem"), None).await;
-    assert!(matches!(e, SecretError::NoCertificate { .. }), "{e:?}");
-
-    // A PEM block of the right label whose contents are not a certificate.
-    let bogus = test_support::pki::pem("CERTIFICATE", b"not DER at all");
-    s.kube.put_tls_secret(NS, "bogus-ca", &bogus, None);
-    let e = secret_error(&s.kube, Some("bogus-ca"), None).await;
-    // The same error as garbage in a client chain: which Secret, which certificate.
-    assert!(
-        matches!(e, SecretError::InvalidCertificate { index: 0, .. }),
-        "{e:?}"
-    );
-
-    s.kube.put_tls_secret(
-        NS,
-        "bad-key",
-        &leaf.cert_pem,
-        Some("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
-    );
-    let e = secret_error(&s.kube, None, Some("bad-key")).await;
-    // rustls's refusal is kept as the typed cause, not as text.
-    assert!(
-        matches!(&e, SecretError::InvalidPrivateKey { source, .. }
-            if matches!(**source, rustls::Error::General(_))),
-        "{e:?}"
-    );
-    assert_eq!(e.key(), Some("tls.key"));
-    assert_eq!(
-        e.to_string(),
-        "secret unikorn/bad-key key \"tls.key\" holds a private key that cannot be used"
-    );
-    assert!(std::error::Error::source(&e).is_some());
-
-    s.kube
-        .put_tls_secret(NS, "no-key-pem", &leaf.cert_pem, Some("garbage"));
-    let e = secret_error(&s.kube, None, Some("no-key-pem")).await;
-    assert!(matches!(e, SecretError::NoPrivateKey { .. }), "{e:?}");
-    assert_eq!(e.key(), Some("tls.key"));
-
-    s.kube
-        .put_tls_secret(NS, "mismatch", &leaf.cert_pem, Some(&other.key_pem()));
-    let e = secret_error(&s.kube, None, Some("mismatch")).await;
-    assert!(matches!(e, SecretError::KeyMismatch { .. }), "{e:?}");
-    assert_eq!(
-        e.to_string(),
-        "secret unikorn/mismatch: the private key does not match the certificate"
-    );
-}
-
 #[tokio::test]
 async fn same_options_share_secrets_and_connections() {
     let s = setup().await;
@@ -432,9 +306,10 @@ async fn rotated_ca_is_used_after_reload() {
     assert!(!http.reload().await.unwrap(), "nothing changed yet");
 
     let new_ca = Ca::new("region-ca-2");
+    // The server presents a certificate of another CA, and closes its connections: whether the
+    // request finds the pooled connection gone or not yet (then it is sent again, as a GET on a
+    // connection closed under it is), it meets a handshake with the new certificate.
     server.set_certificate(&new_ca.server_cert(&["127.0.0.1"]));
-    // Let the client notice that its pooled connection was closed.
-    tokio::time::sleep(Duration::from_millis(200)).await;
     let error = http.send(get(&server.url())).await.unwrap_err();
     assert!(
         error.tls_error().is_some(),
@@ -465,22 +340,9 @@ async fn rotated_ca_is_picked_up_in_the_background_within_the_interval() {
     s.kube
         .put_tls_secret(NS, "region-ca", &new_ca.cert_pem, None);
     server.set_certificate(&new_ca.server_cert(&["127.0.0.1"]));
-    // The bound is one interval plus a Kubernetes round trip; allow generous slack for a
-    // loaded machine, polling rather than sleeping a fixed time.
-    let deadline = tokio::time::Instant::now() + interval * 25;
-    loop {
-        match http.send(get(&server.url())).await {
-            Ok(response) => {
-                assert_eq!(response.status(), 200);
-                break;
-            }
-            // Until then: an unknown-CA failure, or the connection the server closed.
-            Err(_) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(interval / 4).await;
-            }
-            Err(error) => panic!("rotation not picked up: {error:?}"),
-        }
-    }
+    // Until the reload: an unknown-CA failure, or the connection the server closed. The bound
+    // is one interval plus a Kubernetes round trip; the limit is generous for a loaded machine.
+    get_until_answered(&http, &server.url(), interval / 4, interval * 25).await;
     assert!(s.kube.get_count(NS, "region-ca") >= 2);
 }
 
@@ -528,10 +390,22 @@ async fn a_zero_reload_interval_reads_secrets_once() {
         .http_client(&options(&server), &no_reload)
         .await
         .unwrap();
-    // Several minimum intervals pass: a reload task would have read the Secret again.
-    tokio::time::sleep(core_client::MIN_RELOAD_INTERVAL * 3).await;
+    // Beside it, a client reloading at the shortest interval, from a Secret of its own: once
+    // it has reloaded three times, a reload task of the first would have read its Secret too.
+    s.kube
+        .put_tls_secret(NS, "control-ca", &s.ca.cert_pem, None);
+    let reloading = HttpClientOptions::new().with_reload_interval(core_client::MIN_RELOAD_INTERVAL);
+    let control = ClientCache::new(s.kube.client())
+        .http_client(
+            &options(&server).with_ca_secret(NS, "control-ca"),
+            &reloading,
+        )
+        .await
+        .unwrap();
+    s.kube.wait_for_reads(NS, "control-ca", 4).await;
     assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
     assert_eq!(s.kube.get_count(NS, "region-ca"), 1);
+    drop(control);
 }
 
 /// A plain-TCP server that answers every connection with `response` (or never, when `None`).
@@ -549,7 +423,7 @@ async fn raw_server(response: Option<&'static str>) -> String {
                     Some(response) => {
                         let _ = socket.write_all(response.as_bytes()).await;
                     }
-                    None => tokio::time::sleep(Duration::from_secs(60)).await,
+                    None => std::future::pending::<()>().await,
                 }
             });
         }
@@ -560,7 +434,7 @@ async fn raw_server(response: Option<&'static str>) -> String {
 fn plain_client(config: HttpConfig) -> HttpClient {
     let ca = Ca::new("unused");
     HttpClient::from_tls_config(
-        test_support::server::client_tls_config(&ca, None),
+        region_client_testing::server::client_tls_config(&ca, None),
         None,
         config,
     )
@@ -660,7 +534,7 @@ async fn a_request_signed_before_rotations_presents_the_key_that_signed_it() {
     );
     assert!(
         HttpClient::from_tls_config(
-            test_support::server::client_tls_config(&s.ca, None),
+            region_client_testing::server::client_tls_config(&s.ca, None),
             None,
             HttpConfig::default()
         )

@@ -1,6 +1,9 @@
 //! What a Kubernetes API that is silent or cannot serve a Secret does to clients: the
 //! Kubernetes API fake, made silent or missing a Secret, and a real mTLS server.
 
+mod common;
+
+use common::{NS, get, mtls_server, options};
 use std::{
     future::Future,
     io::Write,
@@ -8,20 +11,11 @@ use std::{
     time::Duration,
 };
 
-use bytes::Bytes;
 use core_client::{
     ClientCache, ClientError, HttpClient, HttpClientOptions, HttpOptions, MIN_RELOAD_INTERVAL,
     SecretError, SecretRef,
 };
-use test_support::{Ca, KeyKind, TestServer, kube::KubeApi};
-
-const NS: &str = "unikorn";
-
-fn get(url: &str) -> http::Request<Bytes> {
-    http::Request::get(format!("{url}/healthz"))
-        .body(Bytes::new())
-        .unwrap()
-}
+use region_client_testing::{Ca, KeyKind, TestServer, kube::KubeApi};
 
 /// Waits until `done` holds, checking every 20 ms; fails the test after `limit` (which only
 /// keeps a bug from hanging the test run: the event, not the limit, ends the wait).
@@ -118,13 +112,8 @@ async fn a_running_client_keeps_working_while_the_api_is_silent_and_picks_up_a_r
     let kube = KubeApi::start().await;
     kube.put_tls_secret(NS, "region-ca", &ca.cert_pem, None);
     kube.put_tls_secret(NS, "compute-client", &old.chain_pem(), Some(&old.key_pem()));
-    let server = TestServer::builder(&ca.server_cert(&["127.0.0.1"]))
-        .require_client_cert(&ca)
-        .start()
-        .await;
-    let options = HttpOptions::new("region")
-        .with_host(server.url())
-        .with_ca_secret(NS, "region-ca");
+    let server = mtls_server(&ca, &ca).await;
+    let options = options(&server);
     let me = HttpClientOptions::new()
         .with_certificate(NS, "compute-client")
         .with_reload_interval(MIN_RELOAD_INTERVAL)
@@ -176,13 +165,8 @@ async fn a_secret_that_cannot_be_read_is_read_once_per_backoff_step_however_many
     let kube = KubeApi::start().await;
     let ca = Ca::new("region-ca");
     kube.put_tls_secret(NS, "region-ca", &ca.cert_pem, None);
-    let server = TestServer::builder(&ca.server_cert(&["127.0.0.1"]))
-        .require_client_cert(&ca)
-        .start()
-        .await;
-    let options = HttpOptions::new("region")
-        .with_host(server.url())
-        .with_ca_secret(NS, "region-ca");
+    let server = mtls_server(&ca, &ca).await;
+    let options = options(&server);
     let me = HttpClientOptions::new().with_certificate(NS, "compute-client");
     let cache = ClientCache::new(kube.client());
 

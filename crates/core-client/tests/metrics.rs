@@ -15,7 +15,7 @@ use opentelemetry_sdk::metrics::{
     InMemoryMetricExporter, PeriodicReader, SdkMeterProvider,
     data::{AggregatedMetrics, MetricData, ResourceMetrics},
 };
-use test_support::{Ca, TestServer, server::client_tls_config, server::json_response};
+use region_client_testing::{Ca, TestServer, server::client_tls_config, server::json_response};
 
 /// Every attribute a duration point may carry: all bounded (no URL, no ID).
 const ALLOWED: &[&str] = &[

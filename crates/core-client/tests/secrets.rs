@@ -1,16 +1,16 @@
 //! Bad Secrets get their own error, naming the Secret, when a client is built and on reload:
 //! real Secrets in the Kubernetes API fake, real certificates, a real mTLS server.
 
+mod common;
+
+use common::{NS, get, get_until_answered, mtls_server, options};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bytes::Bytes;
 use core_client::{
     ClientCache, ClientError, HttpClient, HttpClientOptions, HttpOptions, SecretError,
     tls::Validity,
 };
-use test_support::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi, pki};
-
-const NS: &str = "unikorn";
+use region_client_testing::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi, pki};
 
 /// 2020-01-01T00:00:00Z, 2021-01-01T00:00:00Z: long past.
 const JAN_2020: u64 = 1_577_836_800;
@@ -32,8 +32,8 @@ fn expired(ca: &Ca) -> Leaf {
 }
 
 /// Builds a client (`HttpClient::new`) for the options and returns the Secret error it fails
-/// with, checking that the message names the Secret and the key.
-async fn secret_error(kube: &KubeApi, ca: Option<&str>, client: Option<&str>) -> SecretError {
+/// with, checking that the message names the Secret.
+async fn build_error(kube: &KubeApi, ca: Option<&str>, client: Option<&str>) -> SecretError {
     let mut options = HttpOptions::new("region").with_host("https://127.0.0.1:1");
     if let Some(ca) = ca {
         options = options.with_ca_secret(NS, ca);
@@ -43,9 +43,19 @@ async fn secret_error(kube: &KubeApi, ca: Option<&str>, client: Option<&str>) ->
         client_options = client_options.with_certificate(NS, client);
     }
     match HttpClient::new(kube.client(), &options, &client_options).await {
-        Err(ClientError::Secret(error)) => named(error),
+        Err(ClientError::Secret(error)) => {
+            let secret = error.secret().to_string();
+            let text = error.to_string();
+            assert!(text.contains(&secret), "{text:?} names {secret}");
+            error
+        }
         other => panic!("expected a secret error, got {other:?}"),
     }
+}
+
+/// [`build_error`], checking that the message names the data key at fault too.
+async fn secret_error(kube: &KubeApi, ca: Option<&str>, client: Option<&str>) -> SecretError {
+    named(build_error(kube, ca, client).await)
 }
 
 /// `error`, after checking that its message names its Secret and the data key at fault.
@@ -63,10 +73,95 @@ fn named(error: SecretError) -> SecretError {
     error
 }
 
-fn get(url: &str) -> http::Request<Bytes> {
-    http::Request::get(format!("{url}/healthz"))
-        .body(Bytes::new())
-        .unwrap()
+#[tokio::test]
+async fn every_secret_failure_has_its_own_error_naming_the_secret() {
+    let kube = KubeApi::start().await;
+    let ca = Ca::new("region-ca");
+    let clients = Ca::new("clients");
+    let leaf = clients.client_cert("compute", KeyKind::EcdsaP256);
+    let other = clients.client_cert("other", KeyKind::EcdsaP256);
+
+    let e = build_error(&kube, Some("absent"), None).await;
+    assert!(matches!(e, SecretError::NotFound { .. }) && e.is_not_found());
+    assert_eq!(e.to_string(), "secret unikorn/absent not found");
+
+    kube.put_tls_secret(NS, "hidden", &ca.cert_pem, None);
+    kube.forbid(NS, "hidden");
+    let e = build_error(&kube, Some("hidden"), None).await;
+    assert!(matches!(e, SecretError::Forbidden { .. }), "{e:?}");
+
+    kube.put_secret(
+        NS,
+        "opaque",
+        "Opaque",
+        &[("tls.crt", ca.cert_pem.as_bytes())],
+    );
+    let e = build_error(&kube, Some("opaque"), None).await;
+    assert!(
+        matches!(&e, SecretError::WrongType { found, .. } if found == "Opaque"),
+        "{e:?}"
+    );
+
+    kube.put_secret(NS, "no-crt", "kubernetes.io/tls", &[]);
+    let e = build_error(&kube, Some("no-crt"), None).await;
+    assert!(
+        matches!(e, SecretError::MissingKey { key: "tls.crt", .. }),
+        "{e:?}"
+    );
+
+    kube.put_tls_secret(NS, "no-key", &leaf.cert_pem, None);
+    let e = build_error(&kube, None, Some("no-key")).await;
+    assert!(
+        matches!(e, SecretError::MissingKey { key: "tls.key", .. }),
+        "{e:?}"
+    );
+
+    kube.put_tls_secret(NS, "not-pem", "this is not a certificate", None);
+    let e = build_error(&kube, Some("not-pem"), None).await;
+    assert!(matches!(e, SecretError::NoCertificate { .. }), "{e:?}");
+
+    // A PEM block of the right label whose contents are not a certificate.
+    let bogus = pki::pem("CERTIFICATE", b"not DER at all");
+    kube.put_tls_secret(NS, "bogus-ca", &bogus, None);
+    let e = build_error(&kube, Some("bogus-ca"), None).await;
+    // The same error as garbage in a client chain: which Secret, which certificate.
+    assert!(
+        matches!(e, SecretError::InvalidCertificate { index: 0, .. }),
+        "{e:?}"
+    );
+
+    kube.put_tls_secret(
+        NS,
+        "bad-key",
+        &leaf.cert_pem,
+        Some("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+    );
+    let e = build_error(&kube, None, Some("bad-key")).await;
+    // rustls's refusal is kept as the typed cause, not as text.
+    assert!(
+        matches!(&e, SecretError::InvalidPrivateKey { source, .. }
+            if matches!(**source, rustls::Error::General(_))),
+        "{e:?}"
+    );
+    assert_eq!(e.key(), Some("tls.key"));
+    assert_eq!(
+        e.to_string(),
+        "secret unikorn/bad-key key \"tls.key\" holds a private key that cannot be used"
+    );
+    assert!(std::error::Error::source(&e).is_some());
+
+    kube.put_tls_secret(NS, "no-key-pem", &leaf.cert_pem, Some("garbage"));
+    let e = build_error(&kube, None, Some("no-key-pem")).await;
+    assert!(matches!(e, SecretError::NoPrivateKey { .. }), "{e:?}");
+    assert_eq!(e.key(), Some("tls.key"));
+
+    kube.put_tls_secret(NS, "mismatch", &leaf.cert_pem, Some(&other.key_pem()));
+    let e = build_error(&kube, None, Some("mismatch")).await;
+    assert!(matches!(e, SecretError::KeyMismatch { .. }), "{e:?}");
+    assert_eq!(
+        e.to_string(),
+        "secret unikorn/mismatch: the private key does not match the certificate"
+    );
 }
 
 #[tokio::test]
@@ -173,15 +268,10 @@ async fn an_expired_certificate_is_refused_on_reload_and_the_next_valid_one_pick
     let ca = Ca::new("region-ca");
     kube.put_tls_secret(NS, "region-ca", &ca.cert_pem, None);
     let clients = Ca::new("clients");
-    let server = TestServer::builder(&ca.server_cert(&["127.0.0.1"]))
-        .require_client_cert(&clients)
-        .start()
-        .await;
+    let server = mtls_server(&ca, &clients).await;
     let first = clients.client_cert("compute", KeyKind::EcdsaP256);
     kube.put_tls_secret(NS, "client", &first.chain_pem(), Some(&first.key_pem()));
-    let options = HttpOptions::new("region")
-        .with_host(server.url())
-        .with_ca_secret(NS, "region-ca");
+    let options = options(&server);
     // No background reload: reload is called explicitly.
     let client_options = HttpClientOptions::new()
         .with_certificate(NS, "client")
@@ -218,20 +308,9 @@ async fn an_expired_certificate_is_refused_on_reload_and_the_next_valid_one_pick
     // New connections still present it.
     let handshakes = server.handshakes();
     server.close_connections();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        match http.send(get(&server.url())).await {
-            Ok(response) => {
-                assert_eq!(response.status(), 200);
-                break;
-            }
-            // The pooled connection the server just closed.
-            Err(_) if tokio::time::Instant::now() < deadline => {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Err(error) => panic!("{error:?}"),
-        }
-    }
+    // Until the client noticed: the pooled connection the server just closed.
+    let every = Duration::from_millis(50);
+    get_until_answered(&http, &server.url(), every, Duration::from_secs(10)).await;
     assert!(
         server.handshakes() > handshakes,
         "a new connection was made"
@@ -356,7 +435,7 @@ async fn a_client_chain_with_a_trailing_garbage_block_is_refused() {
 
     // Explanatory text before blocks (as openssl writes it) and whitespace after are fine.
     let annotated = format!(
-        "Bag Attributes\n    friendlyName: compute\nsubject=O=test-support, CN=compute\n{}\
+        "Bag Attributes\n    friendlyName: compute\nsubject=O=region-client-testing, CN=compute\n{}\
          issuer=CN=clients\n{}\n\n",
         leaf.cert_pem, leaf.ca_pem
     );
@@ -452,9 +531,7 @@ async fn a_ca_secret_rotated_to_a_certificate_that_is_not_a_ca_is_refused_on_rel
     kube.put_tls_secret(NS, "region-ca", &ca.cert_pem, None);
     let server_leaf = ca.server_cert(&["127.0.0.1"]);
     let server = TestServer::builder(&server_leaf).start().await;
-    let options = HttpOptions::new("region")
-        .with_host(server.url())
-        .with_ca_secret(NS, "region-ca");
+    let options = options(&server);
     let no_reload = HttpClientOptions::new().with_reload_interval(Duration::ZERO);
     let http = HttpClient::new(kube.client(), &options, &no_reload)
         .await

@@ -19,7 +19,7 @@ use opentelemetry::{
     },
 };
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
-use test_support::{Ca, TestServer, server::client_tls_config, server::json_response};
+use region_client_testing::{Ca, TestServer, server::client_tls_config, server::json_response};
 use tracing::Instrument;
 use tracing_subscriber::layer::SubscriberExt;
 

@@ -17,7 +17,7 @@ use identity_client::{
     editor::{SignatureCache, SignedPrincipalEditor},
     principal::{self, CertificateSource, escape_certificate, jws},
 };
-use test_support::{Ca, KeyKind, server::client_tls_config};
+use region_client_testing::{Ca, KeyKind, server::client_tls_config};
 
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -1,7 +1,7 @@
 //! Fixtures of this crate's unit tests.
 
 use core_client::{ClientIdentity, HttpClient};
-use test_support::{Ca, KeyKind, Leaf, server::client_tls_config};
+use region_client_testing::{Ca, KeyKind, Leaf, server::client_tls_config};
 
 /// An HTTP client presenting a new client certificate with a key of `kind` (none for `None`),
 /// and that certificate.

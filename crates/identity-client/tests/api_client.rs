@@ -4,7 +4,7 @@
 mod common;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{Fixture, TestApiBuilder, USER_TOKEN};
+use common::{Fixture, ORGANIZATION, USER_TOKEN, api_path, by_bearer};
 use identity_client::{
     AccessToken, AccountType, Error, ForwardedCertificate, Principal, PrincipalError,
     RequestContext, StaticTokenSource, api_client,
@@ -14,7 +14,7 @@ use opentelemetry::{
     Context,
     trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState},
 };
-use test_support::{KeyEncoding, KeyKind};
+use region_client_testing::{KeyEncoding, KeyKind};
 
 fn alice() -> Principal {
     Principal::new("org-1", "proj-1", "alice@example.com")
@@ -46,12 +46,10 @@ async fn every_header_arrives_as_the_platform_sends_it_and_is_accepted() {
     let ctx = RequestContext::new()
         .with_principal(alice())
         .with_otel_context(remote_context());
-    let api = api_client(&base, TestApiBuilder::default(), &ctx)
-        .await
-        .unwrap();
-    assert_eq!(api.get("/api/v1/regions").await.unwrap().status(), 200);
+    let api = api_path(&base, &ctx).await;
+    assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
 
-    let request = fixture.server.requests().pop().unwrap();
+    let request = fixture.requests().pop().unwrap();
     assert_eq!(
         request.header("traceparent"),
         Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
@@ -84,27 +82,24 @@ async fn every_header_arrives_as_the_platform_sends_it_and_is_accepted() {
         leaf.cert_der.as_ref()
     );
 
-    let verdict = fixture.last_verdict();
-    assert_eq!(verdict.status, 200);
-    assert_eq!(verdict.caller(), "compute");
-    assert_eq!(verdict.principal(), alice());
-    assert!(!verdict.impersonate());
+    let verdict = fixture.last_call();
+    assert_eq!(verdict.status, Some(200));
+    assert_eq!(verdict.caller(), Some("compute"));
+    assert_eq!(verdict.principal().cloned(), Some(alice()));
+    assert!(!verdict.impersonated());
 }
 
 #[tokio::test]
 async fn every_principal_field_travels() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     let principal = alice()
         .with_organization_ids(["org-1", "org-2"])
         .with_account_type(AccountType::Other("robot".into()));
     let ctx = RequestContext::new().with_principal(principal.clone());
-    let api = api_client(&base, TestApiBuilder::default(), &ctx)
-        .await
-        .unwrap();
-    api.get("/x").await.unwrap();
-    let request = fixture.server.requests().pop().unwrap();
+    let api = api_path(&base, &ctx).await;
+    api.list_regions(ORGANIZATION).await.unwrap();
+    let request = fixture.requests().pop().unwrap();
     let json: serde_json::Value = serde_json::from_slice(
         &URL_SAFE_NO_PAD
             .decode(request.header("x-principal").unwrap())
@@ -116,27 +111,24 @@ async fn every_principal_field_travels() {
         serde_json::json!(["org-1", "org-2"])
     );
     assert_eq!(json["type"], "robot");
-    assert_eq!(fixture.last_verdict().principal(), principal);
+    assert_eq!(fixture.last_call().principal().cloned(), Some(principal));
 }
 
 #[tokio::test]
 async fn x_impersonate_is_sent_exactly_when_asked() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     for impersonate in [false, true] {
         let mut ctx = RequestContext::new().with_principal(alice());
         if impersonate {
             ctx = ctx.impersonating();
         }
-        let api = api_client(&base, TestApiBuilder::default(), &ctx)
-            .await
-            .unwrap();
-        api.get("/x").await.unwrap();
-        let request = fixture.server.requests().pop().unwrap();
+        let api = api_path(&base, &ctx).await;
+        api.list_regions(ORGANIZATION).await.unwrap();
+        let request = fixture.requests().pop().unwrap();
         let expected = impersonate.then_some("true");
         assert_eq!(request.header("x-impersonate"), expected);
-        assert_eq!(fixture.last_verdict().impersonate(), impersonate);
+        assert_eq!(fixture.last_call().impersonated(), impersonate);
     }
 }
 
@@ -148,11 +140,17 @@ async fn the_api_path_works_with_every_key_type() {
         fixture.client_secret(&name, kind, KeyEncoding::Pkcs8);
         let base = fixture.base(Some(&name));
         let ctx = RequestContext::new().with_principal(alice());
-        let api = api_client(&base, TestApiBuilder::default(), &ctx)
-            .await
-            .unwrap();
-        assert_eq!(api.get("/x").await.unwrap().status(), 200, "{kind:?}");
-        assert_eq!(fixture.last_verdict().principal(), alice(), "{kind:?}");
+        let api = api_path(&base, &ctx).await;
+        assert_eq!(
+            api.list_regions(ORGANIZATION).await.unwrap().status(),
+            200,
+            "{kind:?}"
+        );
+        assert_eq!(
+            fixture.last_call().principal().cloned(),
+            Some(alice()),
+            "{kind:?}"
+        );
     }
 }
 
@@ -160,7 +158,7 @@ async fn the_api_path_works_with_every_key_type() {
 async fn a_forwarded_certificate_is_sent_only_when_set_and_names_the_caller() {
     let fixture = Fixture::start().await;
     // The certificate of the service that started the chain.
-    let origin = fixture.ca.client_cert("kubernetes", KeyKind::EcdsaP256);
+    let origin = fixture.ca().client_cert("kubernetes", KeyKind::EcdsaP256);
     let forwarded = escape_certificate(&origin.cert_der);
     let ctx = RequestContext::new()
         .with_principal(alice())
@@ -172,18 +170,15 @@ async fn a_forwarded_certificate_is_sent_only_when_set_and_names_the_caller() {
 /// carried `forwarded` as `Unikorn-Client-Certificate` and that the platform authenticated the
 /// call as the service that started the chain, `kubernetes`.
 async fn assert_forwards(fixture: &Fixture, ctx: &RequestContext, forwarded: &str) {
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
-    let api = api_client(&base, TestApiBuilder::default(), ctx)
-        .await
-        .unwrap();
-    assert_eq!(api.get("/x").await.unwrap().status(), 200);
-    let request = fixture.server.requests().pop().unwrap();
+    let api = api_path(&fixture.compute(), ctx).await;
+    assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
+    let request = fixture.requests().pop().unwrap();
     assert_eq!(
         request.header("unikorn-client-certificate"),
         Some(forwarded)
     );
-    assert_eq!(fixture.last_verdict().caller(), "kubernetes");
+    // The platform authenticates the call as the service that started the chain.
+    assert_eq!(fixture.last_call().caller(), Some("kubernetes"));
 }
 
 #[tokio::test]
@@ -195,50 +190,44 @@ async fn authorization_is_sent_only_with_an_attached_bearer() {
         .with_bearer(StaticTokenSource::new(AccessToken::new(USER_TOKEN)));
     // With a client certificate too: the platform then authenticates the token and still
     // takes the principal from X-Principal.
-    let api = api_client(
-        &fixture.base(Some("compute-client")),
-        TestApiBuilder::default(),
-        &ctx,
-    )
-    .await
-    .unwrap();
-    api.get("/x").await.unwrap();
-    let request = fixture.server.requests().pop().unwrap();
+    let api = api_path(&fixture.base(Some("compute-client")), &ctx).await;
+    api.list_regions(ORGANIZATION).await.unwrap();
+    let request = fixture.requests().pop().unwrap();
     let authorization = &request.headers["authorization"];
     assert_eq!(authorization, &format!("Bearer {USER_TOKEN}"));
-    assert_eq!(fixture.last_verdict().caller(), "bearer");
-    assert_eq!(fixture.last_verdict().principal(), alice());
+    assert!(by_bearer(&fixture.last_call()));
+    assert_eq!(fixture.last_call().principal().cloned(), Some(alice()));
 
     // A user's call without a client certificate: the bearer alone identifies the caller.
-    let api = api_client(&fixture.base(None), TestApiBuilder::default(), &ctx)
-        .await
-        .unwrap();
-    assert_eq!(api.get("/x").await.unwrap().status(), 200);
+    let api = api_path(&fixture.base(None), &ctx).await;
+    assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
     assert!(
         fixture
-            .server
             .requests()
             .pop()
             .unwrap()
             .peer_certificates
             .is_empty()
     );
-    assert_eq!(fixture.last_verdict().caller(), "bearer");
+    assert!(by_bearer(&fixture.last_call()));
 }
 
 #[tokio::test]
 async fn nothing_is_sent_without_a_principal_or_an_identity() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
-    let error = api_client(&base, TestApiBuilder::default(), &RequestContext::new())
-        .await
-        .err()
-        .unwrap();
+    let base = fixture.compute();
+    let error = api_client(
+        &base,
+        region_openapi::Client::builder(),
+        &RequestContext::new(),
+    )
+    .await
+    .err()
+    .unwrap();
     assert!(matches!(error, Error::MissingPrincipal), "{error:?}");
 
     let empty = RequestContext::new().with_principal(Principal::default());
-    let error = api_client(&base, TestApiBuilder::default(), &empty)
+    let error = api_client(&base, region_openapi::Client::builder(), &empty)
         .await
         .err()
         .unwrap();
@@ -248,7 +237,7 @@ async fn nothing_is_sent_without_a_principal_or_an_identity() {
     );
 
     let ctx = RequestContext::new().with_principal(alice());
-    let error = api_client(&fixture.base(None), TestApiBuilder::default(), &ctx)
+    let error = api_client(&fixture.base(None), region_openapi::Client::builder(), &ctx)
         .await
         .err()
         .unwrap();
@@ -260,7 +249,7 @@ async fn nothing_is_sent_without_a_principal_or_an_identity() {
         error.to_string().contains("--client-certificate-name"),
         "{error}"
     );
-    assert!(fixture.server.requests().is_empty());
+    assert!(fixture.requests().is_empty());
 }
 
 #[tokio::test]
@@ -268,8 +257,8 @@ async fn the_inbound_certificate_is_forwarded_as_received() {
     let fixture = Fixture::start().await;
     // An inbound request, from a service forwarding the certificate of the chain's origin in
     // Go's `url.QueryEscape` style (spaces as `+`).
-    let direct = fixture.ca.client_cert("compute", KeyKind::EcdsaP256);
-    let origin = fixture.ca.client_cert("kubernetes", KeyKind::EcdsaP256);
+    let direct = fixture.ca().client_cert("compute", KeyKind::EcdsaP256);
+    let origin = fixture.ca().client_cert("kubernetes", KeyKind::EcdsaP256);
     let received = escape_certificate(&origin.cert_der).replace("%20", "+");
     let mut inbound = http::HeaderMap::new();
     inbound.insert(
@@ -292,13 +281,12 @@ async fn the_inbound_certificate_is_forwarded_as_received() {
 #[tokio::test]
 async fn impersonating_a_principal_without_an_actor_is_refused_before_sending() {
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     // The platform answers 400 "principal propagation failure" to this: refuse it here.
     let ctx = RequestContext::new()
         .with_principal(Principal::new("org-1", "proj-1", ""))
         .impersonating();
-    let error = api_client(&base, TestApiBuilder::default(), &ctx)
+    let error = api_client(&base, region_openapi::Client::builder(), &ctx)
         .await
         .err()
         .unwrap();
@@ -310,12 +298,10 @@ async fn impersonating_a_principal_without_an_actor_is_refused_before_sending() 
         "{error:?}"
     );
     assert!(error.to_string().contains("no usable principal"), "{error}");
-    assert!(fixture.server.requests().is_empty());
+    assert!(fixture.requests().is_empty());
 
     // Without impersonation the same principal is attribution only, and is sent.
     let ctx = RequestContext::new().with_principal(Principal::new("org-1", "proj-1", ""));
-    let api = api_client(&base, TestApiBuilder::default(), &ctx)
-        .await
-        .unwrap();
-    assert_eq!(api.get("/x").await.unwrap().status(), 200);
+    let api = api_path(&base, &ctx).await;
+    assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
 }

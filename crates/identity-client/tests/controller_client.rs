@@ -3,23 +3,22 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{Fixture, NAMESPACE, TestApi, TestApiBuilder};
-use core_client::EditorError;
+use common::{Fixture, Gate, NAMESPACE, ORGANIZATION, api_path};
 use identity_client::{
-    BaseClient, Error, Principal, PrincipalError, RequestContext, api_client, controller_client,
+    BaseClient, Error, Principal, PrincipalError, RequestContext, controller_client,
     editor::SignedPrincipalError,
     principal::{self, SignerError, jws},
 };
 use k8s_openapi::{api::core::v1::ConfigMap, apimachinery::pkg::apis::meta::v1::ObjectMeta};
 use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
+use region_client_testing::{KeyEncoding, KeyKind};
 use rsa::{pkcs8::DecodePublicKey, traits::SignatureScheme};
 use rustls::SignatureAlgorithm;
 use rustls_pki_types::CertificateDer;
 use sha2::Digest;
-use test_support::{KeyEncoding, KeyKind};
 
 fn map(entries: &[(&str, &str)]) -> Option<BTreeMap<String, String>> {
     Some(
@@ -81,12 +80,12 @@ async fn the_jws_is_exactly_what_the_platform_verifies() {
     let fixture = Fixture::start().await;
     let leaf = fixture.client_secret("compute-client", KeyKind::Rsa, KeyEncoding::Pkcs1);
     let base = fixture.base(Some("compute-client"));
-    let api = controller_client(&base, TestApiBuilder::default(), &cluster())
+    let api = controller_client(&base, region_openapi::Client::builder(), &cluster())
         .await
         .unwrap();
-    assert_eq!(api.get("/api/v2/networks").await.unwrap().status(), 200);
+    assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
 
-    let request = fixture.server.requests().pop().unwrap();
+    let request = fixture.requests().pop().unwrap();
     let value = request.header("x-principal").unwrap();
     let parts: Vec<&str> = value.split('.').collect();
     assert_eq!(parts.len(), 3);
@@ -120,22 +119,22 @@ async fn the_jws_is_exactly_what_the_platform_verifies() {
     }
 
     // And the platform's middleware accepts it, as the principal of the resource.
-    let verdict = fixture.last_verdict();
-    assert_eq!(verdict.status, 200);
-    assert_eq!(verdict.caller(), "compute");
+    let verdict = fixture.last_call();
+    assert_eq!(verdict.status, Some(200));
+    assert_eq!(verdict.caller(), Some("compute"));
     assert_eq!(
-        verdict.principal(),
-        Principal::new("org-1", "proj-1", "alice@example.com")
+        verdict.principal().cloned(),
+        Some(Principal::new("org-1", "proj-1", "alice@example.com"))
     );
-    assert!(!verdict.impersonate());
+    assert!(!verdict.impersonated());
 }
 
 /// A controller client for [`cluster`] presenting an RSA client certificate (Secret
 /// `compute-client`), and the base client it was made from.
-async fn rsa_controller(fixture: &Fixture) -> (BaseClient, TestApi) {
+async fn rsa_controller(fixture: &Fixture) -> (BaseClient, region_openapi::Client) {
     fixture.client_secret("compute-client", KeyKind::Rsa, KeyEncoding::Pkcs8);
     let base = fixture.base(Some("compute-client"));
-    let api = controller_client(&base, TestApiBuilder::default(), &cluster())
+    let api = controller_client(&base, region_openapi::Client::builder(), &cluster())
         .await
         .unwrap();
     (base, api)
@@ -145,19 +144,23 @@ async fn rsa_controller(fixture: &Fixture) -> (BaseClient, TestApi) {
 async fn signatures_are_reused_per_principal_and_certificate() {
     let fixture = Fixture::start().await;
     let (base, api) = rsa_controller(&fixture).await;
-    api.get("/a").await.unwrap();
+    api.list_regions(ORGANIZATION).await.unwrap();
     // Another client for the same resource, from the same base: the same signature.
-    let again = controller_client(&base, TestApiBuilder::default(), &cluster())
+    let again = controller_client(&base, region_openapi::Client::builder(), &cluster())
         .await
         .unwrap();
-    again.get("/b").await.unwrap();
-    let requests = fixture.server.requests();
+    again.list_regions(ORGANIZATION).await.unwrap();
+    let requests = fixture.requests();
     assert_eq!(
         requests[0].header("x-principal"),
         requests[1].header("x-principal")
     );
     assert_eq!(base.signatures().len(), 1);
-    assert!(fixture.verdicts().iter().all(|v| v.status == 200));
+    let calls = fixture.platform.region().calls();
+    assert!(
+        calls.iter().all(|call| call.status == Some(200)),
+        "{calls:?}"
+    );
 }
 
 #[tokio::test]
@@ -171,7 +174,7 @@ async fn other_key_types_are_refused_at_build_and_still_work_on_the_api_path() {
         let name = format!("client-{kind:?}").to_lowercase();
         fixture.client_secret(&name, kind, KeyEncoding::Pkcs8);
         let base = fixture.base(Some(&name));
-        let error = controller_client(&base, TestApiBuilder::default(), &cluster())
+        let error = controller_client(&base, region_openapi::Client::builder(), &cluster())
             .await
             .err()
             .unwrap();
@@ -193,10 +196,12 @@ async fn other_key_types_are_refused_at_build_and_still_work_on_the_api_path() {
         assert!(error.to_string().contains(&name), "{error}");
 
         let ctx = RequestContext::new().with_principal(Principal::new("o", "p", "a"));
-        let api = api_client(&base, TestApiBuilder::default(), &ctx)
-            .await
-            .unwrap();
-        assert_eq!(api.get("/x").await.unwrap().status(), 200, "{kind:?}");
+        let api = api_path(&base, &ctx).await;
+        assert_eq!(
+            api.list_regions(ORGANIZATION).await.unwrap().status(),
+            200,
+            "{kind:?}"
+        );
     }
 }
 
@@ -214,7 +219,7 @@ async fn inconsistent_or_empty_resources_fail_before_sending() {
             metadata,
             ..Default::default()
         };
-        let error = controller_client(&base, TestApiBuilder::default(), &resource)
+        let error = controller_client(&base, region_openapi::Client::builder(), &resource)
             .await
             .err()
             .unwrap();
@@ -228,10 +233,14 @@ async fn inconsistent_or_empty_resources_fail_before_sending() {
             other => panic!("{other:?}"),
         }
     }
-    let error = controller_client(&fixture.base(None), TestApiBuilder::default(), &cluster())
-        .await
-        .err()
-        .unwrap();
+    let error = controller_client(
+        &fixture.base(None),
+        region_openapi::Client::builder(),
+        &cluster(),
+    )
+    .await
+    .err()
+    .unwrap();
     let Error::Signer {
         secret: None,
         source: SignerError::NoClientCertificate,
@@ -240,7 +249,7 @@ async fn inconsistent_or_empty_resources_fail_before_sending() {
     else {
         panic!("{error:?}");
     };
-    assert!(fixture.server.requests().is_empty());
+    assert!(fixture.requests().is_empty());
 }
 
 /// The rule that only RSA signs holds for every signature, not only when the client is built:
@@ -249,11 +258,13 @@ async fn inconsistent_or_empty_resources_fail_before_sending() {
 async fn a_certificate_rotated_to_another_key_type_signs_nothing() {
     let fixture = Fixture::start().await;
     let (_, api) = rsa_controller(&fixture).await;
-    api.get("/before").await.unwrap();
+    api.list_regions(ORGANIZATION).await.unwrap();
     fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    assert!(api.http().reload().await.unwrap());
-    let error = api.get("/after").await.unwrap_err();
-    let editor = error.downcast_ref::<EditorError>().unwrap();
+    assert!(api.http_client().reload().await.unwrap());
+    let error = api.list_regions(ORGANIZATION).await.unwrap_err();
+    let region_openapi::Error::Editor(editor) = &error else {
+        panic!("{error:?}");
+    };
     assert_eq!(editor.editor(), "signed_principal");
     let refused = editor.downcast_ref::<SignedPrincipalError>().unwrap();
     assert!(
@@ -265,11 +276,7 @@ async fn a_certificate_rotated_to_another_key_type_signs_nothing() {
         ),
         "{refused:?}"
     );
-    assert_eq!(
-        fixture.server.requests().len(),
-        1,
-        "only the first was sent"
-    );
+    assert_eq!(fixture.requests().len(), 1, "only the first was sent");
 }
 
 #[tokio::test]
@@ -284,13 +291,13 @@ async fn dynamic_objects_work_too() {
     let mut object = DynamicObject::new("cluster-a", &resource).within("org-1-proj-1");
     object.metadata.labels = map(&[(principal::ORGANIZATION_LABEL, "org-1")]);
     object.metadata.annotations = map(&[(principal::CREATOR_ANNOTATION, "bob")]);
-    let api = controller_client(&base, TestApiBuilder::default(), &object)
+    let api = controller_client(&base, region_openapi::Client::builder(), &object)
         .await
         .unwrap();
-    api.get("/x").await.unwrap();
+    api.list_regions(ORGANIZATION).await.unwrap();
     assert_eq!(
-        fixture.last_verdict().principal(),
-        Principal::new("org-1", "", "bob")
+        fixture.last_call().principal().cloned(),
+        Some(Principal::new("org-1", "", "bob"))
     );
 }
 
@@ -300,37 +307,42 @@ async fn dynamic_objects_work_too() {
 #[tokio::test]
 async fn a_request_signed_before_rotations_goes_out_with_the_certificate_that_signed_it() {
     let fixture = Fixture::start().await;
-    let old = fixture.ca.client_cert_rsa("compute", 0);
+    let old = fixture.ca().client_cert_rsa("compute", 0);
     fixture.store("compute-client", &old, KeyEncoding::Pkcs8);
     let base = fixture.base(Some("compute-client"));
-    let api = controller_client(&base, TestApiBuilder::default(), &cluster())
+    let gate = Arc::new(Gate::default());
+    let api = controller_client(&base, region_openapi::Client::builder(), &cluster())
         .await
         .unwrap();
-    // Signed now, with the old key...
-    let signed = api.prepare("/before").await.unwrap();
+    let http = api.http_client().clone();
+    // Signed now, with the old key, and held before it is sent...
+    let held = api.clone().with_request_editor(gate.clone());
+    let call = tokio::spawn(async move { held.list_regions(ORGANIZATION).await });
+    gate.arrived().await;
     // ...then the certificate and key rotate three times, and the client picks each up...
     let mut newest = old.clone();
     for slot in 1..=3 {
-        newest = fixture.ca.client_cert_rsa("compute", slot);
+        newest = fixture.ca().client_cert_rsa("compute", slot);
         fixture.store("compute-client", &newest, KeyEncoding::Pkcs8);
-        assert!(api.http().reload().await.unwrap());
+        assert!(http.reload().await.unwrap());
         assert_eq!(
-            api.http().client_identity().unwrap().certificate(),
+            http.client_identity().unwrap().certificate(),
             &newest.cert_der
         );
     }
     // ...before the signed request goes out: it still presents the old certificate, and the
     // platform verifies the signature against it.
-    assert_eq!(api.http().send(signed).await.unwrap().status(), 200);
-    let request = fixture.server.requests().pop().unwrap();
+    gate.open();
+    assert_eq!(call.await.unwrap().unwrap().status(), 200);
+    let request = fixture.requests().pop().unwrap();
     assert_eq!(request.peer_certificates[0], old.cert_der);
     jws::verify(request.header("x-principal").unwrap(), &old.cert_der).unwrap();
-    assert_eq!(fixture.last_verdict().status, 200);
+    assert_eq!(fixture.last_call().status, Some(200));
 
     // New requests are signed with the newest key and present the newest certificate.
-    api.get("/after").await.unwrap();
-    let request = fixture.server.requests().pop().unwrap();
+    api.list_regions(ORGANIZATION).await.unwrap();
+    let request = fixture.requests().pop().unwrap();
     assert_eq!(request.peer_certificates[0], newest.cert_der);
     jws::verify(request.header("x-principal").unwrap(), &newest.cert_der).unwrap();
-    assert_eq!(fixture.last_verdict().status, 200);
+    assert_eq!(fixture.last_call().status, Some(200));
 }

@@ -3,18 +3,20 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use common::{Fixture, TestApiBuilder};
+use common::{Edit, Fixture, ORGANIZATION, api_path};
 use core_client::ClientIdentity;
 use identity_client::{
-    Principal, RequestContext, api_client,
+    Principal, RequestContext,
     principal::{
         self, Caller, CertificateSource, ExtractError, MAX_HEADER_LEN, PrincipalRefusal,
         escape_certificate, extract,
         jws::{self, JwsError},
     },
 };
-use test_support::{Ca, KeyEncoding, KeyKind, Leaf};
+use region_client_testing::{Ca, KeyEncoding, KeyKind, Leaf};
 
 fn alice() -> Principal {
     Principal::new("org-1", "proj-1", "alice@example.com")
@@ -316,52 +318,47 @@ async fn forged_ssl_client_headers_are_dropped_by_the_ingress() {
     let fixture = Fixture::start().await;
     // A client with no certificate writes the ingress's headers itself, claiming to be a
     // platform service.
-    let victim = fixture.ca.client_cert("identity", KeyKind::EcdsaP256);
+    let victim = fixture.ca().client_cert("identity", KeyKind::EcdsaP256);
     let ctx = RequestContext::new().with_principal(alice()).with_bearer(
         identity_client::StaticTokenSource::new(identity_client::AccessToken::new("unknown")),
     );
-    let api = api_client(&fixture.base(None), TestApiBuilder::default(), &ctx)
+    let forged = escape_certificate(&victim.cert_der);
+    let forge = Edit(move |request: &mut http::Request<bytes::Bytes>| {
+        request.headers_mut().remove("authorization");
+        let headers = request.headers_mut();
+        headers.insert("ssl-client-cert", forged.parse().unwrap());
+        headers.insert("ssl-client-verify", "SUCCESS".parse().unwrap());
+    });
+    let api = api_path(&fixture.base(None), &ctx)
         .await
-        .unwrap();
-    let mut request = api.prepare("/x").await.unwrap();
-    request.headers_mut().remove("authorization");
-    request.headers_mut().insert(
-        "ssl-client-cert",
-        escape_certificate(&victim.cert_der).parse().unwrap(),
-    );
-    request
-        .headers_mut()
-        .insert("ssl-client-verify", "SUCCESS".parse().unwrap());
-    let response = api.http().send(request).await.unwrap();
-    assert_eq!(response.status(), 401);
-    let body: serde_json::Value = serde_json::from_slice(response.body()).unwrap();
-    assert_eq!(body["error"], "access_denied");
-    assert_eq!(body["error_description"], "authorization header missing");
-    assert_eq!(body["trace_id"].as_str().unwrap().len(), 32);
+        .with_request_editor(Arc::new(forge));
+    let answer = api.list_regions(ORGANIZATION).await.unwrap();
+    assert_eq!(answer.status(), 401);
     assert!(
-        response.headers()["www-authenticate"]
+        answer.headers()["www-authenticate"]
             .to_str()
             .unwrap()
             .contains("resource_metadata=")
     );
+    let error = answer.into_result().unwrap_err();
+    let body = error.error_body().unwrap();
+    assert_eq!(body.error.as_str(), "access_denied");
+    assert_eq!(body.error_description, "authorization header missing");
+    assert_eq!(body.trace_id.as_deref().map(str::len), Some(32));
 
     // With a real certificate, the ingress's own headers name the real caller.
     fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
     let ctx = RequestContext::new().with_principal(alice());
-    let api = api_client(
-        &fixture.base(Some("compute-client")),
-        TestApiBuilder::default(),
-        &ctx,
-    )
-    .await
-    .unwrap();
-    let mut request = api.prepare("/x").await.unwrap();
-    request.headers_mut().insert(
-        "ssl-client-cert",
-        escape_certificate(&victim.cert_der).parse().unwrap(),
-    );
-    assert_eq!(api.http().send(request).await.unwrap().status(), 200);
-    assert_eq!(fixture.last_verdict().caller(), "compute");
+    let forged = escape_certificate(&victim.cert_der);
+    let forge = Edit(move |request: &mut http::Request<bytes::Bytes>| {
+        let headers = request.headers_mut();
+        headers.insert("ssl-client-cert", forged.parse().unwrap());
+    });
+    let api = api_path(&fixture.base(Some("compute-client")), &ctx)
+        .await
+        .with_request_editor(Arc::new(forge));
+    assert_eq!(api.list_regions(ORGANIZATION).await.unwrap().status(), 200);
+    assert_eq!(fixture.last_call().caller(), Some("compute"));
 }
 
 #[test]

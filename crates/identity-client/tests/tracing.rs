@@ -5,10 +5,9 @@
 
 mod common;
 
-use common::{Fixture, TestApiBuilder};
-use identity_client::{Principal, RequestContext, api_client};
+use common::{Fixture, ORGANIZATION, api_path};
+use identity_client::{Principal, RequestContext};
 use opentelemetry::trace::{TraceContextExt, TraceId};
-use test_support::{KeyEncoding, KeyKind};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
@@ -28,23 +27,26 @@ async fn traceparent_carries_the_active_span() {
     let _default = tracing::subscriber::set_default(subscriber);
 
     let fixture = Fixture::start().await;
-    fixture.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
-    let base = fixture.base(Some("compute-client"));
+    let base = fixture.compute();
     // No captured context: the editor takes the span active when the request is made.
     let ctx = RequestContext::new().with_principal(Principal::new("o", "p", "a"));
-    let api = api_client(&base, TestApiBuilder::default(), &ctx)
-        .await
-        .unwrap();
+    let api = api_path(&base, &ctx).await;
     let span = tracing::info_span!("reconcile");
     let trace_id = span.context().span().span_context().trace_id();
     assert_ne!(trace_id, TraceId::INVALID);
-    api.get("/x").instrument(span).await.unwrap();
+    api.list_regions(ORGANIZATION)
+        .instrument(span)
+        .await
+        .unwrap();
 
     let other = tracing::info_span!("another");
     let other_id = other.context().span().span_context().trace_id();
-    api.get("/y").instrument(other).await.unwrap();
+    api.list_regions(ORGANIZATION)
+        .instrument(other)
+        .await
+        .unwrap();
 
-    let requests = fixture.server.requests();
+    let requests = fixture.requests();
     let trace_of = |i: usize| {
         let value = requests[i].header("traceparent").unwrap().to_owned();
         let fields: Vec<String> = value.split('-').map(str::to_owned).collect();

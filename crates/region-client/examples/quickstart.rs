@@ -26,12 +26,12 @@ use kube::core::{ApiResource, DynamicObject, GroupVersionKind};
 use opentelemetry::trace::{SpanId, TraceContextExt, TraceId, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use region_client::{
-    Client, HttpClientOptions, HttpOptions, Principal, References, ReferencesError, RequestContext,
+    Client, HttpClientOptions, Principal, References, ReferencesError, RequestContext,
     ResourceReference,
     identity_client::{Error as ClientError, principal::Caller},
     region_openapi::{ApiResponse, ResponseValue, uuid::Uuid},
 };
-use test_support::{Ca, KeyEncoding, KeyKind, kube::KubeApi, region::RegionApi};
+use region_client_testing::{Call, KeyKind, Platform};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::layer::SubscriberExt;
@@ -71,11 +71,11 @@ struct Stack {
     local: Option<Local>,
 }
 
-/// The in-process servers of a local run.
+/// The in-process platform of a local run (the testing kit's), and the client certificate
+/// Secret with an EC key.
 struct Local {
-    kube: KubeApi,
-    region: RegionApi,
-    region_options: HttpOptions,
+    platform: Platform,
+    ec: HttpClientOptions,
 }
 
 #[tokio::main]
@@ -152,47 +152,30 @@ async fn stack() -> anyhow::Result<Stack> {
     }
 
     println!("Starting a Kubernetes API and a region API (behind its ingress) on 127.0.0.1...");
-    let platform = Ca::new("platform-ca");
-    let clients = Ca::new("clients-ca");
-    // The service's identity: an RSA certificate (the controller path signs with its key).
-    let compute = clients.client_cert_rsa("compute", 0);
-    let compute_ec = clients.client_cert("compute", KeyKind::EcdsaP256);
-    let kube = KubeApi::start().await;
-    kube.put_tls_secret(NS, "region-ca", &platform.cert_pem, None);
-    for (name, leaf) in [("compute-client", &compute), ("compute-ec", &compute_ec)] {
-        kube.put_tls_secret(
-            NS,
-            name,
-            &leaf.chain_pem(),
-            Some(&leaf.key_pem_as(KeyEncoding::Pkcs8)),
-        );
-    }
-    let region = RegionApi::start(&platform.server_cert(&["127.0.0.1"]), &clients).await;
+    let organization: Uuid = args.organization_id.parse()?;
+    let project: Uuid = args.project_id.parse()?;
+    // The testing kit's platform in a box. The service's identity: an RSA certificate (the
+    // controller path signs with its key); and one with an EC key, for step 4.
+    let platform = Platform::builder().service("compute").start().await;
+    let ec = platform.add_client_certificate("compute-ec", "compute", KeyKind::EcdsaP256);
     let network_id = "c0a80101-0000-4000-8000-00000000000a".to_owned();
-    region.add_network(&network_id, &args.organization_id, &args.project_id);
-    let region_options = region_options
-        .with_host(region.url())
-        .with_ca_secret(NS, "region-ca");
-    println!("    kubernetes {}", kube.url());
-    println!("    region     {}", region.url());
+    platform
+        .region()
+        .add_network(&network_id, organization, project);
+    println!("    kubernetes {}", platform.kube().url());
+    println!("    region     {}", platform.region().url());
     println!(
-        "    Secrets    {NS}/region-ca (CA), {NS}/compute-client (RSA), {NS}/compute-ec (P-256)"
+        "    Secrets    {} (CA), {} (RSA), {NS}/compute-ec (P-256)",
+        platform.ca_secret(),
+        platform.client_secret(),
     );
     Ok(Stack {
         spans: InMemorySpanExporter::default(),
-        organization: args.organization_id.parse()?,
-        region: Client::new(
-            kube.client(),
-            region_options.clone(),
-            HttpClientOptions::new().with_certificate(NS, "compute-client"),
-        ),
+        organization,
+        region: platform.client(),
         args,
         network_id,
-        local: Some(Local {
-            kube,
-            region,
-            region_options,
-        }),
+        local: Some(Local { platform, ec }),
     })
 }
 
@@ -214,16 +197,10 @@ async fn step_api_path(stack: &Stack, impersonate: bool) -> anyhow::Result<()> {
     }
     let api = stack.region.api_client(&ctx).await?;
     let answer = api.list_regions(stack.organization).await?;
-    settle("list regions", &answer)?;
-    println!("    GET regions -> {} (trace {trace_id})", answer.status());
-    show_last(stack)?;
-    drop(inbound);
-    show_trace(stack, trace_id)?;
-    if let Some(local) = &stack.local {
-        let seen = local.region.seen().pop().context("a request arrived")?;
-        let authenticated = seen.authenticated.context("the platform accepted it")?;
-        ensure!(authenticated.principal == Some(principal(&stack.args)));
-        ensure!(authenticated.impersonate == impersonate);
+    show_call(stack, &answer, trace_id, inbound)?;
+    if let Some(call) = last_call(stack)? {
+        ensure!(call.principal() == Some(&principal(&stack.args)));
+        ensure!(call.impersonated() == impersonate);
     }
     Ok(())
 }
@@ -242,24 +219,43 @@ async fn step_controller_path(stack: &Stack) -> anyhow::Result<()> {
         .list_regions(stack.organization)
         .instrument(reconcile.clone())
         .await?;
-    settle("list regions", &answer)?;
-    println!("    GET regions -> {} (trace {trace_id})", answer.status());
-    show_last(stack)?;
-    drop(reconcile);
-    show_trace(stack, trace_id)?;
-    if let Some(local) = &stack.local {
-        let seen = local.region.seen().pop().context("a request arrived")?;
-        ensure!(seen.authenticated.and_then(|a| a.principal) == Some(principal(&stack.args)));
+    show_call(stack, &answer, trace_id, reconcile)?;
+    if let Some(call) = last_call(stack)? {
+        ensure!(call.principal() == Some(&principal(&stack.args)));
     }
     Ok(())
+}
+
+/// Prints a `listRegions` answer, what went on the wire and what the platform made of it,
+/// then, once `span` (the inbound request's, the reconcile's) has ended, its trace.
+fn show_call<R: ApiResponse>(
+    stack: &Stack,
+    answer: &ResponseValue<R>,
+    trace_id: TraceId,
+    span: tracing::Span,
+) -> anyhow::Result<()> {
+    settle("list regions", answer)?;
+    println!("    GET regions -> {} (trace {trace_id})", answer.status());
+    show_last(stack)?;
+    drop(span);
+    show_trace(stack, trace_id)
+}
+
+/// The last call the local region API saw; none against a real one.
+fn last_call(stack: &Stack) -> anyhow::Result<Option<Call>> {
+    let Some(local) = &stack.local else {
+        return Ok(None);
+    };
+    let call = local.platform.region().calls().pop();
+    call.context("a request arrived").map(Some)
 }
 
 async fn step_ec_key(stack: &Stack) -> anyhow::Result<()> {
     let local = stack.local.as_ref().context("local only")?;
     let ec = Client::new(
-        local.kube.client(),
-        local.region_options.clone(),
-        HttpClientOptions::new().with_certificate(NS, "compute-ec"),
+        local.platform.kube_client(),
+        local.platform.region_options(),
+        local.ec.clone(),
     );
     match ec.controller_client(&cluster(&stack.args)).await {
         Err(error @ ClientError::Signer { .. }) => {
@@ -297,9 +293,10 @@ async fn step_references(stack: &Stack) -> anyhow::Result<()> {
     }
     println!("    added twice (201 each: adding is idempotent)");
     if let Some(local) = &stack.local {
-        ensure!(local.region.references(network) == [reference.as_str()]);
+        ensure!(local.platform.region().references(network) == [reference.as_str()]);
         let put = local
-            .region
+            .platform
+            .region()
             .server()
             .requests()
             .pop()
@@ -313,7 +310,7 @@ async fn step_references(stack: &Stack) -> anyhow::Result<()> {
     }
     println!("    removed twice (204 each)");
     if let Some(local) = &stack.local {
-        ensure!(local.region.references(network).is_empty());
+        ensure!(local.platform.region().references(network).is_empty());
         let unknown = "c0a80101-0000-4000-8000-0000000000ff";
         let error = references
             .add_network_reference(unknown, &reference)
@@ -321,7 +318,7 @@ async fn step_references(stack: &Stack) -> anyhow::Result<()> {
             .expect_err("an unknown network");
         ensure!(error.is_not_found(), "{error}");
         println!("    unknown network -> typed error: {error}");
-        local.region.mark_deleting(network);
+        local.platform.region().mark_deleting(network);
         let error = references
             .add_network_reference(network, &reference)
             .await
@@ -379,10 +376,9 @@ fn settle<R: ApiResponse>(what: &str, answer: &ResponseValue<R>) -> anyhow::Resu
 /// Prints the last request: the headers the client sent, what the ingress passed on, and what
 /// the platform's middleware concluded (local runs only).
 fn show_last(stack: &Stack) -> anyhow::Result<()> {
-    let Some(local) = &stack.local else {
+    let Some(seen) = last_call(stack)? else {
         return Ok(());
     };
-    let seen = local.region.seen().pop().context("a request arrived")?;
     let request = &seen.request;
     println!("    sent:");
     for name in ["traceparent", "x-impersonate", "authorization"] {

@@ -2,69 +2,31 @@
 //! the Kubernetes API fake: both client paths are accepted by the platform's middleware, and
 //! References behave on the wire as the platform's Go helper.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::core::v1::ConfigMap;
 use opentelemetry::{
     Context,
     trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState},
 };
 use region_client::{
-    Client, HttpClientOptions, Principal, References, RequestContext, ResourceReference,
+    Client, Principal, References, RequestContext, ResourceReference,
     identity_client::principal::{Caller, jws},
     region_openapi::uuid::Uuid,
 };
-use test_support::{Ca, KeyEncoding, kube::KubeApi, region::RegionApi};
-
-const NS: &str = "unikorn";
-const ORG: &str = "9a3f1c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c";
-const PROJECT: &str = "77b0d4aa-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
-/// `ORG` as the generated client takes it.
-fn org_id() -> region_client::region_openapi::uuid::Uuid {
-    ORG.parse().unwrap()
-}
+use region_client_testing::{
+    Platform,
+    harness::{ORGANIZATION_ID as ORG, PROJECT_ID as PROJECT},
+};
 
 const NETWORK: &str = "c0a80101-0000-4000-8000-00000000000a";
 
-struct Setup {
-    kube: KubeApi,
-    region: RegionApi,
-    client: Client,
-    certificate: test_support::Leaf,
-}
-
-async fn setup() -> Setup {
+/// The platform, with the network, for the service "compute" (an RSA client certificate: the
+/// controller path signs with it).
+async fn setup() -> Platform {
     opentelemetry::global::set_text_map_propagator(
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
     );
-    let kube = KubeApi::start().await;
-    let platform = Ca::new("platform-ca");
-    let clients = Ca::new("clients-ca");
-    // RSA: the controller path signs with it.
-    let me = clients.client_cert_rsa("compute", 0);
-    kube.put_tls_secret(NS, "region-ca", &platform.cert_pem, None);
-    kube.put_tls_secret(
-        NS,
-        "compute-client",
-        &me.chain_pem(),
-        Some(&me.key_pem_as(KeyEncoding::Pkcs1)),
-    );
-    let region = RegionApi::start(&platform.server_cert(&["127.0.0.1"]), &clients).await;
-    region.add_network(NETWORK, ORG, PROJECT);
-    let options = region_client::options()
-        .with_host(region.url())
-        .with_ca_secret(NS, "region-ca");
-    let client = Client::new(
-        kube.client(),
-        options,
-        HttpClientOptions::new().with_certificate(NS, "compute-client"),
-    );
-    Setup {
-        kube,
-        region,
-        client,
-        certificate: me,
-    }
+    let platform = Platform::builder().service("compute").start().await;
+    platform.region().add_network(NETWORK, ORG, PROJECT);
+    platform
 }
 
 fn alice() -> Principal {
@@ -83,36 +45,19 @@ fn trace_context() -> (Context, TraceId) {
     (Context::new().with_remote_span_context(span), trace_id)
 }
 
-fn cluster() -> ConfigMap {
-    let map = |entries: &[(&str, &str)]| -> Option<BTreeMap<String, String>> {
-        Some(
-            entries
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-    };
-    let mut cluster = ConfigMap::default();
-    cluster.metadata.name = Some("cluster-a".into());
-    cluster.metadata.namespace = Some("org-1-proj-1".into());
-    cluster.metadata.labels = map(&[
-        ("unikorn-cloud.org/organization", ORG),
-        ("unikorn-cloud.org/project", PROJECT),
-    ]);
-    cluster.metadata.annotations = map(&[("unikorn-cloud.org/creator", "alice@example.com")]);
-    cluster
+/// A resource created by alice, as the controller reconciles it.
+fn cluster(s: &Platform) -> k8s_openapi::api::core::v1::ConfigMap {
+    s.resource("cluster-a")
 }
 
 #[tokio::test]
 async fn ready_builds_the_transport_at_start_up_or_names_the_bad_secret() {
     let s = setup().await;
-    s.client.ready().await.unwrap();
+    s.client().ready().await.unwrap();
     let missing = Client::new(
-        s.kube.client(),
-        region_client::options()
-            .with_host(s.region.url())
-            .with_ca_secret(NS, "no-such-ca"),
-        HttpClientOptions::new().with_certificate(NS, "compute-client"),
+        s.kube_client(),
+        s.region_options().with_ca_secret("unikorn", "no-such-ca"),
+        s.client_options(),
     );
     let error = missing.ready().await.unwrap_err();
     assert!(
@@ -133,12 +78,12 @@ async fn the_api_path_is_accepted_by_the_platform() {
     let ctx = RequestContext::new()
         .with_principal(alice())
         .with_otel_context(otel);
-    let api = s.client.api_client(&ctx).await.unwrap();
-    let regions = api.list_regions(org_id()).await.unwrap();
+    let api = s.client().api_client(&ctx).await.unwrap();
+    let regions = api.list_regions(ORG).await.unwrap();
     assert_eq!(regions.status(), 200);
 
-    let seen = s.region.seen().pop().unwrap();
-    assert_eq!(seen.status, 200);
+    let seen = s.region().calls().pop().unwrap();
+    assert_eq!(seen.status, Some(200));
     let authenticated = seen.authenticated.unwrap();
     assert!(
         matches!(&authenticated.caller, Caller::System { common_name } if common_name == "compute")
@@ -156,13 +101,13 @@ async fn the_api_path_is_accepted_by_the_platform() {
 #[tokio::test]
 async fn the_controller_path_is_signed_and_accepted_by_the_platform() {
     let s = setup().await;
-    let api = s.client.controller_client(&cluster()).await.unwrap();
-    assert_eq!(api.list_regions(org_id()).await.unwrap().status(), 200);
-    let seen = s.region.seen().pop().unwrap();
+    let api = s.client().controller_client(&cluster(&s)).await.unwrap();
+    assert_eq!(api.list_regions(ORG).await.unwrap().status(), 200);
+    let seen = s.region().calls().pop().unwrap();
     assert_eq!(seen.authenticated.unwrap().principal, Some(alice()));
     jws::verify(
         seen.request.header("x-principal").unwrap(),
-        &s.certificate.cert_der,
+        &s.client_certificate().cert_der,
     )
     .unwrap();
 }
@@ -170,16 +115,16 @@ async fn the_controller_path_is_signed_and_accepted_by_the_platform() {
 #[tokio::test]
 async fn the_plain_client_adds_nothing_so_the_platform_wants_a_principal() {
     let s = setup().await;
-    let api = s.client.plain_client().await.unwrap();
-    assert_eq!(api.list_regions(org_id()).await.unwrap().status(), 400);
-    let seen = s.region.seen().pop().unwrap();
+    let api = s.client().plain_client().await.unwrap();
+    assert_eq!(api.list_regions(ORG).await.unwrap().status(), 400);
+    let seen = s.region().calls().pop().unwrap();
     for header in ["x-principal", "traceparent", "authorization"] {
         assert!(seen.request.headers.get(header).is_none(), "{header}");
     }
 }
 
-async fn references(s: &Setup) -> References {
-    References::new(s.client.controller_client(&cluster()).await.unwrap())
+async fn references(s: &Platform) -> References {
+    References::new(s.client().controller_client(&cluster(s)).await.unwrap())
 }
 
 #[tokio::test]
@@ -195,21 +140,21 @@ async fn references_are_idempotent_and_escaped_twice_on_the_wire() {
             .await
             .unwrap();
     }
-    assert_eq!(s.region.references(NETWORK), [reference.as_str()]);
+    assert_eq!(s.region().references(NETWORK), [reference.as_str()]);
     for _ in 0..2 {
         references
             .remove_network_reference(NETWORK, &reference)
             .await
             .unwrap();
     }
-    assert!(s.region.references(NETWORK).is_empty());
+    assert!(s.region().references(NETWORK).is_empty());
 
-    let seen = s.region.seen();
+    let seen = s.region().calls();
     assert_eq!(
         seen.iter().map(|s| s.status).collect::<Vec<_>>(),
-        [201, 201, 204, 204]
+        [Some(201), Some(201), Some(204), Some(204)]
     );
-    for request in s.region.server().requests() {
+    for request in s.region().server().requests() {
         assert!(
             request.uri.path().ends_with(
                 "/api/v2/networks/c0a80101-0000-4000-8000-00000000000a/references/kubernetesclusters.kubernetes.unikorn-cloud.org%252Fabc"
@@ -225,7 +170,7 @@ async fn references_are_idempotent_and_escaped_twice_on_the_wire() {
 async fn network_ids_are_parsed_before_sending_and_sent_canonical() {
     let s = setup().await;
     let references = references(&s).await;
-    let reference = ResourceReference::for_resource(&cluster()).unwrap();
+    let reference = ResourceReference::for_resource(&cluster(&s)).unwrap();
     let error = references
         .add_network_reference("net-1", &reference)
         .await
@@ -234,14 +179,22 @@ async fn network_ids_are_parsed_before_sending_and_sent_canonical() {
         matches!(error, region_client::ReferencesError::InvalidNetworkId { ref network_id, .. } if network_id == "net-1"),
         "{error:?}"
     );
-    assert!(s.region.server().requests().is_empty());
+    assert!(s.region().server().requests().is_empty());
 
     references
-        .add_network_reference_for("urn:uuid:C0A80101-0000-4000-8000-00000000000A", &cluster())
+        .add_network_reference_for(
+            "urn:uuid:C0A80101-0000-4000-8000-00000000000A",
+            &cluster(&s),
+        )
         .await
         .unwrap();
-    assert_eq!(s.region.references(NETWORK), [reference.as_str()]);
-    assert!(s.region.server().requests()[0].uri.path().contains(NETWORK));
+    assert_eq!(s.region().references(NETWORK), [reference.as_str()]);
+    assert!(
+        s.region().server().requests()[0]
+            .uri
+            .path()
+            .contains(NETWORK)
+    );
 
     // As the generated client's types hold it: a Uuid, taken as it is.
     let network = region_client::region_openapi::types::NetworkId(NETWORK.parse().unwrap());
@@ -249,18 +202,23 @@ async fn network_ids_are_parsed_before_sending_and_sent_canonical() {
         .remove_network_reference(*network, &reference)
         .await
         .unwrap();
-    assert!(s.region.references(NETWORK).is_empty());
-    assert!(s.region.server().requests()[1].uri.path().contains(NETWORK));
+    assert!(s.region().references(NETWORK).is_empty());
+    assert!(
+        s.region().server().requests()[1]
+            .uri
+            .path()
+            .contains(NETWORK)
+    );
 }
 
 #[tokio::test]
 async fn ids_are_taken_as_uuids_or_text_in_principals_too() {
     let s = setup().await;
-    let (organization, project) = (org_id(), PROJECT.parse::<Uuid>().unwrap());
+    let (organization, project): (Uuid, Uuid) = (ORG, PROJECT);
     let principal = Principal::new(organization, project, "alice@example.com");
     assert_eq!(principal, alice());
     let api = s
-        .client
+        .client()
         .api_client(&RequestContext::new().with_principal(principal.clone()))
         .await
         .unwrap();
@@ -270,7 +228,7 @@ async fn ids_are_taken_as_uuids_or_text_in_principals_too() {
         .unwrap()
         .into_result()
         .unwrap();
-    let seen = s.region.seen().pop().unwrap();
+    let seen = s.region().calls().pop().unwrap();
     assert_eq!(seen.authenticated.unwrap().principal, Some(alice()));
     let error = Principal::new("org-1", "", "alice")
         .organization_uuid()
@@ -282,7 +240,7 @@ async fn ids_are_taken_as_uuids_or_text_in_principals_too() {
 async fn failures_are_typed_with_the_platforms_error_body() {
     let s = setup().await;
     let references = references(&s).await;
-    let reference = ResourceReference::for_resource(&cluster()).unwrap();
+    let reference = ResourceReference::for_resource(&cluster(&s)).unwrap();
     let unknown = "c0a80101-0000-4000-8000-0000000000ff";
     for error in [
         references
@@ -301,7 +259,7 @@ async fn failures_are_typed_with_the_platforms_error_body() {
         );
     }
 
-    s.region.mark_deleting(NETWORK);
+    s.region().mark_deleting(NETWORK);
     let error = references
         .add_network_reference(NETWORK, &reference)
         .await
@@ -319,7 +277,7 @@ async fn failures_are_typed_with_the_platforms_error_body() {
         .await
         .unwrap();
 
-    s.region.forbid("alice@example.com");
+    s.region().forbid("alice@example.com");
     let error = references
         .remove_network_reference(NETWORK, &reference)
         .await
@@ -333,10 +291,10 @@ async fn failures_are_typed_with_the_platforms_error_body() {
 #[tokio::test]
 async fn a_refused_principal_is_not_taken_for_a_network_being_deleted() {
     let s = setup().await;
-    s.region.mark_deleting(NETWORK);
-    let reference = ResourceReference::for_resource(&cluster()).unwrap();
+    s.region().mark_deleting(NETWORK);
+    let reference = ResourceReference::for_resource(&cluster(&s)).unwrap();
     // No principal at all: the platform answers 400 "principal propagation failure".
-    let anonymous = References::new(s.client.plain_client().await.unwrap());
+    let anonymous = References::new(s.client().plain_client().await.unwrap());
     let error = anonymous
         .add_network_reference(NETWORK, &reference)
         .await
@@ -353,7 +311,7 @@ async fn a_refused_principal_is_not_taken_for_a_network_being_deleted() {
     let ctx = RequestContext::new()
         .with_principal(Principal::new(ORG, PROJECT, ""))
         .impersonating();
-    let error = s.client.api_client(&ctx).await.unwrap_err();
+    let error = s.client().api_client(&ctx).await.unwrap_err();
     assert!(
         matches!(
             error,
@@ -363,7 +321,7 @@ async fn a_refused_principal_is_not_taken_for_a_network_being_deleted() {
         ),
         "{error:?}"
     );
-    assert_eq!(s.region.seen().len(), 1);
+    assert_eq!(s.region().calls().len(), 1);
 
     // The handler's own answer is recognised.
     let error = references(&s)

@@ -1,4 +1,4 @@
-//! The generated client against a real in-process HTTPS server (test-support): a round trip for
+//! The generated client against a real in-process HTTPS server (the testing kit): a round trip for
 //! each shape of operation the region API has (list, create, update, delete, bodyless PUT,
 //! action POST), typed parameters, documented and undocumented answers, `into_result`,
 //! headers, decoding failures and request editors.
@@ -9,16 +9,16 @@ use bytes::Bytes;
 use core_client::{
     BoxFuture, ClientBuilder as _, EditorError, HttpClient, HttpConfig, RequestEditor,
 };
+use region_client_testing::{
+    Ca, RecordedRequest, TestServer,
+    server::{client_tls_config, empty_response, json_response},
+};
 use region_openapi::{
     AddNetworkReferenceResponse, ApiResponse, Client, CreateNetworkV2Response,
     DeleteNetworkV2Response, Error, GetRegionDetailResponse, ListRegionsResponse, OperationId,
     RemoveNetworkReferenceResponse, StartServerV2Response, UpdateNetworkV2Response, types,
 };
 use serde_json::json;
-use test_support::{
-    Ca, RecordedRequest, TestServer,
-    server::{client_tls_config, empty_response, json_response},
-};
 use uuid::Uuid;
 
 const ORG: Uuid = Uuid::from_u128(0x161b9d5a_701d_4fea_848d_0e345edf16e9);

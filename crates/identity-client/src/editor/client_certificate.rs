@@ -61,7 +61,7 @@ impl RequestEditor for ClientCertificateEditor {
 mod tests {
     use super::*;
     use crate::principal::escape_certificate;
-    use test_support::{Ca, KeyKind};
+    use region_client_testing::{Ca, KeyKind};
 
     #[tokio::test]
     async fn the_certificate_is_sent_escaped_and_replaces_any_other() {

@@ -154,8 +154,8 @@ mod tests {
     use super::*;
 
     fn identity() -> Arc<ClientIdentity> {
-        let ca = test_support::Ca::new("ca");
-        let leaf = ca.client_cert("compute", test_support::KeyKind::Ed25519);
+        let ca = region_client_testing::Ca::new("ca");
+        let leaf = ca.client_cert("compute", region_client_testing::KeyKind::Ed25519);
         Arc::new(ClientIdentity::new(leaf.chain_der(), leaf.key_der()).unwrap())
     }
 

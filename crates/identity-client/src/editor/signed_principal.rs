@@ -122,7 +122,7 @@ impl RequestEditor for SignedPrincipalEditor {
 mod tests {
     use super::*;
     use crate::test_fixtures::http_presenting as http;
-    use test_support::KeyKind;
+    use region_client_testing::KeyKind;
 
     #[tokio::test]
     async fn signs_once_and_marks_the_request_with_the_signer() {

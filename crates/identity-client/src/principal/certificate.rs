@@ -254,7 +254,7 @@ fn pem(label: &str, der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use test_support::{Ca, KeyKind};
+    use region_client_testing::{Ca, KeyKind};
 
     #[test]
     fn escaped_certificates_round_trip_and_name_their_subject() {

@@ -197,8 +197,8 @@ fn rsa_public_key(certificate: &CertificateDer<'_>) -> Result<RsaPublicKey, Unus
 #[cfg(test)]
 mod tests {
     use super::*;
+    use region_client_testing::{Ca, KeyKind};
     use rustls::SignatureAlgorithm;
-    use test_support::{Ca, KeyKind};
 
     fn identity(kind: KeyKind) -> (ClientIdentity, CertificateDer<'static>) {
         let ca = Ca::new("ca");

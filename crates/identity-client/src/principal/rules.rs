@@ -112,7 +112,7 @@ pub enum SignerError {
 mod tests {
     use super::*;
     use crate::test_fixtures::http_presenting;
-    use test_support::KeyKind;
+    use region_client_testing::KeyKind;
 
     fn http(kind: Option<KeyKind>) -> HttpClient {
         http_presenting(kind).0

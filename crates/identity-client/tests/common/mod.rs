@@ -1,182 +1,67 @@
-//! Shared fixtures: a PKI, the Kubernetes API fake holding the TLS Secrets, a server behind the
-//! platform's ingress that authenticates each request as the platform's middleware does, and a
-//! minimal generated-style API client implementing `ClientBuilder`.
+//! Shared fixtures: the testing kit's platform (the region API behind the platform's ingress,
+//! authenticating each call as the platform's middleware does, and the Kubernetes API holding
+//! the TLS Secrets), with client-certificate Secrets of every key type and encoding, and base
+//! clients over them. The generated region client is the API client the editors go on.
 #![allow(dead_code, missing_docs)]
 
-use std::sync::{Arc, Mutex};
+use identity_client::BaseClient;
+use region_client_testing::{
+    Ca, Call, KeyEncoding, KeyKind, Leaf, Platform, RecordedRequest, harness, kube::KubeApi,
+};
+use region_openapi::uuid::Uuid;
 
-use bytes::Bytes;
-use core_client::{
-    BaseUrl, BuildError, ClientBuilder, HttpClient, HttpClientOptions, HttpOptions, RequestEditor,
-    apply_editors,
-};
-use identity_client::{
-    BaseClient, Principal,
-    principal::{Authenticated, Caller},
-};
-use test_support::{
-    Ca, KeyEncoding, KeyKind, Leaf, TestServer,
-    ingress::ingress_view,
-    kube::KubeApi,
-    platform::{self, Tokens},
-    server::json_response,
-};
-
-pub const NAMESPACE: &str = "unikorn";
-pub const CA_SECRET: &str = "region-ca";
+pub const NAMESPACE: &str = harness::NAMESPACE;
+pub const CA_SECRET: &str = harness::CA_SECRET;
+/// The organization in the path of `listRegions`, the operation the tests call.
+pub const ORGANIZATION: Uuid = harness::ORGANIZATION_ID;
 /// The token the fake identity service accepts, for user `alice@example.com`.
 pub const USER_TOKEN: &str = "alice-token";
 
-/// What a generated client does: join the path, run every editor, send.
-pub struct TestApi {
-    http: HttpClient,
-    editors: Vec<Arc<dyn RequestEditor>>,
-    base: BaseUrl,
-}
-
-#[derive(Default)]
-pub struct TestApiBuilder {
-    http: Option<HttpClient>,
-    editors: Vec<Arc<dyn RequestEditor>>,
-}
-
-impl ClientBuilder for TestApiBuilder {
-    type Client = TestApi;
-
-    fn with_http_client(mut self, client: HttpClient) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    fn with_request_editor(mut self, editor: Arc<dyn RequestEditor>) -> Self {
-        self.editors.push(editor);
-        self
-    }
-
-    fn build(self, base_url: &str) -> Result<TestApi, BuildError> {
-        Ok(TestApi {
-            http: self.http.ok_or(BuildError::MissingHttpClient)?,
-            editors: self.editors,
-            base: BaseUrl::parse(base_url)?,
-        })
-    }
-}
-
-impl TestApi {
-    /// The request for `path` with every editor applied, not yet sent.
-    pub async fn prepare(&self, path: &str) -> anyhow::Result<http::Request<Bytes>> {
-        let mut request = http::Request::get(self.base.join(path)?).body(Bytes::new())?;
-        apply_editors(&self.editors, &mut request).await?;
-        Ok(request)
-    }
-
-    pub async fn get(&self, path: &str) -> anyhow::Result<http::Response<Bytes>> {
-        let request = self.prepare(path).await?;
-        Ok(self.http.send(request).await?)
-    }
-
-    pub fn http(&self) -> &HttpClient {
-        &self.http
-    }
-}
-
-/// What the platform's middleware made of a request.
-#[derive(Clone, Debug)]
-pub struct Verdict {
-    pub status: u16,
-    pub authenticated: Option<Authenticated>,
-}
-
-impl Verdict {
-    /// The principal the platform accepted.
-    pub fn principal(&self) -> Principal {
-        self.authenticated
-            .as_ref()
-            .and_then(|a| a.principal.clone())
-            .unwrap_or_else(|| panic!("the platform refused the request: {self:?}"))
-    }
-
-    /// The calling service's name (certificate CN), or `bearer`.
-    pub fn caller(&self) -> String {
-        match self.authenticated.as_ref().map(|a| &a.caller) {
-            Some(Caller::System { common_name }) => common_name.clone(),
-            Some(Caller::Bearer { .. }) => "bearer".to_owned(),
-            Some(_) | None => panic!("the platform refused the request: {self:?}"),
-        }
-    }
-
-    pub fn impersonate(&self) -> bool {
-        self.authenticated.as_ref().is_some_and(|a| a.impersonate)
-    }
-}
-
 pub struct Fixture {
-    pub ca: Ca,
-    pub kube: KubeApi,
-    /// Behind the ingress; answers 200, or the platform's refusal.
-    pub server: TestServer,
-    verdicts: Arc<Mutex<Vec<Verdict>>>,
+    pub platform: Platform,
 }
 
 impl Fixture {
-    /// A server behind the platform's ingress accepting certificates from `ca` (and clients
-    /// with none), and the CA in a Secret.
+    /// The platform, with [`USER_TOKEN`] valid.
     pub async fn start() -> Self {
-        let ca = Ca::new("platform-ca");
-        let kube = KubeApi::start().await;
-        kube.put_tls_secret(NAMESPACE, CA_SECRET, &ca.cert_pem, None);
-        let verdicts = Arc::new(Mutex::new(Vec::new()));
-        let record = verdicts.clone();
-        let tokens: Tokens = [(USER_TOKEN.to_owned(), "alice@example.com".to_owned())].into();
-        let server = TestServer::builder(&ca.server_cert(&["localhost", "127.0.0.1"]))
-            .optional_client_cert(&ca)
-            .handler(move |raw| {
-                let view = ingress_view(raw);
-                let (response, authenticated) =
-                    match platform::authenticate(&view, &tokens, None, None) {
-                        Ok(authenticated) => (
-                            json_response(200, &serde_json::json!({})),
-                            Some(authenticated),
-                        ),
-                        Err(refusal) => (*refusal, None),
-                    };
-                record.lock().unwrap().push(Verdict {
-                    status: response.status().as_u16(),
-                    authenticated,
-                });
-                response
-            })
-            .start()
-            .await;
-        Self {
-            ca,
-            kube,
-            server,
-            verdicts,
-        }
+        let platform = Platform::start().await;
+        platform
+            .region()
+            .accept_token(USER_TOKEN, "alice@example.com");
+        Self { platform }
     }
 
-    /// What the platform made of each request, in order.
-    pub fn verdicts(&self) -> Vec<Verdict> {
-        self.verdicts.lock().unwrap().clone()
+    /// The CA the ingress trusts for client certificates.
+    pub fn ca(&self) -> &Ca {
+        self.platform.clients_ca()
     }
 
-    /// What the platform made of the last request.
-    pub fn last_verdict(&self) -> Verdict {
-        self.verdicts().pop().expect("a request reached the server")
+    pub fn kube(&self) -> &KubeApi {
+        self.platform.kube()
+    }
+
+    /// Every request as it arrived on the wire, in order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.platform.region().server().requests()
+    }
+
+    /// What the platform made of the last call.
+    pub fn last_call(&self) -> Call {
+        let call = self.platform.region().calls().pop();
+        call.expect("a call reached the region API")
     }
 
     /// Issues a client certificate of `kind` (CN `compute`), stores it as Secret `name` with
     /// its key in `encoding`, and returns it.
     pub fn client_secret(&self, name: &str, kind: KeyKind, encoding: KeyEncoding) -> Leaf {
-        let leaf = self.ca.client_cert("compute", kind);
+        let leaf = self.ca().client_cert("compute", kind);
         self.store(name, &leaf, encoding);
         leaf
     }
 
     /// Stores `leaf` as Secret `name`, its key in `encoding`.
     pub fn store(&self, name: &str, leaf: &Leaf, encoding: KeyEncoding) {
-        self.kube.put_tls_secret(
+        self.kube().put_tls_secret(
             NAMESPACE,
             name,
             &leaf.chain_pem(),
@@ -184,16 +69,94 @@ impl Fixture {
         );
     }
 
-    /// A base client for the server, presenting the certificate in Secret `client_secret`
-    /// (none when `None`).
+    /// The usual caller's base client: Secret `compute-client` (CN `compute`, ECDSA P-256,
+    /// PKCS#8), presented.
+    pub fn compute(&self) -> BaseClient {
+        self.client_secret("compute-client", KeyKind::EcdsaP256, KeyEncoding::Pkcs8);
+        self.base(Some("compute-client"))
+    }
+
+    /// A base client for the region API, presenting the certificate in Secret
+    /// `client_secret` (none when `None`).
     pub fn base(&self, client_secret: Option<&str>) -> BaseClient {
-        let options = HttpOptions::new("region")
-            .with_host(self.server.url())
-            .with_ca_secret(NAMESPACE, CA_SECRET);
         let client_options = match client_secret {
-            Some(name) => HttpClientOptions::new().with_certificate(NAMESPACE, name),
-            None => HttpClientOptions::new(),
+            Some(name) => core_client::HttpClientOptions::new().with_certificate(NAMESPACE, name),
+            None => core_client::HttpClientOptions::new(),
         };
-        BaseClient::new(self.kube.client(), options, client_options)
+        BaseClient::new(
+            self.platform.kube_client(),
+            self.platform.region_options(),
+            client_options,
+        )
+    }
+}
+
+/// The region client of the API path over `base`, for `ctx`.
+pub async fn api_path(
+    base: &BaseClient,
+    ctx: &identity_client::RequestContext,
+) -> region_openapi::Client {
+    let builder = region_openapi::Client::builder();
+    identity_client::api_client(base, builder, ctx)
+        .await
+        .unwrap()
+}
+
+/// Whether the platform authenticated `call` by its bearer token.
+pub fn by_bearer(call: &Call) -> bool {
+    matches!(
+        call.authenticated.as_ref().map(|a| &a.caller),
+        Some(identity_client::principal::Caller::Bearer { .. })
+    )
+}
+
+/// A request editor from a closure: a test's own last edit of a request (forged headers, a
+/// header removed), after the identity editors made theirs.
+pub struct Edit<F>(pub F);
+
+impl<F> core_client::RequestEditor for Edit<F>
+where
+    F: Fn(&mut http::Request<bytes::Bytes>) + Send + Sync,
+{
+    fn edit<'a>(
+        &'a self,
+        request: &'a mut http::Request<bytes::Bytes>,
+    ) -> core_client::BoxFuture<'a, Result<(), core_client::EditorError>> {
+        (self.0)(request);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// A request editor that holds each request, once the editors before it made their edits
+/// (a principal signed, say), until the test opens it: what happens between editing a request
+/// and sending it.
+#[derive(Default)]
+pub struct Gate {
+    arrived: tokio::sync::Notify,
+    open: tokio::sync::Notify,
+}
+
+impl Gate {
+    /// Waits until a request is held at the gate.
+    pub async fn arrived(&self) {
+        self.arrived.notified().await;
+    }
+
+    /// Lets the held request (or the next one) through.
+    pub fn open(&self) {
+        self.open.notify_one();
+    }
+}
+
+impl core_client::RequestEditor for Gate {
+    fn edit<'a>(
+        &'a self,
+        _: &'a mut http::Request<bytes::Bytes>,
+    ) -> core_client::BoxFuture<'a, Result<(), core_client::EditorError>> {
+        Box::pin(async move {
+            self.arrived.notify_one();
+            self.open.notified().await;
+            Ok(())
+        })
     }
 }

@@ -15,9 +15,12 @@ use std::{
 use base64::Engine;
 use serde_json::{Value, json};
 
+use tokio::sync::watch;
+
 use crate::{
     pki::Ca,
     server::{RecordedRequest, TestServer, json_response},
+    sync::lock,
 };
 
 type Key = (String, String);
@@ -31,12 +34,16 @@ struct State {
     version: u64,
 }
 
+/// Every read so far, for tests waiting on one.
+type Reads = watch::Sender<HashMap<Key, usize>>;
+
 /// A running Kubernetes API fake; stops when dropped.
 pub struct KubeApi {
     server: Option<TestServer>,
     url: String,
     ca: Ca,
     state: Arc<Mutex<State>>,
+    reads: Arc<Reads>,
 }
 
 impl KubeApi {
@@ -44,9 +51,10 @@ impl KubeApi {
     pub async fn start() -> Self {
         let ca = Ca::new("kube-api-ca");
         let state = Arc::new(Mutex::new(State::default()));
-        let handler_state = state.clone();
+        let reads = Arc::new(Reads::new(HashMap::new()));
+        let (handler_state, handler_reads) = (state.clone(), reads.clone());
         let server = TestServer::builder(&ca.server_cert(&["127.0.0.1", "localhost"]))
-            .handler(move |request| handle(&handler_state, request))
+            .handler(move |request| handle(&handler_state, &handler_reads, request))
             .start()
             .await;
         Self {
@@ -54,6 +62,7 @@ impl KubeApi {
             server: Some(server),
             ca,
             state,
+            reads,
         }
     }
 
@@ -65,7 +74,7 @@ impl KubeApi {
     /// Answers every request from now on with `status` (e.g. 500) as a Kubernetes `Status`, or
     /// serves normally again with `None`.
     pub fn fail_with(&self, status: Option<u16>) {
-        self.state.lock().expect("state lock").failing = status;
+        lock(&self.state).failing = status;
     }
 
     /// Makes the API silent (`true`) or answering again (`false`): while silent, connections
@@ -92,14 +101,20 @@ impl KubeApi {
     /// A `kube::Config` for this fake (as a kubeconfig with `certificate-authority-data` would
     /// give).
     pub fn config(&self) -> kube::Config {
-        let mut config = kube::Config::new(self.url().parse().expect("server URL"));
+        let url = http::Uri::try_from(self.url())
+            .unwrap_or_else(|error| panic!("the fake's URL {} is a URI: {error}", self.url()));
+        let mut config = kube::Config::new(url);
         config.root_cert = Some(vec![self.ca.cert_der.to_vec()]);
         config
     }
 
     /// A real `kube::Client` talking to this fake.
+    ///
+    /// # Panics
+    /// When kube cannot build a client for it (it always can: a TLS client with one root).
     pub fn client(&self) -> kube::Client {
-        kube::Client::try_from(self.config()).expect("kube client")
+        kube::Client::try_from(self.config())
+            .unwrap_or_else(|error| panic!("a kube client for the Kubernetes API fake: {error}"))
     }
 
     /// Stores (or replaces) a `kubernetes.io/tls` Secret.
@@ -128,7 +143,7 @@ impl KubeApi {
                 )
             })
             .collect();
-        let mut state = self.state.lock().expect("state lock");
+        let mut state = lock(&self.state);
         state.version += 1;
         let secret = json!({
             "apiVersion": "v1",
@@ -148,7 +163,7 @@ impl KubeApi {
 
     /// Removes a Secret.
     pub fn delete_secret(&self, namespace: &str, name: &str) {
-        let mut state = self.state.lock().expect("state lock");
+        let mut state = lock(&self.state);
         state
             .secrets
             .remove(&(namespace.to_owned(), name.to_owned()));
@@ -156,7 +171,7 @@ impl KubeApi {
 
     /// Makes reads of `namespace/name` answer 403 Forbidden.
     pub fn forbid(&self, namespace: &str, name: &str) {
-        let mut state = self.state.lock().expect("state lock");
+        let mut state = lock(&self.state);
         state
             .forbidden
             .insert((namespace.to_owned(), name.to_owned()));
@@ -164,12 +179,23 @@ impl KubeApi {
 
     /// How many times `namespace/name` was read.
     pub fn get_count(&self, namespace: &str, name: &str) -> usize {
-        let state = self.state.lock().expect("state lock");
+        let state = lock(&self.state);
         state
             .gets
             .get(&(namespace.to_owned(), name.to_owned()))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Waits until `namespace/name` was read at least `count` times (the test's own timeout
+    /// bounds the wait): a reload happened, without sleeping for it.
+    pub async fn wait_for_reads(&self, namespace: &str, name: &str, count: usize) {
+        let key = (namespace.to_owned(), name.to_owned());
+        let mut reads = self.reads.subscribe();
+        // The sender lives as long as `self`, so the wait ends only by reaching `count`.
+        let _ = reads
+            .wait_for(|reads| reads.get(&key).copied().unwrap_or(0) >= count)
+            .await;
     }
 }
 
@@ -188,7 +214,11 @@ fn status(code: u16, reason: &str, message: String) -> http::Response<bytes::Byt
     )
 }
 
-fn handle(state: &Mutex<State>, request: &RecordedRequest) -> http::Response<bytes::Bytes> {
+fn handle(
+    state: &Mutex<State>,
+    reads: &Reads,
+    request: &RecordedRequest,
+) -> http::Response<bytes::Bytes> {
     let path = request.uri.path();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let ["api", "v1", "namespaces", namespace, "secrets", name] = segments.as_slice() else {
@@ -202,8 +232,9 @@ fn handle(state: &Mutex<State>, request: &RecordedRequest) -> http::Response<byt
         );
     }
     let key = ((*namespace).to_owned(), (*name).to_owned());
-    let mut state = state.lock().expect("state lock");
+    let mut state = lock(state);
     *state.gets.entry(key.clone()).or_default() += 1;
+    reads.send_replace(state.gets.clone());
     if let Some(code) = state.failing {
         return status(code, "InternalError", "injected failure".to_owned());
     }

@@ -19,14 +19,15 @@ use crate::{
     pki::{Ca, Leaf},
     platform::{self, Tokens},
     server::{RecordedRequest, TestServer},
+    sync::lock,
 };
 
 /// A running service behind the ingress; stops when dropped.
 ///
 /// ```no_run
-/// # async fn demo(certificate: test_support::Leaf, clients: test_support::Ca) {
+/// # async fn demo(certificate: region_client_testing::Leaf, clients: region_client_testing::Ca) {
 /// use identity_client::principal::Authenticated;
-/// use test_support::{server::json_response, service::Service};
+/// use region_client_testing::{server::json_response, service::Service};
 ///
 /// let service = Service::start(&certificate, &clients, |request: http::Request<bytes::Bytes>| async move {
 ///     let authenticated = request.extensions().get::<Authenticated>().cloned();
@@ -67,9 +68,7 @@ impl Service {
                         Ok(request) => {
                             if let Some(authenticated) = request.extensions().get::<Authenticated>()
                             {
-                                seen.lock()
-                                    .expect("authenticated lock")
-                                    .push(authenticated.clone());
+                                lock(&seen).push(authenticated.clone());
                             }
                             handler(request).await
                         }
@@ -97,10 +96,7 @@ impl Service {
 
     /// What the middleware established for every request it accepted, in order.
     pub fn authenticated(&self) -> Vec<Authenticated> {
-        self.authenticated
-            .lock()
-            .expect("authenticated lock")
-            .clone()
+        lock(&self.authenticated).clone()
     }
 }
 

@@ -29,18 +29,28 @@ pub fn error_response(
         .header(http::header::CACHE_CONTROL, "no-cache")
         .header(http::header::CONTENT_TYPE, "application/json")
         .body(Bytes::from(body.to_string()))
-        .expect("static response parts are valid")
+        .unwrap_or_else(|_| {
+            // Only a status outside 100..=999 gets here: answer it as the server error it is.
+            let mut response = http::Response::new(Bytes::new());
+            *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            response
+        })
 }
 
 /// The trace ID the server's span has: the caller's when it sent a `traceparent`, else a new
 /// one (32 hex digits either way, as the platform's error bodies carry it).
 pub fn trace_id(request: &RecordedRequest) -> String {
+    caller_trace_id(request)
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()))
+}
+
+/// The trace ID of the `traceparent` a request carried (32 hex digits), if any.
+pub fn caller_trace_id(request: &RecordedRequest) -> Option<&str> {
     request
         .header("traceparent")
         .and_then(|value| value.split('-').nth(1))
         .filter(|id| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        .map(str::to_owned)
-        .unwrap_or_else(|| format!("{:032x}", rand::random::<u128>()))
 }
 
 /// Bearer tokens the fake identity service knows, and the subject each one is for.
@@ -117,20 +127,23 @@ pub fn server_span(request: &RecordedRequest, service: &'static str) -> global::
         .start_with_context(&global::tracer(service), &parent)
 }
 
-/// Names `span` after the route it matched and ends it with the answer's status.
+/// Names `span` after the route it matched and ends it with the answer's status (none when
+/// the connection was dropped instead).
 pub fn end_server_span(
     span: &mut global::BoxedSpan,
     request: &RecordedRequest,
     route: Option<&str>,
-    status: http::StatusCode,
+    status: Option<http::StatusCode>,
 ) {
     if let Some(route) = route {
         span.update_name(format!("{} {route}", request.method));
         span.set_attribute(KeyValue::new("http.route", route.to_owned()));
     }
-    span.set_attribute(KeyValue::new(
-        "http.response.status_code",
-        i64::from(status.as_u16()),
-    ));
+    if let Some(status) = status {
+        span.set_attribute(KeyValue::new(
+            "http.response.status_code",
+            i64::from(status.as_u16()),
+        ));
+    }
     span.end();
 }

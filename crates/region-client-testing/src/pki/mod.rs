@@ -2,17 +2,45 @@
 //! and client certificates with RSA, ECDSA P-256/P-384 and Ed25519 keys in every encoding,
 //! valid from 1975 to 4096 unless a window is chosen ([`Ca::new_valid_between`],
 //! [`Ca::client_cert_valid_between`]); plus fixed encrypted-key test vectors.
+//!
+//! RSA keys are not generated: the kit carries a few fixed, public, test-only ones
+//! ([`RSA_KEY_SLOTS`]), because generating one takes seconds in a debug build. EC and Ed25519
+//! keys are generated per certificate (fast).
+//!
+//! Misuse (a host name rcgen cannot put in a certificate, an RSA slot out of range, a key
+//! encoding that does not fit the key) panics with a message saying so: these are test
+//! fixtures, built from a test's own constants.
+//!
+//! ```
+//! use region_client_testing::{Ca, KeyEncoding, KeyKind};
+//!
+//! let ca = Ca::new("clients-ca");
+//! let leaf = ca.client_cert("compute", KeyKind::Rsa);
+//! assert!(leaf.key_pem_as(KeyEncoding::Pkcs1).starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+//! assert!(leaf.chain_pem().ends_with(&ca.cert_pem));
+//! ```
+
+mod der;
+mod keys;
+mod vectors;
 
 use std::{
-    sync::{Arc, OnceLock},
+    sync::Arc,
     time::{SystemTime, UNIX_EPOCH},
 };
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
+    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, RevocationReason,
+    RevokedCertParams, SerialNumber, SignatureAlgorithm,
 };
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, pem::PemObject};
+use rustls_pki_types::{
+    CertificateDer, CertificateRevocationListDer, PrivateKeyDer, PrivatePkcs8KeyDer, pem::PemObject,
+};
+
+pub use der::pem;
+pub use keys::RSA_KEY_SLOTS;
+pub use vectors::{ENCRYPTED_LEGACY_KEY_PEM, ENCRYPTED_PKCS8_KEY_PEM};
 
 /// The key algorithms the stack supports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -88,7 +116,8 @@ pub struct Leaf {
     /// The issuing CA's certificate, PEM (for building chains).
     pub ca_pem: String,
     pkcs8_der: Vec<u8>,
-    pkcs1_pem: Option<String>,
+    /// The serial number, random: certificates sharing one of the kit's RSA keys still differ.
+    serial: SerialNumber,
 }
 
 /// A validity window: `notBefore`, `notAfter`.
@@ -155,6 +184,8 @@ impl Ca {
         let mut params = CertificateParams::new(hosts).expect("params");
         params.distinguished_name = dn("self-signed server");
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let serial = random_serial();
+        params.serial_number = Some(serial.clone());
         let cert = params.self_signed(&key).expect("self-signed certificate");
         Leaf {
             kind: KeyKind::EcdsaP256,
@@ -163,7 +194,7 @@ impl Ca {
             // Its own issuer: the "chain" is the certificate twice, harmless for a server.
             ca_pem: cert.pem(),
             pkcs8_der: key.serialize_der(),
-            pkcs1_pem: None,
+            serial,
         }
     }
 
@@ -217,6 +248,40 @@ impl Ca {
         )
     }
 
+    /// A certificate revocation list of this CA revoking `revoked` (certificates it issued),
+    /// as an ingress loads one (nginx's `ssl_crl`); valid from 1975 to 4096.
+    ///
+    /// ```
+    /// use region_client_testing::{Ca, KeyKind};
+    ///
+    /// let ca = Ca::new("clients-ca");
+    /// let stolen = ca.client_cert("compute", KeyKind::EcdsaP256);
+    /// let crl = ca.revocation_list(&[&stolen]);
+    /// assert!(!crl.is_empty());
+    /// ```
+    pub fn revocation_list(&self, revoked: &[&Leaf]) -> CertificateRevocationListDer<'static> {
+        let params = CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(1975, 1, 1),
+            next_update: rcgen::date_time_ymd(4096, 1, 1),
+            crl_number: random_serial(),
+            issuing_distribution_point: None,
+            revoked_certs: revoked
+                .iter()
+                .map(|leaf| RevokedCertParams {
+                    serial_number: leaf.serial.clone(),
+                    revocation_time: rcgen::date_time_ymd(2000, 1, 1),
+                    reason_code: Some(RevocationReason::KeyCompromise),
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: rcgen::KeyIdMethod::Sha256,
+        };
+        params
+            .signed_by(&self.issuer)
+            .expect("a CA of the kit signs revocation lists")
+            .into()
+    }
+
     fn issue(
         &self,
         hosts: &[&str],
@@ -226,25 +291,16 @@ impl Ca {
         usage: ExtendedKeyUsagePurpose,
         window: Window,
     ) -> Leaf {
-        let (key, pkcs1_pem) = match kind {
-            KeyKind::Rsa => {
-                let rsa = rsa_key(rsa_slot);
-                let key = KeyPair::from_pkcs8_der_and_sign_algo(
-                    &PrivatePkcs8KeyDer::from(rsa.pkcs8_der.clone()),
-                    kind.algorithm(),
-                )
-                .expect("RSA key pair");
-                (key, Some(rsa.pkcs1_pem.clone()))
-            }
-            _ => (
-                KeyPair::generate_for(kind.algorithm()).expect("key pair"),
-                None,
-            ),
+        let key = match kind {
+            KeyKind::Rsa => rsa_key_pair(rsa_slot),
+            _ => KeyPair::generate_for(kind.algorithm()).expect("a key pair of a supported kind"),
         };
         let hosts: Vec<String> = hosts.iter().map(|h| h.to_string()).collect();
         let mut params = CertificateParams::new(hosts).expect("params");
         params.distinguished_name = dn(name);
         params.extended_key_usages = vec![usage];
+        let serial = random_serial();
+        params.serial_number = Some(serial.clone());
         set_validity(&mut params, window);
         let cert = params.signed_by(&key, &self.issuer).expect("issue");
         Leaf {
@@ -253,7 +309,7 @@ impl Ca {
             cert_der: cert.der().clone(),
             ca_pem: self.cert_pem.clone(),
             pkcs8_der: key.serialize_der(),
-            pkcs1_pem,
+            serial,
         }
     }
 }
@@ -271,12 +327,17 @@ impl Leaf {
     pub fn key_pem_as(&self, encoding: KeyEncoding) -> String {
         match (encoding, self.kind) {
             (KeyEncoding::Pkcs8, _) => pem("PRIVATE KEY", &self.pkcs8_der),
-            (KeyEncoding::Pkcs1, KeyKind::Rsa) => self.pkcs1_pem.clone().expect("RSA PKCS#1"),
+            (KeyEncoding::Pkcs1, KeyKind::Rsa) => pem("RSA PRIVATE KEY", self.inner_key()),
             (KeyEncoding::Sec1, KeyKind::EcdsaP256 | KeyKind::EcdsaP384) => {
-                pem("EC PRIVATE KEY", &sec1_from_pkcs8(&self.pkcs8_der))
+                pem("EC PRIVATE KEY", self.inner_key())
             }
             (encoding, kind) => panic!("a {kind:?} key cannot be written as {encoding:?}"),
         }
+    }
+
+    /// The key inside the PKCS#8 encoding (PKCS#1 for RSA, SEC1 for ECDSA).
+    fn inner_key(&self) -> &[u8] {
+        der::inner_key(&self.pkcs8_der).expect("rcgen serializes keys as PKCS#8 PrivateKeyInfo")
     }
 
     /// The private key, DER (PKCS#8).
@@ -309,100 +370,30 @@ impl Leaf {
 fn dn(common_name: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, common_name);
-    dn.push(DnType::OrganizationName, "test-support");
+    dn.push(DnType::OrganizationName, "region-client-testing");
     dn
 }
 
-struct RsaKey {
-    pkcs8_der: Vec<u8>,
-    pkcs1_pem: String,
+/// A random positive serial number (RFC 5280 allows up to 20 octets; 8 suffice here).
+fn random_serial() -> SerialNumber {
+    SerialNumber::from(rand::random::<u64>() >> 1 | 1)
 }
 
-/// How many distinct RSA keys [`Ca::client_cert_rsa`] offers.
-pub const RSA_KEY_SLOTS: usize = 4;
-
-/// A few RSA keys per process, each made on first use: generating RSA keys is slow, and tests
-/// need only a handful of distinct ones.
-fn rsa_key(slot: usize) -> &'static RsaKey {
-    static KEYS: [OnceLock<RsaKey>; RSA_KEY_SLOTS] = [const { OnceLock::new() }; RSA_KEY_SLOTS];
-    KEYS[slot].get_or_init(|| {
-        use rsa::pkcs1::EncodeRsaPrivateKey;
-        use rsa::pkcs8::EncodePrivateKey;
-        let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("RSA key");
-        RsaKey {
-            pkcs8_der: key.to_pkcs8_der().expect("PKCS#8").as_bytes().to_vec(),
-            pkcs1_pem: key
-                .to_pkcs1_pem(rsa::pkcs1::LineEnding::LF)
-                .expect("PKCS#1")
-                .to_string(),
-        }
-    })
-}
-
-/// TEST VECTOR, fixed, not generated at run time: an ECDSA P-256 private key as encrypted
-/// PKCS#8 (`ENCRYPTED PRIVATE KEY`, PBES2 with AES-256-CBC), password `test-vector`. Made once
-/// with OpenSSL 3.0:
-/// `openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out k.pem`, then
-/// `openssl pkcs8 -topk8 -in k.pem -v2 aes-256-cbc -passout pass:test-vector`. The key belongs
-/// to no certificate here. (Generating one would take PKCS#5 encryption crates the workspace
-/// does not otherwise need.)
-pub const ENCRYPTED_PKCS8_KEY_PEM: &str = "\
------BEGIN ENCRYPTED PRIVATE KEY-----
-MIHsMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAjCk20oVrrhHwICCAAw
-DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEELUJxT/D3B82K1xwsGhkEjAEgZBA
-2Ib/HDLfl7/9I1YhhQjEtffgszXh0uH7/IWgfDGME13tmyEhovrwLrxlSvoR/kvA
-EsVdNfEeT3BOivsVhvlc1FnW+Cf5mKMDKLCmlAPOKxqVwz7GMWIZbOZvoA9NbrPD
-+4atwdERxlmKrjHW1wWWeKAvD0QNyT1x6dXLl0v+TDrPvRJoJQSWrr1/UyoUh20=
------END ENCRYPTED PRIVATE KEY-----
-";
-
-/// TEST VECTOR, fixed: the key of [`ENCRYPTED_PKCS8_KEY_PEM`] encrypted the legacy OpenSSL way
-/// (an `EC PRIVATE KEY` block with `Proc-Type: 4,ENCRYPTED` and `DEK-Info` headers), password
-/// `test-vector`, made with `openssl ec -in k.pem -aes256 -passout pass:test-vector`.
-pub const ENCRYPTED_LEGACY_KEY_PEM: &str = "\
------BEGIN EC PRIVATE KEY-----
-Proc-Type: 4,ENCRYPTED
-DEK-Info: AES-256-CBC,BCCE19A8F6653F5C967FE3B1C52C8571
-
-qNLQPp6UXZ9IdR+QjuhrSdOG9x0jPzU97TD7v7xAiO7Jqg5KLGNkYFULIuWeFA1Z
-xjIqXpE6nSsZ+cRmWyINMne8iKIOYTQrk4fapvu8UwmhkvlLIqCjdFpoQXnqpWpS
-z+iGbZ7dk8oREaJEtiLmMTmMXUtYtfBKFuGZpnxwqC8=
------END EC PRIVATE KEY-----
-";
-
-/// PEM-armours `der` under `label`.
-pub fn pem(label: &str, der: &[u8]) -> String {
-    use base64::Engine;
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = format!("-----BEGIN {label}-----\n");
-    for line in body.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-        out.push('\n');
-    }
-    out.push_str(&format!("-----END {label}-----\n"));
-    out
-}
-
-/// Reads one DER TLV at the start of `input`: (tag, contents, rest).
-fn tlv(input: &[u8]) -> (u8, &[u8], &[u8]) {
-    let tag = input[0];
-    let (len, header) = match input[1] {
-        l if l < 0x80 => (l as usize, 2),
-        0x81 => (input[2] as usize, 3),
-        0x82 => ((input[2] as usize) << 8 | input[3] as usize, 4),
-        other => panic!("unsupported DER length byte {other:#x}"),
+/// The RSA key of `slot`, ready to sign certificates.
+///
+/// # Panics
+/// When `slot` is not below [`RSA_KEY_SLOTS`].
+fn rsa_key_pair(slot: usize) -> KeyPair {
+    let Some(pem) = keys::RSA_KEYS.get(slot) else {
+        panic!(
+            "RSA key slot {slot} does not exist: the kit carries {RSA_KEY_SLOTS} RSA keys (slots 0 to {})",
+            RSA_KEY_SLOTS - 1
+        );
     };
-    (tag, &input[header..header + len], &input[header + len..])
-}
-
-/// The SEC1 `ECPrivateKey` inside a PKCS#8 EC key.
-fn sec1_from_pkcs8(pkcs8: &[u8]) -> Vec<u8> {
-    let (_, seq, _) = tlv(pkcs8);
-    let (_, _version, rest) = tlv(seq);
-    let (_, _algorithm, rest) = tlv(rest);
-    let (tag, private_key, _) = tlv(rest);
-    assert_eq!(tag, 0x04, "PKCS#8 privateKey is an OCTET STRING");
-    private_key.to_vec()
+    let der = PrivatePkcs8KeyDer::from_pem_slice(pem.as_bytes())
+        .expect("the kit's RSA keys are PKCS#8 PEM");
+    KeyPair::from_pkcs8_der_and_sign_algo(&der, KeyKind::Rsa.algorithm())
+        .expect("the kit's RSA keys load in rcgen")
 }
 
 #[cfg(test)]
@@ -429,5 +420,33 @@ mod tests {
                     .unwrap_or_else(|e| panic!("{kind:?} {encoding:?}: {e}"));
             }
         }
+    }
+
+    #[test]
+    fn each_rsa_slot_is_its_own_2048_bit_key() {
+        let ca = Ca::new("test-ca");
+        let keys: Vec<String> = (0..RSA_KEY_SLOTS)
+            .map(|slot| ca.client_cert_rsa("client", slot).key_pem())
+            .collect();
+        for (slot, key) in keys.iter().enumerate() {
+            assert_eq!(
+                keys.iter().filter(|other| *other == key).count(),
+                1,
+                "slot {slot}"
+            );
+            let der = PrivatePkcs8KeyDer::from_pem_slice(key.as_bytes()).unwrap();
+            // A 2048-bit modulus makes a PKCS#8 key of about 1.2 KB.
+            assert!(
+                (1100..1300).contains(&der.secret_pkcs8_der().len()),
+                "slot {slot}"
+            );
+        }
+        assert_eq!(ca.client_cert("client", KeyKind::Rsa).key_pem(), keys[0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "RSA key slot 4 does not exist")]
+    fn a_slot_out_of_range_says_so() {
+        Ca::new("test-ca").client_cert_rsa("client", RSA_KEY_SLOTS);
     }
 }

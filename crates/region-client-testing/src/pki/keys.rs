@@ -1,0 +1,142 @@
+//! TEST-ONLY RSA keys, fixed and public: never use them for anything but tests.
+//!
+//! Generating an RSA-2048 key takes seconds in an unoptimised (debug) build, which is how a
+//! service's tests build this crate; so the kit carries a few keys made once, with
+//! `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048` (OpenSSL 3.0), as PKCS#8 PEM.
+//! Every certificate the kit issues with an RSA key uses one of them: anyone can read these keys
+//! here, so a certificate with one proves nothing outside a test.
+
+/// How many distinct RSA keys the kit carries ([`Ca::client_cert_rsa`](super::Ca::client_cert_rsa)
+/// takes a slot below this).
+pub const RSA_KEY_SLOTS: usize = 4;
+
+/// The keys, PKCS#8 PEM, by slot.
+pub(super) const RSA_KEYS: [&str; RSA_KEY_SLOTS] = [RSA_KEY_0, RSA_KEY_1, RSA_KEY_2, RSA_KEY_3];
+
+/// TEST-ONLY RSA-2048 key 0 (public: see the module documentation).
+const RSA_KEY_0: &str = "\
+-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDQB0zoTdi2yNO8
+KGYPsEm6Fv6xMD58hEdDlTsfuZRGejpnQwBueaDfvXEU8cLyIe0ntiQrJXeB1VBj
+UFSBc6/ZROUfcouARj/S4U2kSfTJ8qIT6ypYEih10f8t8q3+8RefYWPuWmhsUZAm
+qgSAPwmqGnra0COKE0W1Xv/MAUkPOwNc5A3Mdkp2XXfT47PbAopiumm6lZBsXjWp
+lkVD3+t0Eqq/l8x/OHS8ftZwArV0/kSLGGPfcHXcTxtbuEIA6oHh/b8Nt3JfWnud
+lu4KjD7qoE/u9cMNnjPX+jf3/+4BpmiUTkzhzg19OTD5sCZobLW82BZTOg1BQFcI
+1VZ8CgYhAgMBAAECggEAEKnXCqAquPiFAmRLiZvtyfDb2bJjPPrlEPgwFlpZktwp
+V7ptm0vVm7p7Z4m2m4nlauoLg2PCywT85ZmqjTyItFsRDefxXfbyl5gpzZxJdhBA
+FJ+gopGgyVBHFCWFc7+Y7HDDDhWSmgOeDATQK7ww8F3i46pqwF2LFsxLaepb8XLb
+784W7VRmCBD09ek/PrKH0j9arYi9yKxab0EPLfp98J7faU+wZdz5PB8UhpAyDctJ
+N6KspF4NvubjLBZM03eraUmaGHcvlcY0Fv3RmcBJ1YMwTBRXPiX4+rAj61TLyNdl
+JuccCBJZ08dg+5JPPeTxUmrugLJtP6dgrFIx7JlUOQKBgQD9dBDZG4XFh4suQV68
+ngP3OnUNubUSbUsMUfHY2YxAhysdd4vuBIMBJ+1ei2kbikikWRSnzUJKRBk5bjCF
+6IA8f0ON00TEFpEOZGYYTLs/e6NKigiBlOiJWQBEkHPLKT7s91YgHH14bwV3PPi2
+5VzTuemfYk0H0mIWEaWfaFq6qQKBgQDSHmR8IVu8mzz12s3QS7O5o09EvE+FhDpo
+Ablb+TUHWT72V/UPoE6c2XoF9sQ6idB6BaGUrcG8JLixK3g+aGcbcYPILBQ1JA76
+lCL2eMnOjMO+Q1CJ3tBYvTUV9lWLMMIjVuF9cCuIFWpWC3uXXiM8/wYk4xeVeExR
+0QceQZdSuQKBgBxxuS5Ua2fmtVUEmxg596H4Woimzc56m5CPZb/7ckUPpmQRNZAJ
+y5YGoBobNTmVBGAFa08FtynUiKwsVJ/CnxmrAq7ZBf+ntLHTzK1vdxhBzOqhoSDB
+0HMRnPkU6Rnk0B4SCAVkjSRF+WwPWK5WAVv1omVzx8dX8hAd/ONt97i5AoGBAKDp
+T5DURxnIVMX/O7Cx2MBotZLxF4Erg0MVVut9jMPE7/fd4jmGTc3GqrEYiqw90F8y
+IszmyEAaayqbHKnGcHfO1dodD5imtaXmfmP8mqfImzsA+BOthCcBNz9Ld7VxsKs5
+pNPYbC36IIYmow6HtDrJHt5u3yfDicb6ahYcqxNZAoGAE7ZXY+qQ7MRbtZQ9L7SK
+1h0t0+gBBK2BJh3YBj1/o5MMZ4nMDXRLNiWF9XaPNWxLOsCd1/UNu90aJsskjZtq
+R/GH7ZmNfBZ20PKMbzs/5ScIKHOVkEG+8VVZD5A+WKCR1qpRtntCmp+vKbYUg2Bm
+FWTbeQD6M4JhhVH+bkvoJWc=
+-----END PRIVATE KEY-----
+";
+
+/// TEST-ONLY RSA-2048 key 1 (public: see the module documentation).
+const RSA_KEY_1: &str = "\
+-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDZKACSs4E35utz
+AULPerh5P82T8/mMpysO/XR3LPPSaB1sjTElrUfiZsA7I1k1wgC2HVxrPDe+jofX
+KAjz+tT2z5j0YMxZtNSUZRA7C39nzx1nN6CxqaIa4o83Rqxn3Ijtqj1LpYcCkiZh
+vG4jBsp1lmh51uvTwWrfwZc6HJLuHBSWLL3zgqCmFmrJPt7uT4gJgbGH/PfUj6t8
+D6G9ZTQqMuKijka+9OzRDhClULScnzNP/xtFbGBNc0M6LuDuFa0QN+uU774ijEOE
+FNIaYJeQQ8ABbSuRGePZaGOf1bV91koI1vmExhjkMA1HqRkuzmYwRN+ez6KrGPsr
+85aL9qqrAgMBAAECggEAB+eCWdSp2/COWnHNzkKPy24MnBmR2FJPaWzFW/8pYtvC
+UmyzQMVVbALEdYKcYS4OG5LnBco71zZV8Hl3FfZn4RH+ZcrONWe1Iy+ojxWkjhFG
+ZzbppP3hNixP/TmX1fH7k/cR4xqD1w6d0gnrUmARZ4VRiTnO/La6HqnryMQ4fu06
+huGG1ygCbnmmieSCEToJ7IoFI5nR1K8rEecxo1KnUSQn+4j6fVmuBuAyCSdGt0NF
+Kb9grTa1ClCuyVBhBW8HKNrB3WWWkaF4YPu+NX026EO+LqiRHvdzcgweBWV+LDnH
+R8RIE1Q6fYwpf8R8hgJuVObZ0NREoz8aT1YGk4fgEQKBgQD9hNYj8gYEjOdfYUyX
+4RnnaEHe7EwRTfaKBvASUj/GTQ6Z/hc6bSWjAV+cGLKnd+QoqSvgLE8gkLoH8ttA
+kjvbAmoVvbG44n6CXC55siKAJhvB9fjhXayx53+3/VFNZZGv/4A5OHOrQGYMFqnX
+F8tZZckW5lcvBSBXoE9LwgJdcQKBgQDbSBAt3cRXJm2pUMLm+r1rH/6OV8PZU1r3
+z8ay8CHD89d8j/jXzqcO8Wh+0GgxdyZrEoLp54wUAQFxlJNjo3p2CzzGiCf4kER7
+8VEoJOkb7JTegTSs+xQUU4FRmJbNwJjKKZSU4JlGjCnU/DMdHswRbGb+yb0+hpwF
+GfWJ/crr2wKBgQD7yypwixnE/Tlz9wx+sJjsyBTcVu76JOffkSJx3/TtfG0rLz1c
+zzkZW+zc+X6/bAlVBSjJvthcLMJH0MJIsLT4Qb6hl0VjrrkdunaCchVoF/FrxGSL
+WWGDVLz6PYO5jk6Tcf2lV1cy2IRCL2RCeKSERt7heqdO0RWdUmBPiwKUUQKBgCqL
+9PexS+NNBYIQtYBzrkUW1CFyTgHg9omWuwsFJMgMjAcTOElHQ4rWtFvGvDC82at0
+0Anqb3eCKnGLTn3Kvnwg+g3bZUYJWABkdka/wqs0YD47+6iEnwTCnxjh7oDFmd+/
+6aBpY9QYZhV5ScGgtB+9VM6i/iEfpS4oN0grAjB5AoGASS+LhEYyq3Qc/UTzS62M
+EnAEvIC25VYmqO9/U8h4MkxVbJtEHn8xY8RKh3iLo49KgFC2tjbO6pU6W7eMFE9y
+JFaCmJSlAqRo578t6dwHAVvHbUZJ9Aw2q6xocnfvKYELsPzJLb/Am5J0Ltd+AgxJ
+dmiTpbH0wQLCU29Te09DqTA=
+-----END PRIVATE KEY-----
+";
+
+/// TEST-ONLY RSA-2048 key 2 (public: see the module documentation).
+const RSA_KEY_2: &str = "\
+-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQCTxzQBJKkEATyr
+HNLGBrv9VIIRZlDg7VkLEsqJofmMV5e7IiNkivaAFuMa9karZH9Yv1vVQKKcD6hx
+N9R6RJFSCdbNtlElQC+FDxN10zZGRAlJqTgZArmk4B2RbSeySpznUxfSzISFXCM4
+mo+Z3kqXjkQ53LyNZy30ToJPdCVpMojfqrkTTWqoTILzOUDqGewgmkQYYfwgy9Kt
+1Wy2RZsqU+JxC1FSkvyRRv4W6DrAtM6Nm0pmADaJuihxT7bgBB7QpJ75WfFE+stS
+EaKuXAI/AoEphPvIoM40FOV0KAWfKBZBNTFwwtUR93dHCZUzNYZI3fiJWFPAxHeB
+B9wkAFd/AgMBAAECggEAJQ2nL/wxttPakusMvGN24nu8i0FU2TkaAQlKqHzpFfPm
+kyDpr+2aBh72/c0vhg0SUz3T+GIXA7t3WEAP8kJcD65w4i6rJQR1hc70abA2ZSLt
+Ez+vVbIVu04Ii+zLLczAj84JZK0sM0YZfLlgdUvD90FQQRPkYS40WxQOX363XKtR
+5GcLT9sdjn0JQtbEf9zEyNxngDAvPW0ZbmknQJzJXdsdqkfKXN7n2qGOs3UpycfY
+/U5SqP3DhDfhxsAsWWLsvR81lVoDb0fEedstN9wR2fKCZCPTVh2gL+8Ld3JdMFd9
+vClpvpu0BQaBDgxVko55x111yrkoLPpmJl6h73wu0QKBgQDPFxkdO9Iopk9ufMk3
+64Gp9RGkoRtks+gof3gmiJZ9TQAj53+BSuInfFuuT3TkNV214nYU3N+PFkv26DuK
+buDrA64Silsb7jQWV9a+gQKOjenR6WD+bX22IjMpNZZS0kIUQUXSSZm1xLFNCpUp
+NDQmkp6gH0BEXXVS08c/nSmnsQKBgQC2rgf5SRF4hkJ44NdJZUVgZBz9lZTiYaTU
+XlqRk3vQ0yOI/IrYMNyPC9iKrMIb3gfjnLzgvCJOKyldtxGGDP3/fmpH6K47RlpY
+EiQpGvg6hlmirRKSpjxVuuq113SEX0JfslGZFytzBulkOE4Cn0u2CXdTXTALnaCm
+Zd+S17TuLwKBgBfMFLO6SxUmv1v39Pt7EaRhKAzeApLY5aW5uCndakWt0oVNteY6
+n7Bf5v0p3knXJBShmGYfV4VOz53o4+athSUcgCVbRsr33X5vy5qKoquU/TiE9ANo
+u5hxZ6WlpceQp81CDu7yTDqKBsHOpINen1uLX7UQwkbY4oGJGo1h1waRAoGBAJhj
+iMdNSsOtzBmmBjF1x2/nU7++XhqStbtqkkbKLwk+eHA3q2M5L2Qsz5CvGKXCi/Y1
+s+INTtjCbJl+s6GNiPzu6Z3e3ikYQRki2QNpOhUoKfHoSowHHGGvsUfL2ajrBiVq
+TWNVzqr/4wX1ai4J0FCkiOQD4qZt8audY+nNA2OFAoGBAIW994I/z02fMlyMVdmP
+coYL/jaBEZUORKW5sPQzCsJM4Mds9sdQF7N0kkNK1jQ9ztcOcTPg9Xa7jEl2rccN
+A0XCymjiVzA6BRnxg7EcHBOTEPM3ROlzq99aM2N7WrYnjkcIcX6f8JsMqeBiWc+v
+p3DEfh1q0xYUttJTFWLxHjHP
+-----END PRIVATE KEY-----
+";
+
+/// TEST-ONLY RSA-2048 key 3 (public: see the module documentation).
+const RSA_KEY_3: &str = "\
+-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCjqiDTdaVyCsb6
+Qq4rvugtmLMiK/51JsKefdc8ehvSu9cSesYoYTaLD/Pl47gpaRlmB9D8VWQNHGtP
+8GFpWbPFiXowxNBBQxtud2rPhygtIBCFqlNGcc8/MAusVT1566sr8168XlEVQ0R5
++uqhgD18IP7DkyvW628t1GEXkEOVncovekAMZ0WP7I7msZM4sRB6XSTdfYD/ClRa
+ckCtpnxUeHSxtBUH7bFGKR9Z/+h5OVWG5wvwbezBs+216DE3SqC7x017tPzwI5+C
+1PpbsTYSx2s/k4oEuTrTSwhK+Cjx+nkllhPVbqjZMvsScEiK2DQm3qk1ihbwMwX/
+5q/FCZOvAgMBAAECggEANNTQ1uHlv8wJ0jRfK+Dq6vkdbjz8XY3fCjF+HtgeDicz
+tJPsTpGe/UHvjfi19KwoFj8Ur7fS3cacP4hNsafSt8P6rS6DOWXzv3OOB6LODc8J
+dlR2oElRyMh2JDG58BbqwPvFS5I4o1/9BVFBl1OhxWWTR8fEwZJrZ8RkeSpJHsz1
+5m6AmSqNXgGFEpdHFNUmdjmNR2PFVxblJfRnG9BbwQaS5tQYf4+TDaFs4hIeVp/I
+qeU3XyhDI6oyBKGSp/m0dysUJ+F7J3Sb24mp1Lrfpo2jlgwS1MMP7clxacgnYg/1
+mm9IbeGmEYpMqQBSNz1cSj7Q26jg2IMBCdj8MuPF+QKBgQDX3HU4TlAOyX9B57AA
+FSKM//u15tVvjyZFuNRYm+VQ0FIr8X9MAOzXKTmqTX2btZwiBXdUy0de6MdWq1rL
+1vp5nX/4KaayKAJUA0yhi1zWvuWj9EDVEVwdrYlRBqI7N9ouNULfgpRr6pLnSO18
+8md9R1CSmAGmGDH4eZQSdpzJBwKBgQDCGPqfhZDQso8GYt1GryrulA1sUGoEotOd
+gIhMta3vUNZ/emoZBjpdtq1ePqxSPKCaproHmWuS6ZbOAWco6eO8WpOmSbd3yq4e
+/tVh9p1AVpU+rd7igy2GXcwh33ZEJhw06RDc7d0c0fdKuj7y+h4bfaCgKQRRPmEa
+V2CJNVP+GQKBgC/k5UlJ7u9o+8hWrLFH/zODtIimn+Kxw08i9FJ4vIeSwTioy5LE
+fcg7iGTl7qG2yN6vkcuJkttXEKuFN48Ustx6+qLIMwlCYUnctYr+TeoDzxXyotPj
+lymqkFYe/63d9ZXdEWpgIahUEqYogzD+48FjKlhsS6lbovK7nwP9t0nPAoGBAK6Z
+G7Gty4QAa2oaOuRfpCXy5lQ9zfCXq/Ytbe5bK7hwJlOMAa67DHvKXQ+/HvHm+a3E
+NumpF7yTBYYQewSxyJthexoFi9Vla9YT9EzoM7JxcFVuwGVQDP6ml38M7e0Fvy/V
+S8cA7XsEYQhGm2OknLqr+na4DtsqWt0AJqWmZATZAoGAfZ7/A7iwnvfwOel+izU/
+daAh5Jwv4R2t9r9hUt4Gqr3XrrOF8Olyr0oRD3JMA3MVrijPYCBp0BIW+zhzycEh
+xaszl5VaaceRr/lGw75wSeHqavsvMFwHeNEAkvau+m0b2hvr6QSNF/x0CUNSgzOs
+Kt0rkKnm/AhsN3UdHPy0krk=
+-----END PRIVATE KEY-----
+";
