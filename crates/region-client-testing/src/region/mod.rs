@@ -31,6 +31,7 @@ mod call;
 mod expectations;
 mod model;
 mod pipeline;
+mod registered;
 mod state;
 mod stub;
 mod times;

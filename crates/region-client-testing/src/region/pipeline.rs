@@ -26,8 +26,8 @@ use super::{
     AnsweredBy, Call,
     answer::{Answer, Fault, Kind, error_code},
     body,
+    registered::StubState,
     state::Shared,
-    stub::StubState,
 };
 use crate::{
     ingress::ingress_view,

@@ -8,7 +8,7 @@ use std::{
 
 use tokio::sync::watch;
 
-use super::{call::Call, model::Model, stub::StubState};
+use super::{call::Call, model::Model, registered::StubState};
 use crate::{platform::Tokens, sync::lock};
 
 /// The state of one region API fake, shared by its server, its stubs' handles and the test.

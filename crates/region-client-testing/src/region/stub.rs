@@ -3,10 +3,7 @@
 
 use std::{
     fmt,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, Mutex, atomic::AtomicU64},
 };
 
 use region_openapi::OperationId;
@@ -15,13 +12,11 @@ use serde::Serialize;
 use super::{
     answer::{Answer, Fault},
     call::Call,
+    registered::{Predicate, Responder, StubState},
     state::Shared,
     times::Times,
 };
 use crate::sync::lock;
-
-type Predicate = Box<dyn Fn(&Call) -> bool + Send + Sync>;
-type Responder = Box<dyn Fn(&Call) -> Answer + Send + Sync>;
 
 /// A stub being made: an operation, and optionally which of its calls it takes
 /// ([`when`](Self::when), [`with_param`](Self::with_param)) and how many
@@ -213,45 +208,5 @@ impl Stubbed {
     /// The stub's number (its calls are [`AnsweredBy::Stub`](super::AnsweredBy::Stub) with it).
     pub fn number(&self) -> usize {
         self.stub.number
-    }
-}
-
-/// A stub as the server uses it.
-pub(super) struct StubState {
-    pub number: usize,
-    pub operation: OperationId,
-    predicates: Vec<Predicate>,
-    limit: Option<u64>,
-    responder: Responder,
-    /// How the test made it: `on(getNetworkV2).times(1).respond(200, body)`.
-    pub label: String,
-    /// Calls taken, counted as they are taken (for `times`).
-    taken: AtomicU64,
-    /// Calls taken, as they were answered.
-    pub calls: Mutex<Vec<Call>>,
-    pub expected: Mutex<Option<Times>>,
-}
-
-impl StubState {
-    /// Whether this stub takes `call`: its operation, every predicate, and a call left of
-    /// its `times` (which taking it uses up).
-    pub fn take(&self, call: &Call) -> bool {
-        if call.operation != Some(self.operation) || !self.predicates.iter().all(|p| p(call)) {
-            return false;
-        }
-        let Some(limit) = self.limit else {
-            self.taken.fetch_add(1, Ordering::SeqCst);
-            return true;
-        };
-        self.taken
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |taken| {
-                (taken < limit).then_some(taken + 1)
-            })
-            .is_ok()
-    }
-
-    /// The stub's answer to `call`.
-    pub fn answer(&self, call: &Call) -> Answer {
-        (self.responder)(call)
     }
 }
