@@ -629,7 +629,7 @@ async fn reading_a_secret_without_a_client_gives_the_error_a_build_gives() {
     let read_identity = |name| async move { read(name).await?.client_identity(SystemTime::now()) };
 
     let cas = read_ca("region-ca").await.unwrap();
-    assert_eq!(cas.certificates(), [ca.cert_der.clone()]);
+    assert_eq!(cas.certificates(), std::slice::from_ref(&ca.cert_der));
     let identity = read_identity("compute").await.unwrap();
     assert_eq!(identity.certificate(), &leaf.cert_der);
     assert_eq!(identity.chain().len(), 2);

@@ -94,7 +94,8 @@ type Reads = watch::Sender<HashMap<Key, usize>>;
 
 /// A running Kubernetes API fake; stops when dropped.
 pub struct KubeApi {
-    server: Option<TestServer>,
+    /// `None` once [stopped](KubeApi::stop).
+    server: Mutex<Option<TestServer>>,
     url: String,
     ca: Ca,
     state: Arc<Mutex<State>>,
@@ -114,7 +115,7 @@ impl KubeApi {
             .await;
         Self {
             url: server.url(),
-            server: Some(server),
+            server: Mutex::new(Some(server)),
             ca,
             state,
             reads,
@@ -137,20 +138,22 @@ impl KubeApi {
     /// sets no read timeout of its own). Requests that arrived while silent are never answered,
     /// nor counted by [`KubeApi::get_count`]; [`KubeApi::unanswered`] counts them.
     pub fn set_silent(&self, silent: bool) {
-        if let Some(server) = &self.server {
+        if let Some(server) = lock(&self.server).as_ref() {
             server.set_silent(silent);
         }
     }
 
     /// How many requests arrived while the API was silent.
     pub fn unanswered(&self) -> usize {
-        self.server.as_ref().map_or(0, TestServer::unanswered)
+        lock(&self.server)
+            .as_ref()
+            .map_or(0, TestServer::unanswered)
     }
 
     /// Stops the server: connections are closed and new ones refused, as when the API server is
-    /// down.
-    pub fn stop(&mut self) {
-        self.server = None;
+    /// down (also through a shared [`Platform`](crate::Platform)'s `kube()`).
+    pub fn stop(&self) {
+        lock(&self.server).take();
     }
 
     /// A `kube::Config` for this fake (as a kubeconfig with `certificate-authority-data` would
