@@ -27,7 +27,7 @@ use region_openapi::{OperationId, types};
 use super::{
     AnsweredBy, Call,
     answer::{Answer, Fault, Kind, error_code},
-    body, clock,
+    body,
     state::Shared,
     stub::StubState,
 };
@@ -64,7 +64,7 @@ pub(super) async fn serve(shared: Arc<Shared>, raw: RecordedRequest) -> Reply {
     }
     shared.record(call);
     let offset = shared.state().clock_offset;
-    clock::stamp(reply, offset)
+    super::clock::stamp(reply, offset)
 }
 
 /// Steps 2 to 6: the call's operation, parameters, authentication and body, or the
