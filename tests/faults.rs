@@ -397,7 +397,7 @@ async fn from_secrets(kube: &KubeApi, server: &TestServer) -> HttpClient {
 async fn a_failing_kubernetes_api_does_not_break_clients_in_use() {
     let ca = Ca::new("platform-ca");
     let me = ca.client_cert("compute", KeyKind::EcdsaP256);
-    let mut kube = KubeApi::start().await;
+    let kube = KubeApi::start().await;
     kube.put_tls_secret(NS, "region-ca", &ca.cert_pem, None);
     kube.put_tls_secret(NS, "compute-client", &me.chain_pem(), Some(&me.key_pem()));
     let server = TestServer::builder(&ca.server_cert(&["127.0.0.1"]))

@@ -175,8 +175,22 @@ enum DerProblem {
     DateOutOfRange(i64),
 }
 
-/// The validity window of `der`, when `der` is one X.509 certificate and nothing more.
-pub(crate) fn certificate_validity(der: &[u8]) -> Result<Validity, CertificateDerError> {
+/// The validity window of `der`, when `der` is one X.509 certificate and nothing more: the
+/// window every check of this crate compares the clock with (a client certificate's leaf, a CA
+/// Secret's certificates), to the second.
+///
+/// ```
+/// # let leaf = region_client_testing::Ca::new("ca")
+/// #     .client_cert("doc", region_client_testing::KeyKind::EcdsaP256);
+/// # let der = leaf.cert_der.to_vec();
+/// use std::time::SystemTime;
+/// use core_client::tls::certificate_validity;
+///
+/// let validity = certificate_validity(&der).unwrap();
+/// assert!(validity.contains(SystemTime::now()));
+/// assert!(certificate_validity(b"not DER").is_err());
+/// ```
+pub fn certificate_validity(der: &[u8]) -> Result<Validity, CertificateDerError> {
     read_certificate(der).map(|(validity, _)| validity)
 }
 

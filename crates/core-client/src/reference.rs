@@ -130,6 +130,34 @@ impl ResourceReference {
     pub fn name(&self) -> &str {
         self.0.rsplit_once('/').map_or("", |(_, name)| name)
     }
+
+    /// The resource's plural name: the `{plural}` part, before the first `.`.
+    pub fn plural(&self) -> &str {
+        let prefix = self.prefix();
+        prefix.split_once('.').map_or(prefix, |(plural, _)| plural)
+    }
+
+    /// The API group the object is served under, to find it in the cluster: the `{group}`
+    /// part (empty for the core group), with [`LEGACY_GROUP_REPLACEMENT`] read back as
+    /// [`LEGACY_GROUP`], where the objects such references were made for live.
+    ///
+    /// ```
+    /// use core_client::reference::ResourceReference;
+    ///
+    /// let cluster: ResourceReference = "kubernetesclusters.kubernetes.unikorn-cloud.org/abc".parse()?;
+    /// assert_eq!(cluster.plural(), "kubernetesclusters");
+    /// assert_eq!(cluster.api_group(), "unikorn-cloud.org");
+    /// let map: ResourceReference = "configmaps/settings".parse()?;
+    /// assert_eq!((map.plural(), map.api_group()), ("configmaps", ""));
+    /// # Ok::<(), core_client::reference::ReferenceError>(())
+    /// ```
+    pub fn api_group(&self) -> &str {
+        match self.prefix().split_once('.') {
+            Some((_, LEGACY_GROUP_REPLACEMENT)) => LEGACY_GROUP,
+            Some((_, group)) => group,
+            None => "",
+        }
+    }
 }
 
 impl FromStr for ResourceReference {
@@ -271,6 +299,31 @@ mod tests {
             reference.as_str(),
             "kubernetesclusters.kubernetes.unikorn-cloud.org/abc"
         );
+    }
+
+    #[test]
+    fn a_reference_names_where_its_object_is_served() {
+        let cluster = KubernetesCluster::new(
+            "abc",
+            KubernetesClusterSpec {
+                version: "1.30".into(),
+            },
+        );
+        let reference = ResourceReference::for_resource(&cluster).unwrap();
+        // Back to the group the object lives in, as the resource reference was made from it.
+        assert_eq!(reference.plural(), "kubernetesclusters");
+        assert_eq!(reference.api_group(), KubernetesCluster::group(&()));
+        let compute = ResourceReference::for_resource(&ComputeCluster::new(
+            "c-1",
+            ComputeClusterSpec { size: 3 },
+        ))
+        .unwrap();
+        assert_eq!(compute.plural(), "computeclusters");
+        assert_eq!(compute.api_group(), "compute.unikorn-cloud.org");
+        let mut secret = Secret::default();
+        secret.metadata.name = Some("db-password".into());
+        let secret = ResourceReference::for_resource(&secret).unwrap();
+        assert_eq!((secret.plural(), secret.api_group()), ("secrets", ""));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::{fmt, sync::Arc, time::SystemTime};
 
 use rustls::{
     ClientConfig, RootCertStore,
+    client::WebPkiServerVerifier,
     crypto::CryptoProvider,
     sign::{CertifiedKey, SigningKey},
 };
@@ -14,9 +15,9 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 pub use crate::pem::{
     CertificateDerError, CertificatePemError, PemSyntaxError, PrivateKeyPemError, Validity,
-    certificates_from_pem, private_key_from_pem,
+    certificate_validity, certificates_from_pem, private_key_from_pem,
 };
-use crate::pem::{OutsideValidity, certificate_validity, parse_certificates};
+use crate::pem::{OutsideValidity, parse_certificates};
 
 /// The crypto provider used everywhere in this workspace (`ring`).
 pub fn crypto_provider() -> Arc<CryptoProvider> {
@@ -230,13 +231,21 @@ pub(crate) fn check_trust_anchor(
     RootCertStore::empty().add(certificate.clone())
 }
 
-/// Builds a TLS 1.3-only client configuration trusting `roots` and presenting `identity`.
+/// The verifier of server certificates a [`client_config`] uses: rustls' WebPKI verifier over
+/// `roots`, with the `ring` provider's algorithms (the chain must lead to one of `roots`, be
+/// valid now, and name the host), no revocation checks. An empty set of private roots is an
+/// error: no server could be trusted.
 ///
-/// ALPN is left empty here; the HTTP connector sets `h2` and `http/1.1`.
-pub fn client_config(
-    roots: &Roots,
-    identity: Option<&ClientIdentity>,
-) -> Result<ClientConfig, rustls::Error> {
+/// For tools that watch a handshake (the `region doctor` command wraps it to record what the
+/// server presented): the decision stays this one.
+///
+/// ```
+/// use core_client::tls::{Roots, server_verifier};
+///
+/// assert!(server_verifier(&Roots::WebPki).is_ok());
+/// assert!(server_verifier(&Roots::Private(Vec::new())).is_err());
+/// ```
+pub fn server_verifier(roots: &Roots) -> Result<Arc<WebPkiServerVerifier>, rustls::Error> {
     let mut store = RootCertStore::empty();
     match roots {
         Roots::WebPki => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -246,9 +255,23 @@ pub fn client_config(
             }
         }
     }
+    // No CRLs: nothing is checked for revocation. The only refusal is an empty store.
+    WebPkiServerVerifier::builder_with_provider(Arc::new(store), crypto_provider())
+        .build()
+        .map_err(|error| rustls::Error::General(error.to_string()))
+}
+
+/// Builds a TLS 1.3-only client configuration trusting `roots` (see [`server_verifier`]: no
+/// private roots at all is an error) and presenting `identity`.
+///
+/// ALPN is left empty here; the HTTP connector sets `h2` and `http/1.1`.
+pub fn client_config(
+    roots: &Roots,
+    identity: Option<&ClientIdentity>,
+) -> Result<ClientConfig, rustls::Error> {
     let builder = ClientConfig::builder_with_provider(crypto_provider())
         .with_protocol_versions(&[&rustls::version::TLS13])?
-        .with_root_certificates(store);
+        .with_webpki_verifier(server_verifier(roots)?);
     Ok(match identity {
         Some(identity) => {
             builder.with_client_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(
@@ -380,6 +403,18 @@ mod tests {
                 CertificatePemError::InvalidCertificate { index: 0, .. }
             ))
         ));
+    }
+
+    /// No private root at all trusts no server: an error when the configuration is built, not
+    /// a configuration that fails every handshake.
+    #[test]
+    fn a_configuration_without_any_root_is_refused() {
+        let error = client_config(&Roots::Private(Vec::new()), None).unwrap_err();
+        assert!(matches!(error, rustls::Error::General(_)), "{error:?}");
+        let ca = Ca::new("region-ca");
+        let config = client_config(&Roots::Private(vec![ca.cert_der.clone()]), None).unwrap();
+        assert!(!config.client_auth_cert_resolver.has_certs());
+        assert!(client_config(&Roots::WebPki, None).is_ok());
     }
 
     #[test]

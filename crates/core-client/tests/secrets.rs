@@ -7,8 +7,8 @@ use common::{NS, get, get_until_answered, mtls_server, options};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use core_client::{
-    ClientCache, ClientError, HttpClient, HttpClientOptions, HttpOptions, SecretError,
-    tls::Validity,
+    ClientCache, ClientError, HttpClient, HttpClientOptions, HttpOptions, SecretError, SecretRef,
+    TlsSecret, tls::Validity,
 };
 use region_client_testing::{Ca, KeyKind, Leaf, TestServer, kube::KubeApi, pki};
 
@@ -592,4 +592,68 @@ async fn a_ca_certificate_rustls_refuses_as_a_trust_anchor_is_named_with_its_cau
         "secret unikorn/odd-ca key \"tls.crt\": the certificate at index 1 cannot be a trust anchor"
     );
     assert!(std::error::Error::source(&e).is_some());
+}
+
+/// `TlsSecret`'s checks, for tools that diagnose a setup without building a client, decide by
+/// the rules of a client build: the same error for the same Secret, and on success the material
+/// a client would use.
+#[tokio::test]
+async fn reading_a_secret_without_a_client_gives_the_error_a_build_gives() {
+    let kube = KubeApi::start().await;
+    let ca = Ca::new("region-ca");
+    let leaf = ca.client_cert("compute", KeyKind::EcdsaP256);
+    let other = ca.client_cert("other", KeyKind::EcdsaP256);
+    kube.put_tls_secret(NS, "region-ca", &ca.cert_pem, None);
+    kube.put_tls_secret(NS, "compute", &leaf.chain_pem(), Some(&leaf.key_pem()));
+    kube.put_tls_secret(NS, "mismatch", &leaf.chain_pem(), Some(&other.key_pem()));
+    kube.put_tls_secret(NS, "leaf-as-ca", &leaf.cert_pem, None);
+    kube.put_tls_secret(
+        NS,
+        "expired",
+        &expired(&ca).chain_pem(),
+        Some(&leaf.key_pem()),
+    );
+    kube.put_secret(
+        NS,
+        "opaque",
+        "Opaque",
+        &[("tls.crt", ca.cert_pem.as_bytes())],
+    );
+    kube.forbid(NS, "forbidden");
+    let client = kube.client();
+    let read = |name: &'static str| {
+        let client = client.clone();
+        async move { TlsSecret::read(&client, &SecretRef::new(NS, name), Duration::from_secs(10)).await }
+    };
+    let read_ca = |name| async move { read(name).await?.ca_certificates(SystemTime::now()) };
+    let read_identity = |name| async move { read(name).await?.client_identity(SystemTime::now()) };
+
+    let cas = read_ca("region-ca").await.unwrap();
+    assert_eq!(cas.certificates(), std::slice::from_ref(&ca.cert_der));
+    let identity = read_identity("compute").await.unwrap();
+    assert_eq!(identity.certificate(), &leaf.cert_der);
+    assert_eq!(identity.chain().len(), 2);
+
+    for name in ["leaf-as-ca", "opaque", "forbidden", "absent"] {
+        let direct = read_ca(name).await.unwrap_err();
+        let built = build_error(&kube, Some(name), None).await;
+        assert_eq!(direct.to_string(), built.to_string(), "{name}");
+    }
+    assert!(matches!(
+        read_ca("leaf-as-ca").await,
+        Err(SecretError::NotACa { index: 0, .. })
+    ));
+    for name in ["mismatch", "expired", "opaque", "forbidden", "absent"] {
+        let direct = read_identity(name).await.unwrap_err();
+        let built = build_error(&kube, None, Some(name)).await;
+        assert_eq!(direct.to_string(), built.to_string(), "{name}");
+    }
+    assert!(matches!(
+        read_identity("mismatch").await,
+        Err(SecretError::KeyMismatch { .. })
+    ));
+    assert!(matches!(
+        read_identity("forbidden").await,
+        Err(SecretError::Forbidden { .. })
+    ));
 }

@@ -3,7 +3,7 @@
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use region_client::{
@@ -272,6 +272,42 @@ async fn the_platform_refuses_before_any_stub_sees_the_call() {
         call.error.unwrap().error_description,
         "invalid path/query element"
     );
+}
+
+/// `getVersion` is authenticated but checks no permission (`x-no-authorization`), and every
+/// answer carries the server's `Date`, off the true time when a test says so.
+#[tokio::test]
+async fn the_version_needs_no_permission_and_answers_carry_the_servers_clock() {
+    let platform = Platform::start().await;
+    platform.region().forbid(&platform.principal().actor);
+    platform.region().set_clock_offset(-300);
+    let api = api(&platform).await;
+    let before = SystemTime::now();
+    let answer = api.get_version().await.unwrap();
+    let after = SystemTime::now();
+    let date = answer.headers()[http::header::DATE].to_str().unwrap();
+    let date = httpdate::parse_http_date(date).unwrap();
+    // Five minutes behind, to the second the header counts in.
+    let earliest = before - Duration::from_secs(301);
+    let latest = after - Duration::from_secs(299);
+    assert!(earliest <= date && date <= latest, "{date:?}");
+    let version = answer.into_result().unwrap();
+    assert_eq!(
+        (version.name.as_str(), version.version.as_str()),
+        ("region", region_client_testing::region::VERSION)
+    );
+    let call = platform.region().calls().pop().unwrap();
+    assert_eq!(call.operation, Some(OperationId::GetVersion));
+    assert_eq!(call.answered_by, AnsweredBy::Model);
+    assert_eq!(call.caller(), Some("my-service"));
+
+    // Every other operation still goes through RBAC; its refusal is dated too.
+    let refused = list_regions(&platform).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers().contains_key(http::header::DATE));
+    // Without a client certificate the version is refused like any authenticated operation.
+    let plain = platform.client().plain_client().await.unwrap();
+    assert_eq!(plain.get_version().await.unwrap().status(), 400);
 }
 
 #[tokio::test]

@@ -19,7 +19,7 @@ use super::{
     Principal,
     json::{DecodeError, from_json},
     pss,
-    rules::{SignerError, check_key},
+    rules::{SignerError, check_signing_key},
 };
 
 /// The only protected header this crate writes: `{"alg":"PS512"}`.
@@ -49,11 +49,11 @@ pub enum SignError {
 }
 
 /// Signs `principal` with the key of `identity`: the compact JWS the controller path sends.
-/// The key must be RSA ([`check_signable`](super::check_signable)'s rule).
+/// The key must be RSA ([`check_signing_key`]).
 ///
 /// PSS signatures are randomized: two calls give different, equally valid values.
 pub fn sign(principal: &Principal, identity: &ClientIdentity) -> Result<String, SignError> {
-    check_key(identity)?;
+    check_signing_key(identity)?;
     let signer = identity
         .signing_key()
         .choose_scheme(&[SignatureScheme::RSA_PSS_SHA512])
@@ -249,7 +249,13 @@ mod tests {
                 }
                 other => panic!("{kind:?}: {other:?}"),
             }
+            // Asked without signing, the same answer.
+            assert_eq!(
+                check_signing_key(&identity),
+                Err(SignerError::UnsupportedKeyType { key_type })
+            );
         }
+        assert_eq!(check_signing_key(&identity(KeyKind::Rsa).0), Ok(()));
     }
 
     #[test]

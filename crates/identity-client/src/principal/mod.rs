@@ -39,7 +39,7 @@ pub use resource::{
     CREATOR_ANNOTATION, CREATOR_PRINCIPAL_ANNOTATION, ORGANIZATION_LABEL,
     ORGANIZATION_PRINCIPAL_LABEL, PRINCIPAL_PREFIX, PROJECT_LABEL, PROJECT_PRINCIPAL_LABEL,
 };
-pub use rules::{SignerError, check_sendable, check_signable};
+pub use rules::{SignerError, check_sendable, check_signable, check_signing_key};
 
 /// The user (or service) on whose behalf a call is made.
 ///

@@ -10,8 +10,10 @@
 //!   platform's middleware does.
 //! - [`check_signable`]: the controller path signs with the current client certificate, whose
 //!   key must be RSA (the platform verifies PS512 only). The controller client applies it when
-//!   it is built, its editor for every signature, and [`jws::sign`](super::jws::sign) to the
-//!   identity it is given.
+//!   it is built, its editor for every signature. Its key half is
+//!   [`check_signing_key`], for an identity in hand: [`jws::sign`](super::jws::sign) applies
+//!   it to the identity it is given, and so can a tool that says which paths a certificate
+//!   serves without signing anything (the `region doctor` command).
 
 use core_client::{ClientIdentity, HttpClient, SignedWith};
 use rustls::SignatureAlgorithm;
@@ -75,12 +77,31 @@ pub fn check_signable(http: &HttpClient) -> Result<SignedWith, SignerError> {
     let signer = http
         .current_signer()
         .ok_or(SignerError::NoClientCertificate)?;
-    check_key(signer.identity())?;
+    check_signing_key(signer.identity())?;
     Ok(signer)
 }
 
-/// Refuses an identity whose key is not RSA.
-pub(crate) fn check_key(identity: &ClientIdentity) -> Result<(), SignerError> {
+/// Whether the key of `identity` can sign the controller path's principal: only an RSA key
+/// can (the platform verifies PS512 signatures only); any other is
+/// [`SignerError::UnsupportedKeyType`], naming its type. Such a certificate still serves the
+/// API path, where nothing is signed.
+///
+/// ```
+/// use core_client::ClientIdentity;
+/// use identity_client::principal::{SignerError, check_signing_key};
+/// use rustls::SignatureAlgorithm;
+///
+/// # let ca = region_client_testing::Ca::new("ca");
+/// # let leaf = ca.client_cert("doc", region_client_testing::KeyKind::EcdsaP256);
+/// # let (certificate_pem, key_pem) = (leaf.chain_pem(), leaf.key_pem());
+/// let identity = ClientIdentity::from_pem(certificate_pem.as_bytes(), key_pem.as_bytes())?;
+/// assert_eq!(
+///     check_signing_key(&identity),
+///     Err(SignerError::UnsupportedKeyType { key_type: SignatureAlgorithm::ECDSA })
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_signing_key(identity: &ClientIdentity) -> Result<(), SignerError> {
     match identity.signing_key().algorithm() {
         SignatureAlgorithm::RSA => Ok(()),
         key_type => Err(SignerError::UnsupportedKeyType { key_type }),
@@ -137,6 +158,26 @@ mod tests {
             check_signable(&http(None)).unwrap_err(),
             SignerError::NoClientCertificate
         );
+    }
+
+    /// The rule for an identity in hand is the one the transport's signer is checked by.
+    #[test]
+    fn an_identity_in_hand_is_checked_as_the_transports_signer() {
+        for kind in [
+            KeyKind::Rsa,
+            KeyKind::EcdsaP256,
+            KeyKind::EcdsaP384,
+            KeyKind::Ed25519,
+        ] {
+            let (http, leaf) = http_presenting(Some(kind));
+            let leaf = leaf.unwrap();
+            let identity = ClientIdentity::new(leaf.chain_der(), leaf.key_der()).unwrap();
+            assert_eq!(
+                check_signing_key(&identity),
+                check_signable(&http).map(drop),
+                "{kind:?}"
+            );
+        }
     }
 
     #[test]

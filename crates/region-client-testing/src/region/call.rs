@@ -24,8 +24,9 @@ pub enum AnsweredBy {
     Platform,
     /// The stub with this number (stubs are numbered from 0 in the order they were made).
     Stub(usize),
-    /// The kit's model of regions, networks and references (the default behaviour of
-    /// `listRegions`, `getNetworkV2` of a known network, and the two reference operations).
+    /// The kit's model of the release, regions, networks and references (the default
+    /// behaviour of `getVersion`, `listRegions`, `getNetworkV2` of a known network, and the
+    /// two reference operations).
     Model,
     /// Nothing: no stub matched and the model has no answer, so the platform's `404
     /// not_found`, saying how to stub the operation.

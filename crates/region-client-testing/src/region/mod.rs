@@ -9,12 +9,14 @@
 //! then the answer (see [`RegionApi::on`]):
 //!
 //! 1. the newest [stub](Stub) that takes the call;
-//! 2. else the model: `listRegions` lists the one region ([`REGION_ID`]), `getNetworkV2`
-//!    reads a network [added](RegionApi::add_network), and the references of a network are
-//!    kept as the platform keeps them:
+//! 2. else the model: `getVersion` names the release ([`VERSION`]), `listRegions` lists the
+//!    one region ([`REGION_ID`]), `getNetworkV2` reads a network
+//!    [added](RegionApi::add_network), and the references of a network are kept as the
+//!    platform keeps them:
 //!
 //!    | request | answers |
 //!    |---|---|
+//!    | `GET /api/version` | 200 `{"name":"region","version":"v1.19.0"}` (authenticated, but no RBAC: `x-no-authorization`) |
 //!    | `PUT /api/v2/networks/{networkID}/references/{reference}` | 201 (also when already there), 400 when the network is being deleted, 404 |
 //!    | `DELETE /api/v2/networks/{networkID}/references/{reference}` | 204 (also when absent or being deleted), 404 |
 //!
@@ -24,10 +26,14 @@
 //! Every call is recorded ([`RegionApi::calls`]): its operation, parameters, body, who called
 //! for whom, and the answer. Expectations set on stubs ([`Stubbed::expect`]) are checked
 //! when the fake is dropped.
+//!
+//! Every answer carries the server's `Date`, which [`RegionApi::set_clock_offset`] can put off
+//! the true time, as a server whose clock is wrong.
 
 mod answer;
 mod body;
 mod call;
+mod clock;
 mod expectations;
 mod model;
 mod pipeline;
@@ -46,7 +52,7 @@ pub use answer::{Answer, Fault};
 pub use call::{AnsweredBy, Call};
 pub use expectations::Unmet;
 pub(crate) use model::network_json;
-pub use model::{REGION_ID, region};
+pub use model::{REGION_ID, VERSION, region};
 pub use stub::{Stub, Stubbed};
 pub use times::Times;
 
@@ -178,6 +184,19 @@ impl RegionApi {
     /// Makes RBAC deny every operation to principals whose actor is `actor` (403).
     pub fn forbid(&self, actor: &str) {
         self.shared.state().forbidden.insert(actor.to_owned());
+    }
+
+    /// Puts the server's clock `seconds` ahead of the true time (behind when negative): the
+    /// `Date` of every answer says so from then on, as a region API on a node whose time
+    /// synchronisation failed.
+    ///
+    /// ```no_run
+    /// # async fn demo(region: &region_client_testing::region::RegionApi) {
+    /// region.set_clock_offset(-300); // five minutes slow
+    /// # }
+    /// ```
+    pub fn set_clock_offset(&self, seconds: i64) {
+        self.shared.state().clock_offset = seconds;
     }
 
     /// Makes the bearer token `token` valid, for the user `subject`.

@@ -1,5 +1,5 @@
-//! The default behaviour of a few operations: one region, networks that exist, and the
-//! references on them, answered as region v1.19.0's handlers do (`UPSTREAM.md` §6).
+//! The default behaviour of a few operations: the release, one region, networks that exist,
+//! and the references on them, answered as region v1.19.0's handlers do (`UPSTREAM.md` §6).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +13,9 @@ use crate::{platform::error_response, server::json_response};
 
 /// The ID of the region every fake serves.
 pub const REGION_ID: &str = "c7568e2d-f9ab-453d-9a3a-51375f78426b";
+
+/// The release `getVersion` reports (its name is `region`).
+pub const VERSION: &str = "v1.19.0";
 
 struct Network {
     organization_id: Uuid,
@@ -58,6 +61,10 @@ impl Model {
         let network_id = call.uuid("networkID");
         let not_found = || error_response(404, "not_found", "resource not found", trace);
         match call.operation? {
+            OperationId::GetVersion => Some(json_response(
+                200,
+                &json!({ "name": "region", "version": VERSION }),
+            )),
             OperationId::ListRegions => {
                 Some(json_response(200, &json!([region(REGION_ID, "openstack")])))
             }

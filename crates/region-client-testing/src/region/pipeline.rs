@@ -10,9 +10,11 @@
 //! 4. authentication and the principal ([`platform::authenticate`]), for every operation but
 //!    the unauthenticated [`OperationId::GetOpenidProtectedResource`];
 //! 5. the request body checked against its schema ([`body`](super::body));
-//! 6. RBAC: actors made [forbidden](super::RegionApi::forbid) get `403 forbidden`;
+//! 6. RBAC: actors made [forbidden](super::RegionApi::forbid) get `403 forbidden`, on every
+//!    operation but `getVersion` (`x-no-authorization`: its handler checks no permission);
 //! 7. the answer: the newest stub that takes the call, else the model, else `404 not_found`
-//!    naming the operation and how to stub it.
+//!    naming the operation and how to stub it; dated by the server's
+//!    [clock](super::RegionApi::set_clock_offset).
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -61,7 +63,8 @@ pub(super) async fn serve(shared: Arc<Shared>, raw: RecordedRequest) -> Reply {
         lock(&stub.calls).push(call.clone());
     }
     shared.record(call);
-    reply
+    let offset = shared.state().clock_offset;
+    super::clock::stamp(reply, offset)
 }
 
 /// Steps 2 to 6: the call's operation, parameters, authentication and body, or the
@@ -106,7 +109,10 @@ fn admit(shared: &Shared, call: &mut Call, trace: &str) -> Result<(), Box<http::
             Err(refusal) => return Err(refuse(400, "invalid_request", &refusal)),
         }
     }
-    // 6. RBAC.
+    // 6. RBAC, in every handler but the version's.
+    if operation == OperationId::GetVersion {
+        return Ok(());
+    }
     let actor = call
         .principal()
         .map(|p| p.actor.as_str())

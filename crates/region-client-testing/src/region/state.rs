@@ -28,6 +28,8 @@ pub(super) struct State {
     pub calls: Vec<Call>,
     /// What stubs got wrong while answering (a panic, an answer the platform cannot give).
     pub problems: Vec<String>,
+    /// How far the server's clock is ahead of the true time (negative: behind), in seconds.
+    pub clock_offset: i64,
 }
 
 impl Shared {
