@@ -8,8 +8,8 @@ use anyhow::{Context, bail};
 
 /// The benchmarks, as `(package, bench target)`.
 const BENCHES: &[(&str, &str)] = &[
-    ("core-client", "transport"),
-    ("identity-client", "principal"),
+    ("unikorn-core-client", "transport"),
+    ("unikorn-identity-client", "principal"),
 ];
 
 /// Pairs compared: what the stack does, against what it avoids, as criterion ids under

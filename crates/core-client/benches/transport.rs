@@ -1,7 +1,7 @@
 //! What the caching and pooling of core-client save, measured side by side in one run.
 //!
 //! ```sh
-//! cargo bench -p core-client --bench transport
+//! cargo bench -p unikorn-core-client --bench transport
 //! ```
 //!
 //! - `client/cache_hit` vs `client/build_from_secrets`: asking a `ClientCache` again for the

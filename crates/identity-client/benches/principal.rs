@@ -6,7 +6,7 @@
 //!   request with RSA-2048 (what the cache saves);
 //! - receiver: `principal::extract` of each form.
 //!
-//! Run: `cargo bench -p identity-client --bench principal -- --warm-up-time 1 --measurement-time 3`
+//! Run: `cargo bench -p unikorn-identity-client --bench principal -- --warm-up-time 1 --measurement-time 3`
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 

@@ -1,7 +1,7 @@
 //! The whole outbound stack at work, on this machine, with no cluster and no network.
 //!
 //! ```sh
-//! cargo run -p region-client --example quickstart
+//! cargo run -p unikorn-region-client --example quickstart
 //! ```
 //!
 //! It starts, on 127.0.0.1, a Kubernetes API fake holding the CA and client-certificate
