@@ -48,6 +48,46 @@ pub trait RequestEditor: Send + Sync {
     ) -> BoxFuture<'a, Result<(), EditorError>>;
 }
 
+/// The future [`RequestEditor::edit`] returns for an edit already made: an editor that needs
+/// nothing asynchronous edits the request in `edit` itself and returns `edited(result)`, which
+/// costs no allocation when the edit succeeded (an `async` block would be boxed).
+///
+/// ```
+/// use bytes::Bytes;
+/// use core_client::{BoxFuture, EditorError, RequestEditor, edited};
+///
+/// /// Adds a fixed `User-Agent`.
+/// struct UserAgent(http::HeaderValue);
+///
+/// impl RequestEditor for UserAgent {
+///     fn edit<'a>(
+///         &'a self,
+///         request: &'a mut http::Request<Bytes>,
+///     ) -> BoxFuture<'a, Result<(), EditorError>> {
+///         request.headers_mut().insert(http::header::USER_AGENT, self.0.clone());
+///         edited(Ok(()))
+///     }
+/// }
+/// ```
+pub fn edited(result: Result<(), EditorError>) -> BoxFuture<'static, Result<(), EditorError>> {
+    match result {
+        // A zero-sized future: boxing it allocates nothing.
+        Ok(()) => Box::pin(Edited),
+        Err(error) => Box::pin(std::future::ready(Err(error))),
+    }
+}
+
+/// An edit that succeeded, as a future.
+struct Edited;
+
+impl Future for Edited {
+    type Output = Result<(), EditorError>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
 /// Runs `editors` over `request`, in order, stopping at the first failure.
 pub async fn apply_editors(
     editors: &[Arc<dyn RequestEditor>],
