@@ -165,7 +165,7 @@ impl Client {
         let id = operation.id();
         let uri = self
             .base_url
-            .join(&path_and_query)
+            .join(path_and_query)
             .map_err(|source| Error::InvalidRequest {
                 operation: id,
                 source,
