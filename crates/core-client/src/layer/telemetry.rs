@@ -309,7 +309,7 @@ impl Attempt {
             instruments,
             attributes,
             started: Instant::now(),
-            deadline: request.extensions().get::<Deadline>().map(|d| d.0),
+            deadline: request.extensions().get::<Deadline>().map(Deadline::at),
             finished: false,
         }
     }
@@ -554,7 +554,7 @@ mod tests {
         let mut cut = get();
         *cut.method_mut() = http::Method::PUT;
         cut.extensions_mut()
-            .insert(Deadline(Instant::now() + Duration::from_secs(1)));
+            .insert(Deadline::new(Instant::now() + Duration::from_secs(1)));
         let call = service.ready().await.unwrap().call(cut);
         let _sent = handle.next_request().await.unwrap();
         tokio::time::advance(Duration::from_secs(1)).await;
