@@ -2,13 +2,17 @@
 
 use bytes::Bytes;
 use core_client::{BoxFuture, EditorError, RequestEditor, edited};
-use http::HeaderValue;
+use http::{HeaderName, HeaderValue};
 
 use super::{InvalidHeaderValue, header_value};
 use crate::{
     Principal, PrincipalError, headers,
     principal::{self, check_sendable},
 };
+
+/// The header names, parsed once (a `&str` name is parsed again on every insert).
+static PRINCIPAL: HeaderName = HeaderName::from_static(headers::PRINCIPAL);
+static IMPERSONATE: HeaderName = HeaderName::from_static(headers::IMPERSONATE);
 
 /// Sets `X-Principal` to the base64url (unpadded) JSON of a principal and, when asked,
 /// `X-Impersonate: true`, as the platform's API-path injector does. The value is computed once,
@@ -76,11 +80,11 @@ impl RequestEditor for PrincipalEditor {
             Err(error) => return edited(Err(EditorError::new("principal", error.clone()))),
         };
         let headers = request.headers_mut();
-        headers.insert(headers::PRINCIPAL, value);
+        headers.insert(PRINCIPAL.clone(), value);
         if self.impersonate {
-            headers.insert(headers::IMPERSONATE, HeaderValue::from_static("true"));
+            headers.insert(IMPERSONATE.clone(), HeaderValue::from_static("true"));
         } else {
-            headers.remove(headers::IMPERSONATE);
+            headers.remove(&IMPERSONATE);
         }
         edited(Ok(()))
     }
