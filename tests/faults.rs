@@ -118,6 +118,47 @@ async fn a_burst_after_idle_connections_closed_opens_one_http2_connection() {
     assert_eq!(server.handshakes(), cold + 1);
 }
 
+/// The first request to a host finds out its HTTP version alone, but only until its connection
+/// is established: when the server hangs on that request, the others do not wait for its
+/// answer (they used to, until its request timeout).
+#[tokio::test]
+async fn a_first_request_the_server_hangs_on_stalls_no_other_request() {
+    for protocol in [Protocol::Http2, Protocol::Http1] {
+        let ca = Ca::new("ca");
+        let server = fault_server(&ca, protocol, None, |_| answer(200, None)).await;
+        server.hang_next(1);
+        let timeout = Duration::from_secs(10);
+        let http = client(&ca, HttpConfig::default().with_request_timeout(timeout));
+        let first = tokio::spawn({
+            let (http, url) = (http.clone(), server.url());
+            async move { http.send(get(&url)).await }
+        });
+        while server.unanswered() == 0 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let others: Vec<_> = (0..20)
+            .map(|_| {
+                let (http, url) = (http.clone(), server.url());
+                tokio::spawn(async move { http.send(get(&url)).await })
+            })
+            .collect();
+        for other in others {
+            assert_eq!(other.await.unwrap().unwrap().status(), 200, "{protocol:?}");
+        }
+        assert!(
+            !first.is_finished(),
+            "{protocol:?}: the others were answered only once the first request ended"
+        );
+        first.abort();
+        let cold = server.handshakes();
+        match protocol {
+            // One for the hung request, one shared by the others.
+            Protocol::Http2 => assert_eq!(cold, 2),
+            _ => assert!(cold <= 21, "{cold}"),
+        }
+    }
+}
+
 /// The server answers the first request of each connection and closes the connection under
 /// every later one: each request after the first is written onto a connection being closed.
 ///

@@ -7,7 +7,9 @@ use tower::{Layer, ServiceBuilder, ServiceExt, util::BoxCloneSyncService};
 
 use crate::{
     ClientError, HttpClientOptions, HttpConfig, HttpError, HttpOptions, SecretRef, SignedWith,
-    layer::{DeadlineLayer, RetryLayer, TelemetryLayer},
+    layer::{
+        DeadlineLayer, DeadlineService, RetryLayer, RetryPolicy, TelemetryLayer, TelemetryService,
+    },
     material::Material,
     rotation::{Rotation, Source},
     tls::ClientIdentity,
@@ -53,7 +55,29 @@ pub type HttpService = BoxCloneSyncService<http::Request<Bytes>, http::Response<
 #[derive(Clone)]
 pub struct HttpClient {
     rotation: Arc<Rotation>,
-    service: HttpService,
+    service: Stack,
+}
+
+/// The layers requests go through: the default stack as its concrete type (cloned and called
+/// without boxing the service or its future on every request), or a stack with
+/// [`HttpClient::with_layer`] layers on top, boxed.
+#[derive(Clone)]
+enum Stack {
+    Default(DefaultStack),
+    Layered(HttpService),
+}
+
+/// [`HttpClient::over`]'s stack.
+type DefaultStack = DeadlineService<tower::retry::Retry<RetryPolicy, TelemetryService<Transport>>>;
+
+impl Stack {
+    /// The stack as an [`HttpService`], to put layers on.
+    fn boxed(&self) -> HttpService {
+        match self {
+            Self::Default(stack) => BoxCloneSyncService::new(stack.clone()),
+            Self::Layered(service) => service.clone(),
+        }
+    }
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -116,7 +140,7 @@ impl HttpClient {
             .layer(TelemetryLayer::new(config.telemetry))
             .service(Transport::new(rotation.clone()));
         Self {
-            service: BoxCloneSyncService::new(stack),
+            service: Stack::Default(stack),
             rotation,
         }
     }
@@ -147,11 +171,11 @@ impl HttpClient {
         <L::Service as tower::Service<http::Request<Bytes>>>::Future: Send + 'static,
     {
         let service = layer
-            .layer(self.service.clone())
+            .layer(self.service.boxed())
             .map_err(|error| HttpError::from_layer(error.into()));
         Self {
             rotation: self.rotation.clone(),
-            service: BoxCloneSyncService::new(service),
+            service: Stack::Layered(BoxCloneSyncService::new(service)),
         }
     }
 
@@ -199,7 +223,10 @@ impl HttpClient {
         request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, HttpError> {
         check_url(request.uri(), self.rotation.config())?;
-        self.service.clone().oneshot(request).await
+        match &self.service {
+            Stack::Default(stack) => stack.clone().oneshot(request).await,
+            Stack::Layered(service) => service.clone().oneshot(request).await,
+        }
     }
 }
 

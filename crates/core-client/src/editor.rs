@@ -48,6 +48,46 @@ pub trait RequestEditor: Send + Sync {
     ) -> BoxFuture<'a, Result<(), EditorError>>;
 }
 
+/// The future [`RequestEditor::edit`] returns for an edit already made: an editor that needs
+/// nothing asynchronous edits the request in `edit` itself and returns `edited(result)`, which
+/// costs no allocation when the edit succeeded (an `async` block would be boxed).
+///
+/// ```
+/// use bytes::Bytes;
+/// use core_client::{BoxFuture, EditorError, RequestEditor, edited};
+///
+/// /// Adds a fixed `User-Agent`.
+/// struct UserAgent(http::HeaderValue);
+///
+/// impl RequestEditor for UserAgent {
+///     fn edit<'a>(
+///         &'a self,
+///         request: &'a mut http::Request<Bytes>,
+///     ) -> BoxFuture<'a, Result<(), EditorError>> {
+///         request.headers_mut().insert(http::header::USER_AGENT, self.0.clone());
+///         edited(Ok(()))
+///     }
+/// }
+/// ```
+pub fn edited(result: Result<(), EditorError>) -> BoxFuture<'static, Result<(), EditorError>> {
+    match result {
+        // A zero-sized future: boxing it allocates nothing.
+        Ok(()) => Box::pin(Edited),
+        Err(error) => Box::pin(std::future::ready(Err(error))),
+    }
+}
+
+/// An edit that succeeded, as a future.
+struct Edited;
+
+impl Future for Edited {
+    type Output = Result<(), EditorError>;
+
+    fn poll(self: Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
 /// Runs `editors` over `request`, in order, stopping at the first failure.
 pub async fn apply_editors(
     editors: &[Arc<dyn RequestEditor>],
@@ -211,13 +251,18 @@ impl BaseUrl {
         self.scheme == http::uri::Scheme::HTTPS
     }
 
-    /// The absolute URI of `path_and_query` (which starts with `/`) under this base.
-    pub fn join(&self, path_and_query: &str) -> Result<Uri, http::Error> {
-        Uri::builder()
-            .scheme(self.scheme.clone())
-            .authority(self.authority.clone())
-            .path_and_query(format!("{}{}", self.prefix, path_and_query))
-            .build()
+    /// The absolute URI of `path_and_query` (which starts with `/`) under this base. Given a
+    /// `String`, its buffer becomes the URI's path without a copy when the base has no prefix.
+    pub fn join(&self, path_and_query: impl Into<String>) -> Result<Uri, http::Error> {
+        let mut path_and_query = path_and_query.into();
+        if !self.prefix.is_empty() {
+            path_and_query.insert_str(0, &self.prefix);
+        }
+        let mut parts = http::uri::Parts::default();
+        parts.scheme = Some(self.scheme.clone());
+        parts.authority = Some(self.authority.clone());
+        parts.path_and_query = Some(http::uri::PathAndQuery::try_from(path_and_query)?);
+        Ok(Uri::from_parts(parts)?)
     }
 }
 
@@ -270,6 +315,14 @@ mod tests {
             "https://example.com:8443/prefix/api/v1/x?a=b"
         );
         assert!(base.is_https());
+        let bare = BaseUrl::parse("https://example.com").unwrap();
+        assert_eq!(
+            bare.join(String::from("/api/v1/x")).unwrap().to_string(),
+            "https://example.com/api/v1/x"
+        );
+        // The joined path is still validated: a space is not a URI character.
+        assert!(bare.join("/api/v1/a b").is_err());
+        assert!(base.join(String::from("/a\nb")).is_err());
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub use client::{HttpClient, HttpService};
 pub use duration::{InvalidDuration, parse_duration};
 pub use editor::{
     BaseUrl, BoxFuture, BuildError, ClientBuilder, EditorError, RequestEditor, apply_editors,
+    edited,
 };
 pub use error::{ClientError, HttpError};
 pub use layer::{Attempts, RetrySafe, TraceParent};

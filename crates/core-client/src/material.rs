@@ -9,7 +9,6 @@ use bytes::Bytes;
 
 use crate::{
     ClientError, HttpConfig, SecretRef, TlsSecret,
-    discovery::{Hosts, Protocol},
     pool::Pools,
     tls::{self, ClientIdentity, Roots},
 };
@@ -35,12 +34,10 @@ impl Versions {
 }
 
 /// One client identity, one set of trust anchors, and the connection pools presenting and
-/// trusting them. A rotation makes new material; the old one lives on while a request
+/// trusting them (with what they learned of each host's HTTP version). A rotation makes new material; the old one lives on while a request
 /// [signed](SignedWith) with its identity still holds it.
 pub(crate) struct Material {
     pools: Pools,
-    /// The HTTP version each host speaks, once known.
-    hosts: Hosts,
     identity: Option<Arc<ClientIdentity>>,
     /// The Secret `identity` was read from, to name when a server refuses it.
     certificate_secret: Option<SecretRef>,
@@ -56,7 +53,6 @@ impl Material {
     ) -> Self {
         Self {
             pools: Pools::new(tls, config),
-            hosts: Hosts::default(),
             identity: identity.map(Arc::new),
             certificate_secret: None,
             versions: Versions::default(),
@@ -84,7 +80,6 @@ impl Material {
         let tls = tls::client_config(&roots, identity.as_ref()).map_err(ClientError::Tls)?;
         Ok(Self {
             pools: Pools::new(tls, config),
-            hosts: Hosts::default(),
             identity: identity.map(Arc::new),
             certificate_secret: certificate.map(|s| s.secret().clone()),
             versions: Versions::of(ca, certificate),
@@ -107,28 +102,12 @@ impl Material {
         &self.versions
     }
 
-    /// Sends `request` (its body still to be read) over these pools: through the HTTP/2 pool
-    /// to a host known to speak HTTP/2, else the negotiating one. The first request to a host
-    /// goes alone until its answer tells the host's version (see [`crate::discovery`]); the
-    /// requests that waited for it go as soon as it is known.
+    /// Sends `request` (its body still to be read) over these pools (see [`Pools::send`]).
     pub(crate) async fn send(
         &self,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
-        let host = self.hosts.host(request.uri());
-        if let Some(protocol) = host.known() {
-            return self.pools.send(protocol, request).await;
-        }
-        let discovering = host.discover().await;
-        if let Some(protocol) = host.known() {
-            drop(discovering);
-            return self.pools.send(protocol, request).await;
-        }
-        let response = self.pools.send(Protocol::Negotiate, request).await;
-        if let Ok(response) = &response {
-            host.learn(response.version());
-        }
-        response
+        self.pools.send(request).await
     }
 }
 

@@ -1,6 +1,9 @@
 //! The pooled hyper clients of one TLS configuration: hyper-util's legacy client over
 //! hyper-rustls, one negotiating the HTTP version (ALPN `h2`, `http/1.1`) and one for hosts
-//! known to speak HTTP/2 (see [`crate::discovery`]).
+//! known to speak HTTP/2, and which of them each request goes through (see
+//! [`crate::discovery`]).
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -10,15 +13,20 @@ use hyper_util::{
     rt::{TokioExecutor, TokioTimer},
 };
 
-use crate::{HttpConfig, discovery::Protocol};
+use crate::{
+    HttpConfig,
+    discovery::{Hosts, LearningConnector, Protocol, Turn},
+};
 
-/// One pooled hyper client.
-type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// The connector of both clients.
+type Connector = HttpsConnector<HttpConnector>;
 
 /// The connection pools presenting and trusting one TLS configuration.
 pub(crate) struct Pools {
-    negotiating: HyperClient,
-    http2: HyperClient,
+    /// Negotiates; tells `hosts` what each new connection negotiated.
+    negotiating: Client<LearningConnector<Connector>, Full<Bytes>>,
+    http2: Client<Connector, Full<Bytes>>,
+    hosts: Arc<Hosts>,
 }
 
 impl Pools {
@@ -29,38 +37,59 @@ impl Pools {
         http.enforce_http(false);
         http.set_connect_timeout(Some(config.connect_timeout));
         http.set_nodelay(true);
-        let client = |http2_only: bool| {
+        let connector = |http2_only: bool| {
             let connector = hyper_rustls::HttpsConnectorBuilder::new()
                 .with_tls_config(tls.clone())
                 .https_or_http();
-            let connector = if http2_only {
+            if http2_only {
                 connector.enable_http2().wrap_connector(http.clone())
             } else {
                 connector.enable_all_versions().wrap_connector(http.clone())
-            };
-            Client::builder(TokioExecutor::new())
+            }
+        };
+        let builder = |http2_only: bool| {
+            let mut builder = Client::builder(TokioExecutor::new());
+            builder
                 .pool_idle_timeout(config.pool_idle_timeout)
                 .pool_timer(TokioTimer::new())
                 .timer(TokioTimer::new())
-                .http2_only(http2_only)
-                .build(connector)
+                .http2_only(http2_only);
+            builder
         };
+        let hosts = Arc::new(Hosts::default());
         Self {
-            negotiating: client(false),
-            http2: client(true),
+            negotiating: builder(false)
+                .build(LearningConnector::new(connector(false), hosts.clone())),
+            http2: builder(true).build(connector(true)),
+            hosts,
         }
     }
 
-    /// Sends `request` through the pool for `protocol`; the body is still to be read.
+    /// Sends `request` through the HTTP/2 pool to a host known to speak HTTP/2, else the
+    /// negotiating one; the body is still to be read. The first request to a host goes alone
+    /// until its connection tells the host's version; the requests that waited for it go as
+    /// soon as it is known, before its answer.
     pub(crate) async fn send(
         &self,
-        protocol: Protocol,
         request: http::Request<Bytes>,
     ) -> Result<http::Response<hyper::body::Incoming>, hyper_util::client::legacy::Error> {
-        let client = match protocol {
-            Protocol::Http2 => &self.http2,
-            Protocol::Negotiate => &self.negotiating,
+        let protocol = match self.hosts.known(request.uri()) {
+            Some(protocol) => protocol,
+            None => match self.hosts.host(request.uri()).turn().await {
+                Turn::Known(protocol) => protocol,
+                Turn::Learn(learner) => {
+                    let response = self.negotiating.request(request.map(Full::new)).await;
+                    if let Ok(response) = &response {
+                        learner.answered(response.version());
+                    }
+                    return response;
+                }
+            },
         };
-        client.request(request.map(Full::new)).await
+        let request = request.map(Full::new);
+        match protocol {
+            Protocol::Http2 => self.http2.request(request).await,
+            Protocol::Negotiate => self.negotiating.request(request).await,
+        }
     }
 }

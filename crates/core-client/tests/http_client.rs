@@ -585,3 +585,41 @@ async fn concurrent_first_calls_build_once_and_a_failed_build_is_retried_after_a
     // One failed read, then one read for all ten concurrent callers.
     assert_eq!(s.kube.get_count(NS, "later-ca"), 2);
 }
+
+/// Layers put on a client see every request it sends, on top of the transport's own layers;
+/// layering twice stacks, and the client layered on stays as it was.
+#[tokio::test]
+async fn layers_put_on_a_client_edit_its_requests_and_stack() {
+    let s = setup().await;
+    let server = TestServer::builder(&s.server_leaf).start().await;
+    let no_reload = HttpClientOptions::new().with_reload_interval(Duration::ZERO);
+    let http = HttpClient::new(s.kube.client(), &options(&server), &no_reload)
+        .await
+        .unwrap();
+    let marking = |name: &'static str| {
+        tower::util::MapRequestLayer::new(move |mut request: http::Request<bytes::Bytes>| {
+            request
+                .headers_mut()
+                .insert(name, http::HeaderValue::from_static("on"));
+            request
+        })
+    };
+    let once = http.with_layer(marking("x-first"));
+    let twice = once.with_layer(marking("x-second"));
+    for client in [&http, &once, &twice] {
+        assert_eq!(client.send(get(&server.url())).await.unwrap().status(), 200);
+    }
+    let requests = server.requests();
+    let marks = |i: usize| {
+        (
+            requests[i].header("x-first").is_some(),
+            requests[i].header("x-second").is_some(),
+        )
+    };
+    assert_eq!(
+        [marks(0), marks(1), marks(2)],
+        [(false, false), (true, false), (true, true)]
+    );
+    // The transport's own layers still run under the added ones.
+    assert!(requests[2].header("user-agent").is_some());
+}

@@ -1,5 +1,7 @@
 //! [`BaseClient`]: one service's endpoint options plus the shared, cached transport.
 
+use std::sync::{Arc, OnceLock};
+
 use core_client::{ClientCache, ClientError, HttpClient, HttpClientOptions, HttpOptions};
 
 use crate::editor::SignatureCache;
@@ -33,6 +35,9 @@ pub struct BaseClient {
     options: HttpOptions,
     client_options: HttpClientOptions,
     signatures: SignatureCache,
+    /// The transport once the cache gave it: the cache never replaces a built client, so later
+    /// calls skip its lock and the hashing of the whole options key (clones share it).
+    http: Arc<OnceLock<HttpClient>>,
 }
 
 impl BaseClient {
@@ -57,15 +62,21 @@ impl BaseClient {
             options,
             client_options,
             signatures: SignatureCache::new(),
+            http: Arc::default(),
         }
     }
 
     /// The pooled HTTPS client for this service (TLS and mTLS only: no headers are added).
     /// Built on first use, then shared.
     pub async fn http_client(&self) -> Result<HttpClient, ClientError> {
-        self.cache
+        if let Some(http) = self.http.get() {
+            return Ok(http.clone());
+        }
+        let http = self
+            .cache
             .http_client(&self.options, &self.client_options)
-            .await
+            .await?;
+        Ok(self.http.get_or_init(|| http).clone())
     }
 
     /// Reads the TLS Secrets and builds the transport now, so that a missing or bad Secret

@@ -7,10 +7,7 @@ use core_client::{ClientBuilder, HttpClient, RequestEditor};
 
 use crate::{
     BaseClient, Error, Principal, RequestContext,
-    editor::{
-        BearerEditor, ClientCertificateEditor, PrincipalEditor, SignedPrincipalEditor,
-        TraceContextEditor,
-    },
+    editor::{BearerEditor, ClientCertificateEditor, SignedPrincipalEditor, TraceContextEditor},
     principal::{check_sendable, check_signable},
 };
 
@@ -52,9 +49,8 @@ pub async fn api_client<B: ClientBuilder>(
     builder: B,
     ctx: &RequestContext,
 ) -> Result<B::Client, Error> {
-    let principal = ctx.principal().ok_or(Error::MissingPrincipal)?;
     // The editor applies `check_sendable`.
-    let principal = PrincipalEditor::new(principal, ctx.is_impersonating())?;
+    let principal = ctx.principal_editor().ok_or(Error::MissingPrincipal)??;
     let http = transport(base).await?;
     if http.client_identity().is_none() && ctx.bearer().is_none() {
         return Err(Error::NoIdentity {

@@ -1,11 +1,14 @@
 //! [`RequestContext`]: what an inbound request hands to the outbound calls it makes.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use opentelemetry::{Context, global, trace::TraceContextExt};
 use opentelemetry_http::HeaderExtractor;
 
-use crate::{AccessTokenSource, ForwardedCertificate, Principal, principal::Authenticated};
+use crate::{
+    AccessTokenSource, ForwardedCertificate, Principal, PrincipalError, editor::PrincipalEditor,
+    principal::Authenticated,
+};
 
 /// What outbound calls on the API path carry on from the inbound request they serve: the
 /// [`Principal`] it was authenticated as, whether to ask for impersonation, the OpenTelemetry
@@ -34,6 +37,9 @@ pub struct RequestContext {
     client_certificate: Option<ForwardedCertificate>,
     otel: Option<Context>,
     bearer: Option<Arc<dyn AccessTokenSource>>,
+    /// The principal editor of the principal and impersonation above, made (encoded) by the
+    /// first `api_client` call and reused by the next ones; emptied when either changes.
+    principal_editor: OnceLock<PrincipalEditor>,
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -174,6 +180,7 @@ impl RequestContext {
             self.principal = Some(principal.clone());
         }
         self.impersonate = authenticated.impersonate;
+        self.principal_editor = OnceLock::new();
         self
     }
 
@@ -188,6 +195,7 @@ impl RequestContext {
     /// ```
     pub fn with_principal(mut self, principal: Principal) -> Self {
         self.principal = Some(principal);
+        self.principal_editor = OnceLock::new();
         self
     }
 
@@ -207,6 +215,7 @@ impl RequestContext {
     /// ```
     pub fn impersonating(mut self) -> Self {
         self.impersonate = true;
+        self.principal_editor = OnceLock::new();
         self
     }
 
@@ -289,11 +298,63 @@ impl RequestContext {
     pub fn bearer(&self) -> Option<&Arc<dyn AccessTokenSource>> {
         self.bearer.as_ref()
     }
+
+    /// The editor sending this context's principal (and impersonation), encoded once per
+    /// context: `None` without a principal; a principal the editor refuses is refused again
+    /// on each call (nothing is kept).
+    pub(crate) fn principal_editor(&self) -> Option<Result<PrincipalEditor, PrincipalError>> {
+        let principal = self.principal.as_ref()?;
+        if let Some(editor) = self.principal_editor.get() {
+            return Some(Ok(editor.clone()));
+        }
+        Some(
+            PrincipalEditor::new(principal, self.impersonate)
+                .map(|editor| self.principal_editor.get_or_init(|| editor).clone()),
+        )
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the context's principal editor puts on a request: the decoded principal, and
+    /// whether `X-Impersonate` is set.
+    async fn sent(ctx: &RequestContext) -> (Principal, bool) {
+        use core_client::RequestEditor;
+        let mut request = http::Request::new(bytes::Bytes::new());
+        let editor = ctx.principal_editor().unwrap().unwrap();
+        editor.edit(&mut request).await.unwrap();
+        let headers = request.headers();
+        let value = headers[crate::headers::PRINCIPAL].to_str().unwrap();
+        (
+            crate::principal::decode(value).unwrap(),
+            headers.contains_key(crate::headers::IMPERSONATE),
+        )
+    }
+
+    /// The principal editor is made once per context, and made again when what it sends
+    /// changes: a later principal or impersonation is never sent with a stale encoding.
+    #[tokio::test]
+    async fn the_kept_principal_editor_follows_the_principal_and_impersonation() {
+        assert!(RequestContext::new().principal_editor().is_none());
+        let alice = Principal::new("o", "p", "alice");
+        let ctx = RequestContext::new().with_principal(alice.clone());
+        assert_eq!(sent(&ctx).await, (alice.clone(), false));
+        assert_eq!(sent(&ctx.clone()).await, (alice.clone(), false));
+        let ctx = ctx.impersonating();
+        assert_eq!(sent(&ctx).await, (alice, true));
+        let bob = Principal::new("o", "p", "bob");
+        let ctx = ctx.with_principal(bob.clone());
+        assert_eq!(sent(&ctx).await, (bob, true));
+        // A refused principal is refused on every call.
+        let empty = RequestContext::new().with_principal(Principal::default());
+        assert!(matches!(
+            empty.principal_editor(),
+            Some(Err(PrincipalError::Empty))
+        ));
+        assert!(empty.principal_editor().unwrap().is_err());
+    }
 
     #[test]
     fn from_headers_takes_the_remote_trace_and_nothing_else() {

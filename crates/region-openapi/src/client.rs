@@ -18,6 +18,9 @@ const QUERY: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// The media type of every body sent, and of the answers asked for.
+static JSON: http::HeaderValue = http::HeaderValue::from_static("application/json");
+
 /// A client for the region API. Cheap to clone: clones share the connection pool and the
 /// editors.
 ///
@@ -165,27 +168,22 @@ impl Client {
         let id = operation.id();
         let uri = self
             .base_url
-            .join(&path_and_query)
+            .join(path_and_query)
             .map_err(|source| Error::InvalidRequest {
                 operation: id,
                 source,
             })?;
-        let mut builder = http::Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(http::header::ACCEPT, "application/json");
+        let has_body = body.is_some();
+        let mut request = http::Request::new(body.unwrap_or_default());
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        headers.insert(http::header::ACCEPT, JSON.clone());
         // A request without a body has no Content-Type either (`x-no-body` operations and
         // every GET and DELETE): there is nothing to describe.
-        if body.is_some() {
-            builder = builder.header(http::header::CONTENT_TYPE, "application/json");
+        if has_body {
+            headers.insert(http::header::CONTENT_TYPE, JSON.clone());
         }
-        let mut request =
-            builder
-                .body(body.unwrap_or_default())
-                .map_err(|source| Error::InvalidRequest {
-                    operation: id,
-                    source,
-                })?;
         request.extensions_mut().insert(operation);
         apply_editors(&self.editors, &mut request).await?;
         Ok(self.http.send(request).await?)

@@ -222,7 +222,13 @@ fn is_json(headers: &HeaderMap) -> bool {
     headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.to_ascii_lowercase().contains("json"))
+        // Without a lower-cased copy of the value: this runs on every answer.
+        .is_some_and(|value| {
+            value
+                .as_bytes()
+                .windows(4)
+                .any(|window| window.eq_ignore_ascii_case(b"json"))
+        })
 }
 
 impl<R: ApiResponse> ResponseValue<R> {
@@ -452,6 +458,8 @@ mod tests {
         assert!(with("application/problem+json"));
         assert!(!with("text/html"));
         assert!(!with("text/plain; charset=utf-8"));
+        assert!(!with("jso"));
+        assert!(with("JSON"));
         assert!(!is_json(&http::HeaderMap::new()));
     }
 }

@@ -16,19 +16,38 @@ use tokio::time::Instant;
 use crate::HttpError;
 
 /// The request extension saying when the call must be over, for the layers below (a retry is
-/// not started, nor a wait begun, that would end after it).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Deadline(pub(crate) Instant);
-
-/// The request extension counting how many times the call's request has been sent (the retry
-/// layer raises it before each resend), so that a [`HttpError::Timeout`] can say.
+/// not started, nor a wait begun, that would end after it), and counting how many times the
+/// call's request has been sent (the retry layer raises it before each resend), so that a
+/// [`HttpError::Timeout`] can say. One extension rather than two: the retry layer copies every
+/// extension of each request it may resend.
 #[derive(Clone, Debug)]
-pub(crate) struct Sends(pub(crate) Arc<AtomicU32>);
+pub(crate) struct Deadline {
+    at: Instant,
+    sends: Arc<AtomicU32>,
+}
 
-impl Sends {
+impl Deadline {
+    /// A deadline at `at`, the request sent once so far.
+    pub(crate) fn new(at: Instant) -> Self {
+        Self {
+            at,
+            sends: Arc::new(AtomicU32::new(1)),
+        }
+    }
+
+    /// When the call must be over.
+    pub(crate) fn at(&self) -> Instant {
+        self.at
+    }
+
     /// Records that the request is being sent for the `sends`th time.
-    pub(crate) fn set(&self, sends: u32) {
-        self.0.store(sends, Ordering::Relaxed);
+    pub(crate) fn set_sends(&self, sends: u32) {
+        self.sends.store(sends, Ordering::Relaxed);
+    }
+
+    /// How many times the request has been sent so far.
+    fn sends(&self) -> u32 {
+        self.sends.load(Ordering::Relaxed)
     }
 }
 
@@ -96,14 +115,13 @@ where
                 expired: None,
             };
         };
-        request.extensions_mut().insert(Deadline(deadline));
-        let sends = Sends(Arc::new(AtomicU32::new(1)));
-        request.extensions_mut().insert(sends.clone());
+        let extension = Deadline::new(deadline);
         let expired = Expired {
             uri: request.uri().clone(),
             timeout: self.timeout,
-            sends,
+            deadline: extension.clone(),
         };
+        request.extensions_mut().insert(extension);
         DeadlineFuture {
             call: self.inner.call(request),
             timer: Some(tokio::time::sleep_until(deadline)),
@@ -116,7 +134,8 @@ where
 struct Expired {
     uri: http::Uri,
     timeout: Duration,
-    sends: Sends,
+    /// The call's deadline extension, for its count of sends.
+    deadline: Deadline,
 }
 
 impl Expired {
@@ -124,7 +143,7 @@ impl Expired {
         HttpError::Timeout {
             uri: self.uri.clone(),
             timeout: self.timeout,
-            attempts: self.sends.0.load(Ordering::Relaxed),
+            attempts: self.deadline.sends(),
         }
     }
 }
@@ -203,10 +222,10 @@ mod tests {
         let call = tokio::spawn(service.oneshot(get()));
         let (request, _answer) = handle.next_request().await.unwrap();
         // What the layers below read: when the call must be over, and where to count sends.
-        let Deadline(deadline) = *request.extensions().get::<Deadline>().unwrap();
+        let deadline = request.extensions().get::<Deadline>().unwrap().at();
         assert_eq!(deadline, started + Duration::from_secs(5));
         // The retry layer sends it a second time.
-        request.extensions().get::<Sends>().unwrap().set(2);
+        request.extensions().get::<Deadline>().unwrap().set_sends(2);
         // No answer comes: the paused clock runs on to the deadline.
         let error = call.await.unwrap().unwrap_err();
         assert_eq!(Instant::now(), deadline);
@@ -258,7 +277,6 @@ mod tests {
         let call = tokio::spawn(service.oneshot(get()));
         let (request, answer) = handle.next_request().await.unwrap();
         assert!(request.extensions().get::<Deadline>().is_none());
-        assert!(request.extensions().get::<Sends>().is_none());
         tokio::time::advance(Duration::from_secs(365 * 24 * 3600)).await;
         answer.send_response(http::Response::new(Bytes::new()));
         assert_eq!(call.await.unwrap().unwrap().status(), 200);

@@ -10,7 +10,7 @@ use std::{
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use super::deadline::{Deadline, Sends};
+use super::deadline::Deadline;
 use crate::{BoxFuture, EditorError, HttpError, RequestEditor, RetryConfig};
 
 /// Marks a request safe to send more than once, so that it is retried like an idempotent one
@@ -37,7 +37,7 @@ impl RequestEditor for RetrySafe {
         request: &'a mut http::Request<Bytes>,
     ) -> BoxFuture<'a, Result<(), EditorError>> {
         request.extensions_mut().insert(RetrySafe);
-        Box::pin(async { Ok(()) })
+        crate::edited(Ok(()))
     }
 }
 
@@ -137,8 +137,8 @@ impl RetryPolicy {
         // Do not start what the deadline would cut short; a wait too long to add to the clock
         // ends after any deadline.
         match request.extensions().get::<Deadline>() {
-            Some(Deadline(deadline)) => match Instant::now().checked_add(wait) {
-                Some(end) if end < *deadline => Some(wait),
+            Some(deadline) => match Instant::now().checked_add(wait) {
+                Some(end) if end < deadline.at() => Some(wait),
                 _ => None,
             },
             None => Some(wait),
@@ -174,8 +174,8 @@ impl tower::retry::Policy<http::Request<Bytes>, http::Response<Bytes>, HttpError
             request
                 .extensions_mut()
                 .insert(ResendCount(self.attempts - 1));
-            if let Some(sends) = request.extensions().get::<Sends>() {
-                sends.set(self.attempts);
+            if let Some(deadline) = request.extensions().get::<Deadline>() {
+                deadline.set_sends(self.attempts);
             }
             return Some(tokio::time::sleep(wait));
         }
@@ -335,7 +335,7 @@ mod tests {
         let forever = u64::MAX.to_string();
         let mut get = request(http::Method::GET);
         get.extensions_mut()
-            .insert(Deadline(Instant::now() + Duration::from_secs(30)));
+            .insert(Deadline::new(Instant::now() + Duration::from_secs(30)));
         assert_eq!(policy.wait(&get, &answer(503, Some(&forever))), None);
         assert_eq!(policy.wait(&get, &answer(503, None)), None);
         // Without a deadline (a request timeout too large for the clock) the wait stands.
@@ -371,7 +371,7 @@ mod tests {
         let policy = RetryPolicy::new(RetryConfig::default());
         let mut get = request(http::Method::GET);
         get.extensions_mut()
-            .insert(Deadline(Instant::now() + Duration::from_secs(1)));
+            .insert(Deadline::new(Instant::now() + Duration::from_secs(1)));
         assert!(policy.wait(&get, &answer(503, Some("2"))).is_none());
         assert!(policy.wait(&get, &answer(503, Some("0"))).is_some());
     }

@@ -11,7 +11,7 @@ use std::{
 
 use bytes::Bytes;
 use opentelemetry::{
-    InstrumentationScope, KeyValue, global,
+    InstrumentationScope, KeyValue, Value, global,
     metrics::{Histogram, UpDownCounter},
     trace::TraceContextExt,
 };
@@ -234,36 +234,58 @@ impl Attempt {
     ) -> Self {
         let method = method(request.method());
         let uri = request.uri();
-        let host = uri.host().unwrap_or_default().to_owned();
-        let scheme = uri.scheme_str().unwrap_or("https");
+        let host = uri.host().unwrap_or_default();
+        // The usual schemes need no copy.
+        let scheme: Value = match uri.scheme_str() {
+            Some("http") => "http".into(),
+            Some("https") | None => "https".into(),
+            Some(other) => other.to_owned().into(),
+        };
         let port = i64::from(
             uri.port_u16()
-                .unwrap_or(if scheme == "http" { 80 } else { 443 }),
+                .unwrap_or(if uri.scheme_str() == Some("http") {
+                    80
+                } else {
+                    443
+                }),
         );
         let operation = request.extensions().get::<Operation>().copied();
-        let mut attributes = vec![
+        let template = operation.map(|o| o.path_template());
+        // Every attribute an attempt may get, without growing.
+        let mut attributes = Vec::with_capacity(ACTIVE_ATTRIBUTES + 4);
+        attributes.extend([
             KeyValue::new("http.request.method", method),
-            KeyValue::new("server.address", host.clone()),
+            KeyValue::new("server.address", host.to_owned()),
             KeyValue::new("server.port", port),
-            KeyValue::new("url.scheme", scheme.to_owned()),
-        ];
-        if let Some(operation) = operation {
-            attributes.push(KeyValue::new("url.template", operation.path_template()));
+            KeyValue::new("url.scheme", scheme),
+        ]);
+        if let Some(template) = template {
+            attributes.push(KeyValue::new("url.template", template));
         }
 
         let span = if config.spans {
-            let name = match operation {
-                Some(operation) => format!("{method} {}", operation.path_template()),
-                None => method.to_owned(),
+            let fields = SpanFields {
+                name: SpanName { method, template },
+                method,
+                host,
+                port,
+                uri,
+                template,
+                operation_id: operation.map(|o| o.id()),
+                resend_count: request
+                    .extensions()
+                    .get::<ResendCount>()
+                    .map(|ResendCount(resends)| i64::from(*resends)),
             };
-            let span = client_span(config.span_level, &name, method, &host, port, uri);
-            if let Some(operation) = operation {
-                span.record("url.template", operation.path_template());
-                span.record("openapi.operation.id", operation.id());
-            }
-            if let Some(ResendCount(resends)) = request.extensions().get::<ResendCount>() {
-                span.record("http.request.resend_count", i64::from(*resends));
-            }
+            client_span(config.span_level, &fields)
+        } else {
+            Span::none()
+        };
+        // Nobody listens (no subscriber, or not at this level): nothing more to do for the span,
+        // and an empty one costs nothing to enter.
+        let span = if span.is_disabled() {
+            Span::none()
+        } else {
             if let Some(TraceParent(parent)) = request.extensions().get::<TraceParent>() {
                 // Only fails when no OpenTelemetry layer is installed: then there is no span
                 // to parent, and the caller's trace context is already in the headers.
@@ -277,8 +299,6 @@ impl Attempt {
                 });
             }
             span
-        } else {
-            Span::none()
         };
 
         if let Some(instruments) = &instruments {
@@ -289,7 +309,7 @@ impl Attempt {
             instruments,
             attributes,
             started: Instant::now(),
-            deadline: request.extensions().get::<Deadline>().map(|d| d.0),
+            deadline: request.extensions().get::<Deadline>().map(Deadline::at),
             finished: false,
         }
     }
@@ -312,16 +332,16 @@ impl Attempt {
                 }
                 if status.as_u16() >= 400 {
                     // For a client, every 4xx and 5xx answer is an error.
-                    self.error(status.as_str().to_owned());
+                    self.error(status.as_str().to_owned().into());
                 }
             }
-            Err(error) => self.error(error.kind().to_owned()),
+            Err(error) => self.error(error.kind().into()),
         }
         self.record();
     }
 
-    fn error(&mut self, kind: String) {
-        self.span.record("error.type", kind.as_str());
+    fn error(&mut self, kind: std::borrow::Cow<'static, str>) {
+        self.span.record("error.type", &*kind);
         self.span.record("otel.status_code", "ERROR");
         self.attributes.push(KeyValue::new("error.type", kind));
     }
@@ -343,36 +363,57 @@ impl Drop for Attempt {
     fn drop(&mut self) {
         if !self.finished {
             let cut = self.deadline.is_some_and(|d| Instant::now() >= d);
-            self.error(if cut { "timeout" } else { "cancelled" }.to_owned());
+            self.error(if cut { "timeout" } else { "cancelled" }.into());
             self.record();
         }
     }
 }
 
-/// The span of one attempt, at `level`, with every attribute it may get declared up front.
-fn client_span(
-    level: Level,
-    name: &str,
-    method: &str,
-    host: &str,
+/// What the span of an attempt starts with.
+struct SpanFields<'a> {
+    name: SpanName,
+    method: &'static str,
+    host: &'a str,
     port: i64,
-    uri: &http::Uri,
-) -> Span {
+    uri: &'a http::Uri,
+    template: Option<&'static str>,
+    operation_id: Option<&'static str>,
+    resend_count: Option<i64>,
+}
+
+/// `{method} {template}`, or the method alone: formatted only when a subscriber records it.
+struct SpanName {
+    method: &'static str,
+    template: Option<&'static str>,
+}
+
+impl std::fmt::Display for SpanName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.template {
+            Some(template) => write!(f, "{} {template}", self.method),
+            None => f.write_str(self.method),
+        }
+    }
+}
+
+/// The span of one attempt, at `level`, with every attribute it may get declared up front
+/// (disabled, and so costing nothing more, when no subscriber wants it).
+fn client_span(level: Level, fields: &SpanFields<'_>) -> Span {
     macro_rules! span_at {
         ($level:expr) => {
             tracing::span!(
                 $level,
                 "http.client.request",
-                otel.name = name,
+                otel.name = %fields.name,
                 otel.kind = "client",
                 otel.status_code = Empty,
-                http.request.method = method,
-                server.address = host,
-                server.port = port,
-                url.full = %uri,
-                url.template = Empty,
-                openapi.operation.id = Empty,
-                http.request.resend_count = Empty,
+                http.request.method = fields.method,
+                server.address = fields.host,
+                server.port = fields.port,
+                url.full = %fields.uri,
+                url.template = fields.template,
+                openapi.operation.id = fields.operation_id,
+                http.request.resend_count = fields.resend_count,
                 http.response.status_code = Empty,
                 network.protocol.version = Empty,
                 error.type = Empty,
@@ -513,7 +554,7 @@ mod tests {
         let mut cut = get();
         *cut.method_mut() = http::Method::PUT;
         cut.extensions_mut()
-            .insert(Deadline(Instant::now() + Duration::from_secs(1)));
+            .insert(Deadline::new(Instant::now() + Duration::from_secs(1)));
         let call = service.ready().await.unwrap().call(cut);
         let _sent = handle.next_request().await.unwrap();
         tokio::time::advance(Duration::from_secs(1)).await;

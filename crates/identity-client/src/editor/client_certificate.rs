@@ -1,7 +1,7 @@
 //! [`ClientCertificateEditor`]: forwards the inbound client certificate.
 
 use bytes::Bytes;
-use core_client::{BoxFuture, EditorError, RequestEditor};
+use core_client::{BoxFuture, EditorError, RequestEditor, edited};
 
 use super::{InvalidHeaderValue, header_value};
 use crate::{ForwardedCertificate, headers::CLIENT_CERTIFICATE};
@@ -50,10 +50,10 @@ impl RequestEditor for ClientCertificateEditor {
         &'a self,
         request: &'a mut http::Request<Bytes>,
     ) -> BoxFuture<'a, Result<(), EditorError>> {
-        Box::pin(async move {
+        edited(
             self.apply(request)
-                .map_err(|e| EditorError::new("client_certificate", e))
-        })
+                .map_err(|e| EditorError::new("client_certificate", e)),
+        )
     }
 }
 

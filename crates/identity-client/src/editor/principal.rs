@@ -1,14 +1,18 @@
 //! [`PrincipalEditor`]: the API path's `X-Principal` (base64url JSON) and `X-Impersonate`.
 
 use bytes::Bytes;
-use core_client::{BoxFuture, EditorError, RequestEditor};
-use http::HeaderValue;
+use core_client::{BoxFuture, EditorError, RequestEditor, edited};
+use http::{HeaderName, HeaderValue};
 
-use super::header_value;
+use super::{InvalidHeaderValue, header_value};
 use crate::{
     Principal, PrincipalError, headers,
     principal::{self, check_sendable},
 };
+
+/// The header names, parsed once (a `&str` name is parsed again on every insert).
+static PRINCIPAL: HeaderName = HeaderName::from_static(headers::PRINCIPAL);
+static IMPERSONATE: HeaderName = HeaderName::from_static(headers::IMPERSONATE);
 
 /// Sets `X-Principal` to the base64url (unpadded) JSON of a principal and, when asked,
 /// `X-Impersonate: true`, as the platform's API-path injector does. The value is computed once,
@@ -31,8 +35,10 @@ use crate::{
 /// ```
 #[derive(Clone)]
 pub struct PrincipalEditor {
-    /// The base64url JSON, encoded once.
-    encoded: Bytes,
+    /// The base64url JSON, encoded and checked once, as a sensitive header value: each request
+    /// gets a reference-counted copy, without validating or copying the bytes again. (Base64url
+    /// is always a valid value; were it not, every request would be refused as before.)
+    value: Result<HeaderValue, InvalidHeaderValue>,
     impersonate: bool,
 }
 
@@ -53,7 +59,12 @@ impl PrincipalEditor {
     pub fn new(principal: &Principal, impersonate: bool) -> Result<Self, PrincipalError> {
         check_sendable(principal, impersonate)?;
         Ok(Self {
-            encoded: Bytes::from(principal::encode(principal)),
+            value: header_value(headers::PRINCIPAL, principal::encode(principal)).map(
+                |mut value| {
+                    value.set_sensitive(true);
+                    value
+                },
+            ),
             impersonate,
         })
     }
@@ -64,20 +75,18 @@ impl RequestEditor for PrincipalEditor {
         &'a self,
         request: &'a mut http::Request<Bytes>,
     ) -> BoxFuture<'a, Result<(), EditorError>> {
-        Box::pin(async move {
-            // Base64url is always a valid header value; the check costs a pass over ~200 bytes.
-            let mut value = header_value(headers::PRINCIPAL, &self.encoded)
-                .map_err(|e| EditorError::new("principal", e))?;
-            value.set_sensitive(true);
-            let headers = request.headers_mut();
-            headers.insert(headers::PRINCIPAL, value);
-            if self.impersonate {
-                headers.insert(headers::IMPERSONATE, HeaderValue::from_static("true"));
-            } else {
-                headers.remove(headers::IMPERSONATE);
-            }
-            Ok(())
-        })
+        let value = match &self.value {
+            Ok(value) => value.clone(),
+            Err(error) => return edited(Err(EditorError::new("principal", error.clone()))),
+        };
+        let headers = request.headers_mut();
+        headers.insert(PRINCIPAL.clone(), value);
+        if self.impersonate {
+            headers.insert(IMPERSONATE.clone(), HeaderValue::from_static("true"));
+        } else {
+            headers.remove(&IMPERSONATE);
+        }
+        edited(Ok(()))
     }
 }
 

@@ -2,7 +2,7 @@
 //! certificate's key.
 
 use bytes::Bytes;
-use core_client::{BoxFuture, EditorError, HttpClient, RequestEditor, SignedWith};
+use core_client::{BoxFuture, EditorError, HttpClient, RequestEditor, SignedWith, edited};
 use http::HeaderValue;
 
 use super::{InvalidHeaderValue, SignatureCache, header_value};
@@ -107,14 +107,13 @@ impl RequestEditor for SignedPrincipalEditor {
         &'a self,
         request: &'a mut http::Request<Bytes>,
     ) -> BoxFuture<'a, Result<(), EditorError>> {
-        Box::pin(async move {
-            let (value, signer) = self
-                .signed()
-                .map_err(|e| EditorError::new("signed_principal", e))?;
-            request.headers_mut().insert(headers::PRINCIPAL, value);
-            request.extensions_mut().insert(signer);
-            Ok(())
-        })
+        let (value, signer) = match self.signed() {
+            Ok(signed) => signed,
+            Err(e) => return edited(Err(EditorError::new("signed_principal", e))),
+        };
+        request.headers_mut().insert(headers::PRINCIPAL, value);
+        request.extensions_mut().insert(signer);
+        edited(Ok(()))
     }
 }
 

@@ -1,7 +1,7 @@
 //! [`TraceContextEditor`]: W3C `traceparent` / `tracestate` from an OpenTelemetry context.
 
 use bytes::Bytes;
-use core_client::{BoxFuture, EditorError, RequestEditor};
+use core_client::{BoxFuture, EditorError, RequestEditor, edited};
 use opentelemetry::{Context, trace::TraceContextExt};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -58,18 +58,16 @@ impl RequestEditor for TraceContextEditor {
         &'a self,
         request: &'a mut http::Request<Bytes>,
     ) -> BoxFuture<'a, Result<(), EditorError>> {
-        Box::pin(async move {
-            match &self.context {
-                Some(context) => {
-                    inject_context(context, request.headers_mut());
-                    // The transport's client span continues this context, not the current one.
-                    request
-                        .extensions_mut()
-                        .insert(core_client::TraceParent(context.clone()));
-                }
-                None => inject_context(&current_context(), request.headers_mut()),
+        match &self.context {
+            Some(context) => {
+                inject_context(context, request.headers_mut());
+                // The transport's client span continues this context, not the current one.
+                request
+                    .extensions_mut()
+                    .insert(core_client::TraceParent(context.clone()));
             }
-            Ok(())
-        })
+            None => inject_context(&current_context(), request.headers_mut()),
+        }
+        edited(Ok(()))
     }
 }
