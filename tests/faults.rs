@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use core_client::{
     Attempts, ClientCache, HttpClient, HttpClientOptions, HttpConfig, HttpError, HttpOptions,
-    RetryConfig, RetrySafe, SecretError,
+    HttpVersion, RetryConfig, RetrySafe, SecretError,
 };
 use region_client_testing::{
     Ca, KeyKind, RecordedRequest, TestServer,
@@ -116,6 +116,56 @@ async fn a_burst_after_idle_connections_closed_opens_one_http2_connection() {
     server.close_connections();
     burst(100).await;
     assert_eq!(server.handshakes(), cold + 1);
+}
+
+/// With the HTTP version fixed nothing is learned: HTTP/2 shares one connection from the first
+/// request of a cold burst on (no learning connection), HTTP/1.1 is spoken even to a host that
+/// offers HTTP/2, and a host that does not speak HTTP/2 fails the HTTP/2-only handshake.
+#[tokio::test]
+async fn a_fixed_http_version_is_spoken_from_the_first_request() {
+    let ca = Ca::new("ca");
+    let server = fault_server(&ca, Protocol::Both, None, |_| answer(200, None)).await;
+    let http2 = client(
+        &ca,
+        HttpConfig::default().with_http_version(HttpVersion::Http2),
+    );
+    let burst: Vec<_> = (0..50)
+        .map(|_| {
+            let (http, url) = (http2.clone(), server.url());
+            tokio::spawn(async move { http.send(get(&url)).await })
+        })
+        .collect();
+    for request in burst {
+        let response = request.await.unwrap().unwrap();
+        assert_eq!(response.version(), http::Version::HTTP_2);
+    }
+    assert_eq!(
+        server.handshakes(),
+        1,
+        "one connection for a cold HTTP/2 burst"
+    );
+
+    let http1 = client(
+        &ca,
+        HttpConfig::default().with_http_version(HttpVersion::Http1),
+    );
+    for _ in 0..3 {
+        let response = http1.send(get(&server.url())).await.unwrap();
+        assert_eq!(response.version(), http::Version::HTTP_11);
+    }
+    assert_eq!(
+        server.handshakes(),
+        2,
+        "one HTTP/1.1 connection, kept alive"
+    );
+
+    let old = fault_server(&ca, Protocol::Http1, None, |_| answer(200, None)).await;
+    let refused = http2.send(get(&old.url())).await.unwrap_err();
+    assert!(
+        matches!(refused, HttpError::Transport { .. }),
+        "{refused:?}"
+    );
+    assert!(old.requests().is_empty());
 }
 
 /// The first request to a host finds out its HTTP version alone, but only until its connection

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use core_client::{
-    HttpClientOptions, HttpConfig, RetryConfig, TelemetryConfig,
+    HttpClientOptions, HttpConfig, HttpVersion, RetryConfig, TelemetryConfig,
     tls::{ClientIdentity, Roots},
 };
 use http_body_util::{BodyExt, Full};
@@ -103,6 +103,9 @@ pub struct Ablation {
     pub no_trace_editor: bool,
     /// B and C without the principal editor.
     pub no_principal_editor: bool,
+    /// B, B' and C with the HTTP version fixed to the server's (`HttpVersion::Http1` or
+    /// `Http2`) instead of learned per host.
+    pub no_discovery: bool,
 }
 
 impl Ablation {
@@ -110,8 +113,14 @@ impl Ablation {
         self.no_trace_editor || self.no_principal_editor
     }
 
-    fn config(self) -> HttpConfig {
+    fn config(self, protocol: Protocol) -> HttpConfig {
         let mut config = HttpConfig::default();
+        if self.no_discovery {
+            config = config.with_http_version(match protocol {
+                Protocol::Http1 => HttpVersion::Http1,
+                Protocol::Http2 => HttpVersion::Http2,
+            });
+        }
         if self.no_retries {
             config = config.with_retry(RetryConfig::disabled());
         }
@@ -159,11 +168,11 @@ impl Fixture {
     }
 
     /// A `region_client::Client` for the server at `url`, reading the Secrets from the fake.
-    fn region(&self, url: &str, ablation: Ablation) -> region_client::Client {
+    fn region(&self, url: &str, protocol: Protocol, ablation: Ablation) -> region_client::Client {
         let options = region_client::options()
             .with_host(url)
             .with_ca_secret("ns", "region-ca")
-            .with_config(ablation.config());
+            .with_config(ablation.config(protocol));
         let me = HttpClientOptions::new().with_certificate("ns", "me");
         region_client::Client::new(self.kube.client(), options, me)
     }
@@ -274,7 +283,7 @@ impl Caller {
                 }
             }
             Variant::B if ablation.editors_changed() => {
-                let region = fixture.region(url, ablation);
+                let region = fixture.region(url, protocol, ablation);
                 let mut api =
                     identity_client::plain_client(region.base(), region_openapi::Client::builder())
                         .await?;
@@ -289,14 +298,14 @@ impl Caller {
                 Self::Built { api, organization }
             }
             Variant::B => {
-                let region = fixture.region(url, ablation);
+                let region = fixture.region(url, protocol, ablation);
                 Self::Built {
                     api: region.api_client(&context()).await?,
                     organization,
                 }
             }
             Variant::BController => {
-                let region = fixture.region(url, ablation);
+                let region = fixture.region(url, protocol, ablation);
                 Self::Built {
                     api: region.controller_client(&resource()).await?,
                     organization,
@@ -307,7 +316,7 @@ impl Caller {
                     bail!("the editor ablations apply to B only");
                 }
                 Self::PerRequest {
-                    region: Box::new(fixture.region(url, ablation)),
+                    region: Box::new(fixture.region(url, protocol, ablation)),
                     ctx: Box::new(context()),
                     organization,
                 }

@@ -65,6 +65,10 @@ struct Args {
     /// Ablation: B without the principal editor.
     #[arg(long)]
     no_principal_editor: bool,
+    /// Ablation: B, B' and C with the HTTP version fixed to the server's
+    /// (`HttpVersion::Http1`/`Http2`) instead of learned per host.
+    #[arg(long)]
+    no_discovery: bool,
     /// Install a tracing-opentelemetry subscriber (SDK tracer, always sampled, not exported)
     /// at INFO, as a service exporting traces has.
     #[arg(long)]
@@ -97,6 +101,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         no_telemetry: args.no_telemetry,
         no_trace_editor: args.no_trace_editor,
         no_principal_editor: args.no_principal_editor,
+        no_discovery: args.no_discovery,
     };
 
     let fixture = Fixture::new().await;

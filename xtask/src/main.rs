@@ -63,8 +63,8 @@ enum Command {
         only: Option<bench::Only>,
         /// Flags for the comparison (see `cargo run -p bench --bin compare -- --help`):
         /// `--variants`, `--protocols`, `--callers`, `--rounds`, `--requests`, the ablations
-        /// `--no-retries`, `--no-telemetry`, `--no-trace-editor`, `--no-principal-editor`, and
-        /// `--otel`.
+        /// `--no-retries`, `--no-telemetry`, `--no-trace-editor`, `--no-principal-editor`,
+        /// `--no-discovery`, and `--otel`.
         #[arg(last = true)]
         compare: Vec<String>,
     },

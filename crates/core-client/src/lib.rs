@@ -67,8 +67,8 @@ pub use operation::Operation;
 pub use options::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BODY, DEFAULT_POOL_IDLE_TIMEOUT,
     DEFAULT_RELOAD_INTERVAL, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SECRET_READ_TIMEOUT,
-    DEFAULT_USER_AGENT, HttpClientOptions, HttpConfig, HttpOptions, MIN_RELOAD_INTERVAL,
-    OptionsError, RetryConfig, SecretRef, TelemetryConfig,
+    DEFAULT_USER_AGENT, HttpClientOptions, HttpConfig, HttpOptions, HttpVersion,
+    MIN_RELOAD_INTERVAL, OptionsError, RetryConfig, SecretRef, TelemetryConfig,
 };
 pub use path::path_escape;
 pub use reference::ResourceReference;

@@ -120,6 +120,8 @@ pub struct HttpConfig {
     pub telemetry: TelemetryConfig,
     /// The `User-Agent` of requests that have none ([`DEFAULT_USER_AGENT`]).
     pub user_agent: http::HeaderValue,
+    /// Which HTTP version requests use ([`HttpVersion::Negotiate`]: learned per host).
+    pub http_version: HttpVersion,
 }
 
 impl Default for HttpConfig {
@@ -133,6 +135,7 @@ impl Default for HttpConfig {
             retry: RetryConfig::default(),
             telemetry: TelemetryConfig::default(),
             user_agent: http::HeaderValue::from_static(DEFAULT_USER_AGENT),
+            http_version: HttpVersion::Negotiate,
         }
     }
 }
@@ -178,6 +181,37 @@ impl HttpConfig {
         self.user_agent = user_agent;
         self
     }
+    /// Sets [`HttpConfig::http_version`].
+    pub fn with_http_version(mut self, version: HttpVersion) -> Self {
+        self.http_version = version;
+        self
+    }
+}
+
+/// Which HTTP version requests use ([`HttpConfig::http_version`]).
+///
+/// ```
+/// use core_client::{HttpConfig, HttpVersion};
+/// // The region API's ingress speaks HTTP/2: share one connection from the first request.
+/// let config = HttpConfig::default().with_http_version(HttpVersion::Http2);
+/// assert_eq!(config.http_version, HttpVersion::Http2);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HttpVersion {
+    /// Offer HTTP/2 and HTTP/1.1 in the TLS handshake (ALPN) and learn from a host's first
+    /// connection which one it speaks; from then on the requests to an HTTP/2 host share one
+    /// connection. Until then the first request goes alone, and the others wait for its
+    /// handshake (not its answer), so a cold burst opens one connection plus the learning one.
+    #[default]
+    Negotiate,
+    /// HTTP/1.1 only (ALPN `http/1.1`), even to a host that offers HTTP/2: for a host, or a
+    /// proxy in between, whose HTTP/2 is broken. One connection per request in flight.
+    Http1,
+    /// HTTP/2 only (ALPN `h2`), nothing learned: every request shares one connection from the
+    /// first one on. A host that does not speak HTTP/2 fails the handshake
+    /// ([`HttpError::Transport`](crate::HttpError::Transport)).
+    Http2,
 }
 
 /// When requests are retried ([`HttpConfig::retry`]).
