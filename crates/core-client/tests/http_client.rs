@@ -19,6 +19,16 @@ struct Setup {
     server_leaf: Leaf,
 }
 
+impl Setup {
+    /// A client of `server` that never reloads by itself (a test reloads it explicitly).
+    async fn client_without_reload(&self, server: &TestServer) -> HttpClient {
+        let no_reload = HttpClientOptions::new().with_reload_interval(Duration::ZERO);
+        HttpClient::new(self.kube.client(), &options(server), &no_reload)
+            .await
+            .unwrap()
+    }
+}
+
 async fn setup() -> Setup {
     let kube = KubeApi::start().await;
     let ca = Ca::new("region-ca");
@@ -298,10 +308,7 @@ async fn rotated_ca_is_used_after_reload() {
     let s = setup().await;
     let server = TestServer::builder(&s.server_leaf).start().await;
     // No background reload during this test: reload is called explicitly.
-    let no_reload = HttpClientOptions::new().with_reload_interval(Duration::ZERO);
-    let http = HttpClient::new(s.kube.client(), &options(&server), &no_reload)
-        .await
-        .unwrap();
+    let http = s.client_without_reload(&server).await;
     assert_eq!(http.send(get(&server.url())).await.unwrap().status(), 200);
     assert!(!http.reload().await.unwrap(), "nothing changed yet");
 
@@ -592,10 +599,7 @@ async fn concurrent_first_calls_build_once_and_a_failed_build_is_retried_after_a
 async fn layers_put_on_a_client_edit_its_requests_and_stack() {
     let s = setup().await;
     let server = TestServer::builder(&s.server_leaf).start().await;
-    let no_reload = HttpClientOptions::new().with_reload_interval(Duration::ZERO);
-    let http = HttpClient::new(s.kube.client(), &options(&server), &no_reload)
-        .await
-        .unwrap();
+    let http = s.client_without_reload(&server).await;
     let marking = |name: &'static str| {
         tower::util::MapRequestLayer::new(move |mut request: http::Request<bytes::Bytes>| {
             request
