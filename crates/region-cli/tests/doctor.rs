@@ -84,11 +84,7 @@ async fn the_healthy_setup_passes_every_check_and_calls_on_both_paths() {
         report.message("kubernetes.api")
     );
     assert!(report.message("region.tls").starts_with("TLS 1.3, TLS13_"));
-    assert!(
-        report.message("region.client-ca").contains("CN=clients-ca"),
-        "{}",
-        report.message("region.client-ca")
-    );
+    report.assert_message("region.client-ca", "CN=clients-ca");
     assert!(
         report
             .message("client-certificate.key-type")
@@ -284,12 +280,8 @@ async fn a_ca_secret_of_the_wrong_type_fails_its_format_line() {
     dependents.extend(AFTER_HANDSHAKE);
     report.only_failure("ca-secret.format", &dependents);
     assert_eq!(report.status("ca-secret.read"), "pass");
-    assert!(report.message("ca-secret.format").contains("\"Opaque\""));
-    assert!(
-        report
-            .hint("ca-secret.format")
-            .contains("kubernetes.io/tls")
-    );
+    report.assert_message("ca-secret.format", "\"Opaque\"");
+    report.assert_hint("ca-secret.format", "kubernetes.io/tls");
 }
 
 #[tokio::test]
@@ -304,11 +296,7 @@ async fn a_ca_secret_holding_another_ca_fails_the_server_certificate_line() {
     report.only_failure("region.server-certificate", &AFTER_HANDSHAKE);
     // The Secret itself is fine: it holds a valid CA, just not the right one.
     assert_eq!(report.status("ca-secret.certificates"), "pass");
-    assert!(
-        report
-            .message("ca-secret.certificates")
-            .contains("CN=other-ca")
-    );
+    report.assert_message("ca-secret.certificates", "CN=other-ca");
     assert_eq!(report.status("region.tls"), "pass");
     let message = report.message("region.server-certificate");
     assert!(
@@ -316,11 +304,7 @@ async fn a_ca_secret_holding_another_ca_fails_the_server_certificate_line() {
             && message.contains(&format!("the CA Secret {NS}/{CA_SECRET} does not hold")),
         "{message}"
     );
-    assert!(
-        report
-            .hint("region.server-certificate")
-            .contains("CN=platform-ca")
-    );
+    report.assert_hint("region.server-certificate", "CN=platform-ca");
 }
 
 #[tokio::test]
@@ -344,7 +328,7 @@ async fn an_expired_client_certificate_fails_its_validity_line() {
             "has expired (notBefore 2020-01-01T00:00:00Z, notAfter 2021-01-01T00:00:00Z)"
         )
     );
-    assert!(report.hint("client-certificate.validity").contains("renew"));
+    report.assert_hint("client-certificate.validity", "renew");
     // The host is checked all the same.
     assert_eq!(report.status("region.server-certificate"), "pass");
 }
@@ -396,11 +380,7 @@ async fn a_key_of_another_certificate_fails_the_key_match_line() {
     ];
     dependents.extend(AFTER_HANDSHAKE);
     report.only_failure("client-certificate.key-match", &dependents);
-    assert!(
-        report
-            .hint("client-certificate.key-match")
-            .contains("another certificate")
-    );
+    report.assert_hint("client-certificate.key-match", "another certificate");
 }
 
 #[tokio::test]
@@ -419,7 +399,7 @@ async fn a_client_certificate_from_a_ca_the_ingress_does_not_trust_fails_the_cli
             && message.contains("is issued by CN=rogue-ca"),
         "{message}"
     );
-    assert!(report.hint("region.client-ca").contains("unknown CA"));
+    report.assert_hint("region.client-ca", "unknown CA");
 }
 
 #[tokio::test]
@@ -444,7 +424,7 @@ async fn an_ec_key_serves_the_api_path_and_fails_the_controller_path() {
     assert_eq!(report.status("region.api-path"), "pass");
     let message = report.message("region.controller-path");
     assert!(message.contains("its key is ECDSA"), "{message}");
-    assert!(report.hint("region.controller-path").contains("RSA"));
+    report.assert_hint("region.controller-path", "RSA");
     // Nothing was sent on the controller path: the library refused before.
     let signed = setup.region().calls().iter().any(|s| {
         s.request
@@ -503,7 +483,7 @@ async fn a_host_without_tls_1_3_fails_the_tls_line() {
         message.starts_with("the host does not speak TLS 1.3"),
         "{message}"
     );
-    assert!(report.hint("region.tls").contains("ssl_protocols TLSv1.3"));
+    report.assert_hint("region.tls", "ssl_protocols TLSv1.3");
 }
 
 #[tokio::test]
@@ -514,11 +494,7 @@ async fn a_host_that_asks_for_no_client_certificate_is_not_the_ingress() {
         .await;
     let (_, report) = setup.doctor_at(&plain.url(), &[]).await;
     report.only_failure("region.client-ca", &AFTER_HANDSHAKE[1..]);
-    assert!(
-        report
-            .message("region.client-ca")
-            .contains("did not ask for a client certificate")
-    );
+    report.assert_message("region.client-ca", "did not ask for a client certificate");
 }
 
 #[tokio::test]
@@ -535,15 +511,11 @@ async fn a_server_clock_off_by_minutes_fails_the_clock_line() {
         .and_then(|(seconds, _)| seconds.parse().ok())
         .unwrap_or_else(|| panic!("{message}"));
     assert!((295..=300).contains(&seconds), "{message}");
-    assert!(report.hint("region.clock").contains("NTP"));
+    report.assert_hint("region.clock", "NTP");
 
     setup.region().set_clock_offset(-300);
     let (_, report) = setup.doctor(&[]).await;
-    assert!(
-        report
-            .message("region.clock")
-            .contains("s behind this machine's")
-    );
+    report.assert_message("region.clock", "s behind this machine's");
     // Within the limit asked for, it passes.
     let (status, report) = setup.doctor(&["--max-clock-skew", "10m"]).await;
     assert_eq!(status, ExitCode::SUCCESS);
@@ -559,11 +531,7 @@ async fn an_unreachable_kubernetes_api_skips_the_secrets_but_not_the_host() {
     let mut dependents = vec!["ca-secret.read", "client-certificate.read", "region.tls"];
     dependents.extend(AFTER_HANDSHAKE);
     report.only_failure("kubernetes.api", &dependents);
-    assert!(
-        report
-            .message("kubernetes.api")
-            .contains("cannot be reached")
-    );
+    report.assert_message("kubernetes.api", "cannot be reached");
     assert_eq!(report.status("region.tcp"), "pass");
 }
 
@@ -589,11 +557,7 @@ async fn every_other_misconfiguration_fails_its_own_line() {
         report.message("ca-secret.read"),
         format!("secret {NS}/{CA_SECRET} not found")
     );
-    assert!(
-        report
-            .hint("ca-secret.read")
-            .contains("--region-ca-secret-name")
-    );
+    report.assert_hint("ca-secret.read", "--region-ca-secret-name");
 
     // Only an expired CA.
     let setup = Setup::healthy().await;
@@ -603,7 +567,7 @@ async fn every_other_misconfiguration_fails_its_own_line() {
         .put_tls_secret(NS, CA_SECRET, &expired.cert_pem, None);
     let (_, report) = setup.doctor(&[]).await;
     assert_eq!(report.failed(), ["ca-secret.validity"]);
-    assert!(report.message("ca-secret.validity").contains("has expired"));
+    report.assert_message("ca-secret.validity", "has expired");
 
     // No key in the client certificate's Secret.
     let setup = Setup::healthy().await;
@@ -615,11 +579,7 @@ async fn every_other_misconfiguration_fails_its_own_line() {
     );
     let (_, report) = setup.doctor(&[]).await;
     assert_eq!(report.failed(), ["client-certificate.format"]);
-    assert!(
-        report
-            .message("client-certificate.format")
-            .contains("no \"tls.key\" data")
-    );
+    report.assert_message("client-certificate.format", "no \"tls.key\" data");
 
     // A server's certificate where the CA belongs.
     let setup = Setup::healthy().await;
@@ -629,16 +589,8 @@ async fn every_other_misconfiguration_fails_its_own_line() {
         .put_tls_secret(NS, CA_SECRET, &server.cert_pem, None);
     let (_, report) = setup.doctor(&[]).await;
     assert_eq!(report.failed(), ["ca-secret.certificates"]);
-    assert!(
-        report
-            .message("ca-secret.certificates")
-            .contains("is not a CA certificate")
-    );
-    assert!(
-        report
-            .hint("ca-secret.certificates")
-            .contains("not the server's own certificate")
-    );
+    report.assert_message("ca-secret.certificates", "is not a CA certificate");
+    report.assert_hint("ca-secret.certificates", "not the server's own certificate");
 
     // An encrypted client key.
     let setup = Setup::healthy().await;
@@ -650,11 +602,7 @@ async fn every_other_misconfiguration_fails_its_own_line() {
     );
     let (_, report) = setup.doctor(&[]).await;
     assert_eq!(report.failed(), ["client-certificate.pem"]);
-    assert!(
-        report
-            .hint("client-certificate.pem")
-            .contains("openssl pkcs8 -topk8 -nocrypt")
-    );
+    report.assert_hint("client-certificate.pem", "openssl pkcs8 -topk8 -nocrypt");
 
     // A certificate where the key belongs: tls.key holds no private key block.
     let setup = Setup::healthy().await;
@@ -664,18 +612,8 @@ async fn every_other_misconfiguration_fails_its_own_line() {
         .put_tls_secret(NS, CLIENT_SECRET, &leaf.chain_pem(), Some(&leaf.cert_pem));
     let (_, report) = setup.doctor(&[]).await;
     assert_eq!(report.failed(), ["client-certificate.pem"]);
-    assert!(
-        report
-            .message("client-certificate.pem")
-            .contains("holds no PEM private key"),
-        "{}",
-        report.message("client-certificate.pem")
-    );
-    assert!(
-        report
-            .hint("client-certificate.pem")
-            .contains("BEGIN PRIVATE KEY")
-    );
+    report.assert_message("client-certificate.pem", "holds no PEM private key");
+    report.assert_hint("client-certificate.pem", "BEGIN PRIVATE KEY");
 
     // A CA certificate rustls refuses as a trust anchor: its outer signature algorithm
     // (ecdsa-with-SHA256) differs from the one it was signed with (now ecdsa-with-SHA384).
@@ -691,18 +629,11 @@ async fn every_other_misconfiguration_fails_its_own_line() {
     setup.kube().put_tls_secret(NS, CA_SECRET, &odd, None);
     let (_, report) = setup.doctor(&[]).await;
     assert_eq!(report.failed(), ["ca-secret.certificates"]);
-    assert!(
-        report
-            .message("ca-secret.certificates")
-            .contains("the certificate at index 0 cannot be a trust anchor"),
-        "{}",
-        report.message("ca-secret.certificates")
+    report.assert_message(
+        "ca-secret.certificates",
+        "the certificate at index 0 cannot be a trust anchor",
     );
-    assert!(
-        report
-            .hint("ca-secret.certificates")
-            .contains("re-issue the CA")
-    );
+    report.assert_hint("ca-secret.certificates", "re-issue the CA");
 
     // A chain out of order: the certificate after the leaf did not issue it.
     let setup = Setup::healthy().await;
@@ -720,11 +651,7 @@ async fn every_other_misconfiguration_fails_its_own_line() {
     );
     let (_, report) = setup.doctor(&[]).await;
     assert_eq!(report.failed(), ["client-certificate.chain"]);
-    assert!(
-        report
-            .message("client-certificate.chain")
-            .contains("index 1 (CN=stranger-ca")
-    );
+    report.assert_message("client-certificate.chain", "index 1 (CN=stranger-ca");
 
     // No client certificate configured.
     let setup = Setup::healthy().await;
@@ -733,11 +660,7 @@ async fn every_other_misconfiguration_fails_its_own_line() {
     let outcome = common::run(args).await;
     let report = common::Report(serde_json::from_str(&outcome.out).unwrap());
     assert_eq!(report.failed(), ["client-certificate.read"]);
-    assert!(
-        report
-            .hint("client-certificate.read")
-            .contains("--client-certificate-name")
-    );
+    report.assert_hint("client-certificate.read", "--client-certificate-name");
 
     // Not an https:// URL.
     let (_, report) = setup.doctor_at("http://127.0.0.1:1", &[]).await;
@@ -768,18 +691,14 @@ async fn every_other_misconfiguration_fails_its_own_line() {
         "getVersion answered 401 Unauthorized: access_denied: authorization header missing \
          (trace id 0123456789abcdef0123456789abcdef)"
     );
-    assert!(report.hint("region.mtls").contains("Ssl-Client-Verify"));
+    report.assert_hint("region.mtls", "Ssl-Client-Verify");
     // The answer's Date still tells the clocks apart.
     assert_eq!(report.status("region.clock"), "pass");
 
     // A port that refuses connections.
     let (_, report) = setup.doctor_at(&closed, &[]).await;
     assert_eq!(report.failed(), ["region.tcp"]);
-    assert!(
-        report.message("region.tcp").contains("refused"),
-        "{}",
-        report.message("region.tcp")
-    );
+    report.assert_message("region.tcp", "refused");
 
     // A server certificate for another name.
     let elsewhere = TestServer::builder(
@@ -792,10 +711,9 @@ async fn every_other_misconfiguration_fails_its_own_line() {
     .await;
     let (_, report) = setup.doctor_at(&elsewhere.url(), &[]).await;
     assert_eq!(report.failed(), ["region.server-certificate"]);
-    assert!(
-        report
-            .message("region.server-certificate")
-            .contains("is valid for DNS:region.example.com, not for 127.0.0.1")
+    report.assert_message(
+        "region.server-certificate",
+        "is valid for DNS:region.example.com, not for 127.0.0.1",
     );
 
     // The platform's RBAC refuses the principal's calls: the platform's answer, with its trace.
@@ -812,5 +730,5 @@ async fn every_other_misconfiguration_fails_its_own_line() {
         ) && message.contains("(trace id "),
         "{message}"
     );
-    assert!(report.hint("region.controller-path").contains("RBAC"));
+    report.assert_hint("region.controller-path", "RBAC");
 }

@@ -184,6 +184,20 @@ impl Report {
             .unwrap_or_else(|| panic!("{id} has a hint: {:#}", self.check(id)))
     }
 
+    /// Asserts that the message of check `id` contains `part`, showing it when not.
+    #[track_caller]
+    pub fn assert_message(&self, id: &str, part: &str) {
+        let message = self.message(id);
+        assert!(message.contains(part), "{id}: {message:?} lacks {part:?}");
+    }
+
+    /// Asserts that the hint of check `id` contains `part`, showing it when not.
+    #[track_caller]
+    pub fn assert_hint(&self, id: &str, part: &str) {
+        let hint = self.hint(id);
+        assert!(hint.contains(part), "{id}: {hint:?} lacks {part:?}");
+    }
+
     /// The IDs of the checks that failed.
     pub fn failed(&self) -> Vec<&str> {
         self.with_status("fail")
